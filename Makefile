@@ -1,0 +1,79 @@
+# ganc build. Optional parts are probed and can be switched off:
+#   make OPENMP=0 OPENBLAS=0 NATIVE=0
+# Targets: all (library), test, sanitize (tests under ASan+UBSan), fixtures, clean.
+
+CC       ?= cc
+BUILD    ?= build
+OPENMP   ?= 1
+OPENBLAS ?= 1
+NATIVE   ?= 1
+SAN      ?= 0
+
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc
+LDLIBS      := -lm
+
+# $(call probe,SOURCE,CFLAGS,LIBS): "yes" when mk/SOURCE compiles and links with them.
+probe = $(shell $(CC) $(2) mk/$(1) -o /dev/null $(3) >/dev/null 2>&1 && echo yes)
+
+ifeq ($(OPENMP),1)
+  ifeq ($(call probe,probe_empty.c,-fopenmp,),yes)
+    CFLAGS_BASE += -fopenmp
+    LDLIBS      += -fopenmp
+  endif
+endif
+ifeq ($(OPENBLAS),1)
+  ifeq ($(call probe,probe_openblas.c,,-lopenblas),yes)
+    CFLAGS_BASE += -DGANC_HAVE_OPENBLAS
+    LDLIBS      += -lopenblas
+  endif
+endif
+ifeq ($(NATIVE),1)
+  ifeq ($(call probe,probe_empty.c,-march=native,),yes)
+    CFLAGS_BASE += -march=native
+  endif
+endif
+ifeq ($(SAN),1)
+  CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDLIBS      += -fsanitize=address,undefined
+endif
+
+CFLAGS ?=
+ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
+
+LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libganc.a
+
+TEST_SUPPORT := tests/check.c tests/fixture.c
+TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+
+.PHONY: all test sanitize fixtures clean
+
+all: $(LIB)
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Runs every test binary (from the repository root, where the fixtures are), then prints one
+# closing line with the totals; fails if any binary failed.
+test: $(TEST_BIN)
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} OPENBLAS_NUM_THREADS=1 sh tests/run.sh $(TEST_BIN)
+
+sanitize:
+	$(MAKE) BUILD=build/sanitize SAN=1 test
+
+fixtures:
+	/usr/bin/python3 tools/make_fixtures.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,204 @@
+/* ganc — generative adversarial networks in C: public API of the library.
+ *
+ * Conventions
+ * - Tensors are flat float32 buffers in NCHW order; a ganc_shape is the shape of ONE sample
+ *   (C, H, W) and the batch size n is passed separately. A dense layer sees C*H*W features.
+ * - Parameter layouts follow PyTorch (Linear (out, in); Conv2d (out, in, k, k);
+ *   ConvTranspose2d (in, out, k, k); BatchNorm weight = gamma, bias = beta), so that weights
+ *   are interchangeable with PyTorch state dicts.
+ * - A backward pass writes the input gradient (=) and ACCUMULATES parameter gradients (+=).
+ * - Functions that can fail return 0 on success and -1 on error, with a one-line message
+ *   in a caller-provided buffer of GANC_ERR_LEN bytes.
+ */
+#ifndef GANC_H
+#define GANC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GANC_ERR_LEN 256
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+/* All of ganc's heap allocations go through these (64-byte aligned). The counter lets tests
+ * prove that nothing is allocated per step once a network is built. */
+void *ganc_alloc(size_t bytes);          /* zeroed; aborts with a message on out-of-memory */
+void ganc_free(void *p);
+uint64_t ganc_alloc_count(void);         /* number of ganc_alloc calls so far */
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+void ganc_set_threads(int n);            /* 0 = all cores */
+int ganc_threads(void);
+
+/* ---- random numbers -------------------------------------------------------------------- */
+
+/* Philox4x32-10, counter based: value i of a fill depends only on (seed, counter, i), never
+ * on how many threads produce it. The whole state is two integers, so checkpoints store it. */
+typedef struct {
+    uint64_t seed;
+    uint64_t counter; /* next 128-bit block to draw */
+} ganc_rng;
+
+void ganc_rng_seed(ganc_rng *r, uint64_t seed);
+void ganc_rng_uniform(ganc_rng *r, float *out, size_t n, float lo, float hi); /* [lo, hi) */
+void ganc_rng_normal(ganc_rng *r, float *out, size_t n, float mean, float std);
+void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p);          /* 1 with prob p */
+void ganc_rng_permutation(ganc_rng *r, int32_t *out, size_t n);
+uint64_t ganc_rng_u64(ganc_rng *r);
+double ganc_rng_double(ganc_rng *r); /* [0, 1) with 53 random bits */
+
+/* ---- shapes ---------------------------------------------------------------------------- */
+
+typedef struct {
+    int c, h, w;
+} ganc_shape;
+
+static inline size_t ganc_shape_size(ganc_shape s) { return (size_t)s.c * (size_t)s.h * (size_t)s.w; }
+
+/* ---- layers ---------------------------------------------------------------------------- */
+
+typedef enum {
+    GANC_LAYER_DENSE,
+    GANC_LAYER_CONV,
+    GANC_LAYER_DECONV,
+    GANC_LAYER_BATCHNORM,
+    GANC_LAYER_RELU,
+    GANC_LAYER_LRELU,
+    GANC_LAYER_ELU,
+    GANC_LAYER_CONCAT_ELU,
+    GANC_LAYER_TANH,
+    GANC_LAYER_SIGMOID,
+    GANC_LAYER_DROPOUT,
+    GANC_LAYER_FLATTEN,
+    GANC_LAYER_RESHAPE,
+    GANC_LAYER_COUNT
+} ganc_layer_type;
+
+typedef enum { GANC_PAD_EXPLICIT, GANC_PAD_SAME, GANC_PAD_VALID } ganc_pad_mode;
+
+/* What a model-file line declares; geometry is resolved when the layer joins a network. */
+typedef struct {
+    ganc_layer_type type;
+    int units;            /* dense: output features; conv/deconv: output channels */
+    int k, stride;        /* square kernels */
+    ganc_pad_mode pad_mode;
+    int pad, outpad;      /* GANC_PAD_EXPLICIT: symmetric padding, deconv output padding */
+    int bias;             /* dense/conv/deconv have a bias (default 1) */
+    float eps, momentum;  /* batch norm */
+    float alpha;          /* lrelu slope, elu/concat_elu alpha */
+    float p;              /* dropout: probability of DROPPING a unit (PyTorch's p) */
+    ganc_shape reshape;   /* reshape target */
+} ganc_layer_spec;
+
+/* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding
+ * blanks are ignored; an empty line is an error here (callers skip those). */
+int ganc_layer_spec_parse(const char *line, ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
+const char *ganc_layer_type_name(ganc_layer_type t);
+
+/* ---- networks -------------------------------------------------------------------------- */
+
+typedef struct ganc_net ganc_net;
+
+/* A named view into a network's parameter or state buffer ("gen.3.weight"). */
+typedef struct {
+    char name[64];
+    int is_state;         /* 0: in params/grads; 1: in state (batch-norm running stats) */
+    size_t offset, count; /* in floats */
+    int ndim;
+    int dims[4];
+} ganc_view;
+
+typedef enum { GANC_INIT_TORCH, GANC_INIT_DCGAN } ganc_init_scheme;
+
+/* Build a network: create with the per-sample input shape, add layers, then build for the
+ * largest batch it will see. Building allocates every buffer the network will ever use. */
+ganc_net *ganc_net_create(const char *name, ganc_shape input);
+int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
+/* Adds every non-empty line of text; errors name `source` and the line number (counted from
+ * first_line). */
+int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line,
+                      char err[GANC_ERR_LEN]);
+int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN]);
+void ganc_net_free(ganc_net *net);
+
+void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng);
+void ganc_net_set_training(ganc_net *net, int training); /* batch norm and dropout modes */
+int ganc_net_training(const ganc_net *net);
+
+/* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid
+ * until the next forward). The network keeps x and every activation for the next backward.
+ * Dropout masks come from the network's own generator (ganc_net_rng: seed it, save it). */
+const float *ganc_net_forward(ganc_net *net, const float *x, int n);
+ganc_rng *ganc_net_rng(ganc_net *net);
+
+/* Backward of the last forward: dy is the gradient of the loss wrt the output. Writes the
+ * input gradient into dx when dx != NULL; accumulates parameter gradients when
+ * param_grads != 0 (0 = only the input gradient, e.g. G's update through a frozen D). */
+void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads);
+
+void ganc_net_zero_grad(ganc_net *net);
+
+ganc_shape ganc_net_input_shape(const ganc_net *net);
+ganc_shape ganc_net_output_shape(const ganc_net *net);
+int ganc_net_max_batch(const ganc_net *net);
+int ganc_net_layer_count(const ganc_net *net);
+ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i);
+const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i);
+/* Output of layer i from the last forward. */
+const float *ganc_net_layer_output(const ganc_net *net, int i);
+
+size_t ganc_net_param_count(const ganc_net *net);
+float *ganc_net_params(ganc_net *net);
+float *ganc_net_grads(ganc_net *net);
+size_t ganc_net_state_count(const ganc_net *net);
+float *ganc_net_state(ganc_net *net);
+int ganc_net_view_count(const ganc_net *net);
+const ganc_view *ganc_net_view(const ganc_net *net, int i);
+const ganc_view *ganc_net_find_view(const ganc_net *net, const char *name);
+/* Pointer to a view's first float (in params or state). */
+float *ganc_net_view_data(ganc_net *net, const ganc_view *v);
+float *ganc_net_view_grad(ganc_net *net, const ganc_view *v); /* NULL for state views */
+
+/* ---- optimizers ------------------------------------------------------------------------ */
+
+typedef enum { GANC_OPTIM_ADAM, GANC_OPTIM_SGD } ganc_optim_type;
+
+typedef struct {
+    ganc_optim_type type;
+    float lr;
+    float beta1, beta2, eps; /* Adam */
+    float momentum;          /* SGD */
+    int nesterov;            /* SGD */
+    float weight_decay;      /* L2 added to the gradient, as torch.optim.Adam/SGD do */
+} ganc_optim_config;
+
+typedef struct {
+    ganc_optim_config cfg;
+    size_t n;
+    int64_t step;   /* number of steps taken */
+    float *m, *v;   /* Adam moments / SGD momentum buffer (m) */
+} ganc_optim;
+
+ganc_optim_config ganc_optim_default(ganc_optim_type type);
+void ganc_optim_init(ganc_optim *opt, const ganc_optim_config *cfg, size_t n);
+void ganc_optim_free(ganc_optim *opt);
+/* One update of params from grads (the caller zeroes grads afterwards). */
+void ganc_optim_step(ganc_optim *opt, float *params, const float *grads);
+
+/* ---- losses ---------------------------------------------------------------------------- */
+
+/* Mean sigmoid cross-entropy with logits over n values, stable for any finite logit.
+ * targets == NULL means every target equals `target`. When dz != NULL, writes
+ * dz[i] = scale * d(loss)/dz[i]. Returns the mean loss (computed in double). */
+double ganc_bce_logits(const float *z, const float *targets, float target, int n, float *dz,
+                       float scale);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

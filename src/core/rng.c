@@ -1,0 +1,108 @@
+/* Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).
+ * Counter based: block b of stream `seed` is philox(key = seed, counter = b), so fills are
+ * reproducible for any thread count and the state is just (seed, counter). Fills use
+ * ceil(n/4) consecutive blocks, value i coming from block counter + i/4, lane i%4. */
+#include "ganc_internal.h"
+
+#include <math.h>
+
+philox_block ganc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2])
+{
+    const uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
+    const uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)M0 * c0, p1 = (uint64_t)M1 * c2;
+        uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
+        uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
+        uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
+        c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+        k0 += W0; k1 += W1;
+    }
+    philox_block b = {{c0, c1, c2, c3}};
+    return b;
+}
+
+static inline philox_block philox4x32_10(uint64_t counter, uint64_t seed)
+{
+    const uint32_t ctr[4] = {(uint32_t)counter, (uint32_t)(counter >> 32), 0, 0};
+    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    return ganc_philox4x32_10(ctr, key);
+}
+
+void ganc_rng_seed(ganc_rng *r, uint64_t seed)
+{
+    r->seed = seed;
+    r->counter = 0;
+}
+
+/* Uniform in [0, 1) with 24 random bits: exactly representable in float. */
+static inline float u32_to_unit(uint32_t u) { return (float)(u >> 8) * (1.0f / 16777216.0f); }
+
+void ganc_rng_uniform(ganc_rng *r, float *out, size_t n, float lo, float hi)
+{
+    const uint64_t base = r->counter, key = r->seed;
+    const float span = hi - lo;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t b = 0; b < (n + 3) / 4; b++) {
+        philox_block blk = philox4x32_10(base + b, key);
+        for (size_t j = 0; j < 4 && 4 * b + j < n; j++) {
+            float v = lo + span * u32_to_unit(blk.v[j]);
+            out[4 * b + j] = v < hi ? v : lo; /* rounding must never produce hi itself */
+        }
+    }
+    r->counter += (n + 3) / 4;
+}
+
+void ganc_rng_normal(ganc_rng *r, float *out, size_t n, float mean, float std)
+{
+    const uint64_t base = r->counter, key = r->seed;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t b = 0; b < (n + 3) / 4; b++) {
+        philox_block blk = philox4x32_10(base + b, key);
+        double z[4];
+        for (int pair = 0; pair < 2; pair++) {
+            /* Box-Muller on (0, 1] x [0, 1) with 32-bit resolution. */
+            double u1 = ((double)blk.v[2 * pair] + 1.0) * (1.0 / 4294967296.0);
+            double u2 = (double)blk.v[2 * pair + 1] * (1.0 / 4294967296.0);
+            double rad = sqrt(-2.0 * log(u1));
+            z[2 * pair] = rad * cos(6.283185307179586 * u2);
+            z[2 * pair + 1] = rad * sin(6.283185307179586 * u2);
+        }
+        for (size_t j = 0; j < 4 && 4 * b + j < n; j++) out[4 * b + j] = (float)(mean + std * z[j]);
+    }
+    r->counter += (n + 3) / 4;
+}
+
+void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p)
+{
+    const uint64_t base = r->counter, key = r->seed;
+    const double threshold = (double)p * 4294967296.0;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t b = 0; b < (n + 3) / 4; b++) {
+        philox_block blk = philox4x32_10(base + b, key);
+        for (size_t j = 0; j < 4 && 4 * b + j < n; j++) out[4 * b + j] = (double)blk.v[j] < threshold ? 1.0f : 0.0f;
+    }
+    r->counter += (n + 3) / 4;
+}
+
+uint64_t ganc_rng_u64(ganc_rng *r)
+{
+    philox_block blk = philox4x32_10(r->counter++, r->seed);
+    return ((uint64_t)blk.v[1] << 32) | blk.v[0];
+}
+
+double ganc_rng_double(ganc_rng *r) { return (double)(ganc_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0); }
+
+/* Fisher-Yates; each swap index from 64 random bits, so the modulo bias is below 2^-32. */
+void ganc_rng_permutation(ganc_rng *r, int32_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (int32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(ganc_rng_u64(r) % i);
+        int32_t t = out[i - 1];
+        out[i - 1] = out[j];
+        out[j] = t;
+    }
+}

@@ -1,0 +1,92 @@
+/* Internal interfaces shared by the library's modules (not installed). */
+#ifndef GANC_INTERNAL_H
+#define GANC_INTERNAL_H
+
+#include "ganc.h"
+
+#include <stdarg.h>
+
+/* ---- core ---------------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t v[4];
+} philox_block;
+philox_block ganc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2]);
+
+/* snprintf into an error buffer; always returns -1 so callers can `return ganc_fail(...)`. */
+int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- kernels --------------------------------------------------------------------------- */
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N. */
+void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Geometry of a 2-D convolution window: input (c, h, w), kernel k, stride s, padding before
+ * (top/left) and after (bottom/right), output (oh, ow). Padding after may be negative for a
+ * transposed convolution's output padding (positions no input reaches). */
+typedef struct {
+    int c, h, w;
+    int k, stride;
+    int pad_t, pad_l;
+    int oh, ow;
+} ganc_conv_geom;
+
+/* col has shape (c*k*k) x (oh*ow): col[(ci*k + ky)*k + kx][oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] */
+void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col);
+/* Adjoint of im2col: x += scatter(col). x must be zeroed by the caller when wanted. */
+void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x);
+
+/* ---- layers ---------------------------------------------------------------------------- */
+
+typedef struct ganc_layer ganc_layer;
+
+/* What the network hands a layer for one pass. */
+typedef struct {
+    int training;
+    ganc_rng *rng;   /* dropout */
+    float *work;     /* scratch of the size the layer asked for (per pass, not per thread) */
+} ganc_pass;
+
+typedef struct {
+    /* Resolves output shape, parameter/state/saved/workspace sizes from L->spec and L->in. */
+    int (*setup)(ganc_layer *L, char err[GANC_ERR_LEN]);
+    void (*init)(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng); /* NULL: no parameters */
+    void (*reset_state)(ganc_layer *L);                                   /* NULL: no state */
+    void (*forward)(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p);
+    /* dx may be NULL (input gradient not wanted). */
+    void (*backward)(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                     int param_grads, const ganc_pass *p);
+} ganc_layer_ops;
+
+struct ganc_layer {
+    ganc_layer_spec spec;
+    const ganc_layer_ops *ops;
+    ganc_shape in, out;
+    int pad_t, pad_b, pad_l, pad_r; /* conv: padding; deconv: crop before/after (after may be < 0) */
+    /* sizes requested by setup (floats) */
+    size_t n_weight, n_bias;     /* parameters: weight then bias, contiguous */
+    size_t n_state;              /* non-trainable state (batch-norm running mean, var) */
+    size_t n_saved_per_sample;   /* kept from forward for backward, per sample (dropout mask) */
+    size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
+    size_t n_work;               /* scratch for one pass, independent of batch */
+    int weight_dims[4], weight_ndim;
+    /* views assigned by the network at build time */
+    float *weight, *bias, *dweight, *dbias, *state, *saved;
+    float *out_buf;
+};
+
+extern const ganc_layer_ops ganc_dense_ops, ganc_conv_ops, ganc_deconv_ops, ganc_batchnorm_ops,
+    ganc_relu_ops, ganc_lrelu_ops, ganc_elu_ops, ganc_concat_elu_ops, ganc_tanh_ops, ganc_sigmoid_ops,
+    ganc_dropout_ops, ganc_flatten_ops, ganc_reshape_ops;
+
+const ganc_layer_ops *ganc_layer_ops_for(ganc_layer_type t);
+
+/* One spatial dimension of a (transposed) convolution: output size and padding/cropping
+ * before and after (see layers/padding.c). Returns -1 when the input is too small. */
+int ganc_resolve_padding(const ganc_layer_spec *sp, int transposed, int in, int *out, int *before, int *after);
+
+/* Initialisers shared by the layers. fan_in as PyTorch computes it. */
+void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
+
+#endif

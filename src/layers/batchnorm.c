@@ -1,0 +1,131 @@
+/* Batch normalisation over (N, H, W) per channel, affine (gamma = weight, beta = bias).
+ * Training: batch statistics (biased variance), running statistics updated as PyTorch does
+ * (unbiased variance, r = (1 - momentum) r + momentum stat). Eval: running statistics.
+ * Saved for backward: the mean and 1/sqrt(var + eps) that the forward used. */
+#include "ganc_internal.h"
+
+#include <math.h>
+
+static int bn_setup(ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (!(L->spec.eps > 0.0f)) return ganc_fail(err, "batchnorm eps must be positive");
+    if (!(L->spec.momentum >= 0.0f && L->spec.momentum <= 1.0f))
+        return ganc_fail(err, "batchnorm momentum must be in [0, 1]");
+    const int c = L->in.c;
+    L->out = L->in;
+    L->n_weight = L->n_bias = (size_t)c;
+    L->n_state = 2 * (size_t)c;
+    L->n_saved_fixed = 2 * (size_t)c;
+    L->weight_ndim = 1;
+    L->weight_dims[0] = c;
+    return 0;
+}
+
+static void bn_reset_state(ganc_layer *L)
+{
+    const int c = L->in.c;
+    for (int i = 0; i < c; i++) {
+        L->state[i] = 0.0f;
+        L->state[c + i] = 1.0f;
+    }
+}
+
+static void bn_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    const int c = L->in.c;
+    if (scheme == GANC_INIT_DCGAN)
+        ganc_rng_normal(rng, L->weight, (size_t)c, 1.0f, 0.02f);
+    else
+        for (int i = 0; i < c; i++) L->weight[i] = 1.0f;
+    for (int i = 0; i < c; i++) L->bias[i] = 0.0f;
+    bn_reset_state(L);
+}
+
+static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const size_t count = (size_t)n * plane;
+    float *mean = L->saved, *invstd = L->saved + c;
+    float *run_mean = L->state, *run_var = L->state + c;
+    const float eps = L->spec.eps, mom = L->spec.momentum;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        if (p->training) {
+            double s = 0.0;
+            for (int i = 0; i < n; i++) {
+                const float *xc = x + i * size + ch * plane;
+                for (size_t j = 0; j < plane; j++) s += xc[j];
+            }
+            const double mu = s / (double)count;
+            double ss = 0.0;
+            for (int i = 0; i < n; i++) {
+                const float *xc = x + i * size + ch * plane;
+                for (size_t j = 0; j < plane; j++) ss += (xc[j] - mu) * (xc[j] - mu);
+            }
+            const double var = ss / (double)count;
+            const double unbiased = count > 1 ? ss / (double)(count - 1) : var;
+            mean[ch] = (float)mu;
+            invstd[ch] = (float)(1.0 / sqrt(var + eps));
+            run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu;
+            run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
+        } else {
+            mean[ch] = run_mean[ch];
+            invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
+        }
+        const float scale = L->weight[ch] * invstd[ch];
+        const float shift = L->bias[ch] - mean[ch] * scale;
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + i * size + ch * plane;
+            float *yc = y + i * size + ch * plane;
+            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
+        }
+    }
+}
+
+static void bn_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                        int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const double count = (double)n * (double)plane;
+    const float *mean = L->saved, *invstd = L->saved + c;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
+            for (size_t j = 0; j < plane; j++) {
+                sum_dy += dyc[j];
+                sum_dy_xhat += dyc[j] * (xc[j] - mean[ch]) * invstd[ch];
+            }
+        }
+        if (param_grads) {
+            L->dweight[ch] += (float)sum_dy_xhat;
+            L->dbias[ch] += (float)sum_dy;
+        }
+        if (!dx) continue;
+        const float g = L->weight[ch] * invstd[ch];
+        if (p->training) {
+            /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
+            const float mdy = (float)(sum_dy / count), mdyx = (float)(sum_dy_xhat / count);
+            for (int i = 0; i < n; i++) {
+                const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
+                float *dxc = dx + i * size + ch * plane;
+                for (size_t j = 0; j < plane; j++) {
+                    const float xhat = (xc[j] - mean[ch]) * invstd[ch];
+                    dxc[j] = g * (dyc[j] - mdy - xhat * mdyx);
+                }
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                const float *dyc = dy + i * size + ch * plane;
+                float *dxc = dx + i * size + ch * plane;
+                for (size_t j = 0; j < plane; j++) dxc[j] = g * dyc[j];
+            }
+        }
+    }
+}
+
+const ganc_layer_ops ganc_batchnorm_ops = {bn_setup, bn_init, bn_reset_state, bn_forward, bn_backward};

@@ -1,0 +1,95 @@
+/* Transposed 2-D convolution (PyTorch's ConvTranspose2d, weight (cin, cout, k, k)): the
+ * adjoint of a convolution, computed as col = W^T . x_n followed by col2im into the output.
+ * The output is the full (in-1)*s+k map cropped by pad before/after (see padding.c). */
+#include "ganc_internal.h"
+
+#include <string.h>
+
+/* Geometry of the convolution whose adjoint this layer is: it maps our output to our input. */
+static ganc_conv_geom deconv_geom(const ganc_layer *L)
+{
+    return (ganc_conv_geom){L->out.c, L->out.h, L->out.w, L->spec.k, L->spec.stride, L->pad_t, L->pad_l,
+                            L->in.h, L->in.w};
+}
+
+static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    const ganc_layer_spec *sp = &L->spec;
+    if (sp->units <= 0 || sp->k <= 0 || sp->stride <= 0)
+        return ganc_fail(err, "deconv needs positive channels, k and stride");
+    if (sp->pad_mode == GANC_PAD_EXPLICIT && sp->outpad >= sp->stride)
+        return ganc_fail(err, "deconv outpad=%d must be smaller than stride=%d", sp->outpad, sp->stride);
+    int oh, ow;
+    if (ganc_resolve_padding(sp, 1, L->in.h, &oh, &L->pad_t, &L->pad_b) ||
+        ganc_resolve_padding(sp, 1, L->in.w, &ow, &L->pad_l, &L->pad_r))
+        return ganc_fail(err, "deconv padding leaves no output for its %dx%d input", L->in.h, L->in.w);
+    L->out = (ganc_shape){sp->units, oh, ow};
+    const size_t kk = (size_t)sp->units * sp->k * sp->k;
+    L->n_weight = (size_t)L->in.c * kk;
+    L->n_bias = sp->bias ? (size_t)sp->units : 0;
+    L->n_work = kk * (size_t)L->in.h * L->in.w;
+    L->weight_ndim = 4;
+    L->weight_dims[0] = L->in.c;
+    L->weight_dims[1] = sp->units;
+    L->weight_dims[2] = L->weight_dims[3] = sp->k;
+    return 0;
+}
+
+static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    /* PyTorch computes ConvTranspose2d's fan-in from weight.size(1), the OUTPUT channels. */
+    const int fan_in = L->spec.units * L->spec.k * L->spec.k;
+    if (scheme == GANC_INIT_DCGAN) {
+        ganc_rng_normal(rng, L->weight, L->n_weight, 0.0f, 0.02f);
+        for (size_t i = 0; i < L->n_bias; i++) L->bias[i] = 0.0f;
+    } else {
+        ganc_init_torch_uniform(L->weight, L->n_weight, fan_in, rng);
+        if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, fan_in, rng);
+    }
+}
+
+static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const ganc_conv_geom g = deconv_geom(L);
+    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k, plane_in = L->in.h * L->in.w;
+    const int plane_out = L->out.h * L->out.w;
+    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    float *col = p->work;
+    for (int i = 0; i < n; i++) {
+        float *yi = y + i * out_size;
+        ganc_sgemm(1, 0, kk, plane_in, cin, 1.0f, L->weight, kk, x + i * in_size, plane_in, 0.0f, col, plane_in);
+        if (L->n_bias)
+            for (int c = 0; c < L->out.c; c++)
+                for (int j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] = L->bias[c];
+        else
+            memset(yi, 0, sizeof(float) * out_size);
+        ganc_col2im(&g, col, yi);
+    }
+}
+
+static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                            int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    const ganc_conv_geom g = deconv_geom(L);
+    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k, plane_in = L->in.h * L->in.w;
+    const int plane_out = L->out.h * L->out.w;
+    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    float *col = p->work;
+    for (int i = 0; i < n; i++) {
+        const float *dyi = dy + i * out_size;
+        ganc_im2col(&g, dyi, col);
+        if (dx) ganc_sgemm(0, 0, cin, plane_in, kk, 1.0f, L->weight, kk, col, plane_in, 0.0f, dx + i * in_size, plane_in);
+        if (param_grads) {
+            ganc_sgemm(0, 1, cin, kk, plane_in, 1.0f, x + i * in_size, plane_in, col, plane_in, 1.0f, L->dweight, kk);
+            if (L->n_bias)
+                for (int c = 0; c < L->out.c; c++) {
+                    float s = 0.0f;
+                    for (int j = 0; j < plane_out; j++) s += dyi[(size_t)c * plane_out + j];
+                    L->dbias[c] += s;
+                }
+        }
+    }
+}
+
+const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, NULL, deconv_forward, deconv_backward};

@@ -1,0 +1,53 @@
+/* Fully connected layer: y = x W^T + b over the flattened sample (PyTorch's nn.Linear). */
+#include "ganc_internal.h"
+
+static int dense_setup(ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (L->spec.units <= 0) return ganc_fail(err, "dense needs a positive number of units");
+    const int in = (int)ganc_shape_size(L->in);
+    L->out = (ganc_shape){L->spec.units, 1, 1};
+    L->n_weight = (size_t)L->spec.units * in;
+    L->n_bias = L->spec.bias ? (size_t)L->spec.units : 0;
+    L->weight_ndim = 2;
+    L->weight_dims[0] = L->spec.units;
+    L->weight_dims[1] = in;
+    return 0;
+}
+
+static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    const int in = L->weight_dims[1];
+    if (scheme == GANC_INIT_DCGAN) {
+        ganc_rng_normal(rng, L->weight, L->n_weight, 0.0f, 0.02f);
+        for (size_t i = 0; i < L->n_bias; i++) L->bias[i] = 0.0f;
+    } else {
+        ganc_init_torch_uniform(L->weight, L->n_weight, in, rng);
+        if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, in, rng);
+    }
+}
+
+static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    (void)p;
+    const int in = L->weight_dims[1], out = L->spec.units;
+    ganc_sgemm(0, 1, n, out, in, 1.0f, x, in, L->weight, in, 0.0f, y, out);
+    if (L->n_bias)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < out; j++) y[(size_t)i * out + j] += L->bias[j];
+}
+
+static void dense_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                           int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    (void)p;
+    const int in = L->weight_dims[1], out = L->spec.units;
+    if (dx) ganc_sgemm(0, 0, n, in, out, 1.0f, dy, out, L->weight, in, 0.0f, dx, in);
+    if (!param_grads) return;
+    ganc_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, L->dweight, in);
+    if (L->n_bias)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < out; j++) L->dbias[j] += dy[(size_t)i * out + j];
+}
+
+const ganc_layer_ops ganc_dense_ops = {dense_setup, dense_init, NULL, dense_forward, dense_backward};

@@ -1,0 +1,48 @@
+/* Dropout (PyTorch's convention: p is the probability of dropping; kept units are scaled by
+ * 1/(1-p) in training so eval mode is the identity). The mask, already scaled, is saved. */
+#include "ganc_internal.h"
+
+#include <string.h>
+
+static int dropout_setup(ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (!(L->spec.p >= 0.0f && L->spec.p < 1.0f)) return ganc_fail(err, "dropout p must be in [0, 1)");
+    L->out = L->in;
+    L->n_saved_per_sample = ganc_shape_size(L->in);
+    return 0;
+}
+
+static int dropout_active(const ganc_layer *L, const ganc_pass *p) { return p->training && L->spec.p > 0.0f; }
+
+static void dropout_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const size_t total = (size_t)n * ganc_shape_size(L->in);
+    if (!dropout_active(L, p)) {
+        memcpy(y, x, sizeof(float) * total);
+        return;
+    }
+    float *mask = L->saved;
+    const float keep = 1.0f - L->spec.p, scale = 1.0f / keep;
+    ganc_rng_bernoulli(p->rng, mask, total, keep);
+    for (size_t i = 0; i < total; i++) {
+        mask[i] *= scale;
+        y[i] = x[i] * mask[i];
+    }
+}
+
+static void dropout_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                             int param_grads, const ganc_pass *p)
+{
+    (void)x;
+    (void)y;
+    (void)param_grads;
+    if (!dx) return;
+    const size_t total = (size_t)n * ganc_shape_size(L->in);
+    if (!dropout_active(L, p)) {
+        memcpy(dx, dy, sizeof(float) * total);
+        return;
+    }
+    for (size_t i = 0; i < total; i++) dx[i] = dy[i] * L->saved[i];
+}
+
+const ganc_layer_ops ganc_dropout_ops = {dropout_setup, NULL, NULL, dropout_forward, dropout_backward};

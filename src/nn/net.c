@@ -1,0 +1,255 @@
+/* A network: a sequence of layers over one contiguous parameter buffer, one gradient buffer
+ * and one state buffer, with named views into them. ganc_net_build allocates every buffer
+ * the network will use (activations for max_batch samples, saved values, scratch, gradient
+ * ping-pong), so forward and backward never allocate. */
+#include "ganc_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ganc_net {
+    char name[32];
+    ganc_shape input;
+    ganc_layer *layers;
+    int n_layers, cap_layers;
+    int built, max_batch, training;
+    size_t n_params, n_state;
+    float *params, *grads, *state, *saved, *acts, *work, *grad_a, *grad_b;
+    ganc_view *views;
+    int n_views;
+    ganc_rng rng;
+    const float *last_x;
+    int last_n;
+};
+
+ganc_net *ganc_net_create(const char *name, ganc_shape input)
+{
+    ganc_net *net = ganc_alloc(sizeof *net);
+    snprintf(net->name, sizeof net->name, "%s", name);
+    net->input = input;
+    net->training = 1;
+    ganc_rng_seed(&net->rng, 0);
+    return net;
+}
+
+void ganc_net_free(ganc_net *net)
+{
+    if (!net) return;
+    ganc_free(net->layers);
+    ganc_free(net->params);
+    ganc_free(net->grads);
+    ganc_free(net->state);
+    ganc_free(net->saved);
+    ganc_free(net->acts);
+    ganc_free(net->work);
+    ganc_free(net->grad_a);
+    ganc_free(net->grad_b);
+    ganc_free(net->views);
+    ganc_free(net);
+}
+
+static ganc_shape current_output(const ganc_net *net)
+{
+    return net->n_layers ? net->layers[net->n_layers - 1].out : net->input;
+}
+
+int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_LEN])
+{
+    if (net->built) return ganc_fail(err, "network %s is already built", net->name);
+    if (net->n_layers == net->cap_layers) {
+        int cap = net->cap_layers ? 2 * net->cap_layers : 16;
+        ganc_layer *grown = ganc_alloc(sizeof *grown * (size_t)cap);
+        if (net->n_layers) memcpy(grown, net->layers, sizeof *grown * (size_t)net->n_layers);
+        ganc_free(net->layers);
+        net->layers = grown;
+        net->cap_layers = cap;
+    }
+    ganc_layer *L = &net->layers[net->n_layers];
+    memset(L, 0, sizeof *L);
+    L->spec = *spec;
+    L->ops = ganc_layer_ops_for(spec->type);
+    L->in = current_output(net);
+    if (!L->ops) return ganc_fail(err, "unknown layer type %d", (int)spec->type);
+    if (L->ops->setup(L, err)) return -1;
+    /* Refuse sizes that would need absurd memory long before anything is allocated. */
+    const double limit = (double)(1u << 28);
+    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit)
+        return ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)",
+                         ganc_layer_type_name(spec->type), L->out.c, L->out.h, L->out.w, L->n_weight);
+    net->n_layers++;
+    return 0;
+}
+
+int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line, char err[GANC_ERR_LEN])
+{
+    int lineno = first_line;
+    for (const char *line = text; *line; lineno++) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[512];
+        if (len >= sizeof buf) return ganc_fail(err, "%s:%d: line is too long", source, lineno);
+        memcpy(buf, line, len);
+        buf[len] = 0;
+        buf[strcspn(buf, "#")] = 0;
+        if (strspn(buf, " \t\r") != strlen(buf)) {
+            ganc_layer_spec spec;
+            char why[GANC_ERR_LEN];
+            if (ganc_layer_spec_parse(buf, &spec, why) || ganc_net_add(net, &spec, why))
+                return ganc_fail(err, "%s:%d: %s", source, lineno, why);
+        }
+        line += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+static void add_view(ganc_net *net, int layer, const char *what, int is_state, size_t offset, size_t count, int ndim,
+                     const int *dims)
+{
+    ganc_view *v = &net->views[net->n_views++];
+    snprintf(v->name, sizeof v->name, "%s.%d.%s", net->name, layer, what);
+    v->is_state = is_state;
+    v->offset = offset;
+    v->count = count;
+    v->ndim = ndim;
+    for (int d = 0; d < ndim; d++) v->dims[d] = dims[d];
+}
+
+int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
+{
+    if (net->built) return ganc_fail(err, "network %s is already built", net->name);
+    if (net->n_layers == 0) return ganc_fail(err, "network %s has no layers", net->name);
+    if (max_batch <= 0) return ganc_fail(err, "batch size must be positive");
+    size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, widest = ganc_shape_size(net->input);
+    for (int i = 0; i < net->n_layers; i++) {
+        const ganc_layer *L = &net->layers[i];
+        const size_t out = ganc_shape_size(L->out);
+        n_params += L->n_weight + L->n_bias;
+        n_state += L->n_state;
+        n_saved += L->n_saved_fixed + L->n_saved_per_sample * (size_t)max_batch;
+        n_acts += out * (size_t)max_batch;
+        if (L->n_work > n_work) n_work = L->n_work;
+        if (out > widest) widest = out;
+    }
+    if ((double)n_acts * sizeof(float) > 16e9 || (double)widest * max_batch * sizeof(float) > 4e9)
+        return ganc_fail(err, "network %s at batch %d would need more than 16 GB of activations", net->name, max_batch);
+    net->max_batch = max_batch;
+    net->n_params = n_params;
+    net->n_state = n_state;
+    net->params = ganc_alloc(sizeof(float) * n_params);
+    net->grads = ganc_alloc(sizeof(float) * n_params);
+    net->state = ganc_alloc(sizeof(float) * n_state);
+    net->saved = ganc_alloc(sizeof(float) * n_saved);
+    net->acts = ganc_alloc(sizeof(float) * n_acts);
+    net->work = ganc_alloc(sizeof(float) * n_work);
+    net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
+    net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
+    net->views = ganc_alloc(sizeof(ganc_view) * 4 * (size_t)net->n_layers);
+
+    size_t p = 0, s = 0, sv = 0, a = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        ganc_layer *L = &net->layers[i];
+        if (L->n_weight) {
+            L->weight = net->params + p;
+            L->dweight = net->grads + p;
+            add_view(net, i, "weight", 0, p, L->n_weight, L->weight_ndim, L->weight_dims);
+            p += L->n_weight;
+        }
+        if (L->n_bias) {
+            const int dims[1] = {(int)L->n_bias};
+            L->bias = net->params + p;
+            L->dbias = net->grads + p;
+            add_view(net, i, "bias", 0, p, L->n_bias, 1, dims);
+            p += L->n_bias;
+        }
+        if (L->n_state) { /* batch norm: running mean then running variance */
+            const int dims[1] = {(int)(L->n_state / 2)};
+            L->state = net->state + s;
+            add_view(net, i, "running_mean", 1, s, L->n_state / 2, 1, dims);
+            add_view(net, i, "running_var", 1, s + L->n_state / 2, L->n_state / 2, 1, dims);
+            s += L->n_state;
+        }
+        L->saved = net->saved + sv;
+        sv += L->n_saved_fixed + L->n_saved_per_sample * (size_t)max_batch;
+        L->out_buf = net->acts + a;
+        a += ganc_shape_size(L->out) * (size_t)max_batch;
+        if (L->ops->reset_state) L->ops->reset_state(L);
+    }
+    net->built = 1;
+    return 0;
+}
+
+void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        ganc_layer *L = &net->layers[i];
+        if (L->ops->init) L->ops->init(L, scheme, rng);
+        if (L->ops->reset_state) L->ops->reset_state(L);
+    }
+}
+
+void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
+int ganc_net_training(const ganc_net *net) { return net->training; }
+ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
+
+const float *ganc_net_forward(ganc_net *net, const float *x, int n)
+{
+    if (!net->built || n <= 0 || n > net->max_batch) {
+        fprintf(stderr, "ganc: forward of %s with batch %d (built for %d)\n", net->name, n, net->max_batch);
+        abort();
+    }
+    const ganc_pass pass = {net->training, &net->rng, net->work};
+    const float *in = x;
+    for (int i = 0; i < net->n_layers; i++) {
+        ganc_layer *L = &net->layers[i];
+        L->ops->forward(L, in, L->out_buf, n, &pass);
+        in = L->out_buf;
+    }
+    net->last_x = x;
+    net->last_n = n;
+    return in;
+}
+
+void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads)
+{
+    const ganc_pass pass = {net->training, &net->rng, net->work};
+    const float *grad_out = dy;
+    for (int i = net->n_layers - 1; i >= 0; i--) {
+        ganc_layer *L = &net->layers[i];
+        const float *in = i ? net->layers[i - 1].out_buf : net->last_x;
+        float *grad_in = i ? (grad_out == net->grad_a ? net->grad_b : net->grad_a) : dx;
+        L->ops->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
+        grad_out = grad_in;
+    }
+}
+
+void ganc_net_zero_grad(ganc_net *net) { memset(net->grads, 0, sizeof(float) * net->n_params); }
+
+ganc_shape ganc_net_input_shape(const ganc_net *net) { return net->input; }
+ganc_shape ganc_net_output_shape(const ganc_net *net) { return current_output(net); }
+int ganc_net_max_batch(const ganc_net *net) { return net->max_batch; }
+int ganc_net_layer_count(const ganc_net *net) { return net->n_layers; }
+ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i) { return net->layers[i].out; }
+const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i) { return &net->layers[i].spec; }
+const float *ganc_net_layer_output(const ganc_net *net, int i) { return net->layers[i].out_buf; }
+size_t ganc_net_param_count(const ganc_net *net) { return net->n_params; }
+float *ganc_net_params(ganc_net *net) { return net->params; }
+float *ganc_net_grads(ganc_net *net) { return net->grads; }
+size_t ganc_net_state_count(const ganc_net *net) { return net->n_state; }
+float *ganc_net_state(ganc_net *net) { return net->state; }
+int ganc_net_view_count(const ganc_net *net) { return net->n_views; }
+const ganc_view *ganc_net_view(const ganc_net *net, int i) { return &net->views[i]; }
+
+const ganc_view *ganc_net_find_view(const ganc_net *net, const char *name)
+{
+    for (int i = 0; i < net->n_views; i++)
+        if (!strcmp(net->views[i].name, name)) return &net->views[i];
+    return NULL;
+}
+
+float *ganc_net_view_data(ganc_net *net, const ganc_view *v)
+{
+    return (v->is_state ? net->state : net->params) + v->offset;
+}
+
+float *ganc_net_view_grad(ganc_net *net, const ganc_view *v) { return v->is_state ? NULL : net->grads + v->offset; }

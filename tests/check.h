@@ -1,0 +1,19 @@
+/* Minimal test harness: every check counts, failures print where and why, and the binary's
+ * exit status is non-zero when anything failed. */
+#ifndef GANC_TEST_CHECK_H
+#define GANC_TEST_CHECK_H
+
+#include <stddef.h>
+
+#define CHECK(cond, ...) check_true((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
+
+int check_true(int ok, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Max-norm relative error: max|got - want| / max(max|want|, floor). */
+double check_rel_err(const float *got, const float *want, size_t n, double floor);
+/* Passes when check_rel_err(got, want) <= tol; prints the error either way when verbose. */
+int check_close(const char *what, const float *got, const float *want, size_t n, double tol);
+/* Prints "<suite>: N passed, N failed" and returns the process exit status. */
+int check_finish(const char *suite);
+extern int check_verbose;
+
+#endif
