@@ -15,11 +15,16 @@ LDLIBS      := -lm
 # $(call probe,SOURCE,CFLAGS,LIBS): "yes" when mk/SOURCE compiles and links with them.
 probe = $(shell $(CC) $(2) mk/$(1) -o /dev/null $(3) >/dev/null 2>&1 && echo yes)
 
+HAVE_OPENMP :=
 ifeq ($(OPENMP),1)
   ifeq ($(call probe,probe_empty.c,-fopenmp,),yes)
+    HAVE_OPENMP := yes
     CFLAGS_BASE += -fopenmp
     LDLIBS      += -fopenmp
   endif
+endif
+ifneq ($(HAVE_OPENMP),yes)
+  CFLAGS_BASE += -Wno-unknown-pragmas
 endif
 ifeq ($(OPENBLAS),1)
   ifeq ($(call probe,probe_openblas.c,,-lopenblas),yes)
