@@ -1,5 +1,5 @@
 # ganc build. Optional parts are probed and can be switched off:
-#   make OPENMP=0 OPENBLAS=0 NATIVE=0
+#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0
 # Targets: all (library), test, sanitize (tests under ASan+UBSan), fixtures, clean.
 
 CC       ?= cc
@@ -7,6 +7,8 @@ BUILD    ?= build
 OPENMP   ?= 1
 OPENBLAS ?= 1
 NATIVE   ?= 1
+ZLIB     ?= 1
+STB      ?= 1
 SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc
@@ -32,6 +34,18 @@ ifeq ($(OPENBLAS),1)
     LDLIBS      += -lopenblas
   endif
 endif
+ifeq ($(ZLIB),1)
+  ifeq ($(call probe,probe_zlib.c,,-lz),yes)
+    CFLAGS_BASE += -DGANC_HAVE_ZLIB
+    LDLIBS      += -lz
+  endif
+endif
+ifeq ($(STB),1)
+  ifeq ($(call probe,probe_stb.c,,-lstb),yes)
+    CFLAGS_BASE += -DGANC_HAVE_STB
+    LDLIBS      += -lstb
+  endif
+endif
 ifeq ($(NATIVE),1)
   ifeq ($(call probe,probe_empty.c,-march=native,),yes)
     CFLAGS_BASE += -march=native
@@ -45,7 +59,7 @@ endif
 CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 
-LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c src/data/*.c src/io/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libganc.a
 
@@ -58,7 +72,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
 all: $(LIB)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h tests/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
