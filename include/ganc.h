@@ -93,6 +93,8 @@ typedef struct {
     float alpha;          /* lrelu slope, elu/concat_elu alpha */
     float p;              /* dropout: probability of DROPPING a unit (PyTorch's p) */
     ganc_shape reshape;   /* reshape target */
+    int has_bias_init;    /* bias_init=V: biases start at V instead of the scheme's value */
+    float bias_init;
 } ganc_layer_spec;
 
 /* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding

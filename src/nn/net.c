@@ -184,6 +184,8 @@ void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng)
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
         if (L->ops->init) L->ops->init(L, scheme, rng);
+        if (L->spec.has_bias_init)
+            for (size_t j = 0; j < L->n_bias; j++) L->bias[j] = L->spec.bias_init;
         if (L->ops->reset_state) L->ops->reset_state(L);
     }
 }

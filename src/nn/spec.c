@@ -67,6 +67,10 @@ static int parse_option(ganc_layer_spec *sp, const char *key, const char *val, c
     }
     if (t == GANC_LAYER_DECONV && !strcmp(key, "outpad")) return parse_int(val, 0, MAX_KERNEL, "outpad", &sp->outpad, err);
     if ((convlike || t == GANC_LAYER_DENSE) && !strcmp(key, "bias")) return parse_int(val, 0, 1, "bias", &sp->bias, err);
+    if ((convlike || t == GANC_LAYER_DENSE) && !strcmp(key, "bias_init")) {
+        sp->has_bias_init = 1;
+        return parse_float(val, -1e6, 1e6, "bias_init", &sp->bias_init, err);
+    }
     if (t == GANC_LAYER_BATCHNORM && !strcmp(key, "eps")) return parse_float(val, 1e-12, 1.0, "eps", &sp->eps, err);
     if (t == GANC_LAYER_BATCHNORM && !strcmp(key, "momentum"))
         return parse_float(val, 0.0, 1.0, "momentum", &sp->momentum, err);
