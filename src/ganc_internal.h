@@ -32,10 +32,15 @@ typedef struct {
     int oh, ow;
 } ganc_conv_geom;
 
-/* col has shape (c*k*k) x (oh*ow): col[(ci*k + ky)*k + kx][oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] */
-void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col);
+/* col has (c*k*k) rows of oh*ow values, rows ld floats apart (ld >= oh*ow):
+ * col[((ci*k + ky)*k + kx)*ld + oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] (0 outside x). */
+void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld);
 /* Adjoint of im2col: x += scatter(col). x must be zeroed by the caller when wanted. */
-void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x);
+void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld);
+
+/* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
+void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p);
+void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p);
 
 /* ---- layers ---------------------------------------------------------------------------- */
 
@@ -69,7 +74,8 @@ struct ganc_layer {
     size_t n_state;              /* non-trainable state (batch-norm running mean, var) */
     size_t n_saved_per_sample;   /* kept from forward for backward, per sample (dropout mask) */
     size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
-    size_t n_work;               /* scratch for one pass, independent of batch */
+    size_t n_work;               /* scratch for one pass: n_work + n_work_per_sample * batch */
+    size_t n_work_per_sample;
     int weight_dims[4], weight_ndim;
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;

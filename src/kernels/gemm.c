@@ -1,24 +1,30 @@
 /* Single-precision GEMM: OpenBLAS when the build found it (GANC_HAVE_OPENBLAS), otherwise a
- * portable loop nest that the compiler vectorises. Row-major throughout. */
+ * portable loop nest that the compiler vectorises. Row-major throughout.
+ *
+ * One threading layer: OpenMP. OpenBLAS is kept single-threaded and the product is split
+ * into column (or row) blocks, one per OpenMP thread. Letting OpenBLAS's own pthreads run
+ * beside OpenMP's spinning workers made training 4x slower on 2 cores. */
 #include "ganc_internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #ifdef GANC_HAVE_OPENBLAS
 #include <cblas.h>
 
-void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-                const float *b, int ldb, float beta, float *c, int ldc)
+static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc)
 {
-    if (m == 0 || n == 0) return;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n,
-                k, alpha, a, lda, b, ldb, beta, c, ldc);
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 #else
 
-void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-                const float *b, int ldb, float beta, float *c, int ldc)
+static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc)
 {
-#pragma omp parallel for schedule(static) if ((double)m * n * k > 1e6)
     for (int i = 0; i < m; i++) {
         float *crow = c + (size_t)i * ldc;
         if (beta == 0.0f)
@@ -50,3 +56,41 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
 }
 
 #endif
+
+void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    int threads = 1;
+#ifdef _OPENMP
+    if ((double)m * n * k > 2e5 && !omp_in_parallel()) threads = ganc_threads();
+#endif
+#ifdef GANC_HAVE_OPENBLAS
+    static int blas_single;
+    if (!blas_single) {
+        openblas_set_num_threads(1);
+        blas_single = 1;
+    }
+#endif
+    if (threads <= 1) {
+        gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    /* Split the longer of C's dimensions into blocks that are multiples of 16. */
+    const int split_cols = n >= m;
+    const int len = split_cols ? n : m;
+    int chunk = (len + threads - 1) / threads;
+    chunk = (chunk + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; t++) {
+        const int lo = t * chunk, hi = lo + chunk < len ? lo + chunk : len;
+        if (lo >= hi) continue;
+        if (split_cols) {
+            const float *bb = trans_b ? b + (size_t)lo * ldb : b + lo;
+            gemm_block(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, bb, ldb, beta, c + lo, ldc);
+        } else {
+            const float *aa = trans_a ? a + lo : a + (size_t)lo * lda;
+            gemm_block(trans_a, trans_b, hi - lo, n, k, alpha, aa, lda, b, ldb, beta, c + (size_t)lo * ldc, ldc);
+        }
+    }
+}

@@ -1,14 +1,16 @@
-/* im2col / col2im for square kernels with independent padding on each side. Out-of-range
+/* im2col / col2im for square kernels with independent padding on each side. Rows of col are
+ * `ld` floats apart, so a whole batch can share one col matrix (sample i at column i*oh*ow)
+ * and one GEMM. Out-of-range
  * input positions read as zero (im2col) and are dropped (col2im), which also covers a
  * transposed convolution's cropping and output padding. */
 #include "ganc_internal.h"
 
 #include <string.h>
 
-void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col)
+void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld)
 {
     const int k = g->k, s = g->stride, oh = g->oh, ow = g->ow;
-    const size_t plane = (size_t)oh * ow;
+    const size_t plane = ld;
     for (int ci = 0; ci < g->c; ci++) {
         const float *xc = x + (size_t)ci * g->h * g->w;
         for (int ky = 0; ky < k; ky++) {
@@ -32,10 +34,10 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col)
     }
 }
 
-void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x)
+void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld)
 {
     const int k = g->k, s = g->stride, oh = g->oh, ow = g->ow;
-    const size_t plane = (size_t)oh * ow;
+    const size_t plane = ld;
     for (int ci = 0; ci < g->c; ci++) {
         float *xc = x + (size_t)ci * g->h * g->w;
         for (int ky = 0; ky < k; ky++) {
@@ -54,4 +56,20 @@ void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x)
             }
         }
     }
+}
+
+void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p)
+{
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * c * p > 32768)
+    for (int ch = 0; ch < c; ch++)
+        for (int i = 0; i < n; i++)
+            memcpy(out + ((size_t)ch * n + i) * p, x + ((size_t)i * c + ch) * p, sizeof(float) * p);
+}
+
+void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p)
+{
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * c * p > 32768)
+    for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < c; ch++)
+            memcpy(x + ((size_t)i * c + ch) * p, in + ((size_t)ch * n + i) * p, sizeof(float) * p);
 }

@@ -1,5 +1,7 @@
-/* 2-D convolution (cross-correlation, as PyTorch's Conv2d) by im2col + GEMM per sample:
- * y_n = W (cout x cin*k*k) . col(x_n) + b. Padding may be asymmetric (TensorFlow "same"). */
+/* 2-D convolution (cross-correlation, as PyTorch's Conv2d) by im2col + one GEMM per batch:
+ * the batch's columns sit side by side, col is (cin*k*k) x (n*oh*ow), and
+ * Y' = W (cout x cin*k*k) . col is (cout) x (n*oh*ow), reordered to NCHW. Large GEMMs keep
+ * BLAS efficient on the small spatial sizes of GAN layers. Padding may be asymmetric. */
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -20,10 +22,10 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
         ganc_resolve_padding(sp, 0, L->in.w, &ow, &L->pad_l, &L->pad_r))
         return ganc_fail(err, "conv k=%d does not fit its %dx%d input", sp->k, L->in.h, L->in.w);
     L->out = (ganc_shape){sp->units, oh, ow};
-    const size_t kk = (size_t)L->in.c * sp->k * sp->k;
+    const size_t kk = (size_t)L->in.c * sp->k * sp->k, plane = (size_t)oh * ow;
     L->n_weight = (size_t)sp->units * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work = kk * (size_t)oh * ow;
+    L->n_work_per_sample = (kk + (size_t)sp->units) * plane; /* col + channel-major output */
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;
     L->weight_dims[1] = L->in.c;
@@ -43,20 +45,27 @@ static void conv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     }
 }
 
-static void conv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+/* col (kk x n*plane) from the batch x. */
+static void batch_im2col(const ganc_layer *L, const float *x, float *col, int n)
 {
     const ganc_conv_geom g = conv_geom(L);
-    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k, plane = L->out.h * L->out.w;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    float *col = p->work;
-    for (int i = 0; i < n; i++) {
-        float *yi = y + i * out_size;
-        ganc_im2col(&g, x + i * in_size, col);
-        ganc_sgemm(0, 0, cout, plane, kk, 1.0f, L->weight, kk, col, plane, 0.0f, yi, plane);
-        if (L->n_bias)
-            for (int c = 0; c < cout; c++)
-                for (int j = 0; j < plane; j++) yi[(size_t)c * plane + j] += L->bias[c];
-    }
+    const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in);
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) ganc_im2col(&g, x + i * in_size, col + i * plane, (size_t)n * plane);
+}
+
+static void conv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t plane = (size_t)L->out.h * L->out.w, np = (size_t)n * plane;
+    float *col = p->work, *ycm = p->work + (size_t)kk * np;
+    batch_im2col(L, x, col, n);
+    ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, ycm, (int)np);
+    if (L->n_bias)
+#pragma omp parallel for schedule(static)
+        for (int c = 0; c < cout; c++)
+            for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
+    ganc_cnp_to_nchw(ycm, y, n, cout, plane);
 }
 
 static void conv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
@@ -64,26 +73,27 @@ static void conv_backward(ganc_layer *L, const float *x, const float *y, const f
 {
     (void)y;
     const ganc_conv_geom g = conv_geom(L);
-    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k, plane = L->out.h * L->out.w;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    float *col = p->work;
-    for (int i = 0; i < n; i++) {
-        const float *dyi = dy + i * out_size;
-        if (param_grads) {
-            ganc_im2col(&g, x + i * in_size, col);
-            ganc_sgemm(0, 1, cout, kk, plane, 1.0f, dyi, plane, col, plane, 1.0f, L->dweight, kk);
-            if (L->n_bias)
-                for (int c = 0; c < cout; c++) {
-                    float s = 0.0f;
-                    for (int j = 0; j < plane; j++) s += dyi[(size_t)c * plane + j];
-                    L->dbias[c] += s;
-                }
-        }
-        if (dx) {
+    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t plane = (size_t)L->out.h * L->out.w, np = (size_t)n * plane, in_size = ganc_shape_size(L->in);
+    float *col = p->work, *dycm = p->work + (size_t)kk * np;
+    ganc_nchw_to_cnp(dy, dycm, n, cout, plane);
+    if (param_grads) {
+        batch_im2col(L, x, col, n);
+        ganc_sgemm(0, 1, cout, kk, (int)np, 1.0f, dycm, (int)np, col, (int)np, 1.0f, L->dweight, kk);
+        if (L->n_bias)
+            for (int c = 0; c < cout; c++) {
+                float s = 0.0f;
+                for (size_t j = 0; j < np; j++) s += dycm[(size_t)c * np + j];
+                L->dbias[c] += s;
+            }
+    }
+    if (dx) {
+        ganc_sgemm(1, 0, kk, (int)np, cout, 1.0f, L->weight, kk, dycm, (int)np, 0.0f, col, (int)np);
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++) {
             float *dxi = dx + i * in_size;
-            ganc_sgemm(1, 0, kk, plane, cout, 1.0f, L->weight, kk, dyi, plane, 0.0f, col, plane);
             memset(dxi, 0, sizeof(float) * in_size);
-            ganc_col2im(&g, col, dxi);
+            ganc_col2im(&g, col + i * plane, dxi, np);
         }
     }
 }

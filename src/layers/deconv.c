@@ -1,6 +1,7 @@
 /* Transposed 2-D convolution (PyTorch's ConvTranspose2d, weight (cin, cout, k, k)): the
- * adjoint of a convolution, computed as col = W^T . x_n followed by col2im into the output.
- * The output is the full (in-1)*s+k map cropped by pad before/after (see padding.c). */
+ * adjoint of a convolution. With the batch laid channel-major, X' is cin x (n*h*w), one GEMM
+ * gives col = W^T . X' ((cout*k*k) x (n*h*w)), and col2im scatters each sample's columns
+ * into its output. The output is the full (in-1)*s+k map cropped by the pads (padding.c). */
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -24,10 +25,10 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
         ganc_resolve_padding(sp, 1, L->in.w, &ow, &L->pad_l, &L->pad_r))
         return ganc_fail(err, "deconv padding leaves no output for its %dx%d input", L->in.h, L->in.w);
     L->out = (ganc_shape){sp->units, oh, ow};
-    const size_t kk = (size_t)sp->units * sp->k * sp->k;
+    const size_t kk = (size_t)sp->units * sp->k * sp->k, plane_in = (size_t)L->in.h * L->in.w;
     L->n_weight = (size_t)L->in.c * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work = kk * (size_t)L->in.h * L->in.w;
+    L->n_work_per_sample = (kk + (size_t)L->in.c) * plane_in; /* col + channel-major input */
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
@@ -51,19 +52,21 @@ static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     const ganc_conv_geom g = deconv_geom(L);
-    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k, plane_in = L->in.h * L->in.w;
-    const int plane_out = L->out.h * L->out.w;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    float *col = p->work;
+    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
+    const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
+    const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
+    float *col = p->work, *xcm = p->work + (size_t)kk * np;
+    ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
+    ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, L->weight, kk, xcm, (int)np, 0.0f, col, (int)np);
+#pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
-        ganc_sgemm(1, 0, kk, plane_in, cin, 1.0f, L->weight, kk, x + i * in_size, plane_in, 0.0f, col, plane_in);
         if (L->n_bias)
             for (int c = 0; c < L->out.c; c++)
-                for (int j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] = L->bias[c];
+                for (size_t j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] = L->bias[c];
         else
             memset(yi, 0, sizeof(float) * out_size);
-        ganc_col2im(&g, col, yi);
+        ganc_col2im(&g, col + i * plane_in, yi, np);
     }
 }
 
@@ -72,23 +75,28 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
 {
     (void)y;
     const ganc_conv_geom g = deconv_geom(L);
-    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k, plane_in = L->in.h * L->in.w;
-    const int plane_out = L->out.h * L->out.w;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    float *col = p->work;
-    for (int i = 0; i < n; i++) {
-        const float *dyi = dy + i * out_size;
-        ganc_im2col(&g, dyi, col);
-        if (dx) ganc_sgemm(0, 0, cin, plane_in, kk, 1.0f, L->weight, kk, col, plane_in, 0.0f, dx + i * in_size, plane_in);
-        if (param_grads) {
-            ganc_sgemm(0, 1, cin, kk, plane_in, 1.0f, x + i * in_size, plane_in, col, plane_in, 1.0f, L->dweight, kk);
-            if (L->n_bias)
-                for (int c = 0; c < L->out.c; c++) {
-                    float s = 0.0f;
-                    for (int j = 0; j < plane_out; j++) s += dyi[(size_t)c * plane_out + j];
-                    L->dbias[c] += s;
+    const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
+    const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
+    const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
+    float *col = p->work, *cm = p->work + (size_t)kk * np;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np);
+    if (param_grads) {
+        ganc_nchw_to_cnp(x, cm, n, cin, plane_in);
+        ganc_sgemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, L->dweight, kk);
+        if (L->n_bias)
+            for (int c = 0; c < L->out.c; c++) {
+                float s = 0.0f;
+                for (int i = 0; i < n; i++) {
+                    const float *dyc = dy + i * out_size + (size_t)c * plane_out;
+                    for (size_t j = 0; j < plane_out; j++) s += dyc[j];
                 }
-        }
+                L->dbias[c] += s;
+            }
+    }
+    if (dx) {
+        ganc_sgemm(0, 0, cin, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, cm, (int)np);
+        ganc_cnp_to_nchw(cm, dx, n, cin, plane_in);
     }
 }
 
