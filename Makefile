@@ -60,8 +60,13 @@ CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 
 LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c src/data/*.c src/io/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/presets.o
+PRESETS  := $(sort $(wildcard models/*.gan))
 LIB      := $(BUILD)/libganc.a
+
+CLI_SRC  := $(wildcard src/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+GANC     := $(BUILD)/ganc
 
 TEST_SUPPORT := tests/check.c tests/fixture.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
@@ -70,23 +75,48 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
 .PHONY: all test sanitize fixtures clean
 
-all: $(LIB)
+all: $(LIB) $(GANC)
+	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The model presets are compiled into the library, so `ganc --model dcgan28` works from any
+# directory: each models/NAME.gan becomes one C string.
+$(BUILD)/presets.c: $(PRESETS) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from models/ *.gan by the Makefile */'; \
+	  echo 'typedef struct { const char *name, *text; } preset;'; \
+	  echo 'const preset ganc_presets[] = {'; \
+	  for f in $(PRESETS); do \
+	    printf '  {"%s",\n' "$$(basename $$f .gan)"; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/   "/' -e 's/$$/\\n"/' $$f; \
+	    echo '  },'; \
+	  done; \
+	  echo '};'; \
+	  echo 'const int ganc_preset_count = (int)(sizeof ganc_presets / sizeof ganc_presets[0]);'; } > $@
+
+$(BUILD)/presets.o: $(BUILD)/presets.c
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
+
+$(GANC): $(CLI_OBJ) $(LIB)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
-test: $(TEST_BIN)
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} OPENBLAS_NUM_THREADS=1 sh tests/run.sh $(TEST_BIN)
+test: $(TEST_BIN) $(GANC)
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

@@ -1,0 +1,43 @@
+/* The `ganc` command: shared pieces of the sub-commands. */
+#ifndef GANC_CLI_H
+#define GANC_CLI_H
+
+#include "gan/session.h"
+
+#include <stdio.h>
+
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* snprintf for file paths; a path that does not fit is cut (run directories are limited to
+ * 900 characters when a run starts, so this never happens to ours). */
+void cli_pathf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prints "ganc: MESSAGE" to stderr and returns 1 (the exit status of a failed command). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "--key value" or "--key=value" at argv[*i]; advances *i. Returns 0 with *key (without
+ * dashes) and *value set, 1 when argv[*i] is not a flag, -1 when its value is missing. */
+int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **value);
+
+/* The newest checkpoint of a run directory (DIR/ckpt/step_*.safetensors), or PATH itself
+ * when it is a file. Returns -1 with a message when there is none. */
+int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN]);
+
+/* Resolves --data: "fashion-mnist", "mnist-10k" or a path. */
+int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN]);
+
+/* Progress on a terminal (one redrawn line) or plain lines otherwise. */
+typedef struct {
+    int tty;
+    int64_t total, first;
+    double start, last_draw;
+} cli_progress;
+
+double cli_now(void);
+void cli_progress_start(cli_progress *p, int64_t first_step, int64_t total);
+void cli_progress_update(cli_progress *p, int64_t step, const ganc_game_stats *st, int force);
+void cli_progress_end(cli_progress *p);
+
+#endif

@@ -1,0 +1,107 @@
+/* Helpers shared by the sub-commands: errors, flags, finding checkpoints and data. */
+#include "cli/cli.h"
+#include "ganc_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ganc: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+void cli_pathf(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **value)
+{
+    const char *a = argv[*i];
+    if (a[0] != '-' || a[1] != '-' || !a[2]) return 1;
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (len >= 64) len = 63;
+    memcpy(key, a + 2, len);
+    key[len] = 0;
+    for (char *p = key; *p; p++)
+        if (*p == '-') *p = '_';
+    if (eq) {
+        *value = eq + 1;
+    } else if (*i + 1 < argc) {
+        *value = argv[++*i];
+    } else {
+        *value = NULL;
+        return -1;
+    }
+    (*i)++;
+    return 0;
+}
+
+int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN])
+{
+    struct stat st;
+    if (stat(dir_or_file, &st) != 0) return ganc_fail(err, "%s: %s", dir_or_file, strerror(errno));
+    if (S_ISREG(st.st_mode)) {
+        snprintf(path, cap, "%s", dir_or_file);
+        return 0;
+    }
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/ckpt", dir_or_file);
+    DIR *d = opendir(dir);
+    if (!d) return ganc_fail(err, "%s: no checkpoints (no ckpt/ directory: is this a ganc run?)", dir_or_file);
+    char best[256] = "";
+    for (struct dirent *e; (e = readdir(d));) {
+        const size_t n = strlen(e->d_name);
+        /* step_NNNNNNNNN.safetensors: fixed-width numbers sort as text */
+        if (n == strlen("step_000000000.safetensors") && !strncmp(e->d_name, "step_", 5) &&
+            !strcmp(e->d_name + n - 12, ".safetensors") && strcmp(e->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", e->d_name);
+    }
+    closedir(d);
+    if (!best[0]) return ganc_fail(err, "%s: no checkpoint in %s", dir_or_file, dir);
+    snprintf(path, cap, "%s/%s", dir, best);
+    return 0;
+}
+
+static int readable(const char *p) { return access(p, R_OK) == 0; }
+
+int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN])
+{
+    if (!strcmp(name, "fashion-mnist")) {
+        const char *p = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+        if (!readable(p))
+            return ganc_fail(err, "--data fashion-mnist: not installed (%s is missing); install it with "
+                                  "'apt-get install dataset-fashion-mnist' (as root) or pass --data PATH",
+                             p);
+        snprintf(path, cap, "%s", p);
+        return 0;
+    }
+    if (!strcmp(name, "mnist-10k")) {
+        /* The project's shared copy of 10,000 MNIST digits, beside the repository. */
+        const char *candidates[] = {"../shared/datasets/mnist-10k/images-idx3-ubyte.gz",
+                                    "shared/datasets/mnist-10k/images-idx3-ubyte.gz"};
+        for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+            if (readable(candidates[i])) {
+                snprintf(path, cap, "%s", candidates[i]);
+                return 0;
+            }
+        return ganc_fail(err, "--data mnist-10k: ../shared/datasets/mnist-10k/ not found; pass --data PATH to an IDX file");
+    }
+    snprintf(path, cap, "%s", name);
+    return 0;
+}

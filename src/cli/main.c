@@ -1,0 +1,46 @@
+/* ganc: train, sample and inspect generative adversarial networks. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GANC_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "ganc %s: generative adversarial networks in C\n\n"
+                 "usage: ganc COMMAND [options]   (ganc COMMAND --help for its options)\n\n"
+                 "commands:\n"
+                 "  train    train a GAN:            ganc train --out runs/fashion\n"
+                 "  sample   draw from a trained G:  ganc sample runs/fashion -n 64 -o grid.png\n"
+                 "  info     describe a run:         ganc info runs/fashion\n"
+                 "  models   list the model presets\n\n"
+                 "presets: ",
+            GANC_VERSION);
+    const char *const *p = ganc_model_presets();
+    for (int i = 0; p[i]; i++) fprintf(out, "%s%s", i ? ", " : "", p[i]);
+    fprintf(out, " (models/*.gan; --model FILE for your own)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ganc %s\n", GANC_VERSION);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sample")) return cmd_sample(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "models")) {
+        const char *const *p = ganc_model_presets();
+        for (int i = 0; p[i]; i++) printf("%s\n", p[i]);
+        return 0;
+    }
+    fprintf(stderr, "ganc: unknown command '%s' (train, sample, info, models; see ganc --help)\n", cmd);
+    return 2;
+}

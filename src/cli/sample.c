@@ -1,0 +1,119 @@
+/* ganc sample and ganc info: read a run's checkpoint, draw from G or describe the run. */
+#include "cli/cli.h"
+#include "ganc_internal.h"
+#include "io/image.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    const char *src = NULL, *outp = NULL;
+    long n = 64;
+    unsigned long long seed = 0;
+    int have_seed = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S]\n\n"
+                   "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
+                   "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
+                   "  --seed S: noise seed (default: the run's seed).\n");
+            return 0;
+        }
+        if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed")) && i + 1 >= argc)
+            return cli_error("sample: %s needs a value", a);
+        char *end;
+        if (!strcmp(a, "-n")) {
+            n = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || n < 1 || n > 1000000) return cli_error("sample: -n must be an integer in [1, 1000000], got '%s'", argv[i]);
+        } else if (!strcmp(a, "-o")) {
+            outp = argv[++i];
+        } else if (!strcmp(a, "--seed")) {
+            seed = strtoull(argv[++i], &end, 10);
+            if (*end || end == argv[i] || argv[i][0] == '-') return cli_error("sample: --seed needs a non-negative integer, got '%s'", argv[i]);
+            have_seed = 1;
+        } else if (a[0] == '-') {
+            return cli_error("sample: unknown option '%s' (see ganc sample --help)", a);
+        } else if (!src) {
+            src = a;
+        } else {
+            return cli_error("sample: unexpected argument '%s'", a);
+        }
+    }
+    if (!src) return cli_error("sample: which run? usage: ganc sample DIR|CHECKPOINT -n N -o FILE");
+    if (!outp) return cli_error("sample: -o FILE.png or FILE.npy is required");
+    const int npy = ends_with(outp, ".npy");
+    if (!npy && !ends_with(outp, ".png")) return cli_error("sample: -o %s: the file name must end in .png or .npy", outp);
+
+    char path[1100], err[GANC_ERR_LEN];
+    ganc_session s;
+    if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    const size_t sample = ganc_shape_size(s.data_shape);
+    if ((double)n * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {
+        ganc_session_free(&s);
+        return cli_error("sample: -n %ld samples would need more than 8 GB", n);
+    }
+    float *z = malloc(sizeof(float) * (size_t)n * s.cfg.z_dim), *x = malloc(sizeof(float) * (size_t)n * sample);
+    int status = 0;
+    if (!z || !x) {
+        status = cli_error("sample: out of memory for %ld samples", n);
+        goto out;
+    }
+    ganc_rng rng;
+    ganc_rng_seed(&rng, (have_seed ? seed : s.cfg.seed) * 4 + 6); /* the default matches the run's sample grids */
+    ganc_game_noise(&s.game, &rng, z, (int)n);
+    ganc_game_generate(&s.game, z, (int)n, x);
+    int rc;
+    if (npy) {
+        const float scale = 1.0f / (s.hi - s.lo);
+        for (size_t i = 0; i < (size_t)n * sample; i++) {
+            float v = (x[i] - s.lo) * scale;
+            x[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+        const int dims[4] = {(int)n, s.data_shape.c, s.data_shape.h, s.data_shape.w};
+        rc = ganc_npy_write(outp, x, 4, dims, err);
+    } else {
+        rc = ganc_png_grid(outp, x, (int)n, s.data_shape, s.lo, s.hi, 0, err);
+    }
+    if (rc) status = cli_error("%s", err);
+    else fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s\n", n, s.step, outp);
+out:
+    free(z);
+    free(x);
+    ganc_session_free(&s);
+    return status;
+}
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        printf("usage: ganc info DIR|CHECKPOINT\n\nPrints the model, step, hyper-parameters and parameter counts of a run.\n");
+        return argc < 1;
+    }
+    if (argc > 1) return cli_error("info: one run or checkpoint at a time");
+    char path[1100], err[GANC_ERR_LEN];
+    ganc_session s;
+    if (cli_find_checkpoint(argv[0], path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    printf("checkpoint   %s\n", path);
+    printf("model        %s\n", s.model.source);
+    printf("step         %" PRId64 " (epoch %" PRId64 ", position %d)\n", s.step, s.epoch, s.pos);
+    printf("data shape   %d x %d x %d, pixels in [%g, %g]\n", s.data_shape.c, s.data_shape.h, s.data_shape.w, s.lo, s.hi);
+    printf("generator    %zu parameters, %d layers\n", ganc_net_param_count(s.game.g), ganc_net_layer_count(s.game.g));
+    printf("discriminator %zu parameters, %d layers\n", ganc_net_param_count(s.game.d), ganc_net_layer_count(s.game.d));
+    printf("hyper-parameters:\n");
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        char buf[64];
+        const char *key = ganc_config_option_at(i)->key;
+        printf("  %-14s %s\n", key, ganc_config_get(&s.cfg, key, buf));
+    }
+    ganc_session_free(&s);
+    return 0;
+}

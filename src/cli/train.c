@@ -1,0 +1,395 @@
+/* ganc train: a run from flags (or --resume DIR), writing samples, log, plot and checkpoints
+ * into the run directory. Everything that can be wrong with the input is found before the
+ * directory is created, so a failed start leaves nothing behind. */
+#include "cli/cli.h"
+#include "data/data.h"
+#include "ganc_internal.h"
+#include "io/image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { MAX_FLAGS = 64 };
+
+typedef struct {
+    char key[64];
+    const char *value;
+} flag;
+
+/* Options that may change when a run is resumed: they do not alter what is computed. */
+static const char *const resumable[] = {"steps", "epochs", "sample_every", "log_every", "ckpt_every",
+                                        "keep",  "grid",   "threads",      NULL};
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ganc train --out DIR [options]\n"
+                 "       ganc train --resume DIR [--steps N]\n\n"
+                 "Trains a GAN; DIR receives samples/, log.jsonl, loss.png and ckpt/.\n\n"
+                 "options (defaults: built-in, then the model's [train] section, then these flags):\n");
+    ganc_config d;
+    ganc_config_defaults(&d);
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        const ganc_config_option *o = ganc_config_option_at(i);
+        char name[64], flagtxt[96], buf[64];
+        snprintf(name, sizeof name, "%s", o->key);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        snprintf(flagtxt, sizeof flagtxt, "--%s %s", name, o->arg);
+        fprintf(out, "  %-28s %s (default %s)\n", flagtxt, o->help, ganc_config_get(&d, o->key, buf));
+    }
+    fprintf(out, "  %-28s %s\n  %-28s %s\n", "--out DIR", "run directory to create", "--resume DIR",
+            "continue the run in DIR up to --steps");
+}
+
+typedef struct {
+    float *step, *d_loss, *g_loss, *d_real, *d_fake;
+    int n, cap;
+} history;
+
+static void history_add(history *h, double step, const ganc_game_stats *st)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 1024;
+        float **cols[5] = {&h->step, &h->d_loss, &h->g_loss, &h->d_real, &h->d_fake};
+        for (int c = 0; c < 5; c++) {
+            float *grown = realloc(*cols[c], sizeof(float) * (size_t)cap);
+            if (!grown) return;
+            *cols[c] = grown;
+        }
+        h->cap = cap;
+    }
+    h->step[h->n] = (float)step;
+    h->d_loss[h->n] = (float)st->d_loss;
+    h->g_loss[h->n] = (float)st->g_loss;
+    h->d_real[h->n] = (float)st->d_real;
+    h->d_fake[h->n] = (float)st->d_fake;
+    h->n++;
+}
+
+static void history_free(history *h)
+{
+    free(h->step);
+    free(h->d_loss);
+    free(h->g_loss);
+    free(h->d_real);
+    free(h->d_fake);
+}
+
+/* Keeps the log lines up to `step` (later ones were written after the checkpoint we resume
+ * from and will be written again) and rebuilds the plot history from them. */
+static int reload_log(const char *path, int64_t step, history *h, char err[GANC_ERR_LEN])
+{
+    FILE *in = fopen(path, "r");
+    if (!in) return 0;
+    char tmp[1100];
+    cli_pathf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fclose(in);
+        return ganc_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, in)) {
+        long long s;
+        ganc_game_stats st = {0};
+        if (sscanf(line, "{\"step\": %lld", &s) != 1 || s > step) continue;
+        const char *p;
+        if ((p = strstr(line, "\"d_loss\": "))) st.d_loss = atof(p + 10);
+        if ((p = strstr(line, "\"g_loss\": "))) st.g_loss = atof(p + 10);
+        if ((p = strstr(line, "\"d_real\": "))) st.d_real = atof(p + 10);
+        if ((p = strstr(line, "\"d_fake\": "))) st.d_fake = atof(p + 10);
+        history_add(h, (double)s, &st);
+        fputs(line, out);
+    }
+    fclose(in);
+    if (fclose(out) || rename(tmp, path)) return ganc_fail(err, "%s: cannot rewrite: %s", path, strerror(errno));
+    return 0;
+}
+
+static int draw_plot(const char *dir, const history *h, char err[GANC_ERR_LEN])
+{
+    char path[1100];
+    cli_pathf(path, sizeof path, "%s/loss.png", dir);
+    const ganc_series losses[4] = {{"D loss", h->d_loss, 0x1f77b4},
+                                   {"G loss", h->g_loss, 0xd62728},
+                                   {"D(x)", h->d_real, 0x2ca02c},
+                                   {"D(G(z))", h->d_fake, 0xff7f0e}};
+    return ganc_plot_png(path, "ganc: losses and D outputs over steps", h->step, h->n, losses, 4, 900, 450, err);
+}
+
+static int write_samples(const char *dir, ganc_session *s, const float *z, float *pix, int64_t step,
+                         char err[GANC_ERR_LEN])
+{
+    char path[1100];
+    ganc_game_generate(&s->game, z, s->cfg.grid, pix);
+    cli_pathf(path, sizeof path, "%s/samples/step_%06" PRId64 ".png", dir, step);
+    if (ganc_png_grid(path, pix, s->cfg.grid, s->data_shape, s->lo, s->hi, 0, err)) return -1;
+    cli_pathf(path, sizeof path, "%s/samples/latest.png", dir);
+    return ganc_png_grid(path, pix, s->cfg.grid, s->data_shape, s->lo, s->hi, 0, err);
+}
+
+/* Writes ckpt/step_N.safetensors and removes all but the newest `keep`. */
+static int write_checkpoint(const char *dir, const ganc_session *s, char err[GANC_ERR_LEN])
+{
+    char path[1100], ckdir[1100];
+    cli_pathf(ckdir, sizeof ckdir, "%s/ckpt", dir);
+    cli_pathf(path, sizeof path, "%s/step_%09" PRId64 ".safetensors", ckdir, s->step);
+    if (ganc_checkpoint_save(path, s, err)) return -1;
+    DIR *d = opendir(ckdir);
+    if (!d) return 0;
+    char names[1024][32];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 1024;)
+        if (strlen(e->d_name) == strlen("step_000000000.safetensors") && !strncmp(e->d_name, "step_", 5))
+            snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    closedir(d);
+    /* fixed-width names: the lexicographically smallest are the oldest */
+    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+    for (int i = 0; i + s->cfg.keep < n; i++) {
+        cli_pathf(path, sizeof path, "%s/%s", ckdir, names[i]);
+        unlink(path);
+    }
+    return 0;
+}
+
+static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        DIR *d = opendir(dir);
+        if (!d) return ganc_fail(err, "--out %s: exists and is not a readable directory", dir);
+        int entries = 0;
+        for (struct dirent *e; (e = readdir(d));)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) entries++;
+        closedir(d);
+        if (entries)
+            return ganc_fail(err, "--out %s: directory is not empty (continue a run with --resume %s)", dir, dir);
+    } else if (mkdir(dir, 0777) != 0) {
+        return ganc_fail(err, "--out %s: cannot create: %s", dir, strerror(errno));
+    }
+    char sub[1100];
+    cli_pathf(sub, sizeof sub, "%s/samples", dir);
+    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
+    cli_pathf(sub, sizeof sub, "%s/ckpt", dir);
+    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
+    return 0;
+}
+
+/* Checks before creating anything that the directory's parent exists and is writable. */
+static int check_out_parent(const char *dir, char err[GANC_ERR_LEN])
+{
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    while (slash && slash > parent && slash[1] == 0) { /* trailing slashes */
+        *slash = 0;
+        slash = strrchr(parent, '/');
+    }
+    if (!slash) snprintf(parent, sizeof parent, ".");
+    else if (slash == parent) parent[1] = 0;
+    else *slash = 0;
+    if (access(parent, W_OK | X_OK) != 0) return ganc_fail(err, "--out %s: cannot create it in %s: %s", dir, parent, strerror(errno));
+    return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    flag flags[MAX_FLAGS];
+    int n_flags = 0;
+    const char *out = NULL, *resume = NULL, *model_name = NULL;
+    char err[GANC_ERR_LEN];
+    for (int i = 0; i < argc;) {
+        char key[64];
+        const char *value;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        int r = cli_next_flag(argc, argv, &i, key, &value);
+        if (r == 1) return cli_error("train: unexpected argument '%s' (see ganc train --help)", argv[i]);
+        if (r == -1) return cli_error("train: --%s needs a value", key);
+        if (!strcmp(key, "out")) out = value;
+        else if (!strcmp(key, "resume")) resume = value;
+        else if (n_flags == MAX_FLAGS) return cli_error("train: too many flags");
+        else {
+            ganc_config probe;
+            ganc_config_defaults(&probe);
+            if (ganc_config_set(&probe, key, value, err)) return cli_error("train: %s", err);
+            if (!strcmp(key, "model")) model_name = value;
+            snprintf(flags[n_flags].key, sizeof flags[n_flags].key, "%s", key);
+            flags[n_flags++].value = value;
+        }
+    }
+    if (resume && out && strcmp(resume, out)) return cli_error("train: give either --out or --resume, not both");
+    if ((out && strlen(out) > 900) || (resume && strlen(resume) > 900)) return cli_error("train: the run directory path is too long");
+    if (!resume && !out) return cli_error("train: --out DIR is required (or --resume DIR)");
+
+    ganc_session s;
+    const char *dir = resume ? resume : out;
+    if (resume) {
+        char ck[1100];
+        if (cli_find_checkpoint(resume, ck, sizeof ck, err) || ganc_checkpoint_load(ck, &s, err))
+            return cli_error("%s", err);
+        for (int i = 0; i < n_flags; i++) {
+            int ok = 0;
+            for (int k = 0; resumable[k]; k++) ok |= !strcmp(resumable[k], flags[i].key);
+            if (!ok) {
+                ganc_session_free(&s);
+                return cli_error("train: --%s cannot change when resuming (it would not continue the same run)",
+                                 flags[i].key);
+            }
+            ganc_config_set(&s.cfg, flags[i].key, flags[i].value, err);
+        }
+    } else {
+        ganc_config cfg;
+        ganc_model model;
+        ganc_config_defaults(&cfg);
+        if (ganc_model_load(model_name ? model_name : cfg.model, &model, err)) return cli_error("%s", err);
+        if (ganc_model_apply_train(&model, &cfg, err)) {
+            ganc_model_free(&model);
+            return cli_error("%s", err);
+        }
+        for (int i = 0; i < n_flags; i++) ganc_config_set(&cfg, flags[i].key, flags[i].value, err);
+        /* The data shape decides the networks; load data first, create the session, then the dir. */
+        char data_path[1024];
+        ganc_dataset probe;
+        if (cli_resolve_data(cfg.data, data_path, sizeof data_path, err) || ganc_dataset_load_idx(data_path, &probe, err)) {
+            ganc_model_free(&model);
+            return cli_error("%s", err);
+        }
+        const ganc_shape shape = probe.shape;
+        ganc_dataset_free(&probe);
+        int rc = ganc_session_create(&s, &cfg, &model, shape, err);
+        ganc_model_free(&model);
+        if (rc) return cli_error("%s", err);
+        if (check_out_parent(out, err) || make_run_dir(out, err)) {
+            ganc_session_free(&s);
+            return cli_error("%s", err);
+        }
+    }
+
+    ganc_set_threads(s.cfg.threads);
+    char data_path[1024];
+    ganc_dataset ds;
+    if (cli_resolve_data(s.cfg.data, data_path, sizeof data_path, err) || ganc_dataset_load_idx(data_path, &ds, err)) {
+        ganc_session_free(&s);
+        return cli_error("%s", err);
+    }
+    if (ds.shape.c != s.data_shape.c || ds.shape.h != s.data_shape.h || ds.shape.w != s.data_shape.w) {
+        ganc_dataset_free(&ds);
+        ganc_session_free(&s);
+        return cli_error("%s: images are %dx%dx%d but the run was trained on %dx%dx%d", data_path, ds.shape.c,
+                         ds.shape.h, ds.shape.w, s.data_shape.c, s.data_shape.h, s.data_shape.w);
+    }
+    if (s.cfg.batch > ds.n) {
+        ganc_dataset_free(&ds);
+        ganc_session_free(&s);
+        return cli_error("--batch %d is larger than the data set (%d images)", s.cfg.batch, ds.n);
+    }
+    const int64_t per_epoch = ((int64_t)ds.n + (int64_t)s.cfg.batch * s.cfg.d_steps - 1) / ((int64_t)s.cfg.batch * s.cfg.d_steps);
+    const int64_t total = s.cfg.steps ? s.cfg.steps : (int64_t)s.cfg.epochs * per_epoch;
+
+    ganc_batcher batcher;
+    ganc_batcher_init(&batcher, ds.n, s.cfg.seed * 4 + 5);
+    ganc_batcher_seek(&batcher, s.epoch, s.pos);
+    const size_t sample = ganc_shape_size(s.data_shape);
+    float *real = ganc_alloc(sizeof(float) * sample * (size_t)s.cfg.batch);
+    int32_t *idx = ganc_alloc(sizeof(int32_t) * (size_t)s.cfg.batch);
+    float *grid_z = ganc_alloc(sizeof(float) * (size_t)s.cfg.grid * s.cfg.z_dim);
+    float *grid_pix = ganc_alloc(sizeof(float) * (size_t)s.cfg.grid * sample);
+    ganc_rng fixed;
+    ganc_rng_seed(&fixed, s.cfg.seed * 4 + 6);
+    ganc_game_noise(&s.game, &fixed, grid_z, s.cfg.grid);
+
+    history hist = {0};
+    char log_path[1100];
+    cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
+    int status = 0;
+    FILE *log = NULL;
+    if (reload_log(log_path, s.step, &hist, err) || !(log = fopen(log_path, "a"))) {
+        status = cli_error("%s", err[0] ? err : "cannot open log.jsonl");
+        goto done;
+    }
+    fprintf(stderr, "ganc: training %s on %s (%d images %dx%dx%d) from step %" PRId64 " to %" PRId64 " -> %s\n",
+            s.model.source, data_path, ds.n, s.data_shape.c, s.data_shape.h, s.data_shape.w, s.step, total, dir);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    cli_progress prog;
+    cli_progress_start(&prog, s.step, total);
+    double t_last = cli_now();
+    int64_t step_last = s.step;
+    while (s.step < total && !stop_signal) {
+        for (int k = 0; k < s.cfg.d_steps; k++) {
+            ganc_batcher_next(&batcher, s.cfg.batch, idx);
+            ganc_dataset_fill(&ds, idx, s.cfg.batch, s.lo, s.hi, real);
+            ganc_game_d_step(&s.game, real);
+        }
+        ganc_game_g_step(&s.game);
+        s.step++;
+        s.epoch = batcher.epoch;
+        s.pos = batcher.pos;
+        const ganc_game_stats *st = &s.game.stats;
+        if (!isfinite(st->d_loss) || !isfinite(st->g_loss)) {
+            status = cli_error("step %" PRId64 ": the %s loss is not finite; stopping (last checkpoint kept)", s.step,
+                               isfinite(st->d_loss) ? "generator" : "discriminator");
+            break;
+        }
+        const int last = s.step == total;
+        if (s.step % s.cfg.log_every == 0 || last) {
+            const double now = cli_now(), sec = (now - t_last) / (double)(s.step - step_last);
+            t_last = now;
+            step_last = s.step;
+            fprintf(log,
+                    "{\"step\": %" PRId64 ", \"epoch\": %.4f, \"d_loss\": %.6g, \"g_loss\": %.6g, \"d_real\": %.6g, "
+                    "\"d_fake\": %.6g, \"gnorm_d\": %.6g, \"gnorm_g\": %.6g, \"sec_per_step\": %.6g}\n",
+                    s.step, (double)batcher.epoch + (double)batcher.pos / ds.n, st->d_loss, st->g_loss, st->d_real,
+                    st->d_fake, st->gnorm_d, st->gnorm_g, sec);
+            fflush(log);
+            history_add(&hist, (double)s.step, st);
+        }
+        if ((s.cfg.sample_every && s.step % s.cfg.sample_every == 0) || last) {
+            if (write_samples(dir, &s, grid_z, grid_pix, s.step, err) || draw_plot(dir, &hist, err)) {
+                status = cli_error("%s", err);
+                break;
+            }
+        }
+        if (s.step % s.cfg.ckpt_every == 0 || last) {
+            if (write_checkpoint(dir, &s, err)) {
+                status = cli_error("%s", err);
+                break;
+            }
+        }
+        cli_progress_update(&prog, s.step, st, last || (!prog.tty && s.step % (s.cfg.log_every * 10) == 0));
+    }
+    cli_progress_end(&prog);
+    if (stop_signal && status == 0) {
+        if (write_checkpoint(dir, &s, err)) cli_error("%s", err);
+        else fprintf(stderr, "ganc: stopped at step %" PRId64 "; continue with: ganc train --resume %s\n", s.step, dir);
+        status = 128 + stop_signal;
+    } else if (status == 0) {
+        fprintf(stderr, "ganc: done: %s/samples/latest.png, %s/loss.png, %s/ckpt/\n", dir, dir, dir);
+    }
+done:
+    if (log) fclose(log);
+    history_free(&hist);
+    ganc_free(real);
+    ganc_free(idx);
+    ganc_free(grid_z);
+    ganc_free(grid_pix);
+    ganc_batcher_free(&batcher);
+    ganc_dataset_free(&ds);
+    ganc_session_free(&s);
+    return status;
+}

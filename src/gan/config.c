@@ -1,0 +1,174 @@
+/* The option table and its parser. Values are range-checked here, once, for every source. */
+#include "gan/config.h"
+#include "ganc_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_INT, T_I64, T_U64, T_FLOAT, T_STR, T_ENUM } opt_type;
+
+typedef struct {
+    ganc_config_option pub;
+    opt_type type;
+    size_t offset;
+    double lo, hi;
+    const char *choices; /* T_ENUM: space-separated names, value = index */
+} option;
+
+#define OFF(f) offsetof(ganc_config, f)
+static const option options[] = {
+    {{"model", "NAME|FILE", "model preset (dcgan28, mlp) or model file", 0}, T_STR, OFF(model), 0, 0, NULL},
+    {{"data", "NAME|IDX", "fashion-mnist, mnist-10k, or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
+    {{"z_dim", "N", "dimension of the noise z", 1}, T_INT, OFF(z_dim), 1, 65536, NULL},
+    {{"z_dist", "normal|uniform", "distribution of z: N(0, 1) or U(0, 1)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform"},
+    {{"batch", "M", "samples per batch (m real and m generated)", 1}, T_INT, OFF(batch), 1, 65536, NULL},
+    {{"d_steps", "K", "discriminator updates per generator update", 1}, T_INT, OFF(d_steps), 1, 100, NULL},
+    {{"g_loss", "ns|minimax", "generator loss: -log D(G(z)) or log(1 - D(G(z)))", 1}, T_ENUM, OFF(g_loss), 0, 0, "ns minimax"},
+    {{"optim", "adam|sgd", "optimizer of both players", 1}, T_ENUM, OFF(optim), 0, 0, "adam sgd"},
+    {{"lr_g", "LR", "generator learning rate", 1}, T_FLOAT, OFF(lr_g), 0, 10, NULL},
+    {{"lr_d", "LR", "discriminator learning rate", 1}, T_FLOAT, OFF(lr_d), 0, 10, NULL},
+    {{"beta1", "B", "Adam beta1", 1}, T_FLOAT, OFF(beta1), 0, 0.999999, NULL},
+    {{"beta2", "B", "Adam beta2", 1}, T_FLOAT, OFF(beta2), 0, 0.999999, NULL},
+    {{"momentum", "M", "SGD momentum", 1}, T_FLOAT, OFF(momentum), 0, 0.999999, NULL},
+    {{"weight_decay", "W", "L2 weight decay of both optimizers", 1}, T_FLOAT, OFF(weight_decay), 0, 1, NULL},
+    {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
+    {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},
+    {{"seed", "S", "seed of every random draw", 0}, T_U64, OFF(seed), 0, 0, NULL},
+    {{"init", "dcgan|torch", "weight init: N(0, 0.02) or PyTorch's defaults", 1}, T_ENUM, OFF(init), 0, 0, "torch dcgan"},
+    {{"sample_every", "N", "write samples/step_N.png every N steps (0: never)", 0}, T_INT, OFF(sample_every), 0, 1e9, NULL},
+    {{"log_every", "N", "append to log.jsonl every N steps", 0}, T_INT, OFF(log_every), 1, 1e9, NULL},
+    {{"ckpt_every", "N", "write a checkpoint every N steps (and at the end)", 0}, T_INT, OFF(ckpt_every), 1, 1e9, NULL},
+    {{"keep", "K", "checkpoints kept in the run directory", 0}, T_INT, OFF(keep), 1, 1000, NULL},
+    {{"grid", "N", "samples in each picture", 0}, T_INT, OFF(grid), 1, 1024, NULL},
+    {{"threads", "T", "worker threads (0: all cores)", 0}, T_INT, OFF(threads), 0, 1024, NULL},
+};
+#define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
+
+void ganc_config_defaults(ganc_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->model, sizeof c->model, "dcgan28");
+    snprintf(c->data, sizeof c->data, "fashion-mnist");
+    c->z_dim = 100;
+    c->z_dist = GANC_Z_NORMAL;
+    c->batch = 64;
+    c->d_steps = 1;
+    c->g_loss = GANC_GLOSS_NS;
+    c->optim = GANC_OPTIM_ADAM;
+    c->lr_g = 2e-4f;
+    c->lr_d = 2e-4f;
+    c->beta1 = 0.5f;
+    c->beta2 = 0.999f;
+    c->momentum = 0.9f;
+    c->steps = 3000;
+    c->seed = 1;
+    c->init = GANC_INIT_DCGAN;
+    c->sample_every = 250;
+    c->log_every = 10;
+    c->ckpt_every = 500;
+    c->keep = 3;
+    c->grid = 64;
+}
+
+static const option *find(const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s", key);
+    for (char *p = k; *p; p++)
+        if (*p == '-') *p = '_';
+    for (int i = 0; i < N_OPTIONS; i++)
+        if (!strcmp(options[i].pub.key, k)) return &options[i];
+    return NULL;
+}
+
+static void dashed(const char *key, char out[64])
+{
+    snprintf(out, 64, "%s", key);
+    for (char *p = out; *p; p++)
+        if (*p == '_') *p = '-';
+}
+
+int ganc_config_set(ganc_config *c, const char *key, const char *value, char err[GANC_ERR_LEN])
+{
+    const option *o = find(key);
+    char name[64];
+    if (!o) return ganc_fail(err, "unknown option '%s'", key);
+    dashed(o->pub.key, name);
+    void *field = (char *)c + o->offset;
+    char *end;
+    errno = 0;
+    switch (o->type) {
+    case T_INT:
+    case T_I64: {
+        long long v = strtoll(value, &end, 10);
+        if (end == value || *end || errno) return ganc_fail(err, "--%s needs an integer, got '%s'", name, value);
+        if (v < o->lo || v > o->hi)
+            return ganc_fail(err, "--%s %s is out of range [%.0f, %.0f]", name, value, o->lo, o->hi);
+        if (o->type == T_INT) *(int *)field = (int)v;
+        else *(int64_t *)field = v;
+        return 0;
+    }
+    case T_U64: {
+        if (value[0] == '-') return ganc_fail(err, "--%s needs a non-negative integer, got '%s'", name, value);
+        unsigned long long v = strtoull(value, &end, 10);
+        if (end == value || *end || errno) return ganc_fail(err, "--%s needs a non-negative integer, got '%s'", name, value);
+        *(uint64_t *)field = v;
+        return 0;
+    }
+    case T_FLOAT: {
+        double v = strtod(value, &end);
+        if (end == value || *end || errno || !isfinite(v)) return ganc_fail(err, "--%s needs a number, got '%s'", name, value);
+        if (v < o->lo || v > o->hi) return ganc_fail(err, "--%s %s is out of range [%g, %g]", name, value, o->lo, o->hi);
+        *(float *)field = (float)v;
+        return 0;
+    }
+    case T_STR:
+        if (!value[0]) return ganc_fail(err, "--%s needs a value", name);
+        if (strlen(value) >= 512) return ganc_fail(err, "--%s value is too long", name);
+        snprintf((char *)field, 512, "%s", value);
+        return 0;
+    case T_ENUM: {
+        int idx = 0;
+        for (const char *s = o->choices; *s; idx++) {
+            size_t len = strcspn(s, " ");
+            if (strlen(value) == len && !strncmp(s, value, len)) {
+                *(int *)field = idx;
+                return 0;
+            }
+            s += len + (s[len] == ' ');
+        }
+        return ganc_fail(err, "--%s must be one of: %s (got '%s')", name, o->choices, value);
+    }
+    }
+    return -1;
+}
+
+const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64])
+{
+    const option *o = find(key);
+    if (!o) return NULL;
+    const void *field = (const char *)c + o->offset;
+    switch (o->type) {
+    case T_INT: snprintf(buf, 64, "%d", *(const int *)field); break;
+    case T_I64: snprintf(buf, 64, "%" PRId64, *(const int64_t *)field); break;
+    case T_U64: snprintf(buf, 64, "%" PRIu64, *(const uint64_t *)field); break;
+    case T_FLOAT: snprintf(buf, 64, "%.9g", *(const float *)field); break;
+    case T_STR: return (const char *)field;
+    case T_ENUM: {
+        int idx = *(const int *)field;
+        const char *s = o->choices;
+        for (int i = 0; i < idx && *s; i++) s += strcspn(s, " ") + 1;
+        size_t len = strcspn(s, " ");
+        snprintf(buf, 64, "%.*s", (int)len, s);
+        break;
+    }
+    }
+    return buf;
+}
+
+int ganc_config_option_count(void) { return N_OPTIONS; }
+const ganc_config_option *ganc_config_option_at(int i) { return &options[i].pub; }

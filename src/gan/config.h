@@ -1,0 +1,44 @@
+/* Hyper-parameters of a training run. One table describes every option once: its name,
+ * range, default and help; the command line (--lr-g), a model file's [train] section
+ * (lr_g = ...) and a checkpoint's metadata all go through ganc_config_set. */
+#ifndef GANC_CONFIG_H
+#define GANC_CONFIG_H
+
+#include "ganc.h"
+
+typedef enum { GANC_GLOSS_NS, GANC_GLOSS_MINIMAX } ganc_gloss;
+typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM } ganc_zdist;
+
+typedef struct {
+    char model[512];   /* preset name or model file */
+    char data[512];    /* fashion-mnist, mnist-10k or an IDX path */
+    int z_dim;
+    ganc_zdist z_dist;
+    int batch;
+    int d_steps;
+    ganc_gloss g_loss;
+    ganc_optim_type optim;
+    float lr_g, lr_d, beta1, beta2, momentum, weight_decay;
+    int64_t steps;     /* total iterations of the run (0: from epochs) */
+    int epochs;        /* used when steps == 0 */
+    uint64_t seed;
+    ganc_init_scheme init;
+    int sample_every, log_every, ckpt_every, keep, grid;
+    int threads;
+} ganc_config;
+
+void ganc_config_defaults(ganc_config *c);
+/* key uses '_' or '-' ("lr_g", "lr-g"). Errors say what was expected. */
+int ganc_config_set(ganc_config *c, const char *key, const char *value, char err[GANC_ERR_LEN]);
+/* Value of one option as text (for checkpoints and --help). NULL for an unknown key. */
+const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64]);
+
+typedef struct {
+    const char *key, *arg, *help;
+    int in_model; /* may appear in a model file's [train] section */
+} ganc_config_option;
+
+int ganc_config_option_count(void);
+const ganc_config_option *ganc_config_option_at(int i);
+
+#endif

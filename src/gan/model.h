@@ -1,0 +1,44 @@
+/* Model files: the generator and discriminator declared as text, with training defaults.
+ *
+ *   # comment
+ *   [generator]            input: z as (z_dim, 1, 1); output must match the data's (C, H, W)
+ *   deconv 128 k=3 pad=valid bias=0
+ *   ...
+ *   deconv $c k=5 stride=2 pad=same
+ *   sigmoid                last layer: sigmoid (pixels in [0, 1]) or tanh ([-1, 1])
+ *   [discriminator]        input: the data's (C, H, W); output: one logit
+ *   conv 32 k=5 stride=2 pad=same
+ *   ...
+ *   [train]                defaults for this model; command-line flags override them
+ *   lr_g = 2e-4
+ *
+ * Layer lines may use $z (noise dimension), $c, $h, $w (data shape) and $pixels (c*h*w). */
+#ifndef GANC_MODEL_H
+#define GANC_MODEL_H
+
+#include "gan/config.h"
+
+typedef struct {
+    char source[512]; /* preset name or file path, for messages */
+    char *text;       /* the whole file (stored in checkpoints) */
+} ganc_model;
+
+/* Loads a preset by name, or a file. */
+int ganc_model_load(const char *name_or_path, ganc_model *m, char err[GANC_ERR_LEN]);
+/* From text already in memory (a checkpoint's copy). */
+int ganc_model_from_text(const char *text, const char *source, ganc_model *m, char err[GANC_ERR_LEN]);
+void ganc_model_free(ganc_model *m);
+
+/* Applies the [train] section to cfg. Errors name source:line. */
+int ganc_model_apply_train(const ganc_model *m, ganc_config *cfg, char err[GANC_ERR_LEN]);
+
+/* Builds G (input z_dim x 1 x 1) and D (input data) for batches up to max_batch; checks that
+ * G's output is the data shape, ends in sigmoid/tanh (setting the pixel range *lo, *hi), and
+ * that D outputs one logit per sample. Errors name source:line. */
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int max_batch, ganc_net **g, ganc_net **d,
+                     float *lo, float *hi, char err[GANC_ERR_LEN]);
+
+/* Names of the built-in presets, NULL-terminated. */
+const char *const *ganc_model_presets(void);
+
+#endif

@@ -1,0 +1,238 @@
+#include "gan/session.h"
+#include "ganc_internal.h"
+#include "io/safetensors.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_model *model, ganc_shape data_shape,
+                        char err[GANC_ERR_LEN])
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->data_shape = data_shape;
+    if (ganc_model_from_text(model->text, model->source, &s->model, err)) return -1;
+    ganc_net *g, *d;
+    if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->batch, &g, &d, &s->lo, &s->hi, err)) {
+        ganc_model_free(&s->model);
+        return -1;
+    }
+    ganc_rng init;
+    ganc_rng_seed(&init, cfg->seed * 4);
+    ganc_net_init(g, cfg->init, &init);
+    ganc_net_init(d, cfg->init, &init);
+    ganc_game_init(&s->game, g, d, cfg);
+    return 0;
+}
+
+void ganc_session_free(ganc_session *s)
+{
+    ganc_game_free(&s->game);
+    ganc_model_free(&s->model);
+}
+
+/* ---- checkpoint ------------------------------------------------------------------------ */
+
+enum { MAX_TENSORS = 512, MAX_META = 64 };
+
+typedef struct {
+    ganc_st_tensor t[MAX_TENSORS];
+    int n;
+    ganc_st_meta meta[MAX_META];
+    char values[MAX_META][600];
+    int n_meta;
+} st_builder;
+
+static void add_tensor(st_builder *b, const char *name, const float *data, int ndim, const int *dims)
+{
+    ganc_st_tensor *t = &b->t[b->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->dtype = GANC_ST_F32;
+    t->ndim = ndim;
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        t->dims[i] = dims[i];
+        count *= (size_t)dims[i];
+    }
+    t->data = data;
+    t->nbytes = count * sizeof(float);
+}
+
+static void add_net(st_builder *b, ganc_net *net)
+{
+    for (int i = 0; i < ganc_net_view_count(net) && b->n < MAX_TENSORS - 4; i++) {
+        const ganc_view *v = ganc_net_view(net, i);
+        add_tensor(b, v->name, ganc_net_view_data(net, v), v->ndim, v->dims);
+    }
+}
+
+static void add_meta(st_builder *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_meta(st_builder *b, const char *key, const char *fmt, ...)
+{
+    if (b->n_meta == MAX_META) return;
+    ganc_st_meta *m = &b->meta[b->n_meta];
+    snprintf(m->key, sizeof m->key, "%s", key);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->values[b->n_meta], sizeof b->values[0], fmt, ap);
+    va_end(ap);
+    m->value = b->values[b->n_meta++];
+}
+
+static void add_rng(st_builder *b, const char *key, const ganc_rng *r)
+{
+    add_meta(b, key, "%" PRIu64 " %" PRIu64, r->seed, r->counter);
+}
+
+int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_ERR_LEN])
+{
+    static st_builder b; /* large; one checkpoint is written at a time */
+    memset(&b, 0, sizeof b);
+    const ganc_game *gm = &s->game;
+    add_net(&b, gm->g);
+    add_net(&b, gm->d);
+    int dims[1] = {(int)gm->opt_g.n};
+    add_tensor(&b, "optim.gen.m", gm->opt_g.m, 1, dims);
+    add_tensor(&b, "optim.gen.v", gm->opt_g.v, 1, dims);
+    dims[0] = (int)gm->opt_d.n;
+    add_tensor(&b, "optim.disc.m", gm->opt_d.m, 1, dims);
+    add_tensor(&b, "optim.disc.v", gm->opt_d.v, 1, dims);
+
+    add_meta(&b, "format", "ganc-checkpoint-1");
+    add_meta(&b, "step", "%" PRId64, s->step);
+    add_meta(&b, "data.epoch", "%" PRId64, s->epoch);
+    add_meta(&b, "data.pos", "%d", s->pos);
+    add_meta(&b, "data.shape", "%d %d %d", s->data_shape.c, s->data_shape.h, s->data_shape.w);
+    add_rng(&b, "rng.noise", &gm->noise);
+    add_rng(&b, "rng.gen", ganc_net_rng(gm->g));
+    add_rng(&b, "rng.disc", ganc_net_rng(gm->d));
+    add_meta(&b, "optim.gen.step", "%" PRId64, gm->opt_g.step);
+    add_meta(&b, "optim.disc.step", "%" PRId64, gm->opt_d.step);
+    add_meta(&b, "model.source", "%s", s->model.source);
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        const char *key = ganc_config_option_at(i)->key;
+        char buf[64], name[80];
+        snprintf(name, sizeof name, "config.%s", key);
+        const char *v = ganc_config_get(&s->cfg, key, buf);
+        add_meta(&b, name, "%s", v);
+    }
+    /* The model text can be long: it goes in by pointer, not through the fixed buffers. */
+    ganc_st_meta all[MAX_META + 1];
+    memcpy(all, b.meta, sizeof(ganc_st_meta) * (size_t)b.n_meta);
+    snprintf(all[b.n_meta].key, sizeof all[b.n_meta].key, "model");
+    all[b.n_meta].value = s->model.text;
+    return ganc_st_write(path, b.t, b.n, all, b.n_meta + 1, err);
+}
+
+static int meta_i64(const ganc_st_file *f, const char *path, const char *key, int64_t *out, char err[GANC_ERR_LEN])
+{
+    const char *v = ganc_st_meta_get(f, key);
+    char *end;
+    if (!v) return ganc_fail(err, "%s: not a ganc checkpoint (no '%s' in its metadata)", path, key);
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end) return ganc_fail(err, "%s: metadata '%s' is not an integer: '%.40s'", path, key, v);
+    *out = x;
+    return 0;
+}
+
+static int meta_rng(const ganc_st_file *f, const char *path, const char *key, ganc_rng *r, char err[GANC_ERR_LEN])
+{
+    const char *v = ganc_st_meta_get(f, key);
+    if (!v || sscanf(v, "%" SCNu64 " %" SCNu64, &r->seed, &r->counter) != 2)
+        return ganc_fail(err, "%s: metadata '%s' is missing or malformed", path, key);
+    return 0;
+}
+
+/* Copies tensor `name` into dst after checking dtype and element count. */
+static int load_tensor(const ganc_st_file *f, const char *path, const char *name, float *dst, size_t count,
+                       char err[GANC_ERR_LEN])
+{
+    const ganc_st_tensor *t = ganc_st_find(f, name);
+    if (!t) return ganc_fail(err, "%s: tensor '%s' is missing", path, name);
+    if (t->dtype != GANC_ST_F32 || t->nbytes != count * sizeof(float))
+        return ganc_fail(err, "%s: tensor '%s' has the wrong type or size for this model (%zu bytes, expected %zu F32)",
+                         path, name, t->nbytes, count * sizeof(float));
+    memcpy(dst, t->data, t->nbytes); /* data may be unaligned in files from other writers */
+    return 0;
+}
+
+static int load_net(const ganc_st_file *f, const char *path, ganc_net *net, char err[GANC_ERR_LEN])
+{
+    for (int i = 0; i < ganc_net_view_count(net); i++) {
+        const ganc_view *v = ganc_net_view(net, i);
+        const ganc_st_tensor *t = ganc_st_find(f, v->name);
+        if (t && t->ndim == v->ndim)
+            for (int d = 0; d < v->ndim; d++)
+                if (t->dims[d] != v->dims[d])
+                    return ganc_fail(err, "%s: tensor '%s' has the wrong shape for this model", path, v->name);
+        if (load_tensor(f, path, v->name, ganc_net_view_data(net, v), v->count, err)) return -1;
+    }
+    return 0;
+}
+
+int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LEN])
+{
+    ganc_st_file f;
+    memset(s, 0, sizeof *s);
+    if (ganc_st_read(path, &f, err)) return -1;
+    int rc = -1;
+    const char *format = ganc_st_meta_get(&f, "format"), *text = ganc_st_meta_get(&f, "model");
+    const char *shape = ganc_st_meta_get(&f, "data.shape"), *source = ganc_st_meta_get(&f, "model.source");
+    if (!format || strcmp(format, "ganc-checkpoint-1") || !text || !shape) {
+        ganc_fail(err, "%s: not a ganc checkpoint (format, model or data.shape missing in its metadata)", path);
+        goto out;
+    }
+    ganc_config cfg;
+    ganc_config_defaults(&cfg);
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        const char *key = ganc_config_option_at(i)->key;
+        char name[80], why[GANC_ERR_LEN];
+        snprintf(name, sizeof name, "config.%s", key);
+        const char *v = ganc_st_meta_get(&f, name);
+        if (v && ganc_config_set(&cfg, key, v, why)) {
+            ganc_fail(err, "%s: metadata %s: %s", path, name, why);
+            goto out;
+        }
+    }
+    ganc_shape ds;
+    if (sscanf(shape, "%d %d %d", &ds.c, &ds.h, &ds.w) != 3 || ds.c <= 0 || ds.h <= 0 || ds.w <= 0 || ds.c > 4096 ||
+        ds.h > 4096 || ds.w > 4096) {
+        ganc_fail(err, "%s: metadata data.shape is malformed", path);
+        goto out;
+    }
+    ganc_model model;
+    /* The original source name is kept, so a resumed run writes the same checkpoints. */
+    if (ganc_model_from_text(text, source ? source : "model", &model, err)) goto out;
+    rc = ganc_session_create(s, &cfg, &model, ds, err);
+    ganc_model_free(&model);
+    if (rc) goto out;
+    rc = -1;
+    ganc_game *gm = &s->game;
+    if (load_net(&f, path, gm->g, err) || load_net(&f, path, gm->d, err) ||
+        load_tensor(&f, path, "optim.gen.m", gm->opt_g.m, gm->opt_g.n, err) ||
+        load_tensor(&f, path, "optim.gen.v", gm->opt_g.v, gm->opt_g.n, err) ||
+        load_tensor(&f, path, "optim.disc.m", gm->opt_d.m, gm->opt_d.n, err) ||
+        load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err))
+        goto fail;
+    int64_t pos;
+    if (meta_i64(&f, path, "step", &s->step, err) || meta_i64(&f, path, "data.epoch", &s->epoch, err) ||
+        meta_i64(&f, path, "data.pos", &pos, err) || meta_i64(&f, path, "optim.gen.step", &gm->opt_g.step, err) ||
+        meta_i64(&f, path, "optim.disc.step", &gm->opt_d.step, err) || meta_rng(&f, path, "rng.noise", &gm->noise, err) ||
+        meta_rng(&f, path, "rng.gen", ganc_net_rng(gm->g), err) || meta_rng(&f, path, "rng.disc", ganc_net_rng(gm->d), err))
+        goto fail;
+    if (s->step < 0 || s->epoch < 0 || pos < 0 || pos > INT32_MAX) {
+        ganc_fail(err, "%s: metadata step or data position is negative", path);
+        goto fail;
+    }
+    s->pos = (int)pos;
+    rc = 0;
+    goto out;
+fail:
+    ganc_session_free(s);
+out:
+    ganc_st_free(&f);
+    return rc;
+}

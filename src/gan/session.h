@@ -1,0 +1,34 @@
+/* Everything a training run is: its configuration, model text, the two networks in their
+ * game with optimizers and random streams, and where it stands (step, data position).
+ * A checkpoint is a session written to disk; loading one gives back the same session. */
+#ifndef GANC_SESSION_H
+#define GANC_SESSION_H
+
+#include "gan/game.h"
+#include "gan/model.h"
+
+typedef struct {
+    ganc_config cfg;
+    ganc_model model;
+    ganc_shape data_shape;
+    float lo, hi;      /* pixel range of G's output activation */
+    ganc_game game;
+    int64_t step;      /* iterations completed */
+    int64_t epoch;     /* data position: epoch and index within it */
+    int pos;
+} ganc_session;
+
+/* A fresh session: builds G and D from the model for data_shape and initialises weights. */
+int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_model *model, ganc_shape data_shape,
+                        char err[GANC_ERR_LEN]);
+void ganc_session_free(ganc_session *s);
+
+/* safetensors: weights and running statistics under their view names (gen.0.weight ...),
+ * optimizer moments (optim.gen.m ...), and in the metadata the step, data position, random
+ * streams, the model text and every hyper-parameter. Written atomically. */
+int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_ERR_LEN]);
+/* Restores a session exactly. max_batch > 0 builds the networks for that batch instead of
+ * the run's (for sampling). */
+int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LEN]);
+
+#endif
