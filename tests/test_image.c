@@ -47,6 +47,7 @@ static const char *tpath(const char *name)
 
 static uint8_t *read_file(const char *path, size_t *n)
 {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 1 << 16, len = 0;
@@ -104,7 +105,7 @@ static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
  * reason in *why) on anything else, including any bad CRC, length or checksum. */
 static uint8_t *decode_stored_png(const char *path, int *w, int *h, int *channels, const char **why)
 {
-    size_t n;
+    size_t n = 0;
     uint8_t *f = read_file(path, &n), *idat = NULL, *raw = NULL, *pix = NULL;
     size_t idat_len = 0;
     *why = "ok";
@@ -262,7 +263,7 @@ static void test_png_roundtrip(void)
     }
 
     /* a stored PNG over 65535 bytes of raw data needs several deflate blocks */
-    size_t n;
+    size_t n = 0;
     uint8_t *f = read_file(tpath("stored.png"), &n); /* last one written: 13x11x4, small */
     free(f);
     {
@@ -442,7 +443,7 @@ static void test_npy_roundtrip(void)
         CHECK(ganc_npy_write(p, x, nd, dims, err) == 0, "npy write: %s", err);
         CHECK(!file_exists(tpath("a.npy.tmp")), "npy temporary file left behind");
 
-        size_t len;
+        size_t len = 0;
         uint8_t *f = read_file(p, &len);
         if (CHECK(f && len >= 64, "npy file too short")) {
             size_t hl = f[8] | f[9] << 8;
@@ -615,7 +616,7 @@ static void test_npy_variants(void)
     CHECK(ganc_npy_read(p, &back, &nd, d, err) == -1 && strstr(err, "header length 8000") && !back,
           "header length beyond the file: \"%s\"", err);
     make_npy(p, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", 12, NULL);
-    size_t len;
+    size_t len = 0;
     uint8_t *f = read_file(p, &len);
     write_bytes(p, f, 30); /* cut inside the header */
     CHECK(ganc_npy_read(p, &back, &nd, d, err) == -1 && strstr(err, "truncated NPY header"), "cut header: \"%s\"", err);
@@ -647,7 +648,7 @@ static void test_npy_fuzz(void)
     float x[12];
     for (int i = 0; i < 12; i++) x[i] = pattern((size_t)i);
     CHECK(ganc_npy_write(src, x, 3, dims, err) == 0, "fuzz source: %s", err);
-    size_t len;
+    size_t len = 0;
     uint8_t *orig = read_file(src, &len);
     int cut_ok = 1;
     for (size_t k = 0; k < len; k++) {
