@@ -1,6 +1,7 @@
 # ganc build. Optional parts are probed and can be switched off:
 #   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0
-# Targets: all (library), test, sanitize (tests under ASan+UBSan), fixtures, clean.
+# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), demo,
+# fixtures (regenerate PyTorch references), clean.
 
 CC       ?= cc
 BUILD    ?= build
@@ -73,7 +74,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize fixtures clean
+.PHONY: all test sanitize fixtures demo clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -123,6 +124,10 @@ sanitize:
 
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
+
+# Installs what is missing, builds, trains dcgan28 on Fashion-MNIST for a few minutes.
+demo:
+	@sh tools/demo.sh
 
 clean:
 	rm -rf build
