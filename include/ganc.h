@@ -145,6 +145,14 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
 
 void ganc_net_zero_grad(ganc_net *net);
 
+/* Per-layer timing for benchmarks: when on, every forward/backward adds its wall time per
+ * layer to the arrays returned by ganc_net_profile (seconds; n_layers each). */
+void ganc_net_set_profiling(ganc_net *net, int on);
+void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward);
+/* Multiply-adds x 2 of one forward of layer i for n samples (dense, conv and deconv; 0 for
+ * the others). A backward costs twice that (input and weight gradients). */
+double ganc_net_layer_flops(const ganc_net *net, int i, int n);
+
 ganc_shape ganc_net_input_shape(const ganc_net *net);
 ganc_shape ganc_net_output_shape(const ganc_net *net);
 int ganc_net_max_batch(const ganc_net *net);

@@ -7,6 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 struct ganc_net {
     char name[32];
@@ -21,6 +29,8 @@ struct ganc_net {
     ganc_rng rng;
     const float *last_x;
     int last_n;
+    int profiling;
+    double *prof_fwd, *prof_bwd;
 };
 
 ganc_net *ganc_net_create(const char *name, ganc_shape input)
@@ -46,6 +56,8 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net->grad_a);
     ganc_free(net->grad_b);
     ganc_free(net->views);
+    ganc_free(net->prof_fwd);
+    ganc_free(net->prof_bwd);
     ganc_free(net);
 }
 
@@ -146,6 +158,8 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->views = ganc_alloc(sizeof(ganc_view) * 4 * (size_t)net->n_layers);
+    net->prof_fwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
+    net->prof_bwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
 
     size_t p = 0, s = 0, sv = 0, a = 0;
     for (int i = 0; i < net->n_layers; i++) {
@@ -205,7 +219,9 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
+        const double t0 = net->profiling ? now_seconds() : 0.0;
         L->ops->forward(L, in, L->out_buf, n, &pass);
+        if (net->profiling) net->prof_fwd[i] += now_seconds() - t0;
         in = L->out_buf;
     }
     net->last_x = x;
@@ -221,12 +237,38 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         ganc_layer *L = &net->layers[i];
         const float *in = i ? net->layers[i - 1].out_buf : net->last_x;
         float *grad_in = i ? (grad_out == net->grad_a ? net->grad_b : net->grad_a) : dx;
+        const double t0 = net->profiling ? now_seconds() : 0.0;
         L->ops->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
+        if (net->profiling) net->prof_bwd[i] += now_seconds() - t0;
         grad_out = grad_in;
     }
 }
 
 void ganc_net_zero_grad(ganc_net *net) { memset(net->grads, 0, sizeof(float) * net->n_params); }
+
+void ganc_net_set_profiling(ganc_net *net, int on) { net->profiling = on != 0; }
+
+void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward)
+{
+    *forward = net->prof_fwd;
+    *backward = net->prof_bwd;
+}
+
+double ganc_net_layer_flops(const ganc_net *net, int i, int n)
+{
+    const ganc_layer *L = &net->layers[i];
+    switch (L->spec.type) {
+    case GANC_LAYER_DENSE:
+    case GANC_LAYER_CONV:
+        /* each output value: one multiply-add per weight it sees */
+        return 2.0 * n * (double)ganc_shape_size(L->out) * ((double)L->n_weight / L->out.c);
+    case GANC_LAYER_DECONV:
+        /* each input value is spread over cout*k*k outputs */
+        return 2.0 * n * (double)ganc_shape_size(L->in) * ((double)L->n_weight / L->in.c);
+    default:
+        return 0.0;
+    }
+}
 
 ganc_shape ganc_net_input_shape(const ganc_net *net) { return net->input; }
 ganc_shape ganc_net_output_shape(const ganc_net *net) { return current_output(net); }

@@ -1,0 +1,167 @@
+/* ganc bench: training speed of a model on synthetic data (one D step + one G step per
+ * iteration), as the median over timed iterations after a warm-up, with achieved GFLOP/s
+ * against a measured sgemm peak and, with --profile, the time of every layer. */
+#include "cli/cli.h"
+#include "ganc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* FLOPs of one iteration: D step = D fwd+bwd on real, G fwd, D fwd+bwd on fake;
+ * G step = G fwd, D fwd, D backward to its input only, G bwd. First layers compute no
+ * input gradient where none is needed. */
+static double iteration_flops(const ganc_net *g, const ganc_net *d, int m)
+{
+    double total = 0.0;
+    for (int i = 0; i < ganc_net_layer_count(d); i++) {
+        const double f = ganc_net_layer_flops(d, i, m);
+        total += 3 * f;                      /* forwards: real, fake, G step */
+        total += 2 * (f + (i ? f : 0.0));    /* D step backwards: weights + inputs */
+        total += f;                          /* G step: input gradient only */
+    }
+    for (int i = 0; i < ganc_net_layer_count(g); i++) {
+        const double f = ganc_net_layer_flops(g, i, m);
+        total += 2 * f + f + (i ? f : 0.0);  /* two forwards, one backward */
+    }
+    return total;
+}
+
+static double sgemm_peak(void)
+{
+    const int n = 2048;
+    float *a = ganc_alloc(sizeof(float) * n * n), *b = ganc_alloc(sizeof(float) * n * n), *c = ganc_alloc(sizeof(float) * n * n);
+    ganc_rng r;
+    ganc_rng_seed(&r, 1);
+    ganc_rng_uniform(&r, a, (size_t)n * n, -1, 1);
+    ganc_rng_uniform(&r, b, (size_t)n * n, -1, 1);
+    double best = 1e30;
+    for (int rep = 0; rep < 4; rep++) {
+        const double t0 = cli_now();
+        ganc_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        const double t = cli_now() - t0;
+        if (t < best) best = t;
+    }
+    ganc_free(a);
+    ganc_free(b);
+    ganc_free(c);
+    return 2.0 * n * n * (double)n / best / 1e9;
+}
+
+static void print_profile(const char *title, const ganc_net *net, int iters, int m)
+{
+    const double *fwd, *bwd;
+    ganc_net_profile(net, &fwd, &bwd);
+    printf("\n%s (ms per iteration)\n  %-3s %-28s %-12s %8s %8s %8s\n", title, "#", "layer", "output", "forward", "backward", "GFLOP/s");
+    for (int i = 0; i < ganc_net_layer_count(net); i++) {
+        const ganc_layer_spec *sp = ganc_net_layer_spec(net, i);
+        const ganc_shape o = ganc_net_layer_output_shape(net, i);
+        char name[40], shape[24];
+        snprintf(name, sizeof name, "%s", ganc_layer_type_name(sp->type));
+        if (sp->type == GANC_LAYER_CONV || sp->type == GANC_LAYER_DECONV)
+            snprintf(name, sizeof name, "%s %d k=%d s=%d", ganc_layer_type_name(sp->type), sp->units, sp->k, sp->stride);
+        else if (sp->type == GANC_LAYER_DENSE)
+            snprintf(name, sizeof name, "dense %d", sp->units);
+        snprintf(shape, sizeof shape, "%dx%dx%d", o.c, o.h, o.w);
+        const double f = fwd[i] / iters * 1e3, b = bwd[i] / iters * 1e3;
+        /* D runs 3 forwards per iteration, G 2: the rate is that of one forward call. */
+        const double fl = ganc_net_layer_flops(net, i, m);
+        printf("  %-3d %-28s %-12s %8.3f %8.3f", i, name, shape, f, b);
+        if (fl > 0) printf(" %8.1f", fl / 1e9 / (fwd[i] / iters / (title[0] == 'd' ? 3 : 2)));
+        printf("\n");
+    }
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *model_name = "dcgan28";
+    int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0;
+    ganc_shape shape = {1, 28, 28};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: ganc bench [--model M] [--batch B] [--threads T] [--iters N] [--shape C H W] [--profile]\n\n"
+                   "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
+                   "iterations after 3 warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
+                   "of a measured sgemm peak (n = 2048); --profile adds per-layer times.\n");
+            return 0;
+        }
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
+        }
+        if (!strcmp(a, "--shape")) {
+            if (i + 3 >= argc || sscanf(argv[i + 1], "%d", &shape.c) != 1 || sscanf(argv[i + 2], "%d", &shape.h) != 1 ||
+                sscanf(argv[i + 3], "%d", &shape.w) != 1 || shape.c < 1 || shape.h < 1 || shape.w < 1 || shape.c > 64 ||
+                shape.h > 1024 || shape.w > 1024)
+                return cli_error("bench: --shape needs three positive sizes C H W");
+            i += 3;
+            continue;
+        }
+        if (i + 1 >= argc) return cli_error("bench: %s needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        long x = strtol(v, &end, 10);
+        if (!strcmp(a, "--model")) model_name = v;
+        else if (*end || end == v) return cli_error("bench: %s needs an integer, got '%s'", a, v);
+        else if (!strcmp(a, "--batch") && x >= 1 && x <= 65536) batch = (int)x;
+        else if (!strcmp(a, "--threads") && x >= 0 && x <= 1024) threads = (int)x;
+        else if (!strcmp(a, "--iters") && x >= 1 && x <= 100000) iters = (int)x;
+        else if (!strcmp(a, "--warmup") && x >= 0 && x <= 100000) warmup = (int)x;
+        else return cli_error("bench: unknown option or value out of range: %s %s", a, v);
+    }
+    char err[GANC_ERR_LEN];
+    ganc_config cfg;
+    ganc_model model;
+    ganc_config_defaults(&cfg);
+    if (ganc_model_load(model_name, &model, err) || ganc_model_apply_train(&model, &cfg, err)) return cli_error("%s", err);
+    if (batch) cfg.batch = batch;
+    cfg.threads = threads;
+    ganc_set_threads(threads);
+    ganc_session s;
+    int rc = ganc_session_create(&s, &cfg, &model, shape, err);
+    ganc_model_free(&model);
+    if (rc) return cli_error("%s", err);
+
+    const size_t n = (size_t)cfg.batch * ganc_shape_size(shape);
+    float *real = ganc_alloc(sizeof(float) * n);
+    ganc_rng r;
+    ganc_rng_seed(&r, 3);
+    ganc_rng_uniform(&r, real, n, s.lo, s.hi);
+    double *times = ganc_alloc(sizeof(double) * (size_t)iters);
+    for (int it = 0; it < warmup + iters; it++) {
+        if (it == warmup && profile) {
+            ganc_net_set_profiling(s.game.g, 1);
+            ganc_net_set_profiling(s.game.d, 1);
+        }
+        const double t0 = cli_now();
+        ganc_game_d_step(&s.game, real);
+        ganc_game_g_step(&s.game);
+        if (it >= warmup) times[it - warmup] = cli_now() - t0;
+    }
+    qsort(times, (size_t)iters, sizeof *times, cmp_double);
+    const double med = times[iters / 2], flops = iteration_flops(s.game.g, s.game.d, cfg.batch);
+    const double peak = sgemm_peak();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("model %s  batch %d  threads %d  iterations %d (median of %d, after %d warm-up)\n", model_name, cfg.batch,
+           ganc_threads(), iters, iters, warmup);
+    printf("iter/s %.2f  images/s %.0f  ms/iter %.2f (min %.2f)  MFLOP/image %.1f  GFLOP/s %.1f  sgemm peak %.0f GFLOP/s "
+           "(%.0f%%)  peak RSS %.0f MB\n",
+           1.0 / med, cfg.batch / med, med * 1e3, times[0] * 1e3, flops / cfg.batch / 1e6, flops / med / 1e9, peak,
+           100.0 * flops / med / 1e9 / peak, ru.ru_maxrss / 1024.0);
+    if (profile) {
+        print_profile("discriminator", s.game.d, iters, cfg.batch);
+        print_profile("generator", s.game.g, iters, cfg.batch);
+    }
+    ganc_free(real);
+    ganc_free(times);
+    ganc_session_free(&s);
+    return 0;
+}
