@@ -12,6 +12,10 @@ int check_true(int ok, const char *file, int line, const char *fmt, ...) __attri
 double check_rel_err(const float *got, const float *want, size_t n, double floor);
 /* Passes when check_rel_err(got, want) <= tol; prints the error either way when verbose. */
 int check_close(const char *what, const float *got, const float *want, size_t n, double tol);
+/* A private directory for a test's files, made (mkdtemp under /tmp) on the first call and
+ * removed with everything in it when the process exits; the same path on every call. Exits
+ * with status 2 when it cannot be made. */
+const char *check_tmpdir(void);
 /* Prints "<suite>: N passed, N failed" and returns the process exit status. */
 int check_finish(const char *suite);
 extern int check_verbose;

@@ -35,9 +35,7 @@
 #define MNIST_DIR "../shared/datasets/mnist-10k"
 #define BIG_N 0x7FFFFFFFu /* 2^31 - 1 */
 
-static char tmpdir[64];
-static char made[64][300]; /* files written, removed at the end */
-static int n_made;
+static const char *tmpdir; /* check_tmpdir(): removed with its contents at exit */
 
 /* ---- writing test inputs ---------------------------------------------------------------- */
 
@@ -50,13 +48,6 @@ static const char *tpath(const char *name)
     return p;
 }
 
-static void remember(const char *path)
-{
-    for (int i = 0; i < n_made; i++)
-        if (strcmp(made[i], path) == 0) return;
-    if (n_made < 64) snprintf(made[n_made++], sizeof made[0], "%s", path);
-}
-
 static void write_bytes(const char *path, const void *data, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -65,7 +56,6 @@ static void write_bytes(const char *path, const void *data, size_t n)
         exit(2);
     }
     fclose(f);
-    remember(path);
 }
 
 /* IDX header + data in memory; returns the length. */
@@ -248,7 +238,6 @@ static void test_idx_gzip(void)
     gzFile gz = gzopen(pz, "wb9");
     CHECK(gz && gzwrite(gz, raw, (unsigned)len) == (int)len, "gzwrite");
     gzclose(gz);
-    remember(pz);
     rc = ganc_idx_read(pz, (size_t)1 << 30, &idx, err);
     CHECK(rc == 0, "deflated gzip: %s", err);
     if (rc == 0) {
@@ -694,11 +683,7 @@ static void test_batcher(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ganc_test_data_XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    tmpdir = check_tmpdir();
     test_idx_roundtrip();
     test_idx_gzip();
     test_idx_rejects();
@@ -708,13 +693,5 @@ int main(void)
     test_dataset_fill();
     test_mnist();
     test_batcher();
-
-    for (int i = n_made - 1; i >= 0; i--) unlink(made[i]);
-    char sub[300];
-    snprintf(sub, sizeof sub, "%s/images", tmpdir);
-    rmdir(sub);
-    snprintf(sub, sizeof sub, "%s/labels", tmpdir);
-    rmdir(sub);
-    rmdir(tmpdir);
     return check_finish("data");
 }

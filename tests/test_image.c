@@ -13,7 +13,6 @@
 #include "ganc.h"
 #include "io/image.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -34,7 +33,7 @@
 /* In src/io/png.c: the writer used without stb, tested in every build. */
 int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
 
-static char tmpdir[64];
+static const char *tmpdir; /* check_tmpdir(): removed with its contents at exit */
 
 static const char *tpath(const char *name)
 {
@@ -849,27 +848,9 @@ static void demo_grids(void)
     free(x);
 }
 
-static void cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        const char *p = tpath(e->d_name);
-        if (unlink(p)) rmdir(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ganc_image_XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmpdir = check_tmpdir();
     test_png_roundtrip();
     test_png_errors();
     test_grid();
@@ -878,6 +859,5 @@ int main(void)
     test_npy_fuzz();
     test_plot();
     demo_grids();
-    cleanup();
     return check_finish("image");
 }

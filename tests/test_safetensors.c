@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmpdir[64];
+static const char *tmpdir; /* check_tmpdir(): removed with its contents at exit */
 
 static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", tmpdir, name); }
 
@@ -722,11 +722,7 @@ static void test_atomic_write(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ganc_st_XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmpdir = check_tmpdir();
     test_json_values();
     test_json_errors();
     test_json_escape();
@@ -737,8 +733,5 @@ int main(void)
     test_foreign_layout();
     test_writer_rejects();
     test_atomic_write();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
     return check_finish("safetensors");
 }

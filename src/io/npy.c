@@ -6,6 +6,7 @@
  * The reader trusts nothing: every length is checked against the file size before anything
  * is allocated, and every problem is one line "PATH: ..." (it is fuzzed). */
 #include "ganc_internal.h"
+#include "io/atomic.h"
 #include "io/image.h"
 
 #include <errno.h>
@@ -16,10 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* In png.c. */
-int ganc_io_write_atomic(const char *path, const void *a, size_t na, const void *b, size_t nb,
-                         char err[GANC_ERR_LEN]);
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_ALIGN 64
@@ -82,12 +79,12 @@ int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, 
 
     size_t nbytes = (size_t)count * 4;
     if (host_is_little_endian() || nbytes == 0)
-        return ganc_io_write_atomic(path, hdr, total, x, nbytes, err);
+        return ganc_io_write_atomic(path, (const ganc_io_part[]){{hdr, total}, {x, nbytes}}, 2, NULL, err);
     uint8_t *le = malloc(nbytes);
     if (!le) return ganc_fail(err, "%s: cannot write: out of memory", p);
     memcpy(le, x, nbytes);
     swap4(le, (size_t)count);
-    int rc = ganc_io_write_atomic(path, hdr, total, le, nbytes, err);
+    int rc = ganc_io_write_atomic(path, (const ganc_io_part[]){{hdr, total}, {le, nbytes}}, 2, NULL, err);
     free(le);
     return rc;
 }

@@ -3,20 +3,17 @@
  * With stb (GANC_HAVE_STB) images are compressed by stb_image_write; without it they are
  * written by ganc_png_write_stored: a valid PNG whose zlib stream uses "stored" (uncompressed)
  * deflate blocks. The stored writer is compiled in every build so its output is always tested.
- * Every file is written to PATH.tmp, flushed to disk and renamed over PATH, so a reader (a user
- * looking at samples/latest.png during training) never sees a half-written image. */
+ * Every file is written by ganc_io_write_atomic (io/atomic.h), so a reader (a user looking at
+ * samples/latest.png during training) never sees a half-written image. */
 #include "ganc_internal.h"
+#include "io/atomic.h"
 #include "io/image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifdef GANC_HAVE_STB
 #pragma GCC diagnostic push
@@ -26,89 +23,8 @@
 #pragma GCC diagnostic pop
 #endif
 
-/* Shared with npy.c (declared there too; image.h is the public contract and stays as is). */
-int ganc_io_write_atomic(const char *path, const void *a, size_t na, const void *b, size_t nb,
-                         char err[GANC_ERR_LEN]);
 /* Always available: the no-dependency writer (tests call it directly). */
 int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
-
-/* ---- atomic file writes ---------------------------------------------------------------- */
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n > 0) {
-        size_t chunk = n > (1u << 30) ? (1u << 30) : n;
-        ssize_t k = write(fd, p, chunk);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (k == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static void fsync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash) {
-        dir = malloc(2);
-        if (!dir) return;
-        strcpy(dir, ".");
-    } else {
-        size_t len = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(len + 1);
-        if (!dir) return;
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd); /* best effort: some file systems refuse fsync on directories */
-        close(fd);
-    }
-    free(dir);
-}
-
-/* Writes a then b (either may be empty) to PATH.tmp, fsyncs it and renames it over PATH.
- * On any error PATH is left untouched, the temporary file is removed and the message is
- * "PATH: cannot write: <reason>". */
-int ganc_io_write_atomic(const char *path, const void *a, size_t na, const void *b, size_t nb,
-                         char err[GANC_ERR_LEN])
-{
-    if (!path || !*path) return ganc_fail(err, "(empty path): cannot write: no file name");
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) return ganc_fail(err, "%s: cannot write: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return ganc_fail(err, "%s: cannot write: %s", path, strerror(e));
-    }
-    int e = 0;
-    if ((na && write_all(fd, a, na)) || (nb && write_all(fd, b, nb)) || fsync(fd)) e = errno ? errno : EIO;
-    if (close(fd) && !e) e = errno ? errno : EIO;
-    if (!e && rename(tmp, path)) e = errno ? errno : EIO;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return ganc_fail(err, "%s: cannot write: %s", path, strerror(e));
-    }
-    free(tmp);
-    fsync_parent_dir(path);
-    return 0;
-}
 
 /* ---- the stored-deflate PNG writer ----------------------------------------------------- */
 
@@ -241,7 +157,7 @@ int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, in
     put_be32(p + 8, crc_update(crct, 0xFFFFFFFFu, p + 4, 4) ^ 0xFFFFFFFFu);
     p += 12;
 
-    int rc = ganc_io_write_atomic(path, png, (size_t)(p - png), NULL, 0, err);
+    int rc = ganc_io_write_atomic(path, &(ganc_io_part){png, (size_t)(p - png)}, 1, NULL, err);
     free(png);
     return rc;
 }
@@ -285,7 +201,7 @@ int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int chann
         free(m.buf);
         return ganc_fail(err, "%s: cannot write: PNG encoding failed (out of memory?)", path);
     }
-    int rc = ganc_io_write_atomic(path, m.buf, m.len, NULL, 0, err);
+    int rc = ganc_io_write_atomic(path, &(ganc_io_part){m.buf, m.len}, 1, NULL, err);
     free(m.buf);
     return rc;
 #else

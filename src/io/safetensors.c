@@ -1,9 +1,9 @@
 /* safetensors reader and writer (format: https://huggingface.co/docs/safetensors).
  *
  * Writer: tensors go in the order given, the header JSON is padded with spaces so the data
- * section starts at a multiple of 8 bytes, and the file is replaced atomically (PATH.tmp,
- * fsync, rename, fsync of the directory), so a crash or a full disk never leaves a torn
- * checkpoint behind.
+ * section starts at a multiple of 8 bytes, and the file is replaced atomically by
+ * ganc_io_write_atomic (PATH.tmp, fsync, rename, fsync of the directory), so a crash or a full
+ * disk never leaves a torn checkpoint behind.
  *
  * Reader: the file is untrusted (it will be fuzzed), so nothing is allocated from a number
  * read out of it before that number has been checked against the file's real size, and
@@ -18,21 +18,21 @@
  * shifts every tensor after it). A tensor's `data` may therefore be misaligned for its dtype:
  * callers must memcpy out of it, never cast it to float* or int64_t* and dereference.
  *
- * Byte order: files are little-endian. On a big-endian host the writer swaps while writing
- * and the reader swaps the loaded buffer in place, so `data` is always in host order. */
+ * Byte order: files are little-endian. On a big-endian host the writer writes swapped copies
+ * of the tensors and the reader swaps the loaded buffer in place, so `data` is always in host
+ * order. */
 #include "io/safetensors.h"
 
 #include "ganc_internal.h"
+#include "io/atomic.h"
 #include "io/json.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_FILE_BYTES ((uint64_t)16 << 30)
 #define MAX_HEADER_BYTES ((uint64_t)100000000)
@@ -244,107 +244,48 @@ static int build_header(const char *path, const ganc_st_tensor *t, int n, const 
     return 0;
 }
 
-/* fwrite that reports failure with errno set (EIO when stdio left it unset). */
-static int put(FILE *fp, const void *p, size_t n)
+/* The file as parts for ganc_io_write_atomic: the 8-byte little-endian header length, the
+ * header, then each tensor's bytes straight from the caller's memory (no copy) on a
+ * little-endian host. On a big-endian host a tensor with multi-byte elements is written from a
+ * byte-swapped copy (its pointer kept in copies[i], NULL otherwise, for the caller to free). */
+static int make_parts(const char *path, const uint8_t len[8], const sbuf *h, const ganc_st_tensor *t, int n,
+                      ganc_io_part *parts, uint8_t **copies, char err[GANC_ERR_LEN])
 {
-    errno = 0;
-    if (n && fwrite(p, 1, n, fp) != n) {
-        if (!errno) errno = EIO;
-        return -1;
+    parts[0] = (ganc_io_part){len, 8};
+    parts[1] = (ganc_io_part){h->p, h->len};
+    for (int i = 0; i < n; i++) {
+        size_t es = dtypes[t[i].dtype].size;
+        copies[i] = NULL;
+        parts[2 + i] = (ganc_io_part){t[i].data, t[i].nbytes};
+        if (es == 1 || t[i].nbytes == 0 || host_is_le()) continue;
+        if (!(copies[i] = malloc(t[i].nbytes))) return ganc_fail(err, "%s: out of memory", path);
+        memcpy(copies[i], t[i].data, t[i].nbytes);
+        swap_elements(copies[i], t[i].nbytes, es);
+        parts[2 + i].data = copies[i];
     }
     return 0;
-}
-
-/* Tensor data in file byte order: as is on a little-endian host, else swapped in chunks. */
-static int put_tensor(FILE *fp, const ganc_st_tensor *t)
-{
-    size_t es = dtypes[t->dtype].size;
-    if (es == 1 || host_is_le()) return put(fp, t->data, t->nbytes);
-    uint8_t chunk[1 << 16];
-    const uint8_t *src = t->data;
-    for (size_t done = 0; done < t->nbytes;) {
-        size_t k = t->nbytes - done < sizeof chunk ? t->nbytes - done : sizeof chunk;
-        memcpy(chunk, src + done, k);
-        swap_elements(chunk, k, es);
-        if (put(fp, chunk, k) < 0) return -1;
-        done += k;
-    }
-    return 0;
-}
-
-/* Writes the whole file to fp and makes it durable; errno says why on failure. */
-static int put_file(FILE *fp, const sbuf *h, const ganc_st_tensor *t, int n)
-{
-    uint8_t len[8];
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h->len >> (8 * i));
-    if (put(fp, len, 8) < 0 || put(fp, h->p, h->len) < 0) return -1;
-    for (int i = 0; i < n; i++)
-        if (put_tensor(fp, &t[i]) < 0) return -1;
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) return -1;
-    return 0;
-}
-
-/* fsync of the directory holding path, so the rename itself survives a crash. Filesystems
- * that cannot sync directories answer EINVAL; there is nothing more to do on those. */
-static int sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc != 0 && e == EINVAL) return 0;
-    errno = e;
-    return rc;
-}
-
-static int write_fail(const char *path, const char *tmp, int e, char err[GANC_ERR_LEN])
-{
-    if (tmp) unlink(tmp);
-    return ganc_fail(err, "%s: cannot write checkpoint: %s", path, strerror(e));
 }
 
 int ganc_st_write(const char *path, const ganc_st_tensor *t, int n_tensors, const ganc_st_meta *meta, int n_meta,
                   char err[GANC_ERR_LEN])
 {
     if (check_write_args(path, t, n_tensors, meta, n_meta, err) < 0) return -1;
+    if (n_tensors > INT_MAX - 2) return ganc_fail(err, "%s: too many tensors", path);
     sbuf h = {0};
     if (build_header(path, t, n_tensors, meta, n_meta, &h, err) < 0) {
         free(h.p);
         return -1;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) {
-        free(h.p);
-        return ganc_fail(err, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    int rc = 0;
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        rc = write_fail(path, NULL, errno, err);
-    } else if (put_file(fp, &h, t, n_tensors) < 0) {
-        int e = errno;
-        fclose(fp);
-        rc = write_fail(path, tmp, e, err);
-    } else if (fclose(fp) != 0) {
-        rc = write_fail(path, tmp, errno, err);
-    } else if (rename(tmp, path) != 0) {
-        rc = write_fail(path, tmp, errno, err);
-    } else if (sync_dir(path) != 0) {
-        /* The new file is in place; only its durability across a crash is in doubt. */
-        rc = ganc_fail(err, "%s: cannot write checkpoint: syncing its directory: %s", path, strerror(errno));
-    }
-    free(tmp);
+    uint8_t len[8];
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)((uint64_t)h.len >> (8 * i));
+    ganc_io_part *parts = malloc((size_t)(n_tensors + 2) * sizeof *parts);
+    uint8_t **copies = calloc((size_t)(n_tensors ? n_tensors : 1), sizeof *copies);
+    int rc = parts && copies ? make_parts(path, len, &h, t, n_tensors, parts, copies, err)
+                             : ganc_fail(err, "%s: out of memory", path);
+    if (rc == 0) rc = ganc_io_write_atomic(path, parts, n_tensors + 2, "checkpoint", err);
+    for (int i = 0; copies && i < n_tensors; i++) free(copies[i]);
+    free(copies);
+    free(parts);
     free(h.p);
     return rc;
 }
