@@ -74,7 +74,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize fixtures demo clean
+.PHONY: all test sanitize fixtures demo bench clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -128,6 +128,11 @@ fixtures:
 # Installs what is missing, builds, trains dcgan28 on Fashion-MNIST for a few minutes.
 demo:
 	@sh tools/demo.sh
+
+# Training speed of ganc against PyTorch on the same networks (bench/README.md); not part of
+# test. ITERS=N sets the timed iterations per row.
+bench: $(GANC)
+	@GANC=$(GANC) sh bench/run.sh
 
 clean:
 	rm -rf build
