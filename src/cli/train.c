@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "data/data.h"
 #include "ganc_internal.h"
+#include "io/atomic.h"
 #include "io/image.h"
 
 #include <dirent.h>
@@ -92,15 +93,9 @@ static int reload_log(const char *path, int64_t step, history *h, char err[GANC_
 {
     FILE *in = fopen(path, "r");
     if (!in) return 0;
-    char tmp[1100];
-    cli_pathf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        fclose(in);
-        return ganc_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
-    }
-    char line[1024];
-    while (fgets(line, sizeof line, in)) {
+    size_t cap = 1 << 16, len = 0;
+    char *kept = malloc(cap), line[1024];
+    while (kept && fgets(line, sizeof line, in)) {
         long long s;
         ganc_game_stats st = {0};
         if (sscanf(line, "{\"step\": %lld", &s) != 1 || s > step) continue;
@@ -110,11 +105,21 @@ static int reload_log(const char *path, int64_t step, history *h, char err[GANC_
         if ((p = strstr(line, "\"d_real\": "))) st.d_real = atof(p + 10);
         if ((p = strstr(line, "\"d_fake\": "))) st.d_fake = atof(p + 10);
         history_add(h, (double)s, &st);
-        fputs(line, out);
+        const size_t n = strlen(line);
+        if (len + n > cap) {
+            char *grown = realloc(kept, cap *= 2);
+            if (!grown) break;
+            kept = grown;
+        }
+        memcpy(kept + len, line, n);
+        len += n;
     }
     fclose(in);
-    if (fclose(out) || rename(tmp, path)) return ganc_fail(err, "%s: cannot rewrite: %s", path, strerror(errno));
-    return 0;
+    if (!kept) return ganc_fail(err, "%s: out of memory", path);
+    const ganc_io_part part = {kept, len};
+    const int rc = ganc_io_write_atomic(path, &part, 1, NULL, err);
+    free(kept);
+    return rc;
 }
 
 static int draw_plot(const char *dir, const history *h, char err[GANC_ERR_LEN])
