@@ -33,8 +33,10 @@ static const option options[] = {
     {{"lr_d", "LR", "discriminator learning rate", 1}, T_FLOAT, OFF(lr_d), 0, 10, NULL},
     {{"beta1", "B", "Adam beta1", 1}, T_FLOAT, OFF(beta1), 0, 0.999999, NULL},
     {{"beta2", "B", "Adam beta2", 1}, T_FLOAT, OFF(beta2), 0, 0.999999, NULL},
+    {{"adam_eps", "E", "Adam epsilon (large values, e.g. 1, damp steps on small gradients)", 1}, T_FLOAT, OFF(adam_eps), 0, 10, NULL},
     {{"momentum", "M", "SGD momentum", 1}, T_FLOAT, OFF(momentum), 0, 0.999999, NULL},
     {{"weight_decay", "W", "L2 weight decay of both optimizers", 1}, T_FLOAT, OFF(weight_decay), 0, 1, NULL},
+    {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
     {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},
     {{"seed", "S", "seed of every random draw", 0}, T_U64, OFF(seed), 0, 0, NULL},
@@ -63,6 +65,7 @@ void ganc_config_defaults(ganc_config *c)
     c->lr_d = 2e-4f;
     c->beta1 = 0.5f;
     c->beta2 = 0.999f;
+    c->adam_eps = 1e-8f;
     c->momentum = 0.9f;
     c->steps = 3000;
     c->seed = 1;

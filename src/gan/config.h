@@ -18,7 +18,8 @@ typedef struct {
     int d_steps;
     ganc_gloss g_loss;
     ganc_optim_type optim;
-    float lr_g, lr_d, beta1, beta2, momentum, weight_decay;
+    float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
+    float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     int64_t steps;     /* total iterations of the run (0: from epochs) */
     int epochs;        /* used when steps == 0 */
     uint64_t seed;

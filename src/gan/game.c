@@ -10,6 +10,7 @@ static ganc_optim_config player_optim(const ganc_config *cfg, float lr)
     o.lr = lr;
     o.beta1 = cfg->beta1;
     o.beta2 = cfg->beta2;
+    o.eps = cfg->adam_eps;
     o.momentum = cfg->momentum;
     o.weight_decay = cfg->weight_decay;
     return o;
@@ -24,6 +25,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->z_dim = cfg->z_dim;
     gm->g_loss = cfg->g_loss;
     gm->z_dist = cfg->z_dist;
+    gm->real_target = 1.0f - cfg->label_smooth;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
     ganc_optim_init(&gm->opt_d, &od, ganc_net_param_count(d));
@@ -80,7 +82,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
      * backward of one finishes before the other's forward overwrites D's activations. */
     const float *logit = ganc_net_forward(gm->d, real, m);
     gm->stats.d_real = mean_sigmoid(logit, m);
-    double loss = ganc_bce_logits(logit, NULL, 1.0f, m, gm->dlogit, 1.0f);
+    double loss = ganc_bce_logits(logit, NULL, gm->real_target, m, gm->dlogit, 1.0f);
     ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
 
     ganc_game_noise(gm, &gm->noise, gm->z, m);

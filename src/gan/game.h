@@ -20,6 +20,7 @@ typedef struct {
     int batch, z_dim;
     ganc_gloss g_loss;
     ganc_zdist z_dist;
+    float real_target; /* 1, or 1 - label smoothing */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
     ganc_game_stats stats;
