@@ -12,7 +12,7 @@ ZLIB     ?= 1
 STB      ?= 1
 SAN      ?= 0
 
-CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
 LDLIBS      := -lm
 
 # $(call probe,SOURCE,CFLAGS,LIBS): "yes" when mk/SOURCE compiles and links with them.

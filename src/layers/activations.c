@@ -1,6 +1,7 @@
 /* Element-wise activations. Backward passes use whichever of x and y makes the derivative
  * cheapest; at a kink (x == 0) the derivative is that of the x <= 0 branch, as PyTorch's. */
 #include "ganc_internal.h"
+#include "kernels/vmath.h"
 
 #include <math.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static int same_shape_setup(ganc_layer *L, char err[GANC_ERR_LEN])
         const float a = L->spec.alpha;                                                                  \
         (void)a;                                                                                        \
         const size_t total = (size_t)n * ganc_shape_size(L->in);                                        \
-        _Pragma("omp parallel for schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
+        _Pragma("omp parallel for simd schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
         {                                                                                               \
             const float v = x[i];                                                                       \
             y[i] = (FWD);                                                                               \
@@ -34,7 +35,7 @@ static int same_shape_setup(ganc_layer *L, char err[GANC_ERR_LEN])
         const float a = L->spec.alpha;                                                                  \
         (void)a;                                                                                        \
         const size_t total = (size_t)n * ganc_shape_size(L->in);                                        \
-        _Pragma("omp parallel for schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
+        _Pragma("omp parallel for simd schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
         {                                                                                               \
             const float v = x[i], out = y[i];                                                           \
             (void)v;                                                                                    \
@@ -44,19 +45,31 @@ static int same_shape_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     }                                                                                                   \
     const ganc_layer_ops ganc_##name##_ops = {same_shape_setup, NULL, NULL, name##_forward, name##_backward};
 
+/* Both branches are computed and one is selected, so the loops vectorise. */
 static inline float sigmoidf_stable(float v)
 {
-    if (v >= 0.0f) return 1.0f / (1.0f + expf(-v));
-    const float e = expf(v);
-    return e / (1.0f + e);
+    const float e = ganc_expm1_neg(-fabsf(v)) + 1.0f; /* exp(-|v|) in (0, 1] */
+    const float s = 1.0f / (1.0f + e);
+    return v >= 0.0f ? s : e * s;
 }
 
-static inline float elu(float v, float a) { return v > 0.0f ? v : a * expm1f(v); }
+static inline float tanhf_fast(float v)
+{
+    const float em1 = ganc_expm1_neg(-2.0f * fabsf(v)); /* exp(-2|v|) - 1 */
+    const float t = -em1 / (em1 + 2.0f);                /* (1 - e) / (1 + e) */
+    return v >= 0.0f ? t : -t;
+}
+
+static inline float elu(float v, float a)
+{
+    const float neg = a * ganc_expm1_neg(v < 0.0f ? v : 0.0f);
+    return v > 0.0f ? v : neg;
+}
 
 ELEMENTWISE(relu, v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f)
 ELEMENTWISE(lrelu, v > 0.0f ? v : a * v, v > 0.0f ? 1.0f : a)
 ELEMENTWISE(elu, elu(v, a), v > 0.0f ? 1.0f : out + a)
-ELEMENTWISE(tanh, tanhf(v), 1.0f - out * out)
+ELEMENTWISE(tanh, tanhf_fast(v), 1.0f - out * out)
 ELEMENTWISE(sigmoid, sigmoidf_stable(v), out * (1.0f - out))
 
 /* concat-ELU: y = ELU([x, -x]) over channels, doubling them (the +x half first). */
