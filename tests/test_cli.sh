@@ -55,6 +55,8 @@ check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
 check "resume past the end is a no-op" "$GANC train --resume $T/a --steps 20 2>/dev/null"
 check "resume refuses a changed hyper-parameter" "! $GANC train --resume $T/a --lr-g 0.1 2>/dev/null"
 
+check "--out creates missing parent directories" "$GANC train $COMMON --steps 1 --out $T/deep/er/run 2>/dev/null && [ -d $T/deep/er/run/ckpt ]"
+
 # --- sample and info --------------------------------------------------------------------------
 check "sample png" "$GANC sample $T/a -n 10 -o $T/s.png 2>/dev/null && [ -s $T/s.png ]"
 check "sample npy" "$GANC sample $T/a -n 12 -o $T/s.npy --seed 3 2>/dev/null && [ -s $T/s.npy ]"

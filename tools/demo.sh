@@ -16,7 +16,7 @@ if [ -n "$need" ]; then
     fi
 fi
 make -s
-STEPS=${STEPS:-1500}
+STEPS=${STEPS:-3000}
 OUT=${OUT:-runs/demo}
 rm -rf "$OUT"
 build/ganc train --out "$OUT" --steps "$STEPS" --sample-every 250

@@ -168,6 +168,46 @@ static int write_checkpoint(const char *dir, const ganc_session *s, char err[GAN
     return 0;
 }
 
+/* Checks before creating anything that the nearest existing ancestor of the directory is a
+ * writable directory, so that the mkdir -p in make_run_dir will work. */
+static int check_out_parent(const char *dir, char err[GANC_ERR_LEN])
+{
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s", dir);
+    for (;;) {
+        char *slash = strrchr(parent, '/');
+        while (slash && slash > parent && slash[1] == 0) { /* trailing slashes */
+            *slash = 0;
+            slash = strrchr(parent, '/');
+        }
+        if (!slash) snprintf(parent, sizeof parent, ".");
+        else if (slash == parent) parent[1] = 0;
+        else *slash = 0;
+        struct stat st;
+        if (stat(parent, &st) == 0) {
+            if (!S_ISDIR(st.st_mode)) return ganc_fail(err, "--out %s: %s is not a directory", dir, parent);
+            if (access(parent, W_OK | X_OK) != 0)
+                return ganc_fail(err, "--out %s: cannot create it in %s: %s", dir, parent, strerror(errno));
+            return 0;
+        }
+        if (!strcmp(parent, ".") || !strcmp(parent, "/")) return ganc_fail(err, "--out %s: no existing parent directory", dir);
+    }
+}
+
+/* mkdir -p of the run directory's parents. */
+static int make_parents(const char *dir, char err[GANC_ERR_LEN])
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "--out %s: cannot create %s: %s", dir, path, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
 static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
 {
     struct stat st;
@@ -180,6 +220,8 @@ static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
         closedir(d);
         if (entries)
             return ganc_fail(err, "--out %s: directory is not empty (continue a run with --resume %s)", dir, dir);
+    } else if (make_parents(dir, err) != 0) {
+        return -1;
     } else if (mkdir(dir, 0777) != 0) {
         return ganc_fail(err, "--out %s: cannot create: %s", dir, strerror(errno));
     }
@@ -188,23 +230,6 @@ static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
     if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
     cli_pathf(sub, sizeof sub, "%s/ckpt", dir);
     if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
-    return 0;
-}
-
-/* Checks before creating anything that the directory's parent exists and is writable. */
-static int check_out_parent(const char *dir, char err[GANC_ERR_LEN])
-{
-    char parent[1024];
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    while (slash && slash > parent && slash[1] == 0) { /* trailing slashes */
-        *slash = 0;
-        slash = strrchr(parent, '/');
-    }
-    if (!slash) snprintf(parent, sizeof parent, ".");
-    else if (slash == parent) parent[1] = 0;
-    else *slash = 0;
-    if (access(parent, W_OK | X_OK) != 0) return ganc_fail(err, "--out %s: cannot create it in %s: %s", dir, parent, strerror(errno));
     return 0;
 }
 
