@@ -38,6 +38,10 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld)
 /* Adjoint of im2col: x += scatter(col). x must be zeroed by the caller when wanted. */
 void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld);
 
+/* Samples per GEMM for a convolution whose im2col matrix has `rows` rows of `plane` values
+ * per sample: as many as keep that matrix near 1M floats (4 MB, within L2/L3), at least 1. */
+int ganc_conv_chunk(size_t rows, size_t plane);
+
 /* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
 void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p);
 void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p);
@@ -74,8 +78,7 @@ struct ganc_layer {
     size_t n_state;              /* non-trainable state (batch-norm running mean, var) */
     size_t n_saved_per_sample;   /* kept from forward for backward, per sample (dropout mask) */
     size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
-    size_t n_work;               /* scratch for one pass: n_work + n_work_per_sample * batch */
-    size_t n_work_per_sample;
+    size_t n_work;               /* scratch for one pass, independent of batch (layers chunk) */
     int weight_dims[4], weight_ndim;
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;

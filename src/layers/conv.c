@@ -1,7 +1,8 @@
-/* 2-D convolution (cross-correlation, as PyTorch's Conv2d) by im2col + one GEMM per batch:
- * the batch's columns sit side by side, col is (cin*k*k) x (n*oh*ow), and
- * Y' = W (cout x cin*k*k) . col is (cout) x (n*oh*ow), reordered to NCHW. Large GEMMs keep
- * BLAS efficient on the small spatial sizes of GAN layers. Padding may be asymmetric. */
+/* 2-D convolution (cross-correlation, as PyTorch's Conv2d) by im2col + GEMM over chunks of
+ * the batch: a chunk's columns sit side by side, col is (cin*k*k) x (chunk*oh*ow), and
+ * Y' = W (cout x cin*k*k) . col is cout x (chunk*oh*ow), reordered to NCHW. Wide GEMMs keep
+ * BLAS efficient on the small maps of GAN layers; chunks keep col within the caches (one
+ * col for a batch of 256 would be 40 MB). Padding may be asymmetric. */
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -25,7 +26,7 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const size_t kk = (size_t)L->in.c * sp->k * sp->k, plane = (size_t)oh * ow;
     L->n_weight = (size_t)sp->units * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work_per_sample = (kk + (size_t)sp->units) * plane; /* col + channel-major output */
+    L->n_work = (kk + (size_t)sp->units) * plane * (size_t)ganc_conv_chunk(kk, plane); /* col + channel-major output */
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;
     L->weight_dims[1] = L->in.c;
@@ -54,28 +55,33 @@ static void batch_im2col(const ganc_layer *L, const float *x, float *col, int n)
     for (int i = 0; i < n; i++) ganc_im2col(&g, x + i * in_size, col + i * plane, (size_t)n * plane);
 }
 
-static void conv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
-    const size_t plane = (size_t)L->out.h * L->out.w, np = (size_t)n * plane;
-    float *col = p->work, *ycm = p->work + (size_t)kk * np;
-    batch_im2col(L, x, col, n);
-    ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, ycm, (int)np);
-    if (L->n_bias)
+    const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    const int chunk = ganc_conv_chunk((size_t)kk, plane);
+    for (int i0 = 0; i0 < n_all; i0 += chunk) {
+        const int n = n_all - i0 < chunk ? n_all - i0 : chunk;
+        const size_t np = (size_t)n * plane;
+        float *col = p->work, *ycm = p->work + (size_t)kk * np;
+        batch_im2col(L, x + i0 * in_size, col, n);
+        ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, ycm, (int)np);
+        if (L->n_bias)
 #pragma omp parallel for schedule(static)
-        for (int c = 0; c < cout; c++)
-            for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
-    ganc_cnp_to_nchw(ycm, y, n, cout, plane);
+            for (int c = 0; c < cout; c++)
+                for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
+        ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
+    }
 }
 
-static void conv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
-                          int param_grads, const ganc_pass *p)
+/* Backward of n samples (one chunk): x, dy, dx point at the chunk's first sample. */
+static void conv_backward_chunk(ganc_layer *L, const ganc_conv_geom *gp, const float *x, const float *dy, float *dx,
+                                int n, int param_grads, float *work)
 {
-    (void)y;
-    const ganc_conv_geom g = conv_geom(L);
+    const ganc_conv_geom g = *gp;
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, np = (size_t)n * plane, in_size = ganc_shape_size(L->in);
-    float *col = p->work, *dycm = p->work + (size_t)kk * np;
+    float *col = work, *dycm = work + (size_t)kk * np;
     ganc_nchw_to_cnp(dy, dycm, n, cout, plane);
     if (param_grads) {
         batch_im2col(L, x, col, n);
@@ -95,6 +101,21 @@ static void conv_backward(ganc_layer *L, const float *x, const float *y, const f
             memset(dxi, 0, sizeof(float) * in_size);
             ganc_col2im(&g, col + i * plane, dxi, np);
         }
+    }
+}
+
+static void conv_backward(ganc_layer *L, const float *x_all, const float *y, const float *dy_all, float *dx_all,
+                          int n_all, int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    const ganc_conv_geom g = conv_geom(L);
+    const int kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    const int chunk = ganc_conv_chunk((size_t)kk, plane);
+    for (int i0 = 0; i0 < n_all; i0 += chunk) {
+        const int n = n_all - i0 < chunk ? n_all - i0 : chunk;
+        conv_backward_chunk(L, &g, x_all + i0 * in_size, dy_all + i0 * out_size, dx_all ? dx_all + i0 * in_size : NULL,
+                            n, param_grads, p->work);
     }
 }
 

@@ -1,7 +1,8 @@
 /* Transposed 2-D convolution (PyTorch's ConvTranspose2d, weight (cin, cout, k, k)): the
- * adjoint of a convolution. With the batch laid channel-major, X' is cin x (n*h*w), one GEMM
- * gives col = W^T . X' ((cout*k*k) x (n*h*w)), and col2im scatters each sample's columns
- * into its output. The output is the full (in-1)*s+k map cropped by the pads (padding.c). */
+ * adjoint of a convolution. With a chunk of the batch laid channel-major, X' is
+ * cin x (chunk*h*w), one GEMM gives col = W^T . X' ((cout*k*k) x (chunk*h*w)), and col2im
+ * scatters each sample's columns into its output (chunks as in conv.c). The output is the
+ * full (in-1)*s+k map cropped by the pads (padding.c). */
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -28,7 +29,7 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const size_t kk = (size_t)sp->units * sp->k * sp->k, plane_in = (size_t)L->in.h * L->in.w;
     L->n_weight = (size_t)L->in.c * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work_per_sample = (kk + (size_t)L->in.c) * plane_in; /* col + channel-major input */
+    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in); /* col + channel-major input */
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
@@ -49,13 +50,13 @@ static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     }
 }
 
-static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
     const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
-    float *col = p->work, *xcm = p->work + (size_t)kk * np;
+    float *col = work, *xcm = work + (size_t)kk * np;
     ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
     ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, L->weight, kk, xcm, (int)np, 0.0f, col, (int)np);
 #pragma omp parallel for schedule(static)
@@ -70,15 +71,14 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const
     }
 }
 
-static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
-                            int param_grads, const ganc_pass *p)
+static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
+                                  float *work)
 {
-    (void)y;
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
     const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
-    float *col = p->work, *cm = p->work + (size_t)kk * np;
+    float *col = work, *cm = work + (size_t)kk * np;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np);
     if (param_grads) {
@@ -98,6 +98,30 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
         ganc_sgemm(0, 0, cin, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, cm, (int)np);
         ganc_cnp_to_nchw(cm, dx, n, cin, plane_in);
     }
+}
+
+static int deconv_chunk(const ganc_layer *L)
+{
+    return ganc_conv_chunk((size_t)L->out.c * L->spec.k * L->spec.k, (size_t)L->in.h * L->in.w);
+}
+
+static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    const int chunk = deconv_chunk(L);
+    for (int i0 = 0; i0 < n; i0 += chunk)
+        deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n - i0 < chunk ? n - i0 : chunk, p->work);
+}
+
+static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                            int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    const int chunk = deconv_chunk(L);
+    for (int i0 = 0; i0 < n; i0 += chunk)
+        deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL,
+                              n - i0 < chunk ? n - i0 : chunk, param_grads, p->work);
 }
 
 const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, NULL, deconv_forward, deconv_backward};

@@ -86,7 +86,7 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     if (L->ops->setup(L, err)) return -1;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const double limit = (double)(1u << 28);
-    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit || (double)L->n_work_per_sample > limit)
+    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit)
         return ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)",
                          ganc_layer_type_name(spec->type), L->out.c, L->out.h, L->out.w, L->n_weight);
     net->n_layers++;
@@ -140,8 +140,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         n_state += L->n_state;
         n_saved += L->n_saved_fixed + L->n_saved_per_sample * (size_t)max_batch;
         n_acts += out * (size_t)max_batch;
-        const size_t work = L->n_work + L->n_work_per_sample * (size_t)max_batch;
-        if (work > n_work) n_work = work;
+        if (L->n_work > n_work) n_work = L->n_work;
         if (out > widest) widest = out;
     }
     if ((double)(n_acts + n_work) * sizeof(float) > 16e9 || (double)widest * max_batch * sizeof(float) > 4e9)
