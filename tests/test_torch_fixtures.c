@@ -144,6 +144,7 @@ static void check_net_file(const char *path)
         double loss = ganc_bce_logits(z, target, 0.0f, n, dz, 1.0f);
         snprintf(what, sizeof what, "loss.%d", step);
         const float want = fx_floats(&f, what)[0];
+        if (getenv("GANC_TEST_VERBOSE")) printf("  %s %s: %.9g, PyTorch %.9g\n", path, what, loss, want);
         CHECK(loss - want <= NET_TOL * want && want - loss <= NET_TOL * want, "%s %s: %.7g, PyTorch %.7g", path,
               what, loss, want);
         ganc_net_zero_grad(net);

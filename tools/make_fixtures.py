@@ -480,6 +480,10 @@ class SpecNet(nn.Module):
 
     def forward(self, x):
         for L in self.layers:
+            if L.kind in ("relu", "lrelu"):
+                # distance of the inputs from the kink, see make_net_case
+                self.kink_margin = min(getattr(self, "kink_margin", float("inf")),
+                                       float(x.detach().abs().min()))
             x = L.forward(x, training=self.training)
         return x
 
@@ -499,8 +503,23 @@ class SpecNet(nn.Module):
                 for i, L in enumerate(self.layers) for pn in L.param_shapes]
 
 
+KINK_MARGIN = 1e-3
+
+
 def make_net_case(opt_kind, lr, weight_decay=0.0, steps=5):
-    torch.manual_seed(1234)
+    """Five optimizer steps. An activation that passes within float rounding of the LeakyReLU
+    kink during training makes the result depend on rounding (the C side would take the other
+    branch and drift by a whole Adam step), so the first seed from 1234 on whose activations
+    all stay KINK_MARGIN away from it is used."""
+    for seed in range(1234, 1334):
+        entries, net = make_net_case_seeded(seed, opt_kind, lr, weight_decay, steps)
+        if net.kink_margin >= KINK_MARGIN:
+            return entries, net
+    raise RuntimeError("no seed keeps the network away from the LeakyReLU kink")
+
+
+def make_net_case_seeded(seed, opt_kind, lr, weight_decay, steps):
+    torch.manual_seed(seed)
     net = SpecNet(NET_SPEC, (3, 1, 1))
     x = torch.randn(4, 3, 1, 1)
     target = torch.randint(0, 2, (4, 1, 1, 1)).float()
