@@ -57,6 +57,21 @@ check "resume refuses a changed hyper-parameter" "! $GANC train --resume $T/a --
 
 check "--out creates missing parent directories" "$GANC train $COMMON --steps 1 --out $T/deep/er/run 2>/dev/null && [ -d $T/deep/er/run/ckpt ]"
 
+# --- Ctrl-C: a checkpoint, exit status 130 within 2 seconds, and the run resumes from it -------
+$GANC train $COMMON --steps 1000000 --ckpt-every 1000000 --out $T/int 2>/dev/null &
+pid=$!
+sleep 2
+kill -INT $pid
+t0=$(date +%s)
+wait $pid; rc=$?
+t1=$(date +%s)
+check "SIGINT exits with 130" "[ $rc -eq 130 ]"
+check "SIGINT exits within 2 seconds" "[ $((t1 - t0)) -le 2 ]"
+check "SIGINT leaves a checkpoint" "ls $T/int/ckpt/step_*.safetensors >/dev/null 2>&1"
+stopped=$($GANC info $T/int 2>/dev/null | sed -n 's/^step *\([0-9]*\).*/\1/p')
+check "the interrupted run resumes to a later step" \
+    "[ -n \"$stopped\" ] && $GANC train --resume $T/int --steps $((${stopped:-0} + 3)) 2>/dev/null && $GANC info $T/int | grep -q \"^step *$((${stopped:-0} + 3)) \""
+
 # --- sample and info --------------------------------------------------------------------------
 check "sample png" "$GANC sample $T/a -n 10 -o $T/s.png 2>/dev/null && [ -s $T/s.png ]"
 check "sample npy" "$GANC sample $T/a -n 12 -o $T/s.npy --seed 3 2>/dev/null && [ -s $T/s.npy ]"

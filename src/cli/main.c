@@ -1,6 +1,7 @@
 /* ganc: train, sample and inspect generative adversarial networks. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A file-size limit (ulimit -f) must surface as a write error with a message, not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return argc < 2 ? 2 : 0;
