@@ -30,8 +30,6 @@
 #pragma GCC diagnostic pop
 #endif
 
-/* In src/io/png.c: the writer used without stb, tested in every build. */
-int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
 
 static const char *tmpdir; /* check_tmpdir(): removed with its contents at exit */
 

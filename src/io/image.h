@@ -12,6 +12,9 @@ int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float l
 
 /* Raw RGB (3 bytes/pixel) or grey image to PNG. */
 int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
+/* The writer used when ganc is built without stb (uncompressed deflate blocks); compiled in
+ * every build so that it is tested in every build. */
+int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
 
 /* NPY (version 1.0, little-endian float32, C order) of shape dims[0..ndim). */
 int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, char err[GANC_ERR_LEN]);

@@ -23,8 +23,6 @@
 #pragma GCC diagnostic pop
 #endif
 
-/* Always available: the no-dependency writer (tests call it directly). */
-int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
 
 /* ---- the stored-deflate PNG writer ----------------------------------------------------- */
 
