@@ -159,7 +159,15 @@ const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64])
     case T_INT: snprintf(buf, 64, "%d", *(const int *)field); break;
     case T_I64: snprintf(buf, 64, "%" PRId64, *(const int64_t *)field); break;
     case T_U64: snprintf(buf, 64, "%" PRIu64, *(const uint64_t *)field); break;
-    case T_FLOAT: snprintf(buf, 64, "%.9g", *(const float *)field); break;
+    case T_FLOAT: {
+        /* the shortest text that reads back as the same float: 0.0002, not 0.000199999995 */
+        const float v = *(const float *)field;
+        for (int digits = 6; digits <= 9; digits++) {
+            snprintf(buf, 64, "%.*g", digits, v);
+            if ((float)strtod(buf, NULL) == v) break; /* as ganc_config_set reads it */
+        }
+        break;
+    }
     case T_STR: return (const char *)field;
     case T_ENUM: {
         int idx = *(const int *)field;
