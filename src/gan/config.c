@@ -162,10 +162,12 @@ const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64])
     case T_FLOAT: {
         /* the shortest text that reads back as the same float: 0.0002, not 0.000199999995 */
         const float v = *(const float *)field;
-        for (int digits = 6; digits <= 9; digits++) {
-            snprintf(buf, 64, "%.*g", digits, v);
-            if ((float)strtod(buf, NULL) == v) break; /* as ganc_config_set reads it */
-        }
+        char text[64];
+        int digits = 6;
+        do {
+            snprintf(text, sizeof text, "%.*g", digits, v);
+        } while ((float)strtod(text, NULL) != v && ++digits <= 9); /* as ganc_config_set reads it */
+        memcpy(buf, text, sizeof text);
         break;
     }
     case T_STR: return (const char *)field;
