@@ -72,6 +72,15 @@ stopped=$($GANC info $T/int 2>/dev/null | sed -n 's/^step *\([0-9]*\).*/\1/p')
 check "the interrupted run resumes to a later step" \
     "[ -n \"$stopped\" ] && $GANC train --resume $T/int --steps $((${stopped:-0} + 3)) 2>/dev/null && $GANC info $T/int | grep -q \"^step *$((${stopped:-0} + 3)) \""
 
+# --- non-finite losses: stop by default, or roll back with halved learning rates ---------------
+DIVERGE="--model $T/tiny.gan --data $T/images-idx3-ubyte --optim sgd --lr-d 10 --lr-g 10 --steps 200 --ckpt-every 5"
+check "a diverging run stops with a message naming the step and the player" \
+    "! $GANC train $DIVERGE --out $T/nan1 2>$T/nan1.err && grep -q 'step [0-9]*: the .*\(generator\|discriminator\).* not finite' $T/nan1.err"
+check "it keeps its last good checkpoint" "$GANC info $T/nan1 >/dev/null 2>&1"
+$GANC train $DIVERGE --on-nan rollback --out $T/nan2 2>$T/nan2.err; rc=$?
+check "--on-nan rollback reloads the checkpoint with halved learning rates" "grep -q 'rolled back to step [0-9]* with learning rates halved (G 5, D 5), 1 of 3' $T/nan2.err && grep -q '(G 2.5, D 2.5), 2 of 3' $T/nan2.err"
+check "--on-nan rollback gives up after 3 tries" "[ $rc -ne 0 ] && [ \$(grep -c 'rolled back' $T/nan2.err) -eq 3 ] && grep -q 'after 3 rollbacks' $T/nan2.err"
+
 # --- sample and info --------------------------------------------------------------------------
 check "sample png" "$GANC sample $T/a -n 10 -o $T/s.png 2>/dev/null && [ -s $T/s.png ]"
 check "sample npy" "$GANC sample $T/a -n 12 -o $T/s.npy --seed 3 2>/dev/null && [ -s $T/s.npy ]"

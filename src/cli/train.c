@@ -26,8 +26,10 @@ typedef struct {
 } flag;
 
 /* Options that may change when a run is resumed: they do not alter what is computed. */
-static const char *const resumable[] = {"steps", "epochs", "sample_every", "log_every", "ckpt_every",
-                                        "keep",  "grid",   "threads",      NULL};
+static const char *const resumable[] = {"steps", "epochs",  "sample_every", "log_every", "ckpt_every",
+                                        "keep",  "grid",    "threads",      "on_nan",    NULL};
+
+enum { MAX_ROLLBACKS = 3 };
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -233,6 +235,24 @@ static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
     return 0;
 }
 
+/* --on-nan rollback: replaces the session by the newest checkpoint, keeping this invocation's
+ * options, halves both learning rates, and puts the data position and log back there. */
+static int rollback(ganc_session *s, const char *ck, ganc_batcher *batcher, const char *log_path, history *hist,
+                    char err[GANC_ERR_LEN])
+{
+    ganc_config cfg = s->cfg;
+    ganc_session_free(s);
+    if (ganc_checkpoint_load(ck, s, err)) return -1;
+    cfg.lr_g *= 0.5f;
+    cfg.lr_d *= 0.5f;
+    s->cfg = cfg;
+    s->game.opt_g.cfg.lr = cfg.lr_g;
+    s->game.opt_d.cfg.lr = cfg.lr_d;
+    ganc_batcher_seek(batcher, s->epoch, s->pos);
+    hist->n = 0;
+    return reload_log(log_path, s->step, hist, err);
+}
+
 int cmd_train(int argc, char **argv)
 {
     flag flags[MAX_FLAGS];
@@ -357,6 +377,7 @@ int cmd_train(int argc, char **argv)
     signal(SIGTERM, on_signal);
 
     cli_progress prog;
+    int rollbacks = 0;
     cli_progress_start(&prog, s.step, total);
     double t_last = cli_now();
     int64_t step_last = s.step;
@@ -371,10 +392,27 @@ int cmd_train(int argc, char **argv)
         s.epoch = batcher.epoch;
         s.pos = batcher.pos;
         const ganc_game_stats *st = &s.game.stats;
-        if (!isfinite(st->d_loss) || !isfinite(st->g_loss)) {
-            status = cli_error("step %" PRId64 ": the %s loss is not finite; stopping (last checkpoint kept)", s.step,
-                               isfinite(st->d_loss) ? "generator" : "discriminator");
-            break;
+        if (!isfinite(st->d_loss) || !isfinite(st->gnorm_d) || !isfinite(st->g_loss) || !isfinite(st->gnorm_g)) {
+            const char *player = isfinite(st->d_loss) && isfinite(st->gnorm_d) ? "generator" : "discriminator";
+            char ck[1100];
+            if (s.cfg.on_nan == GANC_ONNAN_STOP || rollbacks == MAX_ROLLBACKS ||
+                cli_find_checkpoint(dir, ck, sizeof ck, err)) {
+                status = cli_error("step %" PRId64 ": the %s's loss or gradient is not finite; stopping%s", s.step, player,
+                                   s.cfg.on_nan == GANC_ONNAN_STOP ? " (the last good checkpoint is kept; --on-nan rollback retries)"
+                                   : rollbacks == MAX_ROLLBACKS ? " after 3 rollbacks" : " (no checkpoint to roll back to)");
+                break;
+            }
+            const int64_t failed = s.step;
+            if (rollback(&s, ck, &batcher, log_path, &hist, err)) {
+                status = cli_error("%s", err);
+                break;
+            }
+            rollbacks++;
+            fprintf(stderr, "ganc: step %" PRId64 ": the %s's loss or gradient is not finite; rolled back to step %" PRId64
+                            " with learning rates halved (G %g, D %g), %d of %d\n",
+                    failed, player, s.step, s.cfg.lr_g, s.cfg.lr_d, rollbacks, MAX_ROLLBACKS);
+            step_last = s.step;
+            continue;
         }
         const int last = s.step == total;
         if (s.step % s.cfg.log_every == 0 || last) {

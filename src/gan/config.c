@@ -47,6 +47,7 @@ static const option options[] = {
     {{"keep", "K", "checkpoints kept in the run directory", 0}, T_INT, OFF(keep), 1, 1000, NULL},
     {{"grid", "N", "samples in each picture", 0}, T_INT, OFF(grid), 1, 1024, NULL},
     {{"threads", "T", "worker threads (0: all cores)", 0}, T_INT, OFF(threads), 0, 1024, NULL},
+    {{"on_nan", "stop|rollback", "on a non-finite loss: stop, or reload the last checkpoint with halved learning rates (3 times at most)", 0}, T_ENUM, OFF(on_nan), 0, 0, "stop rollback"},
 };
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
 

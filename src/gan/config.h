@@ -8,6 +8,7 @@
 
 typedef enum { GANC_GLOSS_NS, GANC_GLOSS_MINIMAX } ganc_gloss;
 typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM } ganc_zdist;
+typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 
 typedef struct {
     char model[512];   /* preset name or model file */
@@ -26,6 +27,7 @@ typedef struct {
     ganc_init_scheme init;
     int sample_every, log_every, ckpt_every, keep, grid;
     int threads;
+    ganc_onnan on_nan; /* non-finite loss or gradient: stop, or reload the last checkpoint */
 } ganc_config;
 
 void ganc_config_defaults(ganc_config *c);
