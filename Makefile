@@ -125,6 +125,19 @@ sanitize:
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
 
+# libFuzzer harnesses, one per reader (tests/fuzz/), built with clang into build/fuzz and run
+# for FUZZ_SECONDS each from the seed corpus in tests/fuzz/corpus/NAME/.
+FUZZ_SECONDS ?= 30
+FUZZERS := idx npy safetensors model
+fuzz:
+	@$(MAKE) -s BUILD=build/fuzz CC=clang OPENMP=0 NATIVE=0 \
+	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" build/fuzz/libganc.a
+	@for f in $(FUZZERS); do \
+	  clang $(filter-out -fopenmp -march=native,$(CFLAGS_BASE)) -fsanitize=fuzzer,address,undefined \
+	    tests/fuzz/fuzz_$$f.c build/fuzz/libganc.a -o build/fuzz/fuzz_$$f $(filter-out -fopenmp,$(LDLIBS)) || exit 1; \
+	  sh tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; \
+	done
+
 # Installs what is missing, builds, trains dcgan28 on Fashion-MNIST for a few minutes.
 demo:
 	@sh tools/demo.sh

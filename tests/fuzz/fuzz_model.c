@@ -1,0 +1,32 @@
+#include "fuzz_common.h"
+#include "gan/model.h"
+
+#include <string.h>
+
+/* Model text: sections, [train] options, layer lines, variables, and the G/D checks. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[GANC_ERR_LEN];
+    if (size > 4096) return 0;
+    char *text = malloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = 0;
+    ganc_model m;
+    if (ganc_model_from_text(text, "fuzz.gan", &m, err) == 0) {
+        ganc_config cfg;
+        ganc_config_defaults(&cfg);
+        if (ganc_model_apply_train(&m, &cfg, err) == 0 && cfg.z_dim <= 256) {
+            ganc_net *g, *d;
+            float lo, hi;
+            if (ganc_model_build(&m, cfg.z_dim, (ganc_shape){1, 8, 8}, 2, &g, &d, &lo, &hi, err) == 0) {
+                ganc_net_free(g);
+                ganc_net_free(d);
+            } else if (!strstr(err, "fuzz.gan")) {
+                abort();
+            }
+        }
+        ganc_model_free(&m);
+    }
+    free(text);
+    return 0;
+}
