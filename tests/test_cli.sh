@@ -39,6 +39,7 @@ z_dim = 8
 batch = 16
 lr_g = 1e-3
 lr_d = 1e-3
+ema = 0.9
 M
 COMMON="--model $T/tiny.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10"
 
@@ -90,7 +91,7 @@ if have_numpy; then
     check "npy read by numpy: shape (12,1,28,28), float32 in [0,1]" \
         "$PY -c 'import numpy as n,sys; a=n.load(sys.argv[1]); assert a.shape==(12,1,28,28) and a.dtype==n.float32 and a.min()>=0 and a.max()<=1 and a.std()>0' $T/s.npy"
     check "checkpoint read by an independent safetensors reader" \
-        "$PY tools/read_safetensors.py $T/a/ckpt/step_000000020.safetensors > $T/st.txt && grep -q 'gen.1.running_var' $T/st.txt && grep -q 'optim.disc.v' $T/st.txt"
+        "$PY tools/read_safetensors.py $T/a/ckpt/step_000000020.safetensors > $T/st.txt && grep -q 'gen.1.running_var' $T/st.txt && grep -q 'optim.disc.v' $T/st.txt && grep -q 'ema.gen' $T/st.txt"
 else
     echo "note: numpy not installed; NPY and safetensors reads by Python skipped"
 fi

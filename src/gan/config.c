@@ -37,6 +37,7 @@ static const option options[] = {
     {{"momentum", "M", "SGD momentum", 1}, T_FLOAT, OFF(momentum), 0, 0.999999, NULL},
     {{"weight_decay", "W", "L2 weight decay of both optimizers", 1}, T_FLOAT, OFF(weight_decay), 0, 1, NULL},
     {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},
+    {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
     {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},
     {{"seed", "S", "seed of every random draw", 0}, T_U64, OFF(seed), 0, 0, NULL},

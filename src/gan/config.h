@@ -21,6 +21,7 @@ typedef struct {
     ganc_optim_type optim;
     float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
+    float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     int64_t steps;     /* total iterations of the run (0: from epochs) */
     int epochs;        /* used when steps == 0 */
     uint64_t seed;

@@ -36,6 +36,13 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->z = ganc_alloc(sizeof(float) * (size_t)cfg->batch * cfg->z_dim);
     gm->dlogit = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
     gm->dfake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * ganc_shape_size(ganc_net_output_shape(g)));
+    gm->ema_decay = cfg->ema;
+    if (cfg->ema > 0.0f) {
+        const size_t n = ganc_net_param_count(g);
+        gm->ema = ganc_alloc(sizeof(float) * n);
+        gm->ema_swap = ganc_alloc(sizeof(float) * n);
+        memcpy(gm->ema, ganc_net_params(g), sizeof(float) * n);
+    }
 }
 
 void ganc_game_free(ganc_game *gm)
@@ -47,6 +54,8 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->z);
     ganc_free(gm->dlogit);
     ganc_free(gm->dfake);
+    ganc_free(gm->ema);
+    ganc_free(gm->ema_swap);
     memset(gm, 0, sizeof *gm);
 }
 
@@ -118,12 +127,26 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     ganc_optim_step(&gm->opt_g, ganc_net_params(gm->g), ganc_net_grads(gm->g));
+    if (gm->ema) {
+        /* The decay ramps up as (1 + t) / (10 + t) so the average forgets the random initial
+         * weights quickly (as TensorFlow's ExponentialMovingAverage with num_updates). */
+        const double t = (double)gm->opt_g.step, ramp = (1.0 + t) / (10.0 + t);
+        const float b = (float)(ramp < gm->ema_decay ? ramp : gm->ema_decay);
+        const float *p = ganc_net_params(gm->g);
+        const size_t n = ganc_net_param_count(gm->g);
+        for (size_t i = 0; i < n; i++) gm->ema[i] = b * gm->ema[i] + (1.0f - b) * p[i];
+    }
 }
 
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
 {
     const int was_training = ganc_net_training(gm->g);
-    const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g));
+    const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g)), n_params = ganc_net_param_count(gm->g);
+    float *params = ganc_net_params(gm->g);
+    if (gm->ema) { /* the average's weights, with the live batch-norm statistics */
+        memcpy(gm->ema_swap, params, sizeof(float) * n_params);
+        memcpy(params, gm->ema, sizeof(float) * n_params);
+    }
     ganc_net_set_training(gm->g, 0);
     for (int i = 0; i < n; i += gm->batch) {
         const int chunk = n - i < gm->batch ? n - i : gm->batch;
@@ -131,4 +154,5 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
         memcpy(out + (size_t)i * sample, y, sizeof(float) * sample * (size_t)chunk);
     }
     ganc_net_set_training(gm->g, was_training);
+    if (gm->ema) memcpy(params, gm->ema_swap, sizeof(float) * n_params);
 }

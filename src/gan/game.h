@@ -23,6 +23,8 @@ typedef struct {
     float real_target; /* 1, or 1 - label smoothing */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
+    float ema_decay;      /* 0: no EMA */
+    float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */
     ganc_game_stats stats;
 } ganc_game;
 
@@ -35,7 +37,8 @@ void ganc_game_g_step(ganc_game *gm);
 
 /* Draws n noise vectors from gm's distribution with the given generator. */
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
-/* G in eval mode on n noise vectors (any n; done in chunks of the built batch). */
+/* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
+ * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);
 
 #endif

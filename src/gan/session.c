@@ -100,6 +100,10 @@ int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_
     dims[0] = (int)gm->opt_d.n;
     add_tensor(&b, "optim.disc.m", gm->opt_d.m, 1, dims);
     add_tensor(&b, "optim.disc.v", gm->opt_d.v, 1, dims);
+    if (gm->ema) {
+        dims[0] = (int)gm->opt_g.n;
+        add_tensor(&b, "ema.gen", gm->ema, 1, dims);
+    }
 
     add_meta(&b, "format", "ganc-checkpoint-1");
     add_meta(&b, "step", "%" PRId64, s->step);
@@ -215,7 +219,8 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         load_tensor(&f, path, "optim.gen.m", gm->opt_g.m, gm->opt_g.n, err) ||
         load_tensor(&f, path, "optim.gen.v", gm->opt_g.v, gm->opt_g.n, err) ||
         load_tensor(&f, path, "optim.disc.m", gm->opt_d.m, gm->opt_d.n, err) ||
-        load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err))
+        load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err) ||
+        (gm->ema && load_tensor(&f, path, "ema.gen", gm->ema, gm->opt_g.n, err)))
         goto fail;
     int64_t pos;
     if (meta_i64(&f, path, "step", &s->step, err) || meta_i64(&f, path, "data.epoch", &s->epoch, err) ||
