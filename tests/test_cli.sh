@@ -15,7 +15,9 @@ have_numpy() { [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; }
 
 # --- a small data set: 256 random 28x28 images in IDX (raw), labels beside it ---------------
 idx_header() { printf '\000\000\010\003\000\000\001\000\000\000\000\034\000\000\000\034'; }
-{ idx_header; head -c $((256 * 784)) /dev/urandom; } > "$T/images-idx3-ubyte"
+# Pseudo-random but fixed pixels, so that every run of this test trains on the same data.
+noise_bytes() { LC_ALL=C awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }'; }
+{ idx_header; noise_bytes $((256 * 784)) 1; } > "$T/images-idx3-ubyte"
 { printf '\000\000\010\001\000\000\001\000'; head -c 256 /dev/zero; } > "$T/labels-idx1-ubyte"
 
 # --- a tiny model with batch norm and dropout, so resume must restore their state too -------
@@ -107,7 +109,7 @@ expect_error() { # name, expected text, command...
     ok
 }
 printf 'garbage!garbage!garbage!' > "$T/wrongmagic-idx3-ubyte"
-{ idx_header; head -c 1000 /dev/urandom; } > "$T/short-idx3-ubyte"
+{ idx_header; noise_bytes 1000 2; } > "$T/short-idx3-ubyte"
 printf '[generator]\ndense 32\nconv 8\n[discriminator]\ndense 1\n' > "$T/broken.gan"
 printf '[generator]\ndense 10\nsigmoid\n[discriminator]\ndense 1\n' > "$T/mismatch.gan"
 expect_error "missing IDX" "nope-idx3-ubyte" $GANC train --out "$T/bad" --data "$T/nope-idx3-ubyte"
