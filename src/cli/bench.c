@@ -54,7 +54,8 @@ static double sgemm_peak(void)
     return 2.0 * n * n * (double)n / best / 1e9;
 }
 
-static void print_profile(const char *title, const ganc_net *net, int iters, int m)
+/* forwards: how many forward calls the network makes per iteration (D 3, G 2). */
+static void print_profile(const char *title, const ganc_net *net, int iters, int m, int forwards)
 {
     const double *fwd, *bwd;
     ganc_net_profile(net, &fwd, &bwd);
@@ -70,10 +71,9 @@ static void print_profile(const char *title, const ganc_net *net, int iters, int
             snprintf(name, sizeof name, "dense %d", sp->units);
         snprintf(shape, sizeof shape, "%dx%dx%d", o.c, o.h, o.w);
         const double f = fwd[i] / iters * 1e3, b = bwd[i] / iters * 1e3;
-        /* D runs 3 forwards per iteration, G 2: the rate is that of one forward call. */
         const double fl = ganc_net_layer_flops(net, i, m);
         printf("  %-3d %-28s %-12s %8.3f %8.3f", i, name, shape, f, b);
-        if (fl > 0) printf(" %8.1f", fl / 1e9 / (fwd[i] / iters / (title[0] == 'd' ? 3 : 2)));
+        if (fl > 0) printf(" %8.1f", fl / 1e9 / (fwd[i] / iters / forwards));
         printf("\n");
     }
 }
@@ -157,8 +157,8 @@ int cmd_bench(int argc, char **argv)
            1.0 / med, cfg.batch / med, med * 1e3, times[0] * 1e3, flops / cfg.batch / 1e6, flops / med / 1e9, peak,
            100.0 * flops / med / 1e9 / peak, ru.ru_maxrss / 1024.0);
     if (profile) {
-        print_profile("discriminator", s.game.d, iters, cfg.batch);
-        print_profile("generator", s.game.g, iters, cfg.batch);
+        print_profile("discriminator", s.game.d, iters, cfg.batch, 3);
+        print_profile("generator", s.game.g, iters, cfg.batch, 2);
     }
     ganc_free(real);
     ganc_free(times);
