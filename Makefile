@@ -60,7 +60,7 @@ endif
 CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 
-LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c src/data/*.c src/io/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c src/gan/*.c src/data/*.c src/io/*.c src/eval/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/presets.o
 PRESETS  := $(sort $(wildcard models/*.gan))
 LIB      := $(BUILD)/libganc.a
