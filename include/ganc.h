@@ -76,6 +76,8 @@ typedef enum {
     GANC_LAYER_DROPOUT,
     GANC_LAYER_FLATTEN,
     GANC_LAYER_RESHAPE,
+    GANC_LAYER_MAXOUT,
+    GANC_LAYER_MBSTD,
     GANC_LAYER_COUNT
 } ganc_layer_type;
 
@@ -84,7 +86,7 @@ typedef enum { GANC_PAD_EXPLICIT, GANC_PAD_SAME, GANC_PAD_VALID } ganc_pad_mode;
 /* What a model-file line declares; geometry is resolved when the layer joins a network. */
 typedef struct {
     ganc_layer_type type;
-    int units;            /* dense: output features; conv/deconv: output channels */
+    int units;            /* dense/maxout: output features; conv/deconv: output channels */
     int k, stride;        /* square kernels */
     ganc_pad_mode pad_mode;
     int pad, outpad;      /* GANC_PAD_EXPLICIT: symmetric padding, deconv output padding */
@@ -95,6 +97,9 @@ typedef struct {
     ganc_shape reshape;   /* reshape target */
     int has_bias_init;    /* bias_init=V: biases start at V instead of the scheme's value */
     float bias_init;
+    int pieces;           /* maxout: linear pieces per unit (>= 2) */
+    int group;            /* mbstd: samples per group (0: the whole batch) */
+    int sn;               /* dense/conv/deconv/maxout: spectrally normalised weight */
 } ganc_layer_spec;
 
 /* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding
@@ -109,7 +114,7 @@ typedef struct ganc_net ganc_net;
 /* A named view into a network's parameter or state buffer ("gen.3.weight"). */
 typedef struct {
     char name[64];
-    int is_state;         /* 0: in params/grads; 1: in state (batch-norm running stats) */
+    int is_state;         /* 0: in params/grads; 1: in state (batch-norm running stats, sn u/v) */
     size_t offset, count; /* in floats */
     int ndim;
     int dims[4];
@@ -149,7 +154,7 @@ void ganc_net_zero_grad(ganc_net *net);
  * layer to the arrays returned by ganc_net_profile (seconds; n_layers each). */
 void ganc_net_set_profiling(ganc_net *net, int on);
 void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward);
-/* Multiply-adds x 2 of one forward of layer i for n samples (dense, conv and deconv; 0 for
+/* Multiply-adds x 2 of one forward of layer i for n samples (dense, maxout, conv, deconv; 0 for
  * the others). A backward costs twice that (input and weight gradients). */
 double ganc_net_layer_flops(const ganc_net *net, int i, int n);
 

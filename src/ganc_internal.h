@@ -50,6 +50,14 @@ void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p);
 
 typedef struct ganc_layer ganc_layer;
 
+/* Spectral normalisation reads a layer's weight as the matrix M (rows x blocks*kk) with
+ * M[o][b*kk + r] = weight[(b*rows + o)*kk + r]: blocks = 1 is PyTorch's dim=0 (Linear, Conv2d:
+ * one row per output), blocks = cin its dim=1 (ConvTranspose2d: one row per output channel). */
+typedef struct {
+    int rows, blocks, kk;
+    size_t work_at; /* offset of dL/dW_sn in the pass's work buffer */
+} ganc_sn_matrix;
+
 /* What the network hands a layer for one pass. */
 typedef struct {
     int training;
@@ -80,6 +88,12 @@ struct ganc_layer {
     size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
     size_t n_work;               /* scratch for one pass, independent of batch (layers chunk) */
     int weight_dims[4], weight_ndim;
+    /* view names: the weight's ("weight" when NULL) and up to two views that split the state
+     * in order (batch norm: running_mean, running_var; spectral norm: weight_u, weight_v) */
+    const char *weight_name;
+    const char *state_names[2];
+    size_t state_counts[2];
+    ganc_sn_matrix sn;           /* spectral norm (spec.sn): how the weight is read as a matrix */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
     float *out_buf;
@@ -87,13 +101,29 @@ struct ganc_layer {
 
 extern const ganc_layer_ops ganc_dense_ops, ganc_conv_ops, ganc_deconv_ops, ganc_batchnorm_ops,
     ganc_relu_ops, ganc_lrelu_ops, ganc_elu_ops, ganc_concat_elu_ops, ganc_tanh_ops, ganc_sigmoid_ops,
-    ganc_dropout_ops, ganc_flatten_ops, ganc_reshape_ops;
+    ganc_dropout_ops, ganc_flatten_ops, ganc_reshape_ops, ganc_maxout_ops, ganc_mbstd_ops;
 
 const ganc_layer_ops *ganc_layer_ops_for(ganc_layer_type t);
 
 /* One spatial dimension of a (transposed) convolution: output size and padding/cropping
  * before and after (see layers/padding.c). Returns -1 when the input is too small. */
 int ganc_resolve_padding(const ganc_layer_spec *sp, int transposed, int in, int *out, int *before, int *after);
+
+/* Spectral normalisation as torch.nn.utils.spectral_norm (one power iteration per training
+ * forward, eps 1e-12), used by the weighted layers when spec.sn is set (layers/spectral_norm.c).
+ * Every function is the identity on layers without sn, so a layer calls them unconditionally:
+ *   setup:    ganc_sn_setup(L, rows, blocks, kk) after its own sizes (adds state, saved, work)
+ *   init:     ganc_sn_init(L, rng) after drawing its weight and bias (u and v, as torch does)
+ *   forward:  w = ganc_sn_forward_weight(L, p)  (W / sigma; the power iteration when training)
+ *   backward: w = ganc_sn_weight(L) for the input gradient; dw = ganc_sn_grad_begin(L, p),
+ *             accumulate dL/dw into dw, then ganc_sn_grad_end(L, p) adds dL/dW to L->dweight. */
+void ganc_sn_setup(ganc_layer *L, int rows, int blocks, int kk);
+void ganc_sn_reset_state(ganc_layer *L); /* the ops' reset_state: u, v = constant unit vectors */
+void ganc_sn_init(ganc_layer *L, ganc_rng *rng);
+const float *ganc_sn_forward_weight(ganc_layer *L, const ganc_pass *p);
+const float *ganc_sn_weight(const ganc_layer *L);
+float *ganc_sn_grad_begin(ganc_layer *L, const ganc_pass *p);
+void ganc_sn_grad_end(ganc_layer *L, const ganc_pass *p);
 
 /* Initialisers shared by the layers. fan_in as PyTorch computes it. */
 void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);

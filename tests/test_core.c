@@ -402,6 +402,35 @@ static void test_parser(void)
     parse_bad("", NULL);
     parse_bad("   # only a comment", NULL);
 
+    /* maxout, mbstd and the sn flag */
+    if (parse_ok("maxout 200 pieces=5", &sp))
+        CHECK(sp.type == GANC_LAYER_MAXOUT && sp.units == 200 && sp.pieces == 5 && sp.bias == 1 && !sp.sn,
+              "maxout line: type %d units %d pieces %d bias %d sn %d", sp.type, sp.units, sp.pieces, sp.bias, sp.sn);
+    if (parse_ok("maxout 8 pieces=2 bias=0 sn", &sp))
+        CHECK(sp.units == 8 && sp.pieces == 2 && sp.bias == 0 && sp.sn == 1, "maxout with sn: %d %d %d %d", sp.units,
+              sp.pieces, sp.bias, sp.sn);
+    if (parse_ok("mbstd", &sp)) CHECK(sp.type == GANC_LAYER_MBSTD && sp.group == 0, "mbstd default group %d", sp.group);
+    if (parse_ok("mbstd group=4", &sp)) CHECK(sp.group == 4, "mbstd group=4 gave %d", sp.group);
+    if (parse_ok("dense 1 sn", &sp)) CHECK(sp.type == GANC_LAYER_DENSE && sp.units == 1 && sp.sn == 1, "dense 1 sn");
+    if (parse_ok("conv 64 k=5 stride=2 sn pad=same", &sp))
+        CHECK(sp.sn == 1 && sp.k == 5 && sp.pad_mode == GANC_PAD_SAME, "conv with sn among options");
+    if (parse_ok("deconv 3 k=4 sn", &sp)) CHECK(sp.sn == 1, "deconv sn");
+    if (parse_ok("dense 3", &sp)) CHECK(sp.sn == 0, "dense without sn has sn %d", sp.sn);
+    parse_bad("maxout 200", "pieces=");
+    parse_bad("maxout pieces=5", "units");
+    parse_bad("maxout 200 pieces=1", "pieces=1");
+    parse_bad("maxout 200 pieces=0", "pieces");
+    parse_bad("maxout 200 pieces=x", "pieces");
+    parse_bad("maxout 200 pieces=5 k=3", "k");
+    parse_bad("mbstd 4", "4");
+    parse_bad("mbstd group=1", "group=1");
+    parse_bad("mbstd group=-2", "group");
+    parse_bad("mbstd sn", "sn");
+    parse_bad("batchnorm sn", "batchnorm");
+    parse_bad("relu sn", "relu");
+    parse_bad("dense 10 sn=1", "sn");
+    parse_bad("dense sn", "dense N");
+
     add_bad((ganc_shape){8, 4, 4}, "deconv 8 k=3 stride=2 pad=1 outpad=2", "outpad >= stride");
     add_bad((ganc_shape){8, 4, 4}, "deconv 8 k=3 stride=1 pad=1 outpad=1", "outpad >= stride");
     add_bad((ganc_shape){3, 4, 4}, "conv 8 k=7 pad=1", "kernel 7 > padded input 6");
@@ -443,6 +472,21 @@ static void test_parser(void)
         CHECK(ganc_net_add_text(net, "conv 4 k=3 pad=same\r\n# c\r\nfoo\r\n", "cfg.ini", 20, err) == -1,
               "add_text accepted an unknown type");
         CHECK(strstr(err, "cfg.ini:22:") != NULL, "add_text with first_line 20 does not name cfg.ini:22: '%s'", err);
+        ganc_net_free(net);
+
+        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+        err[0] = 0;
+        CHECK(ganc_net_add_text(net, "conv 4 k=3 sn\n# the stability lab\nmbstd\nlrelu sn\n", "lab.gan", 1, err) == -1,
+              "add_text accepted sn on lrelu");
+        CHECK(strstr(err, "lab.gan:4:") && strstr(err, "lrelu") && strstr(err, "sn"),
+              "add_text error for 'lrelu sn' does not name lab.gan:4, the layer and sn: '%s'", err);
+        ganc_net_free(net);
+
+        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+        err[0] = 0;
+        CHECK(ganc_net_add_text(net, "flatten\nmaxout 10 pieces=1\n", "lab.gan", 1, err) == -1,
+              "add_text accepted maxout pieces=1");
+        CHECK(strstr(err, "lab.gan:2:") && strstr(err, "pieces"), "maxout pieces=1 error: '%s'", err);
         ganc_net_free(net);
 
         net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
@@ -1238,6 +1282,170 @@ static void test_vmath(void)
     CHECK(ganc_expm1_neg(-1000.0f) == -1.0f && ganc_expm1_neg(0.0f) == 0.0f, "ganc_expm1_neg limits");
 }
 
+/* ---- maxout, mbstd, spectral norm ------------------------------------------------------- */
+
+static double vec_norm(const float *v, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)v[i] * v[i];
+    return sqrt(s);
+}
+
+/* The view `name` exists with `count` values and the state flag; returns its data or NULL. */
+static float *expect_view(ganc_net *net, const char *name, size_t count, int is_state)
+{
+    const ganc_view *v = ganc_net_find_view(net, name);
+    if (!CHECK(v != NULL, "no view %s", name)) return NULL;
+    CHECK(v->count == count && v->is_state == is_state, "%s: %zu values (state %d), want %zu (%d)", name, v->count,
+          v->is_state, count, is_state);
+    return ganc_net_view_data(net, v);
+}
+
+/* Views named as PyTorch's spectral_norm names them (weight_orig, weight_u, weight_v; u as
+ * long as the matrix has rows: outputs, or a ConvTranspose2d's output channels), u and v
+ * drawn as unit vectors, shapes grown by mbstd, nothing allocated per step at any batch size
+ * (mbstd's groups change with it), eval mode leaving u and v alone. */
+static void test_stability_layers(void)
+{
+    const char *text = "conv 4 k=3 stride=2 pad=same sn\n" /* 4x3x3 */
+                       "lrelu\n"
+                       "mbstd group=4\n"                   /* 5x3x3 */
+                       "deconv 3 k=4 stride=2 pad=1 sn\n"  /* 3x6x6 */
+                       "flatten\n"                         /* 108 */
+                       "maxout 6 pieces=3 sn\n"
+                       "maxout 4 pieces=2\n"
+                       "dense 1 sn\n";
+    const int nb = 8;
+    const ganc_shape in = {2, 6, 6};
+    ganc_net *net = make_net("s", in, text, nb);
+    if (!net) return;
+    CHECK(shape_eq(ganc_net_layer_output_shape(net, 2), (ganc_shape){5, 3, 3}), "mbstd does not add one channel");
+    CHECK(shape_eq(ganc_net_layer_output_shape(net, 5), (ganc_shape){6, 1, 1}), "maxout 6 pieces=3 output %d",
+          ganc_net_layer_output_shape(net, 5).c);
+    ganc_rng r;
+    ganc_rng_seed(&r, 5);
+    ganc_net_init(net, GANC_INIT_DCGAN, &r);
+    CHECK(!ganc_net_find_view(net, "s.0.weight") && !ganc_net_find_view(net, "s.2.weight"),
+          "an sn layer has a plain weight view, or mbstd has parameters");
+    expect_view(net, "s.0.weight_orig", 4 * 2 * 9, 0);
+    expect_view(net, "s.3.weight_orig", 5 * 3 * 16, 0);
+    expect_view(net, "s.5.weight_orig", 18 * 108, 0);
+    expect_view(net, "s.5.bias", 18, 0);
+    expect_view(net, "s.6.weight", 8 * 6, 0);
+    const struct {
+        const char *name;
+        size_t count;
+    } uv[] = {{"s.0.weight_u", 4},  {"s.0.weight_v", 18}, {"s.3.weight_u", 3},
+              {"s.3.weight_v", 80}, {"s.5.weight_u", 18}, {"s.5.weight_v", 108},
+              {"s.7.weight_u", 1},  {"s.7.weight_v", 4}};
+    size_t state = 0;
+    for (int i = 0; i < 8; i++) {
+        const float *d = expect_view(net, uv[i].name, uv[i].count, 1);
+        state += uv[i].count;
+        if (!d) continue;
+        CHECK(fabs(vec_norm(d, uv[i].count) - 1.0) < 1e-5, "%s has norm %.7f after init", uv[i].name,
+              vec_norm(d, uv[i].count));
+        /* drawn, not the constant unit vector reset_state leaves */
+        CHECK(uv[i].count == 1 || d[0] != d[1], "%s was not drawn at random", uv[i].name);
+    }
+    CHECK(ganc_net_state_count(net) == state, "state count %zu, want %zu", ganc_net_state_count(net), state);
+
+    const size_t in_size = ganc_shape_size(in), n_state = ganc_net_state_count(net);
+    float *x = fbuf(nb * in_size), *dx = fbuf(nb * in_size), *before = fbuf(n_state), dz[8];
+    ganc_rng_normal(&r, x, nb * in_size, 0.0f, 1.0f);
+    ganc_optim opt;
+    ganc_optim_config cfg = ganc_optim_default(GANC_OPTIM_ADAM);
+    ganc_optim_init(&opt, &cfg, ganc_net_param_count(net));
+    static const int batches[] = {8, 5, 3, 1, 6};
+    int finite = 1, eval_kept = 1, train_moved = 1;
+    const uint64_t allocs = ganc_alloc_count();
+    for (int it = 0; it < 5; it++) {
+        const int n = batches[it];
+        ganc_net_set_training(net, 1);
+        memcpy(before, ganc_net_state(net), sizeof(float) * n_state);
+        const float *z = ganc_net_forward(net, x, n);
+        train_moved &= memcmp(before, ganc_net_state(net), sizeof(float) * n_state) != 0;
+        ganc_bce_logits(z, NULL, 1.0f, n, dz, 1.0f);
+        ganc_net_zero_grad(net);
+        ganc_net_backward(net, dz, dx, 1);
+        ganc_optim_step(&opt, ganc_net_params(net), ganc_net_grads(net));
+        ganc_net_set_training(net, 0);
+        memcpy(before, ganc_net_state(net), sizeof(float) * n_state);
+        z = ganc_net_forward(net, x, n);
+        eval_kept &= memcmp(before, ganc_net_state(net), sizeof(float) * n_state) == 0;
+        for (int i = 0; i < n; i++) finite &= isfinite(z[i]) != 0;
+        ganc_net_backward(net, dz, dx, 1);
+    }
+    CHECK(ganc_alloc_count() == allocs, "%llu allocations in steps with maxout, mbstd and sn",
+          (unsigned long long)(ganc_alloc_count() - allocs));
+    CHECK(finite, "maxout/mbstd/sn network produced non-finite outputs");
+    CHECK(train_moved, "a training forward left spectral norm's u and v unchanged");
+    CHECK(eval_kept, "an eval forward changed spectral norm's u or v");
+    ganc_optim_free(&opt);
+    free(x);
+    free(dx);
+    free(before);
+    ganc_net_free(net);
+}
+
+/* Training forwards are power iterations: sigma = u.Wv converges to the largest singular
+ * value of W (found here by 2000 power iterations on W^T W in double), and the layer's output
+ * is x W^T / sigma + b with that sigma. */
+static void test_spectral_norm_converges(void)
+{
+    enum { OUT = 5, IN = 7, N = 3 };
+    ganc_net *net = make_net("c", (ganc_shape){IN, 1, 1}, "dense 5 sn\n", N);
+    if (!net) return;
+    ganc_rng r;
+    ganc_rng_seed(&r, 8);
+    ganc_net_init(net, GANC_INIT_TORCH, &r);
+    const float *w = ganc_net_view_data(net, ganc_net_find_view(net, "c.0.weight_orig"));
+    const float *b = ganc_net_view_data(net, ganc_net_find_view(net, "c.0.bias"));
+    const float *u = ganc_net_view_data(net, ganc_net_find_view(net, "c.0.weight_u"));
+    const float *v = ganc_net_view_data(net, ganc_net_find_view(net, "c.0.weight_v"));
+    double q[IN], t[OUT];
+    for (int j = 0; j < IN; j++) q[j] = 1.0 + 0.1 * j;
+    double top = 0.0;
+    for (int it = 0; it < 2000; it++) {
+        for (int i = 0; i < OUT; i++) {
+            t[i] = 0.0;
+            for (int j = 0; j < IN; j++) t[i] += w[i * IN + j] * q[j];
+        }
+        double nq = 0.0;
+        for (int j = 0; j < IN; j++) {
+            q[j] = 0.0;
+            for (int i = 0; i < OUT; i++) q[j] += w[i * IN + j] * t[i];
+            nq += q[j] * q[j];
+        }
+        nq = sqrt(nq);
+        top = sqrt(nq); /* |W^T W q| for a unit q -> sigma_max^2 */
+        for (int j = 0; j < IN; j++) q[j] /= nq;
+    }
+    float x[N * IN];
+    ganc_rng_normal(&r, x, N * IN, 0.0f, 1.0f);
+    ganc_net_set_training(net, 1);
+    for (int it = 0; it < 200; it++) ganc_net_forward(net, x, N);
+    double sigma = 0.0;
+    for (int i = 0; i < OUT; i++) {
+        double wv = 0.0;
+        for (int j = 0; j < IN; j++) wv += w[i * IN + j] * v[j];
+        sigma += u[i] * wv;
+    }
+    CHECK(fabs(sigma - top) <= 1e-4 * top, "sigma after 200 power iterations %.7g, largest singular value %.7g",
+          sigma, top);
+    ganc_net_set_training(net, 0);
+    const float *y = ganc_net_forward(net, x, N);
+    double worst = 0.0;
+    for (int s = 0; s < N; s++)
+        for (int i = 0; i < OUT; i++) {
+            double want = b[i];
+            for (int j = 0; j < IN; j++) want += w[i * IN + j] * x[s * IN + j] / sigma;
+            worst = fmax(worst, fabs(y[s * OUT + i] - want));
+        }
+    CHECK(worst < 1e-5, "sn dense output differs from x W^T / sigma + b by %.3g", worst);
+    ganc_net_free(net);
+}
+
 int main(void)
 {
     test_vmath();
@@ -1249,6 +1457,8 @@ int main(void)
     test_parser();
     test_reference_shapes();
     test_no_alloc_and_small_batch();
+    test_stability_layers();
+    test_spectral_norm_converges();
     test_batchnorm_modes();
     test_dropout_modes();
     test_init();

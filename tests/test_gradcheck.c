@@ -2,7 +2,10 @@
  * of L = sum(r * y) for a random r, on odd shapes, stride 2, padding, batch 1 and > 1.
  * The loss is accumulated in double and the difference quotient is Richardson-extrapolated
  * from steps h and h/2 (error O(h^4)), using the exact float perturbation actually applied.
- * Inputs within 3h of a kink (ReLU family at 0) are moved away from it. */
+ * Inputs within 3h of a kink (ReLU family at 0) are moved away from it.
+ * Spectral norm's backward treats u and v as constants (as PyTorch does), so its finite
+ * differences are taken in eval mode, where u and v stay as stored: either as the test sets
+ * them, or as a training forward (one power iteration) left them. */
 #include "check.h"
 #include "ganc.h"
 
@@ -18,7 +21,9 @@
 typedef struct {
     const char *spec;
     int c, h, w, n;
-    int eval;          /* 1: eval mode (batch norm on running statistics, no dropout) */
+    int eval;          /* 1: eval mode (batch norm on running statistics, no dropout); 2: the
+                          analytic gradients of a training forward, finite differences in eval
+                          mode from the state that forward left (spectral norm's u, v fixed) */
     int kinked;        /* 1: keep inputs away from 0 */
 } gc_case;
 
@@ -53,10 +58,28 @@ static const gc_case cases[] = {
     {"dropout p=0.3", 3, 4, 4, 2, 1, 0},
     {"flatten", 2, 3, 2, 2, 0, 0},
     {"reshape 3 2 2", 12, 1, 1, 2, 0, 0},
+    {"maxout 4 pieces=3", 5, 1, 1, 3, 0, 0},
+    {"maxout 3 pieces=2 bias=0", 2, 3, 3, 2, 0, 0},
+    {"maxout 2 pieces=5", 3, 1, 1, 1, 0, 0},
+    {"mbstd", 3, 2, 2, 4, 0, 0},
+    {"mbstd group=2", 2, 3, 3, 4, 0, 0},
+    {"mbstd", 5, 1, 1, 3, 0, 0},
+    {"mbstd group=3", 4, 1, 1, 6, 1, 0},
+    {"mbstd group=4", 3, 1, 1, 6, 0, 0}, /* 4 does not divide 6: groups of 3 */
+    {"dense 4 sn", 5, 1, 1, 3, 1, 0},
+    {"dense 4 sn", 5, 1, 1, 3, 2, 0},
+    {"dense 1 bias=0 sn", 3, 2, 2, 2, 2, 0},
+    {"conv 3 k=3 stride=2 pad=same sn", 2, 5, 5, 2, 1, 0},
+    {"conv 3 k=3 stride=2 pad=same sn", 2, 5, 5, 2, 2, 0},
+    {"deconv 2 k=4 stride=2 pad=1 sn", 3, 3, 3, 2, 1, 0},
+    {"deconv 2 k=4 stride=2 pad=1 sn", 3, 3, 3, 2, 2, 0},
+    {"maxout 3 pieces=3 sn", 4, 1, 1, 3, 2, 0},
     /* stacks: gradients flow through every layer's input gradient */
     {"conv 4 k=3 stride=2 pad=same bias=0\nbatchnorm\nelu\ndropout p=0.2\nflatten\ndense 3", 2, 7, 7, 3, 0, 0},
     {"deconv 6 k=3 pad=valid bias=0\nbatchnorm\nconcat_elu\ndeconv 2 k=4 stride=2 pad=same\ntanh", 4, 1, 1, 2, 0, 0},
     {"dense 12 bias=0\nbatchnorm\nsigmoid\nreshape 3 2 2\ndeconv 2 k=3 stride=2 pad=same\nsigmoid", 5, 1, 1, 4, 0, 0},
+    {"conv 3 k=3 pad=same sn\nelu\nmbstd group=2\nconv 2 k=3 stride=2\nflatten\nmaxout 3 pieces=2 sn\ndense 1 sn", 2,
+     5, 5, 4, 2, 0},
 };
 
 typedef struct {
@@ -65,11 +88,14 @@ typedef struct {
     size_t n_in, n_out;
     int n;
     ganc_rng rng_at_start; /* dropout draws the same mask in every evaluation */
+    float *state_at_start; /* and a training forward starts from the same state (sn's u, v) */
 } problem;
 
 static double loss_of(problem *p)
 {
     *ganc_net_rng(p->net) = p->rng_at_start;
+    if (ganc_net_training(p->net))
+        memcpy(ganc_net_state(p->net), p->state_at_start, sizeof(float) * ganc_net_state_count(p->net));
     const float *y = ganc_net_forward(p->net, p->x, p->n);
     double s = 0.0;
     for (size_t i = 0; i < p->n_out; i++) s += (double)p->r[i] * y[i];
@@ -148,9 +174,11 @@ static void run_case(const gc_case *tc, int index)
         if (strstr(v->name, "running_var"))
             for (size_t j = 0; j < v->count; j++) s[j] += 0.5f;
     }
-    ganc_net_set_training(p.net, !tc->eval);
+    ganc_net_set_training(p.net, tc->eval != 1);
     ganc_rng_seed(ganc_net_rng(p.net), 99);
     p.rng_at_start = *ganc_net_rng(p.net);
+    p.state_at_start = malloc(sizeof(float) * (ganc_net_state_count(p.net) + 1));
+    memcpy(p.state_at_start, state, sizeof(float) * ganc_net_state_count(p.net));
 
     p.n_in = (size_t)tc->n * ganc_shape_size(ganc_net_input_shape(p.net));
     p.n_out = (size_t)tc->n * ganc_shape_size(ganc_net_output_shape(p.net));
@@ -190,6 +218,10 @@ static void run_case(const gc_case *tc, int index)
               tc->spec, e);
     }
 
+    if (tc->eval == 2) { /* the state the analytic gradients saw, then held fixed */
+        loss_of(&p);
+        ganc_net_set_training(p.net, 0);
+    }
     ganc_rng pick;
     ganc_rng_seed(&pick, 4242 + (uint64_t)index);
     const double case_scale = fmax(max_abs(dx, p.n_in), max_abs(grads, n_params));
@@ -205,6 +237,7 @@ static void run_case(const gc_case *tc, int index)
     }
     free(p.x);
     free(p.r);
+    free(p.state_at_start);
     free(dx);
     free(dx_only);
     free(grads);

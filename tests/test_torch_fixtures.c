@@ -1,5 +1,7 @@
 /* Every layer, forward and backward, and five optimizer steps of a conv/deconv/BN network,
  * against values PyTorch computed (tools/make_fixtures.py writes tests/fixtures/NAME.gfx).
+ * Spectrally normalised layers also start from the fixture's u and v (init.weight_u/v) and
+ * are checked after a second training forward (y2, after2.*) and in eval mode (y_eval).
  * Tolerances: max-norm relative error <= 1e-4 per layer tensor, <= 1e-3 after five steps. */
 #include "check.h"
 #include "fixture.h"
@@ -40,6 +42,21 @@ static int load_views(ganc_net *net, const fx_file *f, const char *prefix, const
     return 0;
 }
 
+/* Every state view against the fixture's `prefix``leaf` entry. */
+static void check_state(ganc_net *net, const fx_file *f, const char *prefix, const char *path)
+{
+    for (int i = 0; i < ganc_net_view_count(net); i++) {
+        const ganc_view *v = ganc_net_view(net, i);
+        if (!v->is_state) continue;
+        char key[96], what[640];
+        snprintf(key, sizeof key, "%s%s", prefix, strrchr(v->name, '.') + 1);
+        const float *want = fx_floats(f, key);
+        if (!CHECK(want != NULL, "%s: fixture lacks %s", path, key)) continue;
+        snprintf(what, sizeof what, "%s %s", path, key);
+        check_close(what, ganc_net_view_data(net, v), want, v->count, LAYER_TOL);
+    }
+}
+
 static void check_layer_file(const char *path)
 {
     fx_file f;
@@ -63,6 +80,26 @@ static void check_layer_file(const char *path)
         if (CHECK(e && e->count == v->count, "%s: %s missing or of the wrong size", path, leaf))
             memcpy(ganc_net_view_data(net, v), e->data, sizeof(float) * v->count);
     }
+    /* State the fixture starts from (spectral norm's u and v); batch norm starts from 0/1. */
+    for (int i = 0; i < ganc_net_view_count(net); i++) {
+        const ganc_view *v = ganc_net_view(net, i);
+        char key[80];
+        snprintf(key, sizeof key, "init.%s", strrchr(v->name, '.') + 1);
+        const fx_entry *e = fx_get(&f, key);
+        if (!v->is_state || !e) continue;
+        if (CHECK(e->count == v->count, "%s: %s has the wrong size", path, key))
+            memcpy(ganc_net_view_data(net, v), e->data, sizeof(float) * v->count);
+    }
+    /* Eval mode before any training forward: spectral norm's u and v exactly as loaded. */
+    const float *y_eval0 = fx_floats(&f, "y_eval0");
+    if (y_eval0) {
+        ganc_net_set_training(net, 0);
+        const float *got0 = ganc_net_forward(net, x->data, n);
+        snprintf(what, sizeof what, "%s y_eval0", path);
+        check_close(what, got0, y_eval0, out_count, LAYER_TOL);
+        check_state(net, &f, "init.", path);
+        ganc_net_set_training(net, 1);
+    }
     const float *got = ganc_net_forward(net, x->data, n);
     snprintf(what, sizeof what, "%s y", path);
     check_close(what, got, y, out_count, LAYER_TOL);
@@ -83,13 +120,23 @@ static void check_layer_file(const char *path)
         check_close(what, v->is_state ? ganc_net_view_data(net, v) : ganc_net_view_grad(net, v), want, v->count,
                     LAYER_TOL);
     }
-    /* Batch norm in eval mode uses the running statistics just updated. */
+    /* A second training forward: spectral norm's second power iteration. */
+    const float *y2 = fx_floats(&f, "y2");
+    if (y2) {
+        got = ganc_net_forward(net, x->data, n);
+        snprintf(what, sizeof what, "%s y2", path);
+        check_close(what, got, y2, out_count, LAYER_TOL);
+        check_state(net, &f, "after2.", path);
+    }
+    /* Eval mode: batch norm uses the running statistics just updated, spectral norm the stored
+     * u and v, without updating them. */
     const float *y_eval = fx_floats(&f, "y_eval");
     if (y_eval) {
         ganc_net_set_training(net, 0);
         got = ganc_net_forward(net, x->data, n);
         snprintf(what, sizeof what, "%s y_eval", path);
         check_close(what, got, y_eval, out_count, LAYER_TOL);
+        if (y2) check_state(net, &f, "after2.", path);
     }
     free(got_dx);
     ganc_net_free(net);
@@ -190,7 +237,7 @@ int main(void)
             names[count++] = strdup(e->d_name);
     closedir(d);
     qsort(names, (size_t)count, sizeof *names, by_name);
-    CHECK(count >= 30, "expected at least 30 layer fixtures, found %d", count);
+    CHECK(count >= 46, "expected at least 46 layer fixtures, found %d", count);
     for (int i = 0; i < count; i++) {
         char path[300];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

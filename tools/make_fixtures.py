@@ -18,6 +18,15 @@ What it produces (all under tests/fixtures/):
   sum(y*dy): ``dx``, ``grad.weight``, ``grad.bias``.  Batchnorm cases also have
   ``running_mean``/``running_var`` after one training forward (starting from
   0/1) and ``y_eval`` (eval-mode forward with those stats).
+  Maxout and mbstd cases use the reference functions ``maxout``/``mbstd``;
+  ``layer_maxout_ties.gfx`` has exactly tied pieces (the gradient goes to the
+  first).
+* ``layer_sn_<case>.gfx``  spectral normalisation: torch modules under
+  torch.nn.utils.spectral_norm, parameters ``weight_orig``/``bias``, the
+  starting ``init.weight_u``/``init.weight_v`` (written into torch's buffers;
+  the C test loads them), ``y_eval0`` (eval from them), ``y`` and gradients
+  after one power iteration with ``weight_u``/``weight_v``, ``y2`` and
+  ``after2.*`` after a second, and ``y_eval`` (stored vectors, no update).
 * ``layer_bce_logits.gfx``  BCE-with-logits loss (mean) and its gradient,
   computed in float64 and stored as float32.
 * ``net_adam.gfx``, ``net_adam_wd.gfx``, ``net_sgd.gfx``  a small sequential
@@ -150,6 +159,8 @@ def parse_spec(line):
         if "=" in t:
             k, v = t.split("=", 1)
             opts[k] = v
+        elif t == "sn":  # a bare flag: spectral normalisation
+            opts[t] = True
         else:
             pos.append(int(t))
     return kind, pos, opts
@@ -192,6 +203,35 @@ def deconv_crops(n_in, k, s, pad, outpad):
     return before, after, full, out
 
 
+def maxout(x, weight, bias, units, pieces):
+    """Linear map to units*pieces values, then the max of each unit's consecutive pieces.
+    torch.max over a dim returns (and backpropagates to) the first of equal maxima."""
+    z = F.linear(x.reshape(x.shape[0], -1), weight, bias)
+    return z.view(x.shape[0], units, pieces).max(dim=2).values
+
+
+def mbstd_group_size(group, n):
+    """ganc's rule: group (0 = whole batch) capped at n, lowered to a divisor of n."""
+    g = group if 0 < group < n else n
+    while n % g:
+        g -= 1
+    return g
+
+
+def mbstd(x, group):
+    """Minibatch standard deviation as ProGAN writes it (reshape to [G, M, ...], so sample
+    i is in group i % M), one appended channel, biased variance, eps 1e-8 in the sqrt."""
+    N, C, H, W = x.shape
+    G = mbstd_group_size(group, N)
+    y = x.reshape(G, -1, C, H, W)
+    y = y - y.mean(dim=0)
+    y = y.square().mean(dim=0)
+    y = (y + 1e-8).sqrt()
+    y = y.mean(dim=[1, 2, 3])                       # [M]
+    y = y.reshape(-1, 1, 1, 1).repeat(G, 1, H, W)   # row g*M + m holds group m's value
+    return torch.cat([x, y], dim=1)
+
+
 class Layer:
     """A parsed layer with its parameters (leaf tensors) and running stats."""
 
@@ -212,6 +252,18 @@ class Layer:
             self.param_shapes = {"weight": (self.out_f, C * H * W)}
             if self.bias_on:
                 self.param_shapes["bias"] = (self.out_f,)
+        elif k == "maxout":
+            # nn.Linear(in, units*pieces); unit u takes outputs u*pieces .. u*pieces+pieces-1
+            self.units, self.pieces = self.pos[0], int(o["pieces"])
+            rows = self.units * self.pieces
+            self.out_shape = (self.units, 1, 1)
+            self.param_shapes = {"weight": (rows, C * H * W)}
+            if self.bias_on:
+                self.param_shapes["bias"] = (rows,)
+        elif k == "mbstd":
+            self.group = int(o.get("group", "0"))
+            self.out_shape = (C + 1, H, W)
+            self.param_shapes = {}
         elif k in ("conv", "deconv"):
             self.out_c = self.pos[0]
             self.k = int(o["k"])
@@ -264,6 +316,11 @@ class Layer:
             y = F.linear(x.reshape(N, -1), self.params["weight"],
                          self.params.get("bias"))
             return y.reshape(N, self.out_f, 1, 1) if x.dim() == 4 else y
+        if k == "maxout":
+            return maxout(x, self.params["weight"], self.params.get("bias"),
+                          self.units, self.pieces)
+        if k == "mbstd":
+            return mbstd(x, self.group)
         if k == "conv":
             w, b = self.params["weight"], self.params.get("bias")
             if self.pad == "same":
@@ -350,6 +407,14 @@ LAYER_CASES = [
     ("sigmoid", "sigmoid", (2, 3, 4, 4)),
     ("flatten", "flatten", (2, 3, 2, 2)),
     ("reshape", "reshape 2 3 2", (2, 12, 1, 1)),
+    ("maxout_a", "maxout 4 pieces=3", (5, 6, 1, 1)),
+    ("maxout_b", "maxout 3 pieces=2 bias=0", (2, 2, 3, 3)),
+    ("maxout_c", "maxout 2 pieces=5", (3, 4, 1, 1)),
+    ("mbstd_a", "mbstd", (4, 3, 5, 5)),
+    ("mbstd_b", "mbstd group=2", (6, 3, 4, 4)),
+    ("mbstd_c", "mbstd", (5, 7, 1, 1)),
+    ("mbstd_d", "mbstd group=4", (6, 10, 1, 1)),   # 4 does not divide 6: groups of 3
+    ("mbstd_e", "mbstd group=8", (4, 2, 3, 3)),    # larger than the batch: one group
 ]
 
 ACTIVATIONS = {"relu", "lrelu", "elu", "concat_elu", "tanh", "sigmoid"}
@@ -409,6 +474,129 @@ def make_layer_case(idx, name, spec, shape):
                                 layer.params.get("bias"), stride=layer.s,
                                 padding=ht)
                 assert torch.allclose(y_pt, y, atol=1e-5), name
+    return entries, layer
+
+
+def make_maxout_ties_case():
+    """Pieces that tie exactly (zero weights, equal biases, so z is exactly the bias): the
+    value is the tie and the whole gradient goes to the first of the tied pieces."""
+    torch.manual_seed(3000)
+    spec = "maxout 3 pieces=3"
+    N, C = 4, 5
+    layer = Layer(spec, (C, 1, 1))
+    w = 0.3 * torch.randn(9, C)
+    b = 0.3 * torch.randn(9)
+    w[0:3] = 0.0
+    b[0:3] = torch.tensor([2.0, 2.0, -1.0])  # unit 0: pieces 0 and 1 tie, piece 2 below
+    w[3:6] = 0.0
+    b[3:6] = 0.5                             # unit 1: all three tie
+    layer.params = {"weight": w.requires_grad_(True), "bias": b.requires_grad_(True)}
+    x = torch.randn(N, C, 1, 1).requires_grad_(True)
+    y = layer.forward(x).reshape(N, 3, 1, 1)
+    dy = torch.randn(y.shape)
+    (y * dy).sum().backward()
+    gb = layer.params["bias"].grad
+    assert gb[0] != 0 and gb[1] == 0 and gb[2] == 0, gb   # first of the tie wins
+    assert gb[3] != 0 and gb[4] == 0 and gb[5] == 0, gb
+    return [("spec", spec), ("x", x), ("weight", w), ("bias", b), ("y", y), ("dy", dy),
+            ("dx", x.grad), ("grad.weight", w.grad), ("grad.bias", gb)]
+
+
+# Spectral normalisation: real torch modules under torch.nn.utils.spectral_norm (so integer
+# padding only). ganc draws its own u and v, so each fixture carries a starting pair
+# (init.weight_u, init.weight_v) written into torch's buffers and loaded by the C test.
+SN_CASES = [
+    ("sn_dense_a", "dense 5 sn", (4, 6, 1, 1)),
+    ("sn_dense_b", "dense 1 bias=0 sn", (3, 2, 2, 2)),
+    ("sn_conv_a", "conv 4 k=3 stride=2 pad=1 sn", (2, 3, 7, 6)),
+    ("sn_conv_b", "conv 3 k=2 bias=0 sn", (2, 2, 4, 4)),
+    ("sn_deconv_a", "deconv 3 k=4 stride=2 pad=1 sn", (2, 5, 3, 4)),
+    ("sn_deconv_b", "deconv 2 k=3 stride=2 pad=1 outpad=1 bias=0 sn", (1, 3, 3, 3)),
+    ("sn_maxout", "maxout 3 pieces=4 sn", (4, 5, 1, 1)),
+]
+
+
+def sn_module(layer):
+    C, H, W = layer.in_shape
+    if layer.kind in ("dense", "maxout"):
+        return nn.Linear(C * H * W, layer.param_shapes["weight"][0], bias=layer.bias_on)
+    if layer.kind == "conv":
+        return nn.Conv2d(C, layer.out_c, layer.k, stride=layer.s, padding=int(layer.pad),
+                         bias=layer.bias_on)
+    assert layer.kind == "deconv"
+    return nn.ConvTranspose2d(C, layer.out_c, layer.k, stride=layer.s, padding=int(layer.pad),
+                              output_padding=layer.outpad, bias=layer.bias_on)
+
+
+def sn_forward(layer, mod, x):
+    N = x.shape[0]
+    if layer.kind == "dense":
+        y = mod(x.reshape(N, -1))
+    elif layer.kind == "maxout":
+        y = mod(x.reshape(N, -1)).view(N, layer.units, layer.pieces).max(dim=2).values
+    else:
+        y = mod(x)
+    return y.reshape(N, *layer.out_shape)
+
+
+def make_sn_case(idx, name, spec, shape):
+    torch.manual_seed(2000 + idx)
+    N, C, H, W = shape
+    layer = Layer(spec, (C, H, W))
+    assert layer.opts.get("sn"), name
+    mod = sn_module(layer)
+    with torch.no_grad():
+        for pname, pshape in layer.param_shapes.items():
+            getattr(mod, pname).copy_(0.3 * torch.randn(pshape))
+    mod = torch.nn.utils.spectral_norm(mod)  # dim=1 for ConvTranspose2d, 0 otherwise
+    u0 = F.normalize(torch.randn(mod.weight_u.numel()), dim=0, eps=1e-12)
+    v0 = F.normalize(torch.randn(mod.weight_v.numel()), dim=0, eps=1e-12)
+    with torch.no_grad():
+        mod.weight_u.copy_(u0)
+        mod.weight_v.copy_(v0)
+    x = torch.randn(shape).requires_grad_(True)
+    mod.eval()
+    with torch.no_grad():
+        y_eval0 = sn_forward(layer, mod, x)  # u0 and v0 as they are: v0 is not W^T u0
+    mod.train()
+    y = sn_forward(layer, mod, x)  # one power iteration
+    dy = torch.randn(y.shape)
+    loss = (y * dy).sum()
+    # Self-check of the rule the C side uses: with G = dL/dW_sn and u, v constant,
+    # dL/dW = (G - <G, W_sn> u v^T) / sigma.
+    w_sn = mod.weight
+    (g,) = torch.autograd.grad(loss, [w_sn], retain_graph=True)
+    loss.backward()
+    with torch.no_grad():
+        dim = 1 if layer.kind == "deconv" else 0
+        perm = [dim] + [d for d in range(w_sn.dim()) if d != dim]
+        u, v = mod.weight_u, mod.weight_v
+        w_mat = mod.weight_orig.permute(*perm).reshape(u.numel(), -1)
+        sigma = torch.dot(u, torch.mv(w_mat, v))
+        rank1 = torch.outer(u, v).reshape([w_sn.shape[d] for d in perm])
+        inv = [perm.index(d) for d in range(w_sn.dim())]
+        want = (g - (g * w_sn).sum() * rank1.permute(*inv)) / sigma
+        assert torch.allclose(want, mod.weight_orig.grad, rtol=1e-4, atol=1e-6), name
+
+    entries = [("spec", spec), ("x", x), ("weight_orig", mod.weight_orig)]
+    if layer.bias_on:
+        entries.append(("bias", mod.bias))
+    entries += [("init.weight_u", u0), ("init.weight_v", v0), ("y_eval0", y_eval0),
+                ("y", y), ("dy", dy), ("dx", x.grad),
+                ("grad.weight_orig", mod.weight_orig.grad)]
+    if layer.bias_on:
+        entries.append(("grad.bias", mod.bias.grad))
+    entries += [("weight_u", mod.weight_u.clone()), ("weight_v", mod.weight_v.clone())]
+    with torch.no_grad():
+        y2 = sn_forward(layer, mod, x)  # a second power iteration
+        u2, v2 = mod.weight_u.clone(), mod.weight_v.clone()
+        mod.eval()
+        y_eval = sn_forward(layer, mod, x)  # the stored u and v, not updated
+        assert torch.equal(mod.weight_u, u2) and torch.equal(mod.weight_v, v2), name
+        # the second iteration moved u (a one-row matrix's u is always +-1)
+        assert u2.numel() == 1 or not torch.equal(u2, entries[-2][1]), name
+    entries += [("y2", y2), ("after2.weight_u", u2), ("after2.weight_v", v2),
+                ("y_eval", y_eval)]
     return entries, layer
 
 
@@ -569,6 +757,10 @@ def generate_all():
     files = {}
     for idx, (name, spec, shape) in enumerate(LAYER_CASES):
         entries, layer = make_layer_case(idx, name, spec, shape)
+        files["layer_%s.gfx" % name] = (entries, layer)
+    files["layer_maxout_ties.gfx"] = (make_maxout_ties_case(), None)
+    for idx, (name, spec, shape) in enumerate(SN_CASES):
+        entries, layer = make_sn_case(idx, name, spec, shape)
         files["layer_%s.gfx" % name] = (entries, layer)
     files["layer_bce_logits.gfx"] = (make_bce_case(), None)
     files["net_adam.gfx"] = make_net_case("adam", 0.01, 0.0)

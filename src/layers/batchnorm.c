@@ -15,6 +15,9 @@ static int bn_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     L->out = L->in;
     L->n_weight = L->n_bias = (size_t)c;
     L->n_state = 2 * (size_t)c;
+    L->state_names[0] = "running_mean";
+    L->state_names[1] = "running_var";
+    L->state_counts[0] = L->state_counts[1] = (size_t)c;
     L->n_saved_fixed = 2 * (size_t)c;
     L->weight_ndim = 1;
     L->weight_dims[0] = c;

@@ -2,7 +2,9 @@
  * adjoint of a convolution. With a chunk of the batch laid channel-major, X' is
  * cin x (chunk*h*w), one GEMM gives col = W^T . X' ((cout*k*k) x (chunk*h*w)), and col2im
  * scatters each sample's columns into its output (chunks as in conv.c). The output is the
- * full (in-1)*s+k map cropped by the pads (padding.c). */
+ * full (in-1)*s+k map cropped by the pads (padding.c). With sn, W is spectrally normalised
+ * with one row per OUTPUT channel, as PyTorch's spectral_norm does for ConvTranspose2d
+ * (dim=1): the matrix is W permuted to (cout, cin*k*k) (spectral_norm.c). */
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -34,6 +36,7 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
     L->weight_dims[2] = L->weight_dims[3] = sp->k;
+    ganc_sn_setup(L, sp->units, L->in.c, sp->k * sp->k);
     return 0;
 }
 
@@ -48,9 +51,10 @@ static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
         ganc_init_torch_uniform(L->weight, L->n_weight, fan_in, rng);
         if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, fan_in, rng);
     }
+    ganc_sn_init(L, rng);
 }
 
-static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, float *work)
+static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -58,7 +62,7 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
     float *col = work, *xcm = work + (size_t)kk * np;
     ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
-    ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, L->weight, kk, xcm, (int)np, 0.0f, col, (int)np);
+    ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
@@ -71,8 +75,9 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     }
 }
 
-static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
-                                  float *work)
+/* w: the weight the forward used; dw: where its gradient accumulates (NULL: none wanted). */
+static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, const float *w,
+                                  float *dw, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -81,9 +86,9 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
     float *col = work, *cm = work + (size_t)kk * np;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np);
-    if (param_grads) {
+    if (dw) {
         ganc_nchw_to_cnp(x, cm, n, cin, plane_in);
-        ganc_sgemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, L->dweight, kk);
+        ganc_sgemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, dw, kk);
         if (L->n_bias)
             for (int c = 0; c < L->out.c; c++) {
                 float s = 0.0f;
@@ -95,7 +100,7 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
             }
     }
     if (dx) {
-        ganc_sgemm(0, 0, cin, (int)np, kk, 1.0f, L->weight, kk, col, (int)np, 0.0f, cm, (int)np);
+        ganc_sgemm(0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
         ganc_cnp_to_nchw(cm, dx, n, cin, plane_in);
     }
 }
@@ -109,8 +114,9 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const
 {
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L);
+    const float *w = ganc_sn_forward_weight(L, p);
     for (int i0 = 0; i0 < n; i0 += chunk)
-        deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n - i0 < chunk ? n - i0 : chunk, p->work);
+        deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n - i0 < chunk ? n - i0 : chunk, w, p->work);
 }
 
 static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
@@ -119,9 +125,11 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
     (void)y;
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L);
+    float *dw = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
     for (int i0 = 0; i0 < n; i0 += chunk)
         deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL,
-                              n - i0 < chunk ? n - i0 : chunk, param_grads, p->work);
+                              n - i0 < chunk ? n - i0 : chunk, ganc_sn_weight(L), dw, p->work);
+    if (dw) ganc_sn_grad_end(L, p);
 }
 
-const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, NULL, deconv_forward, deconv_backward};
+const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, ganc_sn_reset_state, deconv_forward, deconv_backward};

@@ -1,4 +1,5 @@
-/* Fully connected layer: y = x W^T + b over the flattened sample (PyTorch's nn.Linear). */
+/* Fully connected layer: y = x W^T + b over the flattened sample (PyTorch's nn.Linear).
+ * With sn, W is spectrally normalised (spectral_norm.c) with one row per output. */
 #include "ganc_internal.h"
 
 static int dense_setup(ganc_layer *L, char err[GANC_ERR_LEN])
@@ -11,6 +12,7 @@ static int dense_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     L->weight_ndim = 2;
     L->weight_dims[0] = L->spec.units;
     L->weight_dims[1] = in;
+    ganc_sn_setup(L, L->spec.units, 1, in);
     return 0;
 }
 
@@ -24,13 +26,13 @@ static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
         ganc_init_torch_uniform(L->weight, L->n_weight, in, rng);
         if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, in, rng);
     }
+    ganc_sn_init(L, rng);
 }
 
 static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
-    (void)p;
     const int in = L->weight_dims[1], out = L->spec.units;
-    ganc_sgemm(0, 1, n, out, in, 1.0f, x, in, L->weight, in, 0.0f, y, out);
+    ganc_sgemm(0, 1, n, out, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, y, out);
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) y[(size_t)i * out + j] += L->bias[j];
@@ -40,14 +42,14 @@ static void dense_backward(ganc_layer *L, const float *x, const float *y, const 
                            int param_grads, const ganc_pass *p)
 {
     (void)y;
-    (void)p;
     const int in = L->weight_dims[1], out = L->spec.units;
-    if (dx) ganc_sgemm(0, 0, n, in, out, 1.0f, dy, out, L->weight, in, 0.0f, dx, in);
+    if (dx) ganc_sgemm(0, 0, n, in, out, 1.0f, dy, out, ganc_sn_weight(L), in, 0.0f, dx, in);
     if (!param_grads) return;
-    ganc_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, L->dweight, in);
+    ganc_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
+    ganc_sn_grad_end(L, p);
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) L->dbias[j] += dy[(size_t)i * out + j];
 }
 
-const ganc_layer_ops ganc_dense_ops = {dense_setup, dense_init, NULL, dense_forward, dense_backward};
+const ganc_layer_ops ganc_dense_ops = {dense_setup, dense_init, ganc_sn_reset_state, dense_forward, dense_backward};

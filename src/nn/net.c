@@ -166,7 +166,8 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         if (L->n_weight) {
             L->weight = net->params + p;
             L->dweight = net->grads + p;
-            add_view(net, i, "weight", 0, p, L->n_weight, L->weight_ndim, L->weight_dims);
+            add_view(net, i, L->weight_name ? L->weight_name : "weight", 0, p, L->n_weight, L->weight_ndim,
+                     L->weight_dims);
             p += L->n_weight;
         }
         if (L->n_bias) {
@@ -176,11 +177,14 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
             add_view(net, i, "bias", 0, p, L->n_bias, 1, dims);
             p += L->n_bias;
         }
-        if (L->n_state) { /* batch norm: running mean then running variance */
-            const int dims[1] = {(int)(L->n_state / 2)};
+        if (L->n_state) { /* the layer names its state's parts (batch norm: running mean, variance) */
             L->state = net->state + s;
-            add_view(net, i, "running_mean", 1, s, L->n_state / 2, 1, dims);
-            add_view(net, i, "running_var", 1, s + L->n_state / 2, L->n_state / 2, 1, dims);
+            size_t at = s;
+            for (int k = 0; k < 2 && L->state_counts[k]; k++) {
+                const int dims[1] = {(int)L->state_counts[k]};
+                add_view(net, i, L->state_names[k], 1, at, L->state_counts[k], 1, dims);
+                at += L->state_counts[k];
+            }
             s += L->n_state;
         }
         L->saved = net->saved + sv;
@@ -197,10 +201,11 @@ void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng)
 {
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
+        /* State first: init may draw some of it (spectral norm's u and v) */
+        if (L->ops->reset_state) L->ops->reset_state(L);
         if (L->ops->init) L->ops->init(L, scheme, rng);
         if (L->spec.has_bias_init)
             for (size_t j = 0; j < L->n_bias; j++) L->bias[j] = L->spec.bias_init;
-        if (L->ops->reset_state) L->ops->reset_state(L);
     }
 }
 
@@ -259,6 +264,7 @@ double ganc_net_layer_flops(const ganc_net *net, int i, int n)
     switch (L->spec.type) {
     case GANC_LAYER_DENSE:
     case GANC_LAYER_CONV:
+    case GANC_LAYER_MAXOUT:
         /* each output value: one multiply-add per weight it sees */
         return 2.0 * n * (double)ganc_shape_size(L->out) * ((double)L->n_weight / L->out.c);
     case GANC_LAYER_DECONV:

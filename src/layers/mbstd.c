@@ -1,0 +1,106 @@
+/* Minibatch standard deviation (Karras et al. 2018, ProGAN): appends one channel holding, for
+ * each group of samples, the mean over all features (channels and pixels) of their standard
+ * deviation over the group: s = mean_f sqrt(var_g(x_f) + 1e-8), biased variance. A (c, h, w)
+ * input gives (c+1, h, w); a feature vector (F, 1, 1) gives F+1 features. D can then see how
+ * varied a batch is, which penalises a generator that collapses onto few modes.
+ *
+ * Groups as ProGAN's reshape [G, M, ...] forms them: with M = n/G groups, sample i belongs to
+ * group i % M (groups are strided, not consecutive). G is `group=` (default: the whole batch)
+ * capped at n, lowered to the largest divisor of n when it does not divide it (ProGAN
+ * requires divisibility; this keeps every batch size usable, and equals ProGAN whenever G
+ * divides n).
+ *
+ * Backward: with v_f the group variance and sd_f = sqrt(v_f + 1e-8),
+ * ds/dx_{g,f} = (x_{g,f} - mean_f) / (F G sd_f) (the mean's own term sums to zero), and s's
+ * gradient D is the sum of the appended channel's gradient over the group's samples and
+ * pixels. Statistics are recomputed from x rather than saved: they are cheap, and nothing
+ * then scales with the batch. */
+#include "ganc_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MBSTD_EPS 1e-8
+
+static int mbstd_setup(ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (L->spec.group < 0 || L->spec.group == 1)
+        return ganc_fail(err, "mbstd group=%d: a group needs at least 2 samples", L->spec.group);
+    L->out = (ganc_shape){L->in.c + 1, L->in.h, L->in.w};
+    return 0;
+}
+
+static int group_size(const ganc_layer *L, int n)
+{
+    int g = L->spec.group > 0 && L->spec.group < n ? L->spec.group : n;
+    while (n % g) g--;
+    return g;
+}
+
+/* Mean and sd = sqrt(biased variance + eps) of feature f over the G samples of group m. */
+static void feature_stats(const float *x, size_t f, size_t size, int m, int groups, int g_size, double *mean,
+                          double *sd)
+{
+    double s = 0.0, ss = 0.0;
+    for (int g = 0; g < g_size; g++) s += x[(size_t)(g * groups + m) * size + f];
+    const double mu = s / g_size;
+    for (int g = 0; g < g_size; g++) {
+        const double d = x[(size_t)(g * groups + m) * size + f] - mu;
+        ss += d * d;
+    }
+    *mean = mu;
+    *sd = sqrt(ss / g_size + MBSTD_EPS);
+}
+
+static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    (void)p;
+    const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
+    const int g_size = group_size(L, n), groups = n / g_size;
+    for (int m = 0; m < groups; m++) {
+        double total = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : total) if (size * g_size > 32768)
+        for (size_t f = 0; f < size; f++) {
+            double mu, sd;
+            feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
+            total += sd;
+        }
+        const float s = (float)(total / (double)size);
+        for (int g = 0; g < g_size; g++) {
+            const int i = g * groups + m;
+            float *yi = y + (size_t)i * out_size;
+            memcpy(yi, x + (size_t)i * size, sizeof(float) * size);
+            for (size_t j = 0; j < plane; j++) yi[size + j] = s;
+        }
+    }
+}
+
+static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                           int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    (void)param_grads;
+    (void)p;
+    if (!dx) return;
+    const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
+    const int g_size = group_size(L, n), groups = n / g_size;
+    for (int m = 0; m < groups; m++) {
+        double d = 0.0;
+        for (int g = 0; g < g_size; g++) {
+            const float *ds = dy + (size_t)(g * groups + m) * out_size + size;
+            for (size_t j = 0; j < plane; j++) d += ds[j];
+        }
+        const double scale = d / ((double)size * g_size);
+#pragma omp parallel for schedule(static) if (size * g_size > 32768)
+        for (size_t f = 0; f < size; f++) {
+            double mu, sd;
+            feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
+            for (int g = 0; g < g_size; g++) {
+                const size_t i = (size_t)(g * groups + m);
+                dx[i * size + f] = dy[i * out_size + f] + (float)(scale * (x[i * size + f] - mu) / sd);
+            }
+        }
+    }
+}
+
+const ganc_layer_ops ganc_mbstd_ops = {mbstd_setup, NULL, NULL, mbstd_forward, mbstd_backward};
