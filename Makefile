@@ -1,5 +1,5 @@
 # ganc build. Optional parts are probed and can be switched off:
-#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0
+#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
 # Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), demo,
 # fixtures (regenerate PyTorch references), clean.
 
@@ -10,6 +10,7 @@ OPENBLAS ?= 1
 NATIVE   ?= 1
 ZLIB     ?= 1
 STB      ?= 1
+GIF      ?= 1
 SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
@@ -45,6 +46,12 @@ ifeq ($(STB),1)
   ifeq ($(call probe,probe_stb.c,,-lstb),yes)
     CFLAGS_BASE += -DGANC_HAVE_STB
     LDLIBS      += -lstb
+  endif
+endif
+ifeq ($(GIF),1)
+  ifeq ($(call probe,probe_gif.c,,-lgif),yes)
+    CFLAGS_BASE += -DGANC_HAVE_GIF
+    LDLIBS      += -lgif
   endif
 endif
 ifeq ($(NATIVE),1)

@@ -3,7 +3,7 @@
 # build, and train the dcgan28 preset on Fashion-MNIST for a few minutes.
 set -e
 need=""
-for pkg in build-essential libopenblas-dev zlib1g-dev libstb-dev dataset-fashion-mnist; do
+for pkg in build-essential libopenblas-dev zlib1g-dev libstb-dev libgif-dev dataset-fashion-mnist; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 done
 if [ -n "$need" ]; then
