@@ -19,6 +19,23 @@ check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
 check "resume past the end is a no-op" "$GANC train --resume $T/a --steps 20 2>/dev/null"
 check "resume refuses a changed hyper-parameter" "! $GANC train --resume $T/a --lr-g 0.1 2>/dev/null"
 
+# --- the loss family and the stabilisers: each trains with finite losses and resumes exactly --
+for loss in minimax wgan wgan-gp lsgan hinge; do
+    check "--loss $loss trains with finite losses" \
+        "$GANC train $COMMON --loss $loss --steps 6 --out $T/loss-$loss 2>/dev/null && grep -q '\"step\": 5,' $T/loss-$loss/log.jsonl && ! grep -qi 'nan\|inf' $T/loss-$loss/log.jsonl"
+done
+check "the losses differ (wgan and hinge runs end with different weights)" \
+    "! cmp -s $T/loss-wgan/ckpt/step_000000006.safetensors $T/loss-hinge/ckpt/step_000000006.safetensors"
+check "--g-loss is still accepted (as --loss)" "$GANC train $COMMON --g-loss minimax --steps 6 --out $T/gl 2>/dev/null && $GANC info $T/gl | grep -q 'loss *minimax'"
+if have_numpy; then
+    check "wgan clips every parameter of D to [-clip, clip]" \
+        "$PY tools/read_safetensors.py $T/loss-wgan/ckpt/step_000000006.safetensors --values | awk -F'\t' '\$1 == \"tensor\" && \$2 ~ /^disc\\..*(weight|bias)\$/ { n++; split(\$6, v, \" \"); for (i in v) if (v[i] + 0 > 0.01 || v[i] + 0 < -0.01) bad++ } END { exit !(n > 0 && bad == 0) }'"
+fi
+STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2"
+check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
+check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
+check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
+
 check "--out creates missing parent directories" "$GANC train $COMMON --steps 1 --out $T/deep/er/run 2>/dev/null && [ -d $T/deep/er/run/ckpt ]"
 
 # --- Ctrl-C: a checkpoint, exit status 130 within 2 seconds, and the run resumes from it -------
@@ -83,6 +100,7 @@ expect_error "flag out of range" "--batch" $GANC train --out "$T/bad" --batch 0
 expect_error "flag not a number" "--lr-g" $GANC train --out "$T/bad" --lr-g fast
 expect_error "unknown flag" "unknown option" $GANC train --out "$T/bad" --learning-rate 1
 expect_error "unknown enum value" "--g-loss" $GANC train --out "$T/bad" --g-loss wasserstein
+expect_error "batch not a multiple of --pack" "multiple of --pack 3" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --pack 3
 expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out /proc/ganc-cannot-write-here
 expect_error "--out is not empty" "not empty" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out "$T/a"
 expect_error "resume from nothing" "no checkpoints" $GANC train --resume "$T"
