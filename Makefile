@@ -1,7 +1,7 @@
 # ganc build. Optional parts are probed and can be switched off:
 #   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
-# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), demo,
-# fixtures (regenerate PyTorch references), clean.
+# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), valgrind,
+# fuzz, demo, bench, fixtures (regenerate PyTorch references), clean.
 
 CC       ?= cc
 BUILD    ?= build
@@ -81,7 +81,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize fixtures demo bench clean
+.PHONY: all test sanitize valgrind fixtures demo bench fuzz clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -124,10 +124,16 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
 test: $(TEST_BIN) $(GANC)
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_faults.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test
+
+# A short training run, resume and sample under valgrind's memcheck (tests/test_valgrind.sh), on
+# a build valgrind can decode: no AVX-512, portable GEMM.
+valgrind:
+	@$(MAKE) -s BUILD=build/valgrind NATIVE=0 OPENBLAS=0 build/valgrind/ganc
+	@GANC=build/valgrind/ganc sh tests/test_valgrind.sh
 
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
@@ -135,7 +141,7 @@ fixtures:
 # libFuzzer harnesses, one per reader (tests/fuzz/), built with clang into build/fuzz and run
 # for FUZZ_SECONDS each from the seed corpus in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 30
-FUZZERS := idx npy safetensors model
+FUZZERS := idx npy safetensors model flags
 fuzz:
 	@$(MAKE) -s BUILD=build/fuzz CC=clang OPENMP=0 NATIVE=0 \
 	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" build/fuzz/libganc.a

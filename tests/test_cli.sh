@@ -3,46 +3,7 @@
 # back by numpy when it is installed), the checkpoint read by an independent safetensors
 # reader, and bad input answered by one clear line, a non-zero exit and no run directory.
 # Usage: GANC=path/to/ganc tests/test_cli.sh
-GANC=${GANC:-build/ganc}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
-PY=/usr/bin/python3
-have_numpy() { [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; }
-
-# --- a small data set: 256 random 28x28 images in IDX (raw), labels beside it ---------------
-idx_header() { printf '\000\000\010\003\000\000\001\000\000\000\000\034\000\000\000\034'; }
-# Pseudo-random but fixed pixels, so that every run of this test trains on the same data.
-noise_bytes() { LC_ALL=C awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }'; }
-{ idx_header; noise_bytes $((256 * 784)) 1; } > "$T/images-idx3-ubyte"
-{ printf '\000\000\010\001\000\000\001\000'; head -c 256 /dev/zero; } > "$T/labels-idx1-ubyte"
-
-# --- a tiny model with batch norm and dropout, so resume must restore their state too -------
-cat > "$T/tiny.gan" <<'M'
-[generator]
-dense 32 bias=0
-batchnorm
-elu
-dense $pixels
-sigmoid
-reshape $c $h $w
-[discriminator]
-conv 4 k=5 stride=2 pad=same bias=0
-batchnorm
-lrelu slope=0.2
-dropout p=0.2
-flatten
-dense 1
-[train]
-z_dim = 8
-batch = 16
-lr_g = 1e-3
-lr_d = 1e-3
-ema = 0.9
-M
+. "$(dirname "$0")/cli_fixture.sh"
 COMMON="--model $T/tiny.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10"
 
 # --- exact resume: 20 steps straight == 10 steps, then --resume to 20 --------------------------
@@ -57,6 +18,23 @@ check "run left samples, plot, log" "[ -s $T/a/samples/latest.png ] && [ -s $T/a
 check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
 check "resume past the end is a no-op" "$GANC train --resume $T/a --steps 20 2>/dev/null"
 check "resume refuses a changed hyper-parameter" "! $GANC train --resume $T/a --lr-g 0.1 2>/dev/null"
+
+# --- the loss family and the stabilisers: each trains with finite losses and resumes exactly --
+for loss in minimax wgan wgan-gp lsgan hinge; do
+    check "--loss $loss trains with finite losses" \
+        "$GANC train $COMMON --loss $loss --steps 6 --out $T/loss-$loss 2>/dev/null && grep -q '\"step\": 5,' $T/loss-$loss/log.jsonl && ! grep -qi 'nan\|inf' $T/loss-$loss/log.jsonl"
+done
+check "the losses differ (wgan and hinge runs end with different weights)" \
+    "! cmp -s $T/loss-wgan/ckpt/step_000000006.safetensors $T/loss-hinge/ckpt/step_000000006.safetensors"
+check "--g-loss is still accepted (as --loss)" "$GANC train $COMMON --g-loss minimax --steps 6 --out $T/gl 2>/dev/null && $GANC info $T/gl | grep -q 'loss *minimax'"
+if have_numpy; then
+    check "wgan clips every parameter of D to [-clip, clip]" \
+        "$PY tools/read_safetensors.py $T/loss-wgan/ckpt/step_000000006.safetensors --values | awk -F'\t' '\$1 == \"tensor\" && \$2 ~ /^disc\\..*(weight|bias)\$/ { n++; split(\$6, v, \" \"); for (i in v) if (v[i] + 0 > 0.01 || v[i] + 0 < -0.01) bad++ } END { exit !(n > 0 && bad == 0) }'"
+fi
+STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2"
+check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
+check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
+check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
 
 check "--out creates missing parent directories" "$GANC train $COMMON --steps 1 --out $T/deep/er/run 2>/dev/null && [ -d $T/deep/er/run/ckpt ]"
 
@@ -122,6 +100,7 @@ expect_error "flag out of range" "--batch" $GANC train --out "$T/bad" --batch 0
 expect_error "flag not a number" "--lr-g" $GANC train --out "$T/bad" --lr-g fast
 expect_error "unknown flag" "unknown option" $GANC train --out "$T/bad" --learning-rate 1
 expect_error "unknown enum value" "--g-loss" $GANC train --out "$T/bad" --g-loss wasserstein
+expect_error "batch not a multiple of --pack" "multiple of --pack 3" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --pack 3
 expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out /proc/ganc-cannot-write-here
 expect_error "--out is not empty" "not empty" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out "$T/a"
 expect_error "resume from nothing" "no checkpoints" $GANC train --resume "$T"

@@ -146,7 +146,9 @@ static int write_samples(const char *dir, ganc_session *s, const float *z, float
     return ganc_png_grid(path, pix, s->cfg.grid, s->data_shape, s->lo, s->hi, 0, err);
 }
 
-/* Writes ckpt/step_N.safetensors and removes all but the newest `keep`. */
+/* Writes ckpt/step_N.safetensors and removes all but the newest `keep`, and any
+ * step_N.safetensors.tmp that a killed run left half-written (ours just completed, so every
+ * such file in the directory is stale). */
 static int write_checkpoint(const char *dir, const ganc_session *s, char err[GANC_ERR_LEN])
 {
     char path[1100], ckdir[1100];
@@ -157,9 +159,17 @@ static int write_checkpoint(const char *dir, const ganc_session *s, char err[GAN
     if (!d) return 0;
     char names[1024][32];
     int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 1024;)
-        if (strlen(e->d_name) == strlen("step_000000000.safetensors") && !strncmp(e->d_name, "step_", 5))
+    const size_t name_len = strlen("step_000000000.safetensors");
+    for (struct dirent *e; (e = readdir(d)) && n < 1024;) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "step_", 5) != 0) continue;
+        if (len == name_len) {
             snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+        } else if (len == name_len + 4 && !strcmp(e->d_name + name_len, ".tmp")) {
+            cli_pathf(path, sizeof path, "%s/%s", ckdir, e->d_name);
+            unlink(path);
+        }
+    }
     closedir(d);
     /* fixed-width names: the lexicographically smallest are the oldest */
     qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
@@ -382,6 +392,9 @@ int cmd_train(int argc, char **argv)
     double t_last = cli_now();
     int64_t step_last = s.step;
     while (s.step < total && !stop_signal) {
+        /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
+        const double fade = 1.0 - (double)s.step / s.cfg.inst_noise_steps;
+        s.game.noise_scale = fade > 0.0 ? s.cfg.inst_noise * fade : 0.0;
         for (int k = 0; k < s.cfg.d_steps; k++) {
             ganc_batcher_next(&batcher, s.cfg.batch, idx);
             ganc_dataset_fill(&ds, idx, s.cfg.batch, s.lo, s.hi, real);

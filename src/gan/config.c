@@ -27,7 +27,13 @@ static const option options[] = {
     {{"z_dist", "normal|uniform", "distribution of z: N(0, 1) or U(0, 1)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform"},
     {{"batch", "M", "samples per batch (m real and m generated)", 1}, T_INT, OFF(batch), 1, 65536, NULL},
     {{"d_steps", "K", "discriminator updates per generator update", 1}, T_INT, OFF(d_steps), 1, 100, NULL},
-    {{"g_loss", "ns|minimax", "generator loss: -log D(G(z)) or log(1 - D(G(z)))", 1}, T_ENUM, OFF(g_loss), 0, 0, "ns minimax"},
+    {{"loss", "ns|minimax|wgan|wgan-gp|lsgan|hinge", "the game's loss: cross-entropy with G minimising -log D(G(z)) (ns) or log(1 - D(G(z))) (minimax); Wasserstein with weight clipping or gradient penalty; least squares; hinge (--g-loss is the same option)", 1}, T_ENUM, OFF(loss), 0, 0, "ns minimax wgan wgan-gp lsgan hinge"},
+    {{"clip", "C", "wgan: clip D's parameters to [-C, C] after each D step", 1}, T_FLOAT, OFF(clip), 0, 100, NULL},
+    {{"gp", "L", "wgan-gp: weight of the gradient penalty L * E (||grad D(x^)|| - 1)^2", 1}, T_FLOAT, OFF(gp), 0, 1e6, NULL},
+    {{"r1", "G", "R1 penalty G/2 * E ||grad D(x)||^2 on real samples, with any loss (0: off)", 1}, T_FLOAT, OFF(r1), 0, 1e6, NULL},
+    {{"pack", "N", "PacGAN: D judges N samples at once (the batch must be a multiple of N)", 1}, T_INT, OFF(pack), 1, 64, NULL},
+    {{"inst_noise", "S", "instance noise: N(0, S^2) added to D's real and generated inputs, S annealed linearly to 0 (0: off)", 1}, T_FLOAT, OFF(inst_noise), 0, 100, NULL},
+    {{"inst_noise_steps", "N", "steps over which the instance noise fades to 0", 1}, T_INT, OFF(inst_noise_steps), 1, 1e9, NULL},
     {{"optim", "adam|sgd", "optimizer of both players", 1}, T_ENUM, OFF(optim), 0, 0, "adam sgd"},
     {{"lr_g", "LR", "generator learning rate", 1}, T_FLOAT, OFF(lr_g), 0, 10, NULL},
     {{"lr_d", "LR", "discriminator learning rate", 1}, T_FLOAT, OFF(lr_d), 0, 10, NULL},
@@ -61,7 +67,11 @@ void ganc_config_defaults(ganc_config *c)
     c->z_dist = GANC_Z_NORMAL;
     c->batch = 64;
     c->d_steps = 1;
-    c->g_loss = GANC_GLOSS_NS;
+    c->loss = GANC_LOSS_NS;
+    c->clip = 0.01f;
+    c->gp = 10.0f;
+    c->pack = 1;
+    c->inst_noise_steps = 3000;
     c->optim = GANC_OPTIM_ADAM;
     c->lr_g = 2e-4f;
     c->lr_d = 2e-4f;
@@ -85,6 +95,7 @@ static const option *find(const char *key)
     snprintf(k, sizeof k, "%s", key);
     for (char *p = k; *p; p++)
         if (*p == '-') *p = '_';
+    if (!strcmp(k, "g_loss")) snprintf(k, sizeof k, "loss"); /* its first name, kept for old runs */
     for (int i = 0; i < N_OPTIONS; i++)
         if (!strcmp(options[i].pub.key, k)) return &options[i];
     return NULL;
@@ -102,7 +113,7 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
     const option *o = find(key);
     char name[64];
     if (!o) return ganc_fail(err, "unknown option '%s'", key);
-    dashed(o->pub.key, name);
+    dashed(key, name); /* errors name the option as the user wrote it */
     void *field = (char *)c + o->offset;
     char *end;
     errno = 0;

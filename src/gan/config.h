@@ -6,7 +6,8 @@
 
 #include "ganc.h"
 
-typedef enum { GANC_GLOSS_NS, GANC_GLOSS_MINIMAX } ganc_gloss;
+/* The game's loss (both players). ns and minimax share D's cross-entropy and differ in G's. */
+typedef enum { GANC_LOSS_NS, GANC_LOSS_MINIMAX, GANC_LOSS_WGAN, GANC_LOSS_WGAN_GP, GANC_LOSS_LSGAN, GANC_LOSS_HINGE } ganc_loss;
 typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM } ganc_zdist;
 typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 
@@ -17,7 +18,13 @@ typedef struct {
     ganc_zdist z_dist;
     int batch;
     int d_steps;
-    ganc_gloss g_loss;
+    ganc_loss loss;
+    float clip;         /* wgan: D's parameters are clipped to [-clip, clip] after each D step */
+    float gp;           /* wgan-gp: weight of the gradient penalty */
+    float r1;           /* > 0: R1 penalty r1/2 * E ||grad_x D(x)||^2 on real data, any loss */
+    int pack;           /* PacGAN: D judges `pack` samples at once, concatenated along channels */
+    float inst_noise;   /* > 0: instance noise N(0, s^2) on D's inputs, s annealed linearly to 0 */
+    int inst_noise_steps; /* ... at this step (fixed, so that a resumed run anneals as a straight one) */
     ganc_optim_type optim;
     float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */

@@ -23,8 +23,13 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->d = d;
     gm->batch = cfg->batch;
     gm->z_dim = cfg->z_dim;
-    gm->g_loss = cfg->g_loss;
-    gm->z_dist = cfg->z_dist;
+    gm->pack = cfg->pack;
+    gm->loss = cfg->loss;
+    gm->clip = cfg->clip;
+    gm->gp = cfg->gp;
+    gm->r1 = cfg->r1;
+    gm->inst_noise = cfg->inst_noise;
+    gm->noise_scale = cfg->inst_noise;
     gm->real_target = 1.0f - cfg->label_smooth;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
@@ -33,9 +38,13 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     ganc_rng_seed(&gm->noise, cfg->seed * 4 + 1);
     ganc_rng_seed(ganc_net_rng(g), cfg->seed * 4 + 2);
     ganc_rng_seed(ganc_net_rng(d), cfg->seed * 4 + 3);
+    const size_t sample = ganc_shape_size(ganc_net_output_shape(g));
     gm->z = ganc_alloc(sizeof(float) * (size_t)cfg->batch * cfg->z_dim);
     gm->dlogit = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
-    gm->dfake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * ganc_shape_size(ganc_net_output_shape(g)));
+    gm->dfake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+    if (cfg->inst_noise > 0.0f || cfg->loss == GANC_LOSS_WGAN_GP)
+        gm->d_in = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+    if (cfg->loss == GANC_LOSS_WGAN_GP || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
     gm->ema_decay = cfg->ema;
     if (cfg->ema > 0.0f) {
         const size_t n = ganc_net_param_count(g);
@@ -54,6 +63,8 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->z);
     ganc_free(gm->dlogit);
     ganc_free(gm->dfake);
+    ganc_free(gm->d_in);
+    ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
     ganc_free(gm->ema_swap);
     memset(gm, 0, sizeof *gm);
@@ -80,49 +91,143 @@ static double mean_sigmoid(const float *z, int n)
     return s / n;
 }
 
+static int is_cross_entropy(ganc_loss l) { return l == GANC_LOSS_NS || l == GANC_LOSS_MINIMAX; }
+
+/* D's loss on one side (real or generated) of its batch of n scores s, and ds into ds_out. */
+static double d_loss_side(const ganc_game *gm, const float *s, int n, int real, float *ds)
+{
+    double total = 0.0;
+    switch (gm->loss) {
+    case GANC_LOSS_NS:
+    case GANC_LOSS_MINIMAX: return ganc_bce_logits(s, NULL, real ? gm->real_target : 0.0f, n, ds, 1.0f);
+    case GANC_LOSS_WGAN:
+    case GANC_LOSS_WGAN_GP: /* minimise mean s(fake) - mean s(real) */
+        for (int i = 0; i < n; i++) {
+            total += real ? -s[i] : s[i];
+            ds[i] = (real ? -1.0f : 1.0f) / n;
+        }
+        break;
+    case GANC_LOSS_LSGAN: { /* real towards 1 (or the smoothed target), fake towards 0 */
+        const float t = real ? gm->real_target : 0.0f;
+        for (int i = 0; i < n; i++) {
+            total += 0.5 * ((double)s[i] - t) * ((double)s[i] - t);
+            ds[i] = (s[i] - t) / n;
+        }
+        break;
+    }
+    case GANC_LOSS_HINGE:
+        for (int i = 0; i < n; i++) {
+            const double margin = real ? 1.0 - s[i] : 1.0 + s[i];
+            total += margin > 0.0 ? margin : 0.0;
+            ds[i] = margin > 0.0 ? (real ? -1.0f : 1.0f) / n : 0.0f;
+        }
+        break;
+    }
+    return total / n;
+}
+
+/* G's loss on the scores of its samples, and ds. */
+static double g_loss(const ganc_game *gm, const float *s, int n, float *ds)
+{
+    double total = 0.0;
+    switch (gm->loss) {
+    case GANC_LOSS_NS: return ganc_bce_logits(s, NULL, 1.0f, n, ds, 1.0f);
+    case GANC_LOSS_MINIMAX:
+        /* minimise log(1 - D(G(z))) = -BCE(D(G(z)), 0): the same gradient with its sign flipped */
+        return -ganc_bce_logits(s, NULL, 0.0f, n, ds, -1.0f);
+    case GANC_LOSS_WGAN:
+    case GANC_LOSS_WGAN_GP:
+    case GANC_LOSS_HINGE:
+        for (int i = 0; i < n; i++) {
+            total -= s[i];
+            ds[i] = -1.0f / n;
+        }
+        break;
+    case GANC_LOSS_LSGAN:
+        for (int i = 0; i < n; i++) {
+            total += 0.5 * ((double)s[i] - 1.0) * ((double)s[i] - 1.0);
+            ds[i] = (s[i] - 1.0f) / n;
+        }
+        break;
+    }
+    return total / n;
+}
+
+static double mean_score(const ganc_game *gm, const float *s, int n)
+{
+    if (is_cross_entropy(gm->loss)) return mean_sigmoid(s, n);
+    double t = 0.0;
+    for (int i = 0; i < n; i++) t += s[i];
+    return t / n;
+}
+
+/* x, or x plus instance noise (in gm->d_in) while its sigma is above 0. */
+static const float *d_input(ganc_game *gm, const float *x, size_t count)
+{
+    if (gm->inst_noise <= 0.0f || gm->noise_scale <= 0.0) return x;
+    ganc_rng_normal(&gm->noise, gm->d_in, count, 0.0f, (float)gm->noise_scale);
+    for (size_t i = 0; i < count; i++) gm->d_in[i] += x[i];
+    return gm->d_in;
+}
+
 void ganc_game_d_step(ganc_game *gm, const float *real)
 {
-    const int m = gm->batch;
+    const int m = gm->batch, md = m / gm->pack; /* D's batch: packs of `pack` samples */
+    const size_t count = (size_t)m * ganc_shape_size(ganc_net_output_shape(gm->g));
     ganc_net_set_training(gm->g, 1);
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->d);
+    gm->stats.penalty = 0.0;
 
     /* Real and fake pass through D separately (each with its own batch statistics) and the
      * backward of one finishes before the other's forward overwrites D's activations. */
-    const float *logit = ganc_net_forward(gm->d, real, m);
-    gm->stats.d_real = mean_sigmoid(logit, m);
-    double loss = ganc_bce_logits(logit, NULL, gm->real_target, m, gm->dlogit, 1.0f);
+    const float *in = d_input(gm, real, count);
+    const float *logit = ganc_net_forward(gm->d, in, md);
+    gm->stats.d_real = mean_score(gm, logit, md);
+    double loss = d_loss_side(gm, logit, md, 1, gm->dlogit);
     ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
+    if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
     ganc_game_noise(gm, &gm->noise, gm->z, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
-    logit = ganc_net_forward(gm->d, fake, m);
-    gm->stats.d_fake = mean_sigmoid(logit, m);
-    loss += ganc_bce_logits(logit, NULL, 0.0f, m, gm->dlogit, 1.0f);
+    logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
+    gm->stats.d_fake = mean_score(gm, logit, md);
+    loss += d_loss_side(gm, logit, md, 0, gm->dlogit);
     ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
 
-    gm->stats.d_loss = loss;
+    if (gm->loss == GANC_LOSS_WGAN_GP) {
+        /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
+        const size_t per = count / (size_t)md;
+        ganc_rng_uniform(&gm->noise, gm->dlogit, (size_t)md, 0.0f, 1.0f);
+        for (int i = 0; i < md; i++)
+            for (size_t j = (size_t)i * per; j < (size_t)(i + 1) * per; j++)
+                gm->d_in[j] = gm->dlogit[i] * real[j] + (1.0f - gm->dlogit[i]) * fake[j];
+        gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, gm->d_in, md, GANC_PENALTY_GP, gm->gp);
+    }
+
+    gm->stats.d_loss = loss + gm->stats.penalty;
     gm->stats.gnorm_d = norm2(ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
     ganc_optim_step(&gm->opt_d, ganc_net_params(gm->d), ganc_net_grads(gm->d));
+    if (gm->loss == GANC_LOSS_WGAN) { /* keeps D (roughly) Lipschitz, as the WGAN paper does */
+        float *p = ganc_net_params(gm->d);
+        const float c = gm->clip;
+        for (size_t i = 0, n = ganc_net_param_count(gm->d); i < n; i++) p[i] = p[i] > c ? c : p[i] < -c ? -c : p[i];
+    }
 }
 
 void ganc_game_g_step(ganc_game *gm)
 {
-    const int m = gm->batch;
+    const int m = gm->batch, md = m / gm->pack;
+    const size_t count = (size_t)m * ganc_shape_size(ganc_net_output_shape(gm->g));
     ganc_net_set_training(gm->g, 1);
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->g);
 
     ganc_game_noise(gm, &gm->noise, gm->z, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
-    const float *logit = ganc_net_forward(gm->d, fake, m);
-    if (gm->g_loss == GANC_GLOSS_NS) {
-        gm->stats.g_loss = ganc_bce_logits(logit, NULL, 1.0f, m, gm->dlogit, 1.0f);
-    } else {
-        /* minimise log(1 - D(G(z))) = -BCE(D(G(z)), 0): the same gradient with its sign flipped */
-        gm->stats.g_loss = -ganc_bce_logits(logit, NULL, 0.0f, m, gm->dlogit, -1.0f);
-    }
-    /* D is frozen: only its input gradient is computed. */
+    const float *logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
+    gm->stats.g_loss = g_loss(gm, logit, md, gm->dlogit);
+    /* D is frozen: only its input gradient is computed (instance noise passes it unchanged). */
     ganc_net_backward(gm->d, gm->dlogit, gm->dfake, 0);
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));

@@ -1,28 +1,42 @@
-/* The adversarial game: k discriminator updates on m real and m generated samples (sigmoid
- * cross-entropy, real -> 1, fake -> 0), then one generator update through a frozen D, with
- * the non-saturating loss -log D(G(z)) or the original minimax log(1 - D(G(z))). */
+/* The adversarial game: k discriminator updates on m real and m generated samples, then one
+ * generator update through a frozen D. Losses (D's output is a logit/score s):
+ *   ns, minimax  D: cross-entropy, real -> 1 (or 1 - label smoothing), fake -> 0;
+ *                G: -log sigmoid(s) (non-saturating) or log(1 - sigmoid(s))
+ *   wgan         D: mean s(fake) - mean s(real), parameters clipped to [-clip, clip];  G: -mean s
+ *   wgan-gp      as wgan without clipping, plus gp * mean (||grad D(x^)|| - 1)^2 on interpolates
+ *   lsgan        D: (mean (s(real) - 1)^2 + mean s(fake)^2) / 2;  G: mean (s - 1)^2 / 2
+ *   hinge        D: mean relu(1 - s(real)) + mean relu(1 + s(fake));  G: -mean s
+ * Any loss may add R1 (r1/2 * mean ||grad D(x)||^2 on real samples) and instance noise; with
+ * PacGAN packing D sees batch/pack samples of pack*C channels (consecutive samples, which is
+ * the same memory as the unpacked batch). */
 #ifndef GANC_GAME_H
 #define GANC_GAME_H
 
 #include "gan/config.h"
+#include "gan/penalty.h"
 
 typedef struct {
     double d_loss;       /* BCE(D(x), 1) + BCE(D(G(z)), 0), last D step */
     double g_loss;       /* the generator's loss as configured, last G step */
-    double d_real;       /* mean D(x) (a probability), last D step */
-    double d_fake;       /* mean D(G(z)), last D step */
+    double d_real;       /* mean D(x), last D step: a probability for ns/minimax, else the raw score */
+    double d_fake;       /* mean D(G(z)), likewise */
+    double penalty;      /* the gradient penalties' value (gp and r1), last D step */
     double gnorm_d, gnorm_g; /* L2 norms of the last gradients */
 } ganc_game_stats;
 
 typedef struct {
     ganc_net *g, *d;
     ganc_optim opt_g, opt_d;
-    int batch, z_dim;
-    ganc_gloss g_loss;
+    int batch, z_dim, pack;
+    ganc_loss loss;
+    float clip, gp, r1, inst_noise;
+    double noise_scale; /* instance noise's current sigma (the trainer anneals it) */
     ganc_zdist z_dist;
     float real_target; /* 1, or 1 - label smoothing */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
+    float *d_in;          /* D's input with instance noise, or interpolates for wgan-gp */
+    ganc_penalty_work pen;
     float ema_decay;      /* 0: no EMA */
     float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */
     ganc_game_stats stats;

@@ -204,10 +204,12 @@ static int last_layer_line(const ganc_model *m, const char *header)
     return last;
 }
 
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int max_batch, ganc_net **g, ganc_net **d,
-                     float *lo, float *hi, char err[GANC_ERR_LEN])
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int max_batch, ganc_net **g,
+                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
 {
-    build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), ganc_net_create("disc", data), z_dim,
+    /* PacGAN: D sees `pack` samples stacked along channels ($c stays the data's channels) */
+    const ganc_shape d_in = {data.c * pack, data.h, data.w};
+    build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), ganc_net_create("disc", d_in), z_dim,
                      data.c, data.h, data.w};
     *g = *d = NULL;
     if (for_each_line(m, layer_line, &ctx, err)) goto fail;

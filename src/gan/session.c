@@ -15,7 +15,12 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
     s->data_shape = data_shape;
     if (ganc_model_from_text(model->text, model->source, &s->model, err)) return -1;
     ganc_net *g, *d;
-    if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->batch, &g, &d, &s->lo, &s->hi, err)) {
+    if (cfg->batch % cfg->pack != 0) {
+        ganc_fail(err, "--batch %d is not a multiple of --pack %d", cfg->batch, cfg->pack);
+        ganc_model_free(&s->model);
+        return -1;
+    }
+    if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->pack, cfg->batch, &g, &d, &s->lo, &s->hi, err)) {
         ganc_model_free(&s->model);
         return -1;
     }

@@ -1,0 +1,42 @@
+# Shared by the shell tests (sourced): the ganc binary, a private temporary directory, the
+# check counters, a small fixed IDX data set and a tiny model with batch norm and dropout.
+GANC=${GANC:-build/ganc}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+PY=/usr/bin/python3
+have_numpy() { [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; }
+
+# --- a small data set: 256 random 28x28 images in IDX (raw), labels beside it ---------------
+idx_header() { printf '\000\000\010\003\000\000\001\000\000\000\000\034\000\000\000\034'; }
+# Pseudo-random but fixed pixels, so that every run of this test trains on the same data.
+noise_bytes() { LC_ALL=C awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }'; }
+{ idx_header; noise_bytes $((256 * 784)) 1; } > "$T/images-idx3-ubyte"
+{ printf '\000\000\010\001\000\000\001\000'; head -c 256 /dev/zero; } > "$T/labels-idx1-ubyte"
+
+# --- a tiny model with batch norm and dropout, so resume must restore their state too -------
+cat > "$T/tiny.gan" <<'M'
+[generator]
+dense 32 bias=0
+batchnorm
+elu
+dense $pixels
+sigmoid
+reshape $c $h $w
+[discriminator]
+conv 4 k=5 stride=2 pad=same bias=0
+batchnorm
+lrelu slope=0.2
+dropout p=0.2
+flatten
+dense 1
+[train]
+z_dim = 8
+batch = 16
+lr_g = 1e-3
+lr_d = 1e-3
+ema = 0.9
+M
