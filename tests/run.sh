@@ -5,7 +5,7 @@ passed=0; failed=0; status=0
 for t in "$@"; do
     out=$("$t" 2>&1); rc=$?
     printf '%s\n' "$out"
-    line=$(printf '%s\n' "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    line=$(printf '%s\n' "$out" | grep -E '^[a-z0-9_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
     if [ -z "$line" ] || [ $rc -ne 0 ]; then
         echo "FAILED: $t (exit $rc)"; status=1
     fi
