@@ -83,6 +83,7 @@ int cmd_bench(int argc, char **argv)
     const char *model_name = "dcgan28";
     int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0;
     ganc_shape shape = {1, 28, 28};
+    int shape_given = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -102,6 +103,7 @@ int cmd_bench(int argc, char **argv)
                 shape.h > 1024 || shape.w > 1024)
                 return cli_error("bench: --shape needs three positive sizes C H W");
             i += 3;
+            shape_given = 1;
             continue;
         }
         if (i + 1 >= argc) return cli_error("bench: %s needs a value", a);
@@ -121,6 +123,8 @@ int cmd_bench(int argc, char **argv)
     ganc_model model;
     ganc_config_defaults(&cfg);
     if (ganc_model_load(model_name, &model, err) || ganc_model_apply_train(&model, &cfg, err)) return cli_error("%s", err);
+    char unused[GANC_ERR_LEN];
+    if (!shape_given && ganc_toy2d_find(cfg.data, unused)) shape = (ganc_shape){2, 1, 1}; /* a 2-D model */
     if (batch) cfg.batch = batch;
     cfg.threads = threads;
     ganc_set_threads(threads);

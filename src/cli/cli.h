@@ -2,6 +2,7 @@
 #ifndef GANC_CLI_H
 #define GANC_CLI_H
 
+#include "data/data.h"
 #include "gan/session.h"
 
 #include <stdio.h>
@@ -10,6 +11,9 @@ int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_eval_toy2d(int argc, char **argv);
+/* Metrics of a 2-D run on n fresh generated points: a table, or one JSON object. */
+int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json);
 
 /* snprintf for file paths; a path that does not fit is cut (run directories are limited to
  * 900 characters when a run starts, so this never happens to ours). */
@@ -28,6 +32,12 @@ int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char er
 
 /* Resolves --data: "fashion-mnist", "mnist-10k" or a path. */
 int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN]);
+
+/* Opens --data for training: an IDX file (through cli_resolve_data; path receives the file)
+ * or a 2-D set (ring, grid: *toy is set, ds holds no pixels, only n = GANC_TOY2D_EPOCH and
+ * the shape 2x1x1; path receives the name). */
+int cli_open_data(const char *name, ganc_dataset *ds, const ganc_toy2d **toy, char *path, size_t cap,
+                  char err[GANC_ERR_LEN]);
 
 /* Progress on a terminal (one redrawn line) or plain lines otherwise. */
 typedef struct {

@@ -105,3 +105,18 @@ int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR
     snprintf(path, cap, "%s", name);
     return 0;
 }
+
+int cli_open_data(const char *name, ganc_dataset *ds, const ganc_toy2d **toy, char *path, size_t cap,
+                  char err[GANC_ERR_LEN])
+{
+    char unused[GANC_ERR_LEN];
+    memset(ds, 0, sizeof *ds);
+    *toy = ganc_toy2d_find(name, unused);
+    if (*toy) {
+        ds->n = GANC_TOY2D_EPOCH;
+        ds->shape = (ganc_shape){2, 1, 1};
+        snprintf(path, cap, "%s", name);
+        return 0;
+    }
+    return cli_resolve_data(name, path, cap, err) || ganc_dataset_load_idx(path, ds, err) ? -1 : 0;
+}

@@ -1,5 +1,6 @@
 /* ganc sample and ganc info: read a run's checkpoint, draw from G or describe the run. */
 #include "cli/cli.h"
+#include "cli/toy_view.h"
 #include "ganc_internal.h"
 #include "io/image.h"
 
@@ -25,6 +26,7 @@ int cmd_sample(int argc, char **argv)
             printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S]\n\n"
                    "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
                    "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
+                   "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
                    "  --seed S: noise seed (default: the run's seed).\n");
             return 0;
         }
@@ -72,7 +74,10 @@ int cmd_sample(int argc, char **argv)
     ganc_game_noise(&s.game, &rng, z, (int)n);
     ganc_game_generate(&s.game, z, (int)n, x);
     int rc;
-    if (npy) {
+    if (s.toy) { /* 2-D points: (N, 2) as they are, or a picture of them over D's map */
+        const int dims[2] = {(int)n, 2};
+        rc = npy ? ganc_npy_write(outp, x, 2, dims, err) : cli_toy_png(&s, x, (int)n, outp, err);
+    } else if (npy) {
         const float scale = 1.0f / (s.hi - s.lo);
         for (size_t i = 0; i < (size_t)n * sample; i++) {
             float v = (x[i] - s.lo) * scale;

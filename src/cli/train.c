@@ -2,6 +2,7 @@
  * into the run directory. Everything that can be wrong with the input is found before the
  * directory is created, so a failed start leaves nothing behind. */
 #include "cli/cli.h"
+#include "cli/toy_view.h"
 #include "data/data.h"
 #include "ganc_internal.h"
 #include "io/atomic.h"
@@ -324,7 +325,8 @@ int cmd_train(int argc, char **argv)
         /* The data shape decides the networks; load data first, create the session, then the dir. */
         char data_path[1024];
         ganc_dataset probe;
-        if (cli_resolve_data(cfg.data, data_path, sizeof data_path, err) || ganc_dataset_load_idx(data_path, &probe, err)) {
+        const ganc_toy2d *probe_toy;
+        if (cli_open_data(cfg.data, &probe, &probe_toy, data_path, sizeof data_path, err)) {
             ganc_model_free(&model);
             return cli_error("%s", err);
         }
@@ -342,7 +344,8 @@ int cmd_train(int argc, char **argv)
     ganc_set_threads(s.cfg.threads);
     char data_path[1024];
     ganc_dataset ds;
-    if (cli_resolve_data(s.cfg.data, data_path, sizeof data_path, err) || ganc_dataset_load_idx(data_path, &ds, err)) {
+    const ganc_toy2d *toy;
+    if (cli_open_data(s.cfg.data, &ds, &toy, data_path, sizeof data_path, err)) {
         ganc_session_free(&s);
         return cli_error("%s", err);
     }
@@ -372,6 +375,7 @@ int cmd_train(int argc, char **argv)
     ganc_rng_seed(&fixed, s.cfg.seed * 4 + 6);
     ganc_game_noise(&s.game, &fixed, grid_z, s.cfg.grid);
 
+    cli_toy_view toy_view = {0};
     history hist = {0};
     char log_path[1100];
     cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
@@ -381,8 +385,19 @@ int cmd_train(int argc, char **argv)
         status = cli_error("%s", err[0] ? err : "cannot open log.jsonl");
         goto done;
     }
-    fprintf(stderr, "ganc: training %s on %s (%d images %dx%dx%d) from step %" PRId64 " to %" PRId64 " -> %s\n",
-            s.model.source, data_path, ds.n, s.data_shape.c, s.data_shape.h, s.data_shape.w, s.step, total, dir);
+    if (toy) {
+        char gif[1100];
+        cli_pathf(gif, sizeof gif, "%s/samples/run.gif", dir);
+        if (cli_toy_view_init(&toy_view, &s, gif, err)) {
+            status = cli_error("%s", err);
+            goto done;
+        }
+        fprintf(stderr, "ganc: training %s on %s (2-D points, %d modes) from step %" PRId64 " to %" PRId64 " -> %s\n",
+                s.model.source, data_path, toy->n_modes, s.step, total, dir);
+    } else {
+        fprintf(stderr, "ganc: training %s on %s (%d images %dx%dx%d) from step %" PRId64 " to %" PRId64 " -> %s\n",
+                s.model.source, data_path, ds.n, s.data_shape.c, s.data_shape.h, s.data_shape.w, s.step, total, dir);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
@@ -397,7 +412,8 @@ int cmd_train(int argc, char **argv)
         s.game.noise_scale = fade > 0.0 ? s.cfg.inst_noise * fade : 0.0;
         for (int k = 0; k < s.cfg.d_steps; k++) {
             ganc_batcher_next(&batcher, s.cfg.batch, idx);
-            ganc_dataset_fill(&ds, idx, s.cfg.batch, s.lo, s.hi, real);
+            if (toy) ganc_toy2d_fill(toy, s.cfg.seed * 4 + 7, batcher.epoch, idx, s.cfg.batch, real);
+            else ganc_dataset_fill(&ds, idx, s.cfg.batch, s.lo, s.hi, real);
             ganc_game_d_step(&s.game, real);
         }
         ganc_game_g_step(&s.game);
@@ -441,7 +457,9 @@ int cmd_train(int argc, char **argv)
             history_add(&hist, (double)s.step, st);
         }
         if ((s.cfg.sample_every && s.step % s.cfg.sample_every == 0) || last) {
-            if (write_samples(dir, &s, grid_z, grid_pix, s.step, err) || draw_plot(dir, &hist, err)) {
+            if ((toy ? cli_toy_view_draw(&toy_view, &s, dir, s.step, err)
+                     : write_samples(dir, &s, grid_z, grid_pix, s.step, err)) ||
+                draw_plot(dir, &hist, err)) {
                 status = cli_error("%s", err);
                 break;
             }
@@ -463,6 +481,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "ganc: done: %s/samples/latest.png, %s/loss.png, %s/ckpt/\n", dir, dir, dir);
     }
 done:
+    if (cli_toy_view_finish(&toy_view, err) && status == 0) status = cli_error("%s", err);
     if (log) fclose(log);
     history_free(&hist);
     ganc_free(real);

@@ -63,3 +63,15 @@ void ganc_toy2d_sample(const ganc_toy2d *set, ganc_rng *rng, float *out, int n, 
         out[2 * i + 1] = set->means[m][1] + set->sigma * out[2 * i + 1];
     }
 }
+
+void ganc_toy2d_fill(const ganc_toy2d *set, uint64_t seed, int64_t epoch, const int32_t *idx, int m, float *out)
+{
+    for (int i = 0; i < m; i++) {
+        /* One short stream per (seed, epoch, index): any batch can be redrawn from the
+         * batcher's position alone, so a resumed run sees the same points as a straight one. */
+        ganc_rng r;
+        ganc_rng_seed(&r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(epoch + 1)) ^
+                              (0xD1B54A32D192ED03ull * (uint64_t)((int64_t)idx[i] + 1)));
+        ganc_toy2d_sample(set, &r, out + 2 * (size_t)i, 1, NULL);
+    }
+}

@@ -36,4 +36,10 @@ float ganc_toy2d_sigma(const ganc_toy2d *set);
  * same state gives the same samples on any number of threads. */
 void ganc_toy2d_sample(const ganc_toy2d *set, ganc_rng *rng, float *out, int n, int32_t *modes);
 
+/* Training data for the batcher (src/data/data.h): a virtual data set of GANC_TOY2D_EPOCH
+ * points per epoch, point idx[i] of `epoch` drawn from its own stream of (seed, epoch, index),
+ * so the batcher's (epoch, pos) is the whole state of the data, as for an IDX file. */
+#define GANC_TOY2D_EPOCH 100000
+void ganc_toy2d_fill(const ganc_toy2d *set, uint64_t seed, int64_t epoch, const int32_t *idx, int m, float *out);
+
 #endif

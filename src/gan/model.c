@@ -204,8 +204,8 @@ static int last_layer_line(const ganc_model *m, const char *header)
     return last;
 }
 
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int max_batch, ganc_net **g,
-                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int max_batch,
+                     ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
 {
     /* PacGAN: D sees `pack` samples stacked along channels ($c stays the data's channels) */
     const ganc_shape d_in = {data.c * pack, data.h, data.w};
@@ -225,7 +225,10 @@ int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, 
         goto fail;
     }
     const ganc_layer_type out_act = ganc_net_layer_spec(ctx.g, ganc_net_layer_count(ctx.g) - 1)->type;
-    if (out_act == GANC_LAYER_RESHAPE && ganc_net_layer_count(ctx.g) > 1) {
+    if (points) {
+        /* 2-D points are unbounded: any last layer; [lo, hi] is only a picture's range. */
+        *lo = 0.0f;
+    } else if (out_act == GANC_LAYER_RESHAPE && ganc_net_layer_count(ctx.g) > 1) {
         /* "sigmoid" then "reshape C H W" is allowed: the activation decides the range. */
         const ganc_layer_type prev = ganc_net_layer_spec(ctx.g, ganc_net_layer_count(ctx.g) - 2)->type;
         *lo = prev == GANC_LAYER_TANH ? -1.0f : 0.0f;

@@ -34,9 +34,9 @@ int ganc_model_apply_train(const ganc_model *m, ganc_config *cfg, char err[GANC_
 
 /* Builds G (input z_dim x 1 x 1) and D (input data with pack times its channels: PacGAN) for batches up to max_batch; checks that
  * G's output is the data shape, ends in sigmoid/tanh (setting the pixel range *lo, *hi), and
- * that D outputs one logit per sample. Errors name source:line. */
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int max_batch, ganc_net **g, ganc_net **d,
-                     float *lo, float *hi, char err[GANC_ERR_LEN]);
+ * that D outputs one logit per sample. With points (2-D data) G may end in any layer. Errors name source:line. */
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int max_batch,
+                     ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
 
 /* Names of the built-in presets, NULL-terminated. */
 const char *const *ganc_model_presets(void);

@@ -1,4 +1,5 @@
 #include "gan/session.h"
+#include "data/toy2d.h"
 #include "ganc_internal.h"
 #include "io/safetensors.h"
 
@@ -20,7 +21,10 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
         ganc_model_free(&s->model);
         return -1;
     }
-    if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->pack, cfg->batch, &g, &d, &s->lo, &s->hi, err)) {
+    char unused[GANC_ERR_LEN];
+    s->toy = ganc_toy2d_find(cfg->data, unused);
+    if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->pack, s->toy != NULL, cfg->batch, &g, &d, &s->lo,
+                         &s->hi, err)) {
         ganc_model_free(&s->model);
         return -1;
     }

@@ -6,12 +6,14 @@
 
 #include "gan/game.h"
 #include "gan/model.h"
+#include "data/toy2d.h"
 
 typedef struct {
     ganc_config cfg;
     ganc_model model;
     ganc_shape data_shape;
     float lo, hi;      /* pixel range of G's output activation */
+    const ganc_toy2d *toy; /* 2-D data set (ring, grid) when --data names one, else NULL */
     ganc_game game;
     int64_t step;      /* iterations completed */
     int64_t epoch;     /* data position: epoch and index within it */
