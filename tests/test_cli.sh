@@ -36,6 +36,26 @@ check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps): 20 steps" "$G
 check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
 check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
 
+# --- diagnostics: a frozen G against a fast D is told that D has won ---------------------------
+check "a run where D wins warns on screen and in log.jsonl, naming cures" \
+    "$GANC train $COMMON --lr-g 0 --lr-d 1e-2 --steps 100 --out $T/won 2>$T/won.err && grep -q 'warning: step [0-9]*: D has won.*--label-smooth' $T/won.err && grep -q '\"warning\": \"step [0-9]*: D has won' $T/won/log.jsonl"
+check "a healthy run gives no warning" "! grep -q warning $T/a.err && ! grep -q warning $T/a/log.jsonl"
+
+# --- 2-D runs: ring data, pictures with D's map, (N, 2) samples, mode metrics -------------------
+TOY="--model toy2d --data ring --seed 3 --steps 40 --sample-every 20 --log-every 10 --ckpt-every 20 --batch 20"
+check "toy2d trains on ring" "$GANC train $TOY --out $T/ring 2>/dev/null && [ -s $T/ring/samples/step_000040.png ] && [ -s $T/ring/samples/latest.png ]"
+if $GANC --version | grep -q ' gif'; then
+    check "toy2d leaves an animated GIF" "[ \"\$(head -c 6 $T/ring/samples/run.gif)\" = GIF89a ]"
+fi
+check "toy2d resumes bit-identically" "$GANC train $TOY --steps 20 --out $T/ring2 2>/dev/null && $GANC train --resume $T/ring2 --steps 40 2>/dev/null && cmp -s $T/ring/ckpt/step_000000040.safetensors $T/ring2/ckpt/step_000000040.safetensors"
+check "eval of a 2-D run prints JSON with the protocol's keys" \
+    "$GANC eval $T/ring --json > $T/ring.json && grep -q '\"modes\": [0-9]*, \"modes_total\": 8, \"high_quality\": [0-9.]*, \"reverse_kl\": ' $T/ring.json && grep -q '\"n\": 2500' $T/ring.json"
+check "eval refuses an image run" "! $GANC eval $T/a 2>/dev/null"
+if have_numpy; then
+    check "sample of a 2-D run is an (N, 2) float32 array" \
+        "$GANC sample $T/ring -n 100 -o $T/ring.npy 2>/dev/null && $PY -c 'import numpy as n,sys; a=n.load(sys.argv[1]); assert a.shape==(100,2) and a.dtype==n.float32 and n.isfinite(a).all()' $T/ring.npy"
+fi
+
 check "--out creates missing parent directories" "$GANC train $COMMON --steps 1 --out $T/deep/er/run 2>/dev/null && [ -d $T/deep/er/run/ckpt ]"
 
 # --- Ctrl-C: a checkpoint, exit status 130 within 2 seconds, and the run resumes from it -------

@@ -34,7 +34,34 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("ganc %s\n", GANC_VERSION);
+        /* the optional parts this binary was built with (Makefile probes) */
+        printf("ganc %s (built with:%s%s%s%s%s)\n", GANC_VERSION,
+#ifdef _OPENMP
+               " openmp",
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_OPENBLAS
+               " openblas",
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_ZLIB
+               " zlib",
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_STB
+               " stb",
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_GIF
+               " gif"
+#else
+               ""
+#endif
+        );
         return 0;
     }
     const char *cmd = argv[1];

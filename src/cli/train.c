@@ -2,6 +2,7 @@
  * into the run directory. Everything that can be wrong with the input is found before the
  * directory is created, so a failed start leaves nothing behind. */
 #include "cli/cli.h"
+#include "gan/diagnose.h"
 #include "cli/toy_view.h"
 #include "data/data.h"
 #include "ganc_internal.h"
@@ -107,7 +108,7 @@ static int reload_log(const char *path, int64_t step, history *h, char err[GANC_
         if ((p = strstr(line, "\"g_loss\": "))) st.g_loss = atof(p + 10);
         if ((p = strstr(line, "\"d_real\": "))) st.d_real = atof(p + 10);
         if ((p = strstr(line, "\"d_fake\": "))) st.d_fake = atof(p + 10);
-        history_add(h, (double)s, &st);
+        if (!strstr(line, "\"warning\"")) history_add(h, (double)s, &st); /* warnings are kept, not drawn */
         const size_t n = strlen(line);
         if (len + n > cap) {
             char *grown = realloc(kept, cap *= 2);
@@ -145,6 +146,16 @@ static int write_samples(const char *dir, ganc_session *s, const float *z, float
     if (ganc_png_grid(path, pix, s->cfg.grid, s->data_shape, s->lo, s->hi, 0, err)) return -1;
     cli_pathf(path, sizeof path, "%s/samples/latest.png", dir);
     return ganc_png_grid(path, pix, s->cfg.grid, s->data_shape, s->lo, s->hi, 0, err);
+}
+
+/* A diagnostic warning: one line on screen (between progress lines) and one in log.jsonl. */
+static void warn(FILE *log, cli_progress *prog, int64_t step, const char *msg)
+{
+    if (prog->tty) fputc('\n', stderr);
+    fprintf(stderr, "ganc: warning: %s\n", msg);
+    fprintf(log, "{\"step\": %" PRId64 ", \"warning\": \"", step);
+    for (const char *c = msg; *c; c++) fputc(*c == '"' || *c == '\\' ? '\'' : *c, log); /* no JSON escapes needed */
+    fputs("\"}\n", log);
 }
 
 /* Writes ckpt/step_N.safetensors and removes all but the newest `keep`, and any
@@ -376,6 +387,9 @@ int cmd_train(int argc, char **argv)
     ganc_game_noise(&s.game, &fixed, grid_z, s.cfg.grid);
 
     cli_toy_view toy_view = {0};
+    ganc_diagnose diag;
+    ganc_diagnose_init(&diag, s.cfg.loss);
+    char warning[512];
     history hist = {0};
     char log_path[1100];
     cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
@@ -453,8 +467,10 @@ int cmd_train(int argc, char **argv)
                     "\"d_fake\": %.6g, \"gnorm_d\": %.6g, \"gnorm_g\": %.6g, \"sec_per_step\": %.6g}\n",
                     s.step, (double)batcher.epoch + (double)batcher.pos / ds.n, st->d_loss, st->g_loss, st->d_real,
                     st->d_fake, st->gnorm_d, st->gnorm_g, sec);
-            fflush(log);
             history_add(&hist, (double)s.step, st);
+            if (ganc_diagnose_step(&diag, st, s.step, s.cfg.log_every, warning, sizeof warning))
+                warn(log, &prog, s.step, warning);
+            fflush(log);
         }
         if ((s.cfg.sample_every && s.step % s.cfg.sample_every == 0) || last) {
             if ((toy ? cli_toy_view_draw(&toy_view, &s, dir, s.step, err)
@@ -462,6 +478,15 @@ int cmd_train(int argc, char **argv)
                 draw_plot(dir, &hist, err)) {
                 status = cli_error("%s", err);
                 break;
+            }
+            /* the grid's samples (or the 2-D picture's points) against the last real batch */
+            const double fake_div = toy ? ganc_diversity(toy_view.fake, CLI_TOY_POINTS, sample)
+                                        : ganc_diversity(grid_pix, s.cfg.grid, sample);
+            const int n_real = s.cfg.grid < s.cfg.batch ? s.cfg.grid : s.cfg.batch;
+            if (ganc_diagnose_samples(&diag, fake_div, ganc_diversity(real, toy ? s.cfg.batch : n_real, sample), s.step,
+                                     warning, sizeof warning)) {
+                warn(log, &prog, s.step, warning);
+                fflush(log);
             }
         }
         if (s.step % s.cfg.ckpt_every == 0 || last) {

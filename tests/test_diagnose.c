@@ -1,0 +1,96 @@
+/* Training diagnostics (src/gan/diagnose.c) on made-up histories whose verdict is known:
+ * D winning for long enough, a collapse of diversity, losses oscillating without a trend;
+ * and the cases that must stay silent (healthy numbers, a trend, a G that starts out plain). */
+#include "check.h"
+#include "gan/diagnose.h"
+
+#include <math.h>
+#include <string.h>
+
+static ganc_game_stats stats(double d_real, double d_fake, double g_loss)
+{
+    ganc_game_stats st = {0};
+    st.d_real = d_real;
+    st.d_fake = d_fake;
+    st.g_loss = g_loss;
+    st.d_loss = 1.0;
+    return st;
+}
+
+int main(void)
+{
+    char msg[512];
+    ganc_diagnose d;
+
+    /* D has won after 10 logged points in a row, once; not with a non-probability loss */
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    int fired = 0, at = -1;
+    for (int i = 0; i < 30; i++) {
+        ganc_game_stats st = stats(0.99, 0.01, 5.0);
+        if (ganc_diagnose_step(&d, &st, (i + 1) * 10, 10, msg, sizeof msg)) fired++, at = i;
+    }
+    CHECK(fired == 1 && at == 9, "D has won: warned %d times, first at point %d (want once, at 9)", fired, at);
+    CHECK(strstr(msg, "D has won") && strstr(msg, "100 steps"), "D has won message: %s", msg);
+    ganc_game_stats healthy = stats(0.6, 0.4, 1.0);
+    ganc_diagnose_step(&d, &healthy, 400, 10, msg, sizeof msg);
+    fired = 0;
+    for (int i = 0; i < 10; i++) {
+        ganc_game_stats st = stats(0.99, 0.01, 5.0);
+        fired += ganc_diagnose_step(&d, &st, 500 + i * 10, 10, msg, sizeof msg);
+    }
+    CHECK(fired == 1, "D has won: re-armed after recovery (%d warnings)", fired);
+    ganc_diagnose_init(&d, GANC_LOSS_WGAN);
+    fired = 0;
+    for (int i = 0; i < 30; i++) {
+        ganc_game_stats st = stats(0.99, 0.01, 5.0);
+        fired += ganc_diagnose_step(&d, &st, i, 1, msg, sizeof msg);
+    }
+    CHECK(fired == 0, "wgan scores are no probabilities: no D-has-won warning (%d)", fired);
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    fired = 0;
+    for (int i = 0; i < 9; i++) {
+        ganc_game_stats st = stats(0.99, 0.01, 5.0);
+        fired += ganc_diagnose_step(&d, &st, i, 1, msg, sizeof msg);
+    }
+    CHECK(fired == 0, "9 points are not enough (%d)", fired);
+
+    /* oscillation: G's loss alternating 0.5 / 4 without trend warns; a steady trend does not */
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    fired = 0;
+    for (int i = 0; i < 60; i++) {
+        ganc_game_stats st = stats(0.6, 0.4, i % 2 ? 4.0 : 0.5);
+        fired += ganc_diagnose_step(&d, &st, i, 1, msg, sizeof msg);
+    }
+    CHECK(fired == 1 && strstr(msg, "oscillate"), "oscillation warned %d times: %s", fired, msg);
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    fired = 0;
+    for (int i = 0; i < 60; i++) {
+        ganc_game_stats st = stats(0.6, 0.4, 0.5 + 0.1 * i + (i % 2 ? 0.3 : 0.0));
+        fired += ganc_diagnose_step(&d, &st, i, 1, msg, sizeof msg);
+    }
+    CHECK(fired == 0, "a loss with a trend is no oscillation (%d)", fired);
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    fired = 0;
+    for (int i = 0; i < 60; i++) {
+        ganc_game_stats st = stats(0.6, 0.4, 0.7 + 0.01 * (i % 3));
+        fired += ganc_diagnose_step(&d, &st, i, 1, msg, sizeof msg);
+    }
+    CHECK(fired == 0, "small noise is no oscillation (%d)", fired);
+
+    /* collapse: a fall below 0.2 of the data's diversity and below half of G's best */
+    ganc_diagnose_init(&d, GANC_LOSS_NS);
+    CHECK(ganc_diagnose_samples(&d, 1.0, 10.0, 100, msg, sizeof msg) == 0, "a G that starts plain is no collapse");
+    CHECK(ganc_diagnose_samples(&d, 6.0, 10.0, 200, msg, sizeof msg) == 0, "healthy diversity");
+    CHECK(ganc_diagnose_samples(&d, 1.0, 10.0, 300, msg, sizeof msg) == 1 && strstr(msg, "collapsed") &&
+              strstr(msg, "0.10"),
+          "a fall to 0.1 of the data's warns: %s", msg);
+    CHECK(ganc_diagnose_samples(&d, 0.5, 10.0, 400, msg, sizeof msg) == 0, "warned once");
+    CHECK(ganc_diagnose_samples(&d, 8.0, 10.0, 500, msg, sizeof msg) == 0, "recovered");
+    CHECK(ganc_diagnose_samples(&d, 1.0, 10.0, 600, msg, sizeof msg) == 1, "re-armed after recovery");
+
+    /* diversity: mean distance between consecutive samples */
+    const float pts[6] = {0, 0, 3, 4, 3, 4};
+    CHECK(fabs(ganc_diversity(pts, 3, 2) - 2.5) < 1e-12, "diversity of (0,0),(3,4),(3,4) is 2.5, got %g",
+          ganc_diversity(pts, 3, 2));
+    return check_finish("diagnose");
+}
