@@ -81,7 +81,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize valgrind fixtures demo bench fuzz clean
+.PHONY: all test sanitize valgrind fixtures demo bench bench-toy fuzz clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -157,6 +157,11 @@ demo:
 
 # Training speed of ganc against PyTorch on the same networks (bench/README.md); not part of
 # test. ITERS=N sets the timed iterations per row.
+# The 2-D mode-collapse benchmark: toy2d on ring and grid, plain and stabilised, 5 seeds each
+# (bench/toy.sh; SEEDS, STEPS, JOBS, STAB override).
+bench-toy: $(GANC)
+	@GANC=$(GANC) sh bench/toy.sh
+
 bench: $(GANC)
 	@GANC=$(GANC) sh bench/run.sh
 
