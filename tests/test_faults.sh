@@ -52,8 +52,11 @@ f=$(printf 'step_%09d.safetensors' $final)
 check "killed 20 times and resumed, it ends bit-identical to the run never killed" "cmp -s $T/k/ckpt/$f $T/straight/ckpt/$f"
 
 # --- a checkpoint write that cannot complete ----------------------------------------------------
-# 10 steps leave step_10; the resumed run then fails to write step_20 (about 430 KB).
-SMALL="--model $T/tiny.gan --data $T/images-idx3-ubyte --seed 5 --log-every 10 --sample-every 10 --ckpt-every 10"
+# 10 steps leave step_10; the resumed run then fails to write step_20. The model is made large
+# (checkpoints of about 13 MB) so that the pictures, which a build without stb writes
+# uncompressed (up to about 1 MB), stay far below every limit used here.
+sed 's/^dense 32 bias=0$/dense 1024 bias=0/' "$T/tiny.gan" > "$T/big.gan"
+SMALL="--model $T/big.gan --data $T/images-idx3-ubyte --seed 5 --log-every 10 --sample-every 10 --ckpt-every 10"
 disk_full_case() { # name, directory, shell snippet that limits the write, expected reason, snippet that lifts it
     name=$1; dir=$2; limit=$3
     $GANC train $SMALL --steps 10 --out "$dir" 2>/dev/null
@@ -68,13 +71,14 @@ disk_full_case() { # name, directory, shell snippet that limits the write, expec
     eval "$5"
     check "$name: the run resumes once space is back" "$GANC train --resume $dir --steps 20 2>/dev/null && $GANC info $dir/ckpt/step_000000020.safetensors >/dev/null"
 }
-# A file-size limit (RLIMIT_FSIZE: 400 blocks, under 432 KB whether a block is 512 or 1024 bytes; the samples and log stay under it) needs no privileges.
-disk_full_case "file-size limit" "$T/fsize" "ulimit -f 400" "too large" true
-# A real full file system: a 700 KB tmpfs holds the run and one checkpoint, not two. Needs root.
+# A file-size limit (RLIMIT_FSIZE: 8000 blocks, 4 or 8 MB as a block is 512 or 1024 bytes) needs
+# no privileges.
+disk_full_case "file-size limit" "$T/fsize" "ulimit -f 8000" "too large" true
+# A real full file system: a 20 MB tmpfs holds the run and one checkpoint, not two. Needs root.
 mkdir -p "$T/tmpfs"
 trap 'umount "$T/tmpfs" 2>/dev/null; rm -rf "$T"' EXIT
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=700k ganc-test "$T/tmpfs" 2>/dev/null; then
-    disk_full_case "full disk" "$T/tmpfs/run" "true" "no space" "mount -o remount,size=4m $T/tmpfs"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=20m ganc-test "$T/tmpfs" 2>/dev/null; then
+    disk_full_case "full disk" "$T/tmpfs/run" "true" "no space" "mount -o remount,size=64m $T/tmpfs"
     umount "$T/tmpfs"
 else
     echo "note: not root or no tmpfs mount here; the full-disk case is covered by the file-size limit only"
