@@ -39,7 +39,8 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld)
 void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld);
 
 /* Samples per GEMM for a convolution whose im2col matrix has `rows` rows of `plane` values
- * per sample: as many as keep that matrix near 1M floats (4 MB, within L2/L3), at least 1. */
+ * per sample: as many as keep that matrix near 256K floats (1 MB: one core's L2, as each
+ * thread works on its own chunks), at least 1. */
 int ganc_conv_chunk(size_t rows, size_t plane);
 
 /* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
