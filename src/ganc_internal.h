@@ -39,7 +39,8 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld)
 void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld);
 
 /* Samples per GEMM for a convolution whose im2col matrix has `rows` rows of `plane` values
- * per sample: as many as keep that matrix near 1M floats (4 MB, within L2/L3), at least 1. */
+ * per sample: as many as keep that matrix near 256K floats (1 MB: one core's L2, as each
+ * thread works on its own chunks), at least 1. */
 int ganc_conv_chunk(size_t rows, size_t plane);
 
 /* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
@@ -62,8 +63,36 @@ typedef struct {
 typedef struct {
     int training;
     ganc_rng *rng;   /* dropout */
-    float *work;     /* scratch of the size the layer asked for (per pass, not per thread) */
+    float *work;     /* scratch: `slots` consecutive blocks of the layer's n_work floats, one per thread */
+    int slots;       /* threads a layer may run with its own block of work each (>= 1) */
 } ganc_pass;
+
+/* Threads for a layer that splits n samples, one contiguous range per thread, each thread
+ * with its own block of p->work (p->work + t * L->n_work). */
+static inline int ganc_pass_threads(const ganc_pass *p, int n) { return n < p->slots ? (n < 1 ? 1 : n) : p->slots; }
+/* This thread's samples [*lo, *hi) of n split over `threads`. */
+static inline void ganc_split(int n, int threads, int t, int *lo, int *hi)
+{
+    *lo = (int)((long long)n * t / threads);
+    *hi = (int)((long long)n * (t + 1) / threads);
+}
+int ganc_thread_num(void); /* omp_get_thread_num(), 0 without OpenMP */
+
+/* Thread t's share of n samples cut into `parts` near-equal chunks of at most max_chunk:
+ * chunk q is [ganc_chunk_start(&c, q), ganc_chunk_start(&c, q + 1)). */
+typedef struct {
+    int lo, count, parts;
+} ganc_chunks;
+static inline ganc_chunks ganc_thread_chunks(int n, int threads, int t, int max_chunk)
+{
+    int lo, hi;
+    ganc_split(n, threads, t, &lo, &hi);
+    return (ganc_chunks){lo, hi - lo, (hi - lo + max_chunk - 1) / max_chunk};
+}
+static inline int ganc_chunk_start(const ganc_chunks *c, int q)
+{
+    return c->lo + (int)((long long)c->count * q / (c->parts ? c->parts : 1));
+}
 
 typedef struct {
     /* Resolves output shape, parameter/state/saved/workspace sizes from L->spec and L->in. */

@@ -1,6 +1,6 @@
 /* One threading layer: OpenMP when the build has it. OpenBLAS, when linked, is kept to one
  * thread per call site inside our parallel regions (see kernels/gemm.c). */
-#include "ganc.h"
+#include "ganc_internal.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,5 +26,14 @@ int ganc_threads(void)
     return thread_count > 0 ? thread_count : omp_get_max_threads();
 #else
     return 1;
+#endif
+}
+
+int ganc_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
 #endif
 }

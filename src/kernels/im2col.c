@@ -76,7 +76,7 @@ void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p)
 
 int ganc_conv_chunk(size_t rows, size_t plane)
 {
-    const size_t target = (size_t)1 << 20, per_sample = rows * plane;
+    const size_t target = (size_t)1 << 18, per_sample = rows * plane;
     const size_t chunk = per_sample ? target / per_sample : target;
     return chunk < 1 ? 1 : chunk > 65536 ? 65536 : (int)chunk;
 }

@@ -44,6 +44,51 @@ static void bn_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     bn_reset_state(L);
 }
 
+/* Sums in double over 8 independent lanes, so the loops vectorise without reassociating
+ * anything the compiler would have to prove (no fast-math). */
+#define LANES 8
+
+static void sum_plane(const float *x, size_t n, double acc[LANES])
+{
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) acc[l] += x[j + l];
+    for (; j < n; j++) acc[0] += x[j];
+}
+
+static void sumsq_plane(const float *x, size_t n, double mu, double acc[LANES])
+{
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            const double d = x[j + l] - mu;
+            acc[l] += d * d;
+        }
+    for (; j < n; j++) acc[0] += (x[j] - mu) * (x[j] - mu);
+}
+
+/* sum(dy) and sum(dy * (x - mean)) */
+static void sums_backward_plane(const float *x, const float *dy, size_t n, float mean, double a[LANES], double b[LANES])
+{
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            a[l] += dy[j + l];
+            b[l] += (double)dy[j + l] * (double)(x[j + l] - mean);
+        }
+    for (; j < n; j++) {
+        a[0] += dy[j];
+        b[0] += (double)dy[j] * (double)(x[j] - mean);
+    }
+}
+
+static double lanes_total(const double acc[LANES])
+{
+    double s = 0.0;
+    for (int l = 0; l < LANES; l++) s += acc[l];
+    return s;
+}
+
 static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     const int c = L->in.c;
@@ -55,17 +100,12 @@ static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const gan
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
         if (p->training) {
-            double s = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *xc = x + i * size + ch * plane;
-                for (size_t j = 0; j < plane; j++) s += xc[j];
-            }
-            const double mu = s / (double)count;
-            double ss = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *xc = x + i * size + ch * plane;
-                for (size_t j = 0; j < plane; j++) ss += (xc[j] - mu) * (xc[j] - mu);
-            }
+            double acc[LANES] = {0};
+            for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
+            const double mu = lanes_total(acc) / (double)count;
+            double acc2[LANES] = {0};
+            for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu, acc2);
+            const double ss = lanes_total(acc2);
             const double var = ss / (double)count;
             const double unbiased = count > 1 ? ss / (double)(count - 1) : var;
             mean[ch] = (float)mu;
@@ -96,14 +136,10 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
     const float *mean = L->saved, *invstd = L->saved + c;
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
-            for (size_t j = 0; j < plane; j++) {
-                sum_dy += dyc[j];
-                sum_dy_xhat += dyc[j] * (xc[j] - mean[ch]) * invstd[ch];
-            }
-        }
+        double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
+        for (int i = 0; i < n; i++)
+            sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy, acc_dyx);
+        const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
         if (param_grads) {
             L->dweight[ch] += (float)sum_dy_xhat;
             L->dbias[ch] += (float)sum_dy;

@@ -14,6 +14,24 @@ static ganc_conv_geom conv_geom(const ganc_layer *L)
                             L->out.h, L->out.w};
 }
 
+/* Each thread takes a contiguous range of the batch and works through it in chunks of at
+ * most ganc_conv_chunk samples with its own block of p->work:
+ *   col (kk x chunk*plane) | channel-major output (cout x chunk*plane) | dW | dbias
+ * so im2col, GEMM and layout copy of a chunk stay in that core's caches and the threads
+ * never wait for each other inside a layer. Weight gradients: thread 0 accumulates into dW,
+ * the others into their block, summed into dW in thread order at the end. */
+static size_t conv_col_floats(const ganc_layer *L)
+{
+    const size_t kk = (size_t)L->in.c * L->spec.k * L->spec.k, plane = (size_t)L->out.h * L->out.w;
+    return kk * plane * (size_t)ganc_conv_chunk(kk, plane);
+}
+
+static size_t conv_cm_floats(const ganc_layer *L)
+{
+    const size_t kk = (size_t)L->in.c * L->spec.k * L->spec.k, plane = (size_t)L->out.h * L->out.w;
+    return (size_t)L->out.c * plane * (size_t)ganc_conv_chunk(kk, plane);
+}
+
 static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
     const ganc_layer_spec *sp = &L->spec;
@@ -24,10 +42,10 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
         ganc_resolve_padding(sp, 0, L->in.w, &ow, &L->pad_l, &L->pad_r))
         return ganc_fail(err, "conv k=%d does not fit its %dx%d input", sp->k, L->in.h, L->in.w);
     L->out = (ganc_shape){sp->units, oh, ow};
-    const size_t kk = (size_t)L->in.c * sp->k * sp->k, plane = (size_t)oh * ow;
+    const size_t kk = (size_t)L->in.c * sp->k * sp->k;
     L->n_weight = (size_t)sp->units * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work = (kk + (size_t)sp->units) * plane * (size_t)ganc_conv_chunk(kk, plane); /* col + channel-major output */
+    L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias;
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;
     L->weight_dims[1] = L->in.c;
@@ -49,62 +67,35 @@ static void conv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     ganc_sn_init(L, rng);
 }
 
-/* col (kk x n*plane) from the batch x. */
-static void batch_im2col(const ganc_layer *L, const float *x, float *col, int n)
+/* col (kk x n*plane) from n samples of x. */
+static void chunk_im2col(const ganc_layer *L, const ganc_conv_geom *g, const float *x, float *col, int n)
 {
-    const ganc_conv_geom g = conv_geom(L);
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in);
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < n; i++) ganc_im2col(&g, x + i * in_size, col + i * plane, (size_t)n * plane);
+    for (int i = 0; i < n; i++) ganc_im2col(g, x + i * in_size, col + i * plane, (size_t)n * plane);
 }
 
 static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
+    const ganc_conv_geom g = conv_geom(L);
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = ganc_conv_chunk((size_t)kk, plane);
+    const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
-    for (int i0 = 0; i0 < n_all; i0 += chunk) {
-        const int n = n_all - i0 < chunk ? n_all - i0 : chunk;
-        const size_t np = (size_t)n * plane;
-        float *col = p->work, *ycm = p->work + (size_t)kk * np;
-        batch_im2col(L, x + i0 * in_size, col, n);
-        ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
-        if (L->n_bias)
-#pragma omp parallel for schedule(static)
-            for (int c = 0; c < cout; c++)
-                for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
-        ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
-    }
-}
-
-/* Backward of n samples (one chunk): x, dy, dx point at the chunk's first sample; w is the
- * weight the forward used, dw where its gradient accumulates. */
-static void conv_backward_chunk(ganc_layer *L, const ganc_conv_geom *gp, const float *x, const float *dy, float *dx,
-                                int n, const float *w, float *dw, float *work)
-{
-    const ganc_conv_geom g = *gp;
-    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
-    const size_t plane = (size_t)L->out.h * L->out.w, np = (size_t)n * plane, in_size = ganc_shape_size(L->in);
-    float *col = work, *dycm = work + (size_t)kk * np;
-    ganc_nchw_to_cnp(dy, dycm, n, cout, plane);
-    if (dw) {
-        batch_im2col(L, x, col, n);
-        ganc_sgemm(0, 1, cout, kk, (int)np, 1.0f, dycm, (int)np, col, (int)np, 1.0f, dw, kk);
-        if (L->n_bias)
-            for (int c = 0; c < cout; c++) {
-                float s = 0.0f;
-                for (size_t j = 0; j < np; j++) s += dycm[(size_t)c * np + j];
-                L->dbias[c] += s;
-            }
-    }
-    if (dx) {
-        ganc_sgemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
-#pragma omp parallel for schedule(static)
-        for (int i = 0; i < n; i++) {
-            float *dxi = dx + i * in_size;
-            memset(dxi, 0, sizeof(float) * in_size);
-            ganc_col2im(&g, col + i * plane, dxi, np);
+    const size_t col_floats = conv_col_floats(L);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const int t = threads > 1 ? ganc_thread_num() : 0;
+        float *col = p->work + (size_t)t * L->n_work, *ycm = col + col_floats;
+        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            const size_t np = (size_t)n * plane;
+            chunk_im2col(L, &g, x + i0 * in_size, col, n);
+            ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+            if (L->n_bias)
+                for (int c = 0; c < cout; c++)
+                    for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
+            ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
         }
     }
 }
@@ -114,16 +105,61 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
 {
     (void)y;
     const ganc_conv_geom g = conv_geom(L);
-    const int kk = L->in.c * L->spec.k * L->spec.k;
+    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = ganc_conv_chunk((size_t)kk, plane);
-    float *dw = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
-    for (int i0 = 0; i0 < n_all; i0 += chunk) {
-        const int n = n_all - i0 < chunk ? n_all - i0 : chunk;
-        conv_backward_chunk(L, &g, x_all + i0 * in_size, dy_all + i0 * out_size, dx_all ? dx_all + i0 * in_size : NULL,
-                            n, ganc_sn_weight(L), dw, p->work);
+    const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
+    const size_t col_floats = conv_col_floats(L), cm_floats = conv_cm_floats(L);
+    float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
+    const float *w = ganc_sn_weight(L);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const int t = threads > 1 ? ganc_thread_num() : 0;
+        float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats;
+        float *dw = NULL, *db = NULL;
+        if (dw_all) {
+            dw = t ? dycm + cm_floats : dw_all;
+            db = t ? dw + L->n_weight : L->dbias;
+            if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
+        }
+        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            const size_t np = (size_t)n * plane;
+            ganc_nchw_to_cnp(dy_all + i0 * out_size, dycm, n, cout, plane);
+            if (dw) {
+                chunk_im2col(L, &g, x_all + i0 * in_size, col, n);
+                ganc_sgemm(0, 1, cout, kk, (int)np, 1.0f, dycm, (int)np, col, (int)np, 1.0f, dw, kk);
+                if (L->n_bias)
+                    for (int c = 0; c < cout; c++) {
+                        float s = 0.0f;
+                        for (size_t j = 0; j < np; j++) s += dycm[(size_t)c * np + j];
+                        db[c] += s;
+                    }
+            }
+            if (dx_all) {
+                ganc_sgemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
+                for (int i = 0; i < n; i++) {
+                    float *dxi = dx_all + (i0 + i) * in_size;
+                    memset(dxi, 0, sizeof(float) * in_size);
+                    ganc_col2im(&g, col + i * plane, dxi, np);
+                }
+            }
+        }
+        if (dw_all && threads > 1) {
+#pragma omp barrier
+            const size_t total = L->n_weight + L->n_bias;
+#pragma omp for schedule(static)
+            for (size_t j = 0; j < total; j++) {
+                float s = 0.0f;
+                for (int u = 1; u < threads; u++) s += p->work[(size_t)u * L->n_work + col_floats + cm_floats + j];
+                if (j < L->n_weight)
+                    dw_all[j] += s;
+                else
+                    L->dbias[j - L->n_weight] += s;
+            }
+        }
     }
-    if (dw) ganc_sn_grad_end(L, p);
+    if (dw_all) ganc_sn_grad_end(L, p);
 }
 
 const ganc_layer_ops ganc_conv_ops = {conv_setup, conv_init, ganc_sn_reset_state, conv_forward, conv_backward};

@@ -31,7 +31,8 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const size_t kk = (size_t)sp->units * sp->k * sp->k, plane_in = (size_t)L->in.h * L->in.w;
     L->n_weight = (size_t)L->in.c * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in); /* col + channel-major input */
+    /* per thread (see conv.c): col | channel-major input | dW | dbias */
+    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in) + L->n_weight + L->n_bias;
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
@@ -54,16 +55,31 @@ static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     ganc_sn_init(L, rng);
 }
 
+static int deconv_chunk(const ganc_layer *L)
+{
+    return ganc_conv_chunk((size_t)L->out.c * L->spec.k * L->spec.k, (size_t)L->in.h * L->in.w);
+}
+
+static size_t deconv_col_floats(const ganc_layer *L)
+{
+    return (size_t)L->out.c * L->spec.k * L->spec.k * L->in.h * L->in.w * (size_t)deconv_chunk(L);
+}
+
+static size_t deconv_cm_floats(const ganc_layer *L)
+{
+    return (size_t)L->in.c * L->in.h * L->in.w * (size_t)deconv_chunk(L);
+}
+
+/* n samples from x to y with a thread's work block (col, then the channel-major input). */
 static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
     const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
-    float *col = work, *xcm = work + (size_t)kk * np;
+    float *col = work, *xcm = work + deconv_col_floats(L);
     ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
     ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
-#pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
         if (L->n_bias)
@@ -75,16 +91,16 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     }
 }
 
-/* w: the weight the forward used; dw: where its gradient accumulates (NULL: none wanted). */
+/* w: the weight the forward used; dw, db: where this thread's gradients accumulate (NULL: none
+ * wanted). */
 static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, const float *w,
-                                  float *dw, float *work)
+                                  float *dw, float *db, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
     const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
-    float *col = work, *cm = work + (size_t)kk * np;
-#pragma omp parallel for schedule(static)
+    float *col = work, *cm = work + deconv_col_floats(L);
     for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np);
     if (dw) {
         ganc_nchw_to_cnp(x, cm, n, cin, plane_in);
@@ -96,7 +112,7 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
                     const float *dyc = dy + i * out_size + (size_t)c * plane_out;
                     for (size_t j = 0; j < plane_out; j++) s += dyc[j];
                 }
-                L->dbias[c] += s;
+                db[c] += s;
             }
     }
     if (dx) {
@@ -105,31 +121,62 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
     }
 }
 
-static int deconv_chunk(const ganc_layer *L)
-{
-    return ganc_conv_chunk((size_t)L->out.c * L->spec.k * L->spec.k, (size_t)L->in.h * L->in.w);
-}
-
-static void deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+/* Threads and chunks as in conv.c. */
+static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = deconv_chunk(L);
+    const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
-    for (int i0 = 0; i0 < n; i0 += chunk)
-        deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n - i0 < chunk ? n - i0 : chunk, w, p->work);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const int t = threads > 1 ? ganc_thread_num() : 0;
+        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, p->work + (size_t)t * L->n_work);
+        }
+    }
 }
 
-static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+static void deconv_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n_all,
                             int param_grads, const ganc_pass *p)
 {
     (void)y;
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = deconv_chunk(L);
-    float *dw = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
-    for (int i0 = 0; i0 < n; i0 += chunk)
-        deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL,
-                              n - i0 < chunk ? n - i0 : chunk, ganc_sn_weight(L), dw, p->work);
-    if (dw) ganc_sn_grad_end(L, p);
+    const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
+    const size_t grads_at = deconv_col_floats(L) + deconv_cm_floats(L);
+    float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
+    const float *w = ganc_sn_weight(L);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const int t = threads > 1 ? ganc_thread_num() : 0;
+        float *work = p->work + (size_t)t * L->n_work, *dw = NULL, *db = NULL;
+        if (dw_all) {
+            dw = t ? work + grads_at : dw_all;
+            db = t ? dw + L->n_weight : L->dbias;
+            if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
+        }
+        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, dw, db,
+                                  work);
+        }
+        if (dw_all && threads > 1) {
+#pragma omp barrier
+            const size_t total = L->n_weight + L->n_bias;
+#pragma omp for schedule(static)
+            for (size_t j = 0; j < total; j++) {
+                float s = 0.0f;
+                for (int u = 1; u < threads; u++) s += p->work[(size_t)u * L->n_work + grads_at + j];
+                if (j < L->n_weight)
+                    dw_all[j] += s;
+                else
+                    L->dbias[j - L->n_weight] += s;
+            }
+        }
+    }
+    if (dw_all) ganc_sn_grad_end(L, p);
 }
 
 const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, ganc_sn_reset_state, deconv_forward, deconv_backward};

@@ -21,7 +21,7 @@ struct ganc_net {
     ganc_shape input;
     ganc_layer *layers;
     int n_layers, cap_layers;
-    int built, max_batch, training;
+    int built, max_batch, training, work_slots;
     size_t n_params, n_state;
     float *params, *grads, *state, *saved, *acts, *work, *grad_a, *grad_b;
     ganc_view *views;
@@ -143,7 +143,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         if (L->n_work > n_work) n_work = L->n_work;
         if (out > widest) widest = out;
     }
-    if ((double)(n_acts + n_work) * sizeof(float) > 16e9 || (double)widest * max_batch * sizeof(float) > 4e9)
+    if ((double)(n_acts + n_work * (size_t)ganc_threads()) * sizeof(float) > 16e9 || (double)widest * max_batch * sizeof(float) > 4e9)
         return ganc_fail(err, "network %s at batch %d would need more than 16 GB of activations", net->name, max_batch);
     net->max_batch = max_batch;
     net->n_params = n_params;
@@ -153,7 +153,9 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->state = ganc_alloc(sizeof(float) * n_state);
     net->saved = ganc_alloc(sizeof(float) * n_saved);
     net->acts = ganc_alloc(sizeof(float) * n_acts);
-    net->work = ganc_alloc(sizeof(float) * n_work);
+    /* One block of scratch per thread for the layers that split the batch over threads. */
+    net->work_slots = ganc_threads() > 1 ? ganc_threads() : 1;
+    net->work = ganc_alloc(sizeof(float) * n_work * (size_t)net->work_slots);
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->views = ganc_alloc(sizeof(ganc_view) * 4 * (size_t)net->n_layers);
@@ -209,6 +211,12 @@ void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng)
     }
 }
 
+static int pass_slots(const ganc_net *net)
+{
+    const int t = ganc_threads();
+    return t < 1 ? 1 : t < net->work_slots ? t : net->work_slots;
+}
+
 void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
@@ -219,7 +227,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of %s with batch %d (built for %d)\n", net->name, n, net->max_batch);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net)};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -235,7 +243,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
 
 void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads)
 {
-    const ganc_pass pass = {net->training, &net->rng, net->work};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net)};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
