@@ -10,6 +10,8 @@ int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_classifier(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* snprintf for file paths; a path that does not fit is cut (run directories are limited to
  * 900 characters when a run starts, so this never happens to ours). */
