@@ -275,9 +275,10 @@ static int eval_samples(const eval_opts *o, ganc_classifier *c)
     const size_t count = (size_t)dims[0] * ganc_shape_size(shape);
     for (size_t i = 0; i < count; i++)
         if (!(x[i] >= 0.0f && x[i] <= 1.0f)) {
+            const double v = x[i];
             free(x);
             return cli_error("%s: value %g at index %zu is outside [0, 1] (pixels must be scaled to [0, 1])", o->samples,
-                             (double)x[i], i);
+                             v, i);
         }
     reference ref;
     if (reference_load(o, o->data, shape.c, &ref, err)) {
