@@ -16,7 +16,7 @@ static void usage(FILE *out)
                  "  sample   draw from a trained G:  ganc sample runs/fashion -n 64 -o grid.png\n"
                  "  info     describe a run:         ganc info runs/fashion\n"
                  "  bench    training speed:         ganc bench --model dcgan28 --batch 64 --profile\n"
-                 "  classifier train   eval's feature network: ganc classifier train --data fashion-mnist --out cls.safetensors\n"
+                 "  classifier eval's features:     ganc classifier train --data fashion-mnist --out cls.safetensors\n"
                  "  eval     sample quality:         ganc eval runs/fashion --classifier cls.safetensors\n"
                  "  models   list the model presets\n\n"
                  "presets: ",
