@@ -10,7 +10,8 @@
 #
 # Environment: STEPS (3000: about 11 minutes of one core per run), SEEDS ("1 2 3"),
 # THREADS (1), STABLE_FLAGS ("--pack 2": PacGAN2, the PacGAN paper's PacDCGAN2),
-# OUT (runs/bench-stacked), GANC (build/ganc). Runs already in OUT are scored, not retrained.
+# EVAL_N (26000: samples scored), OUT (runs/bench-stacked), GANC (build/ganc). Runs already in
+# OUT are scored, not retrained.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -18,6 +19,7 @@ STEPS=${STEPS:-3000}
 SEEDS=${SEEDS:-1 2 3}
 THREADS=${THREADS:-1}
 STABLE_FLAGS=${STABLE_FLAGS:---pack 2}
+EVAL_N=${EVAL_N:-26000}
 OUT=${OUT:-runs/bench-stacked}
 GANC=${GANC:-build/ganc}
 
@@ -31,7 +33,7 @@ fi
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "protocol: dcgan28 on stacked-mnist (mnist-10k digits), $STEPS iterations, --threads $THREADS;" \
-     "ganc eval with 26,000 samples and $CLS"
+     "ganc eval with $EVAL_N samples and $CLS"
 echo
 
 json() { sed -n "s/.*\"$1\": \([-0-9.eE+]*\).*/\1/p" "$2"; }
@@ -48,7 +50,7 @@ for cfg in plain stable; do
                 2>"$run.log" || { echo "bench-stacked: training $run failed (see $run.log)" >&2; continue; }
             echo "trained $run in $(( $(date +%s) - t0 )) s" >&2
         fi
-        "$GANC" eval "$run" --classifier "$CLS" --threads "$THREADS" --json >"$run.json" 2>/dev/null ||
+        "$GANC" eval "$run" --classifier "$CLS" --n "$EVAL_N" --threads "$THREADS" --json >"$run.json" 2>/dev/null ||
             { echo "bench-stacked: eval of $run failed" >&2; continue; }
         rows="$rows$cfg $s $(json modes "$run.json") $(json mode_kl "$run.json") $(json fid "$run.json")
 "
@@ -62,4 +64,4 @@ printf '%s' "$rows" | while read -r cfg s modes kl fid; do
     printf '| %s | %s | %s | %s | %.3f | %.2f |\n' "$cfg" "$f" "$s" "$modes" "$kl" "$fid"
 done
 printf '%s' "$rows" | awk '{ m[$1] += $3; k[$1] += $4; n[$1]++ }
-    END { for (c in n) printf "mean %s: %.1f modes, KL %.3f (%d seeds)\n", c, m[c] / n[c], k[c] / n[c], n[c] }'
+    END { for (c in n) printf "mean %s: %.1f modes, KL %.3f (%d seeds)\n", c, m[c] / n[c], k[c] / n[c], n[c] }' | sort
