@@ -158,6 +158,7 @@ expect_error "eval: run and samples" "not both" $GANC eval "$T/run" --samples "$
 expect_error "eval: not a run" "ganc" $GANC eval "$T/nothing" --classifier "$T/c.st"
 expect_error "eval: no test split" "no test split" $GANC eval --data "$T/images-idx3-ubyte" --classifier "$T/c.st"
 expect_error "eval: --n too small" "--n" $GANC eval "$T/run" --classifier "$T/c.st" --n 2
+expect_error "eval: a short option" "unknown option '-n'" $GANC eval "$T/run" --classifier "$T/c.st" -n 20
 expect_error "classifier train: no labels" "no labels" $GANC classifier train --data "$Q/nolab-idx3-ubyte" --test "$Q/t10k-images-idx3-ubyte" --out "$T/x.st"
 expect_error "classifier train: no --out" "--out FILE" $GANC classifier train --data "$TRAIN"
 expect_error "classifier train: unknown option" "unknown option" $GANC classifier train --data "$TRAIN" --out "$T/x.st" --speed 3

@@ -85,6 +85,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         }
         const int r = cli_next_flag(argc, argv, &i, key, &v);
         if (r == 1) {
+            if (argv[i][0] == '-') return cli_error("eval: unknown option '%s' (see ganc eval --help)", argv[i]);
             if (o->run) return cli_error("eval: unexpected argument '%s' (one run at a time)", argv[i]);
             o->run = argv[i++];
             continue;
