@@ -1,7 +1,7 @@
 # ganc build. Optional parts are probed and can be switched off:
 #   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
 # Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), valgrind,
-# fuzz, demo, bench, fixtures (regenerate PyTorch references), clean.
+# fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
 
 CC       ?= cc
 BUILD    ?= build
@@ -81,7 +81,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize valgrind fixtures demo bench bench-toy fuzz clean
+.PHONY: all test sanitize valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -124,7 +124,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
 test: $(TEST_BIN) $(GANC)
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_faults.sh
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test
@@ -164,6 +164,12 @@ bench-toy: $(GANC)
 
 bench: $(GANC)
 	@GANC=$(GANC) sh bench/run.sh
+
+# Stacked MNIST mode coverage (bench/stacked.sh): dcgan28 plain and stabilised, 3 seeds, each
+# scored by ganc eval (modes of 1000, KL from uniform); not part of test. STEPS, SEEDS,
+# THREADS, STABLE_FLAGS override its defaults.
+bench-stacked: $(GANC)
+	@GANC=$(GANC) sh bench/stacked.sh
 
 clean:
 	rm -rf build

@@ -213,6 +213,15 @@ void ganc_optim_step(ganc_optim *opt, float *params, const float *grads);
 double ganc_bce_logits(const float *z, const float *targets, float target, int n, float *dz,
                        float scale);
 
+/* Mean softmax cross-entropy with logits over n rows of k logits (row-major) against integer
+ * labels in [0, k): l = logsumexp(z) - z[label], computed with the row maximum subtracted, so
+ * it is finite for any finite logits. When dz != NULL, writes
+ * dz = scale * (softmax(z) - onehot(label)) / n (the gradient of the mean, scaled). Returns the
+ * mean loss (computed in double), or NaN when a label is outside [0, k). */
+double ganc_softmax_xent(const float *z, const int32_t *labels, int n, int k, float *dz, float scale);
+/* Row-wise softmax of n rows of k logits into p (p may equal z). */
+void ganc_softmax(const float *z, int n, int k, float *p);
+
 #ifdef __cplusplus
 }
 #endif

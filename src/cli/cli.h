@@ -11,7 +11,9 @@ int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_eval_toy2d(int argc, char **argv);
+int cmd_classifier(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_eval_toy2d(int argc, char **argv); /* ganc eval on a 2-D run (called by cmd_eval) */
 /* Metrics of a 2-D run on n fresh generated points: a table, or one JSON object. */
 int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json);
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the sub-commands: errors, flags, finding checkpoints and data. */
 #include "cli/cli.h"
+#include "data/data.h"
 #include "ganc_internal.h"
 
 #include <dirent.h>
@@ -82,6 +83,17 @@ static int readable(const char *p) { return access(p, R_OK) == 0; }
 
 int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN])
 {
+    /* Stacked MNIST over a named or given set: "stacked-mnist" alone is over mnist-10k, the
+     * MNIST digits every checkout has. The result keeps the prefix: the data loader composes. */
+    const size_t plen = strlen(GANC_STACKED_PREFIX);
+    if (!strcmp(name, "stacked-mnist") || !strncmp(name, GANC_STACKED_PREFIX, plen)) {
+        const char *base = strncmp(name, GANC_STACKED_PREFIX, plen) ? "mnist-10k" : name + plen;
+        char inner[1024];
+        if (!*base) return ganc_fail(err, "--data %s: which MNIST file? (stacked-mnist:PATH, or stacked-mnist for mnist-10k)", name);
+        if (cli_resolve_data(base, inner, sizeof inner, err)) return -1;
+        snprintf(path, cap, "%s%s", GANC_STACKED_PREFIX, inner);
+        return 0;
+    }
     if (!strcmp(name, "fashion-mnist")) {
         const char *p = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
         if (!readable(p))

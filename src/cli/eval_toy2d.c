@@ -58,7 +58,7 @@ int cmd_eval_toy2d(int argc, char **argv)
         const char *a = argv[i];
         char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--json]\n\n"
+            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--json]\n\n"
                    "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
                    "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
                    "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n");

@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,7 +119,7 @@ static int take_labels(const char *images_path, ganc_dataset *ds, char err[GANC_
     return rc;
 }
 
-int ganc_dataset_load_idx(const char *images_path, ganc_dataset *ds, char err[GANC_ERR_LEN])
+static int load_plain(const char *images_path, ganc_dataset *ds, char err[GANC_ERR_LEN])
 {
     memset(ds, 0, sizeof *ds);
     if (strlen(images_path) >= sizeof ds->images_path)
@@ -134,6 +135,31 @@ int ganc_dataset_load_idx(const char *images_path, ganc_dataset *ds, char err[GA
     }
     memcpy(ds->images_path, images_path, strlen(images_path) + 1);
     return 0;
+}
+
+int ganc_dataset_load_idx(const char *images_path, ganc_dataset *ds, char err[GANC_ERR_LEN])
+{
+    const size_t plen = strlen(GANC_STACKED_PREFIX);
+    if (strncmp(images_path, GANC_STACKED_PREFIX, plen) != 0) return load_plain(images_path, ds, err);
+    ganc_dataset base;
+    if (load_plain(images_path + plen, &base, err)) {
+        memset(ds, 0, sizeof *ds);
+        return -1;
+    }
+    const int rc = ganc_dataset_stack(&base, 0, base.n, GANC_STACKED_N, GANC_STACKED_SEED, ds, err);
+    ganc_dataset_free(&base);
+    if (rc == 0) snprintf(ds->images_path, sizeof ds->images_path, "%s", images_path);
+    return rc;
+}
+
+int ganc_dataset_label(const ganc_dataset *ds, int i)
+{
+    if (!ds->labels) return -1;
+    if (!ds->base_n) return ds->labels[i];
+    int32_t d[3];
+    ganc_dataset_stack_digits(ds, i, d);
+    const int k = ds->base_classes;
+    return (ds->labels[d[0]] * k + ds->labels[d[1]]) * k + ds->labels[d[2]];
 }
 
 void ganc_dataset_free(ganc_dataset *ds)
@@ -155,8 +181,18 @@ void ganc_dataset_fill(const ganc_dataset *ds, const int32_t *idx, int m, float 
     size_t size = ganc_shape_size(ds->shape);
     for (int i = 0; i < m; i++) {
         assert(idx[i] >= 0 && idx[i] < ds->n);
-        const uint8_t *src = ds->pixels + (size_t)idx[i] * size;
         float *dst = out + (size_t)i * size;
+        if (ds->base_n) { /* stacked: each channel is a whole base image */
+            const size_t plane = (size_t)ds->shape.h * (size_t)ds->shape.w;
+            int32_t d[3];
+            ganc_dataset_stack_digits(ds, idx[i], d);
+            for (int k = 0; k < 3; k++) {
+                const uint8_t *src = ds->pixels + (size_t)d[k] * plane;
+                for (size_t j = 0; j < plane; j++) dst[(size_t)k * plane + j] = lut[src[j]];
+            }
+            continue;
+        }
+        const uint8_t *src = ds->pixels + (size_t)idx[i] * size;
         for (size_t j = 0; j < size; j++) dst[j] = lut[src[j]];
     }
 }

@@ -22,7 +22,7 @@ typedef struct {
 #define OFF(f) offsetof(ganc_config, f)
 static const option options[] = {
     {{"model", "NAME|FILE", "model preset (dcgan28, mlp) or model file", 0}, T_STR, OFF(model), 0, 0, NULL},
-    {{"data", "NAME|IDX", "fashion-mnist, mnist-10k, or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
+    {{"data", "NAME|IDX", "fashion-mnist, mnist-10k, stacked-mnist[:IDX] (three digits as RGB), or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
     {{"z_dim", "N", "dimension of the noise z", 1}, T_INT, OFF(z_dim), 1, 65536, NULL},
     {{"z_dist", "normal|uniform", "distribution of z: N(0, 1) or U(0, 1)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform"},
     {{"batch", "M", "samples per batch (m real and m generated)", 1}, T_INT, OFF(batch), 1, 65536, NULL},

@@ -1,0 +1,372 @@
+/* ganc eval: sample-quality numbers in a trained classifier's feature space (issue 6).
+ *
+ * What is scored depends on the arguments, one function each:
+ *   eval_run      RUN|CHECKPOINT: N samples of the run's generator
+ *   eval_samples  --samples FILE.npy: another program's samples
+ *   eval_floor    --data alone: N real training images (the best a generator could score)
+ * Each builds an image source and hands it to score_images, which scores it against the test
+ * split of the data (src/cli/splits.c). A run of another kind (the 2-D toy sets, scored by modes
+ * and high-quality samples rather than features) gets its own function beside eval_run,
+ * chosen in cmd_eval's dispatch.
+ *
+ * Stacked MNIST: 3-channel images scored by a 1-channel classifier. The reference is then
+ * stacked too: STACKED_REF_N samples composed from the test split's digits. */
+#include "cli/splits.h"
+#include "eval/evaluate.h"
+#include "ganc_internal.h"
+#include "io/image.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_N 10000
+#define STACKED_N 26000          /* GUIDE §5: modes hit by 26,000 samples */
+#define STACKED_REF_N 10000      /* stacked reference images composed from the test digits */
+#define STACKED_REF_SEED 0x54455354ull /* "TEST": their composition (the training set uses another) */
+#define FEATURE_BATCH 250
+
+typedef struct {
+    const char *run, *classifier, *data, *test, *samples;
+    long split, n, threads, feature_batch;
+    uint64_t seed;
+    int json, have_n, have_seed;
+} eval_opts;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ganc eval RUN|CHECKPOINT --classifier FILE [options]\n"
+            "       ganc eval --samples FILE.npy --data NAME|IDX --classifier FILE [options]\n"
+            "       ganc eval --data NAME|IDX --classifier FILE [options]   (real images: the floor)\n\n"
+            "Scores N images against the data's test split in the classifier's penultimate features:\n"
+            "FID, KID, precision, recall, density, coverage (k = 3), the KL of the predicted class\n"
+            "histogram from the test split's, and the mean confidence. 3-channel images with a\n"
+            "1-channel classifier are Stacked MNIST: also the modes hit (of 1000) and their KL from uniform.\n\n"
+            "  --classifier FILE  from 'ganc classifier train'\n"
+            "  --data NAME|IDX    data set whose test split is the reference (default: the run's)\n"
+            "  --test IDX         test images (default: t10k-* beside a train-* file)\n"
+            "  --split N          test on images N.. of --data (mnist-10k: 8000 unless given)\n"
+            "  --samples FILE     float32 .npy, (N, C, H, W) or (N, H, W), values in [0, 1]\n"
+            "  --n N              images to score (default %d; Stacked MNIST %d)\n"
+            "  --seed S           the noise (as 'ganc sample --seed S': the same samples), the floor's\n"
+            "                     choice of images, KID's subsets (default: the run's seed, else 1)\n"
+            "  --json             one JSON object on stdout instead of the table\n"
+            "  --feature-batch B  images per classifier pass (default %d; the numbers do not depend on it)\n"
+            "  --threads T        worker threads, 0: all cores (default 0)\n",
+            DEFAULT_N, STACKED_N, FEATURE_BATCH);
+}
+
+static int parse_long(const char *key, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    const long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi)
+        return cli_error("eval: --%s must be an integer in [%ld, %ld], got '%s'", key, lo, hi, v);
+    *out = x;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, eval_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n = DEFAULT_N;
+    o->feature_batch = FEATURE_BATCH;
+    o->seed = 1;
+    for (int i = 0; i < argc;) {
+        char key[64];
+        const char *v;
+        if (!strcmp(argv[i], "--json")) {
+            o->json = 1;
+            i++;
+            continue;
+        }
+        const int r = cli_next_flag(argc, argv, &i, key, &v);
+        if (r == 1) {
+            if (argv[i][0] == '-') return cli_error("eval: unknown option '%s' (see ganc eval --help)", argv[i]);
+            if (o->run) return cli_error("eval: unexpected argument '%s' (one run at a time)", argv[i]);
+            o->run = argv[i++];
+            continue;
+        }
+        if (r == -1) return cli_error("eval: --%s needs a value", key);
+        int bad = 0;
+        if (!strcmp(key, "classifier")) o->classifier = v;
+        else if (!strcmp(key, "data")) o->data = v;
+        else if (!strcmp(key, "test")) o->test = v;
+        else if (!strcmp(key, "samples")) o->samples = v;
+        else if (!strcmp(key, "split")) bad = parse_long(key, v, 1, 1L << 30, &o->split);
+        else if (!strcmp(key, "n")) bad = parse_long(key, v, GANC_PRDC_K + 1, 1000000, &o->n) || (o->have_n = 1, 0);
+        else if (!strcmp(key, "threads")) bad = parse_long(key, v, 0, 1024, &o->threads);
+        else if (!strcmp(key, "feature_batch")) bad = parse_long(key, v, 1, 4096, &o->feature_batch);
+        else if (!strcmp(key, "seed")) {
+            char *end;
+            o->seed = strtoull(v, &end, 10);
+            if (end == v || *end || v[0] == '-') return cli_error("eval: --seed needs a non-negative integer, got '%s'", v);
+            o->have_seed = 1;
+        } else {
+            return cli_error("eval: unknown option '--%s' (see ganc eval --help)", key);
+        }
+        if (bad) return 1;
+    }
+    if (!o->classifier) return cli_error("eval: --classifier FILE is required (make one with 'ganc classifier train')");
+    if (o->run && o->samples) return cli_error("eval: give a run or --samples, not both");
+    if (!o->run && !o->data) return cli_error("eval: what to score? a run, --samples FILE.npy with --data, or --data alone");
+    return 0;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+static void json_num(const char *key, double v, int last)
+{
+    if (isfinite(v)) printf("\"%s\": %.9g%s", key, v, last ? "" : ", ");
+    else printf("\"%s\": null%s", key, last ? "" : ", "); /* JSON has no NaN */
+}
+
+static void print_json(const ganc_eval_result *r)
+{
+    printf("{\"n\": %d, ", r->n);
+    json_num("fid", r->fid, 0);
+    json_num("kid", r->kid, 0);
+    json_num("kid_std", r->kid_std, 0);
+    json_num("precision", r->precision, 0);
+    json_num("recall", r->recall, 0);
+    json_num("density", r->density, 0);
+    json_num("coverage", r->coverage, 0);
+    json_num("class_kl", r->class_kl, 0);
+    json_num("confidence", r->confidence, 0);
+    json_num("confidence_test", r->confidence_ref, 0);
+    if (r->stacked) {
+        printf("\"modes\": %d, \"n_modes\": %d, ", r->modes, r->n_modes);
+        json_num("mode_kl", r->mode_kl, 0);
+    }
+    printf("\"n_test\": %d, \"n_prdc\": %d}\n", r->n_ref, r->n_prdc);
+}
+
+static void print_table(const char *what, const char *test_desc, const ganc_classifier *c, const char *cls_path,
+                        const ganc_eval_result *r)
+{
+    printf("scored      %s\n", what);
+    printf("against     %d test images (%s)\n", r->n_ref, test_desc);
+    printf("features    %s (%d per image, test accuracy %.2f%%)\n\n", cls_path, c->feature_dim * (r->stacked ? 3 : 1),
+           100.0 * c->test_accuracy);
+    printf("  n           %d\n", r->n);
+    printf("  FID         %.4f\n", r->fid);
+    printf("  KID         %.5f +- %.5f\n", r->kid, r->kid_std);
+    printf("  precision   %.4f   (k = %d, %d images of each set)\n", r->precision, GANC_PRDC_K, r->n_prdc);
+    printf("  recall      %.4f\n", r->recall);
+    printf("  density     %.4f\n", r->density);
+    printf("  coverage    %.4f\n", r->coverage);
+    printf("  class KL    %.5f\n", r->class_kl);
+    printf("  confidence  %.4f   (test images: %.4f)\n", r->confidence, r->confidence_ref);
+    if (r->stacked) {
+        printf("  modes       %d of %d\n", r->modes, r->n_modes);
+        printf("  mode KL     %.4f\n", r->mode_kl);
+    }
+}
+
+/* ---- scoring ----------------------------------------------------------------------------- */
+
+/* The reference: the test split, or for Stacked MNIST images composed from its digits. */
+typedef struct {
+    cli_split sp;
+    ganc_dataset stacked_test; /* stacked only */
+    const ganc_dataset *ds;
+    int from, n;
+} reference;
+
+static int reference_load(const eval_opts *o, const char *data, int scored_channels, reference *ref,
+                          char err[GANC_ERR_LEN])
+{
+    memset(ref, 0, sizeof *ref);
+    if (cli_split_load(data, o->test, (int)o->split, &ref->sp, err)) return -1;
+    ref->ds = ref->sp.test;
+    ref->from = ref->sp.test_from;
+    ref->n = ref->sp.test_n;
+    if (ref->sp.stacked || (scored_channels == 3 && ref->sp.train.shape.c == 1)) {
+        ref->sp.stacked = 1;
+        if (ganc_dataset_stack(ref->sp.test, ref->sp.test_from, ref->sp.test_n, STACKED_REF_N, STACKED_REF_SEED,
+                               &ref->stacked_test, err))
+            return -1;
+        ref->ds = &ref->stacked_test;
+        ref->from = 0;
+        ref->n = STACKED_REF_N;
+        char desc[sizeof ref->sp.test_desc];
+        snprintf(desc, sizeof desc, "stacked from the digits of %.1000s", ref->sp.test_desc);
+        memcpy(ref->sp.test_desc, desc, sizeof desc);
+    }
+    return 0;
+}
+
+static void reference_free(reference *ref)
+{
+    ganc_dataset_free(&ref->stacked_test);
+    cli_split_free(&ref->sp);
+}
+
+/* Scores src against the reference and prints the result. */
+static int score_images(const eval_opts *o, ganc_classifier *c, const ganc_image_source *src, reference *ref,
+                        const char *what, uint64_t seed)
+{
+    char err[GANC_ERR_LEN];
+    ganc_dataset_source_ctx rctx;
+    ganc_image_source rsrc;
+    ganc_dataset_source(&rsrc, &rctx, ref->ds, ref->from, NULL, ref->n);
+    ganc_eval_features gen = {0}, rf = {0};
+    ganc_eval_result r;
+    const double t0 = cli_now();
+    if (ganc_eval_features_compute(c, &rsrc, &rf, err) || ganc_eval_features_compute(c, src, &gen, err) ||
+        ganc_eval_compare(&gen, &rf, seed, &r, err)) {
+        ganc_eval_features_free(&gen);
+        ganc_eval_features_free(&rf);
+        return cli_error("%s", err);
+    }
+    ganc_eval_features_free(&gen);
+    ganc_eval_features_free(&rf);
+    if (o->json) print_json(&r);
+    else print_table(what, ref->sp.test_desc, c, o->classifier, &r);
+    fprintf(stderr, "ganc: eval took %.1f s\n", cli_now() - t0);
+    return 0;
+}
+
+static long default_n(const eval_opts *o, int stacked) { return o->have_n ? o->n : stacked ? STACKED_N : DEFAULT_N; }
+
+/* ---- what is scored ---------------------------------------------------------------------- */
+
+static int eval_run(const eval_opts *o, ganc_classifier *c)
+{
+    char path[1100], err[GANC_ERR_LEN], what[1300];
+    ganc_session s;
+    if (cli_find_checkpoint(o->run, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err))
+        return cli_error("%s", err);
+    reference ref;
+    if (reference_load(o, o->data ? o->data : s.cfg.data, s.data_shape.c, &ref, err)) {
+        ganc_session_free(&s);
+        return cli_error("%s", err);
+    }
+    const long n = default_n(o, ref.sp.stacked);
+    ganc_generator_source_ctx gctx;
+    ganc_image_source src;
+    /* the noise of `ganc sample --seed S`, so that its .npy scores as the run does */
+    const uint64_t seed = o->have_seed ? o->seed : s.cfg.seed;
+    ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n, seed * 4 + 6);
+    snprintf(what, sizeof what, "%s: %ld samples of step %" PRId64 "%s", path, n, s.step,
+             s.game.ema ? " (EMA weights)" : "");
+    const int status = score_images(o, c, &src, &ref, what, seed);
+    ganc_generator_source_free(&gctx);
+    reference_free(&ref);
+    ganc_session_free(&s);
+    return status;
+}
+
+static int eval_samples(const eval_opts *o, ganc_classifier *c)
+{
+    char err[GANC_ERR_LEN], what[1300];
+    float *x = NULL;
+    int ndim, dims[4];
+    if (ganc_npy_read(o->samples, &x, &ndim, dims, err)) return cli_error("%s", err);
+    ganc_shape shape;
+    if (ndim == 4) shape = (ganc_shape){dims[1], dims[2], dims[3]};
+    else if (ndim == 3) shape = (ganc_shape){1, dims[1], dims[2]};
+    else {
+        free(x);
+        return cli_error("%s: an array of %d dimensions; expected (N, C, H, W) or (N, H, W)", o->samples, ndim);
+    }
+    const size_t count = (size_t)dims[0] * ganc_shape_size(shape);
+    for (size_t i = 0; i < count; i++)
+        if (!(x[i] >= 0.0f && x[i] <= 1.0f)) {
+            const double v = x[i];
+            free(x);
+            return cli_error("%s: value %g at index %zu is outside [0, 1] (pixels must be scaled to [0, 1])", o->samples,
+                             v, i);
+        }
+    reference ref;
+    if (reference_load(o, o->data, shape.c, &ref, err)) {
+        free(x);
+        return cli_error("%s", err);
+    }
+    int n = dims[0];
+    if (o->have_n && o->n < n) n = (int)o->n;
+    ganc_array_source_ctx actx;
+    ganc_image_source src;
+    ganc_array_source(&src, &actx, x, n, shape);
+    snprintf(what, sizeof what, "%s: %d of its %d images", o->samples, n, dims[0]);
+    const int status = score_images(o, c, &src, &ref, what, o->seed);
+    reference_free(&ref);
+    free(x);
+    return status;
+}
+
+static int eval_floor(const eval_opts *o, ganc_classifier *c)
+{
+    char err[GANC_ERR_LEN], what[1300];
+    /* the scored channels: stacked data scores stacked training images */
+    const int stacked = !strcmp(o->data, "stacked-mnist") || !strncmp(o->data, GANC_STACKED_PREFIX, strlen(GANC_STACKED_PREFIX));
+    reference ref;
+    if (reference_load(o, o->data, stacked ? 3 : 1, &ref, err)) return cli_error("%s", err);
+    ganc_dataset train_stacked = {0};
+    const ganc_dataset *train = &ref.sp.train;
+    long n = default_n(o, ref.sp.stacked);
+    if (ref.sp.stacked) { /* composed from the training digits, with the training set's seed */
+        if (ganc_dataset_stack(&ref.sp.train, 0, ref.sp.train_n, (int)n, GANC_STACKED_SEED, &train_stacked, err)) {
+            reference_free(&ref);
+            return cli_error("%s", err);
+        }
+        train = &train_stacked;
+    } else if (n > ref.sp.train_n) {
+        n = ref.sp.train_n; /* all of them */
+    }
+    /* n training images drawn without replacement, from the seed */
+    int32_t *order = ganc_alloc(sizeof(int32_t) * (size_t)train->n);
+    ganc_rng rng;
+    ganc_rng_seed(&rng, o->seed * 4 + 3);
+    const int pool = ref.sp.stacked ? train->n : ref.sp.train_n;
+    ganc_rng_permutation(&rng, order, (size_t)pool);
+    ganc_dataset_source_ctx dctx;
+    ganc_image_source src;
+    ganc_dataset_source(&src, &dctx, train, 0, order, (int)n);
+    snprintf(what, sizeof what, "%ld real training images of %s (the floor)", n, ref.sp.data_path);
+    const int status = score_images(o, c, &src, &ref, what, o->seed);
+    ganc_free(order);
+    ganc_dataset_free(&train_stacked);
+    reference_free(&ref);
+    return status;
+}
+
+/* A run of the 2-D sets (ring, grid) named first: scored by modes, not by a classifier. */
+static int is_toy_run(const char *arg)
+{
+    char path[1100], err[GANC_ERR_LEN];
+    ganc_session s;
+    if (arg[0] == '-' || cli_find_checkpoint(arg, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err))
+        return 0;
+    const int toy = s.toy != NULL;
+    ganc_session_free(&s);
+    return toy;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            printf("\n");
+            return cmd_eval_toy2d(1, (char *[]){"--help", NULL});
+        }
+    if (argc > 0 && is_toy_run(argv[0])) return cmd_eval_toy2d(argc, argv);
+    eval_opts o;
+    if (parse_args(argc, argv, &o)) return 1;
+    ganc_set_threads((int)o.threads);
+    char err[GANC_ERR_LEN];
+    ganc_classifier c;
+    if (ganc_classifier_load(o.classifier, (int)o.feature_batch, &c, err)) return cli_error("%s", err);
+    /* the dispatch: one function per kind of thing scored (2-D runs: a branch on the run's
+     * data here, to their own function) */
+    int status;
+    if (o.samples) status = eval_samples(&o, &c);
+    else if (o.run) status = eval_run(&o, &c);
+    else status = eval_floor(&o, &c);
+    ganc_classifier_free(&c);
+    return status;
+}

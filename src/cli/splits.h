@@ -1,0 +1,24 @@
+/* Train and test splits of a data set (see splits.c for the rules). */
+#ifndef GANC_CLI_SPLITS_H
+#define GANC_CLI_SPLITS_H
+
+#include "cli/cli.h"
+#include "data/data.h"
+
+typedef struct {
+    ganc_dataset train;          /* the data file; training images are [0, train_n) */
+    int train_n;
+    ganc_dataset own_test;       /* a separate test file, when there is one */
+    const ganc_dataset *test;    /* test images are test[test_from .. test_from + test_n) */
+    int test_from, test_n;
+    int stacked;                 /* data was stacked-mnist:PATH: these are PATH's splits */
+    char data_path[1024];        /* the resolved data file (without the stacked prefix) */
+    char test_desc[1100];        /* where the test images are, for messages and metadata */
+} cli_split;
+
+/* data: a --data value (names resolved as ganc train does); test: --test IDX or NULL;
+ * split: --split N or 0. */
+int cli_split_load(const char *data, const char *test, int split, cli_split *sp, char err[GANC_ERR_LEN]);
+void cli_split_free(cli_split *sp);
+
+#endif
