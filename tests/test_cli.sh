@@ -50,7 +50,9 @@ fi
 check "toy2d resumes bit-identically" "$GANC train $TOY --steps 20 --out $T/ring2 2>/dev/null && $GANC train --resume $T/ring2 --steps 40 2>/dev/null && cmp -s $T/ring/ckpt/step_000000040.safetensors $T/ring2/ckpt/step_000000040.safetensors"
 check "eval of a 2-D run prints JSON with the protocol's keys" \
     "$GANC eval $T/ring --json > $T/ring.json && grep -q '\"modes\": [0-9]*, \"modes_total\": 8, \"high_quality\": [0-9.]*, \"reverse_kl\": ' $T/ring.json && grep -q '\"n\": 2500' $T/ring.json"
-check "eval refuses an image run" "! $GANC eval $T/a 2>/dev/null"
+check "--eval-every on a 2-D run logs modes and high quality and draws metrics.png" \
+    "$GANC train $TOY --eval-every 20 --eval-n 500 --out $T/ring3 2>/dev/null && [ \$(grep -c '\"modes\": [0-9]*, \"modes_total\": 8, \"high_quality\"' $T/ring3/log.jsonl) -eq 2 ] && [ -s $T/ring3/metrics.png ]"
+check "eval of an image run without --classifier is refused" "! $GANC eval $T/a 2>/dev/null"
 if have_numpy; then
     check "sample of a 2-D run is an (N, 2) float32 array" \
         "$GANC sample $T/ring -n 100 -o $T/ring.npy 2>/dev/null && $PY -c 'import numpy as n,sys; a=n.load(sys.argv[1]); assert a.shape==(100,2) and a.dtype==n.float32 and n.isfinite(a).all()' $T/ring.npy"

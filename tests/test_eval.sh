@@ -166,5 +166,18 @@ expect_error "classifier train: stacked data" "plain MNIST" $GANC classifier tra
 expect_error "classifier train: --split past the end" "--split 600" $GANC classifier train --data "$TRAIN" --split 600 --out "$T/x.st"
 expect_error "classifier: unknown sub-command" "unknown sub-command" $GANC classifier fly
 
+# --- --eval-every during training: metrics in log.jsonl and metrics.png, the run unchanged -------
+EV="--model $T/tiny.gan --data $TRAIN --steps 30 --seed 3 --threads 1 --ckpt-every 10"
+check "--eval-every appends the metrics to log.jsonl and draws metrics.png" \
+    "$GANC train $EV --eval-every 10 --eval-n 100 --classifier $T/c.st --out $T/ev 2>/dev/null && [ \$(grep -c '\"fid\": ' $T/ev/log.jsonl) -eq 3 ] && grep -q '\"step\": 30, \"fid\": [0-9.e+-]*, \"kid\": .*\"precision\": .*\"coverage\": .*\"class_kl\": .*\"confidence\": .*\"n\": 100' $T/ev/log.jsonl && [ -s $T/ev/metrics.png ]"
+# every tensor equal (the metadata differs: it records --eval-every and --classifier)
+tensors() { $PY tools/read_safetensors.py "$1" --values | grep '^tensor'; }
+if have_numpy; then
+    check "the run with evaluations computes exactly what the run without them does" \
+        "$GANC train $EV --out $T/noev 2>/dev/null && tensors $T/ev/ckpt/step_000000030.safetensors > $T/ev.t && tensors $T/noev/ckpt/step_000000030.safetensors > $T/noev.t && [ -s $T/ev.t ] && cmp -s $T/ev.t $T/noev.t"
+fi
+expect_error "--eval-every without --classifier says how to make one" "ganc classifier train" \
+    $GANC train $EV --eval-every 10 --out "$T/bad"
+
 echo "eval: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "gan/diagnose.h"
 #include "cli/toy_view.h"
+#include "cli/train_eval.h"
 #include "data/data.h"
 #include "ganc_internal.h"
 #include "io/atomic.h"
@@ -28,8 +29,10 @@ typedef struct {
 } flag;
 
 /* Options that may change when a run is resumed: they do not alter what is computed. */
-static const char *const resumable[] = {"steps", "epochs",  "sample_every", "log_every", "ckpt_every",
-                                        "keep",  "grid",    "threads",      "on_nan",    NULL};
+/* Flags a resumed run may change: none of them changes what the run computes. */
+static const char *const resumable[] = {"steps",     "epochs",     "sample_every", "log_every", "ckpt_every",
+                                        "keep",      "grid",       "threads",      "on_nan",    "eval_every",
+                                        "eval_n",    "classifier", NULL};
 
 enum { MAX_ROLLBACKS = 3 };
 
@@ -108,7 +111,7 @@ static int reload_log(const char *path, int64_t step, history *h, char err[GANC_
         if ((p = strstr(line, "\"g_loss\": "))) st.g_loss = atof(p + 10);
         if ((p = strstr(line, "\"d_real\": "))) st.d_real = atof(p + 10);
         if ((p = strstr(line, "\"d_fake\": "))) st.d_fake = atof(p + 10);
-        if (!strstr(line, "\"warning\"")) history_add(h, (double)s, &st); /* warnings are kept, not drawn */
+        if (strstr(line, "\"d_loss\"")) history_add(h, (double)s, &st); /* warnings and metrics are kept, not drawn */
         const size_t n = strlen(line);
         if (len + n > cap) {
             char *grown = realloc(kept, cap *= 2);
@@ -343,13 +346,25 @@ int cmd_train(int argc, char **argv)
         }
         const ganc_shape shape = probe.shape;
         ganc_dataset_free(&probe);
+        ganc_set_threads(cfg.threads); /* before the networks are built: per-thread scratch */
         int rc = ganc_session_create(&s, &cfg, &model, shape, err);
         ganc_model_free(&model);
         if (rc) return cli_error("%s", err);
-        if (check_out_parent(out, err) || make_run_dir(out, err)) {
-            ganc_session_free(&s);
-            return cli_error("%s", err);
-        }
+    }
+    /* What --eval-every needs is loaded before a new run's directory exists: a missing or
+     * wrong classifier leaves nothing behind. */
+    char log_path[1100];
+    cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
+    cli_train_eval evals;
+    if (cli_train_eval_init(&evals, &s, log_path, err)) {
+        cli_train_eval_free(&evals);
+        ganc_session_free(&s);
+        return cli_error("%s", err);
+    }
+    if (!resume && (check_out_parent(out, err) || make_run_dir(out, err))) {
+        cli_train_eval_free(&evals);
+        ganc_session_free(&s);
+        return cli_error("%s", err);
     }
 
     ganc_set_threads(s.cfg.threads);
@@ -357,17 +372,20 @@ int cmd_train(int argc, char **argv)
     ganc_dataset ds;
     const ganc_toy2d *toy;
     if (cli_open_data(s.cfg.data, &ds, &toy, data_path, sizeof data_path, err)) {
+        cli_train_eval_free(&evals);
         ganc_session_free(&s);
         return cli_error("%s", err);
     }
     if (ds.shape.c != s.data_shape.c || ds.shape.h != s.data_shape.h || ds.shape.w != s.data_shape.w) {
         ganc_dataset_free(&ds);
+        cli_train_eval_free(&evals);
         ganc_session_free(&s);
         return cli_error("%s: images are %dx%dx%d but the run was trained on %dx%dx%d", data_path, ds.shape.c,
                          ds.shape.h, ds.shape.w, s.data_shape.c, s.data_shape.h, s.data_shape.w);
     }
     if (s.cfg.batch > ds.n) {
         ganc_dataset_free(&ds);
+        cli_train_eval_free(&evals);
         ganc_session_free(&s);
         return cli_error("--batch %d is larger than the data set (%d images)", s.cfg.batch, ds.n);
     }
@@ -391,8 +409,6 @@ int cmd_train(int argc, char **argv)
     ganc_diagnose_init(&diag, s.cfg.loss);
     char warning[512];
     history hist = {0};
-    char log_path[1100];
-    cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
     int status = 0;
     FILE *log = NULL;
     if (reload_log(log_path, s.step, &hist, err) || !(log = fopen(log_path, "a"))) {
@@ -489,6 +505,13 @@ int cmd_train(int argc, char **argv)
                 fflush(log);
             }
         }
+        if (evals.on && (s.step % s.cfg.eval_every == 0 || last)) {
+            if (cli_train_eval_run(&evals, &s, log, dir, err)) {
+                status = cli_error("%s", err);
+                break;
+            }
+            fflush(log);
+        }
         if (s.step % s.cfg.ckpt_every == 0 || last) {
             if (write_checkpoint(dir, &s, err)) {
                 status = cli_error("%s", err);
@@ -507,6 +530,7 @@ int cmd_train(int argc, char **argv)
     }
 done:
     if (cli_toy_view_finish(&toy_view, err) && status == 0) status = cli_error("%s", err);
+    cli_train_eval_free(&evals);
     if (log) fclose(log);
     history_free(&hist);
     ganc_free(real);

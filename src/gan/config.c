@@ -17,6 +17,7 @@ typedef struct {
     size_t offset;
     double lo, hi;
     const char *choices; /* T_ENUM: space-separated names, value = index */
+    /* T_STR: hi = 1 when the value may be empty */
 } option;
 
 #define OFF(f) offsetof(ganc_config, f)
@@ -54,6 +55,9 @@ static const option options[] = {
     {{"keep", "K", "checkpoints kept in the run directory", 0}, T_INT, OFF(keep), 1, 1000, NULL},
     {{"grid", "N", "samples in each picture", 0}, T_INT, OFF(grid), 1, 1024, NULL},
     {{"threads", "T", "worker threads (0: all cores)", 0}, T_INT, OFF(threads), 0, 1024, NULL},
+    {{"eval_every", "N", "every N steps: FID, KID, precision/recall, ... (with --classifier) or, for 2-D runs, modes and high quality, into log.jsonl and metrics.png (0: never)", 0}, T_INT, OFF(eval_every), 0, 1e9, NULL},
+    {{"eval_n", "N", "generated samples per --eval-every evaluation", 0}, T_INT, OFF(eval_n), 10, 1e6, NULL},
+    {{"classifier", "FILE", "feature network for --eval-every on images (ganc classifier train)", 0}, T_STR, OFF(classifier), 0, 1, NULL},
     {{"on_nan", "stop|rollback", "on a non-finite loss: stop, or reload the last checkpoint with halved learning rates (3 times at most)", 0}, T_ENUM, OFF(on_nan), 0, 0, "stop rollback"},
 };
 #define N_OPTIONS ((int)(sizeof options / sizeof options[0]))
@@ -71,6 +75,7 @@ void ganc_config_defaults(ganc_config *c)
     c->clip = 0.01f;
     c->gp = 10.0f;
     c->pack = 1;
+    c->eval_n = 2000;
     c->inst_noise_steps = 3000;
     c->optim = GANC_OPTIM_ADAM;
     c->lr_g = 2e-4f;
@@ -143,7 +148,7 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
         return 0;
     }
     case T_STR:
-        if (!value[0]) return ganc_fail(err, "--%s needs a value", name);
+        if (!value[0] && o->hi != 1) return ganc_fail(err, "--%s needs a value", name);
         if (strlen(value) >= 512) return ganc_fail(err, "--%s value is too long", name);
         snprintf((char *)field, 512, "%s", value);
         return 0;

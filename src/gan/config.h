@@ -14,6 +14,8 @@ typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 typedef struct {
     char model[512];   /* preset name or model file */
     char data[512];    /* fashion-mnist, mnist-10k or an IDX path */
+    char classifier[512]; /* --eval-every: the feature network (ganc classifier train); "" none */
+    int eval_every, eval_n; /* metrics every N steps (0: never) on eval_n generated samples */
     int z_dim;
     ganc_zdist z_dist;
     int batch;

@@ -1,0 +1,133 @@
+/* Periodic evaluation during training (see train_eval.h). */
+#include "cli/train_eval.h"
+#include "eval/toy2d_metrics.h"
+#include "ganc_internal.h"
+#include "io/image.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int add_point(cli_train_eval *e, double step, double a, double b)
+{
+    if (e->n == e->cap) {
+        const int cap = e->cap ? 2 * e->cap : 64;
+        float *s = realloc(e->step, sizeof(float) * cap), *x = s ? realloc(e->a, sizeof(float) * cap) : NULL;
+        if (s) e->step = s;
+        if (x) e->a = x;
+        float *y = x ? realloc(e->b, sizeof(float) * cap) : NULL;
+        if (!y) return -1;
+        e->b = y;
+        e->cap = cap;
+    }
+    e->step[e->n] = (float)step;
+    e->a[e->n] = (float)a;
+    e->b[e->n] = (float)b;
+    e->n++;
+    return 0;
+}
+
+static double field(const char *line, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\": ", key);
+    const char *p = strstr(line, k);
+    return p ? atof(p + strlen(k)) : NAN;
+}
+
+int cli_train_eval_init(cli_train_eval *e, ganc_session *s, const char *log_path, char err[GANC_ERR_LEN])
+{
+    memset(e, 0, sizeof *e);
+    if (s->cfg.eval_every <= 0) return 0;
+    e->on = 1;
+    if (!s->toy) {
+        if (!s->cfg.classifier[0])
+            return ganc_fail(err, "--eval-every needs --classifier FILE (make one with: ganc classifier train --data %s "
+                                  "--out cls.safetensors)",
+                             s->cfg.data);
+        if (ganc_classifier_load(s->cfg.classifier, 100, &e->c, err)) return -1;
+        e->have_c = 1;
+        if (cli_split_load(s->cfg.data, NULL, 0, &e->sp, err)) return -1;
+        e->have_sp = 1;
+        ganc_dataset_source_ctx ctx;
+        ganc_image_source src;
+        const int n_ref = e->sp.test_n < s->cfg.eval_n ? e->sp.test_n : s->cfg.eval_n;
+        ganc_dataset_source(&src, &ctx, e->sp.test, e->sp.test_from, NULL, n_ref);
+        if (ganc_eval_features_compute(&e->c, &src, &e->ref, err)) return -1;
+        e->have_ref = 1;
+    }
+    /* a resumed run: the metrics logged before its checkpoint */
+    FILE *in = fopen(log_path, "r");
+    char line[2048];
+    while (in && fgets(line, sizeof line, in)) {
+        long long st;
+        if (sscanf(line, "{\"step\": %lld", &st) != 1 || st > s->step) continue;
+        if (strstr(line, "\"fid\"")) add_point(e, (double)st, field(line, "fid"), 100.0 * field(line, "kid"));
+        else if (strstr(line, "\"modes\"")) add_point(e, (double)st, field(line, "modes"), field(line, "high_quality"));
+    }
+    if (in) fclose(in);
+    return 0;
+}
+
+static int draw(cli_train_eval *e, ganc_session *s, const char *dir, char err[GANC_ERR_LEN])
+{
+    char path[1100];
+    cli_pathf(path, sizeof path, "%s/metrics.png", dir);
+    const ganc_series img[2] = {{"FID", e->a, 0x1f77b4}, {"KID x 100", e->b, 0xd62728}};
+    const ganc_series toy[2] = {{"modes", e->a, 0x1f77b4}, {"high quality %", e->b, 0x2ca02c}};
+    return ganc_plot_png(path, s->toy ? "ganc: modes captured and % high-quality samples" : "ganc: FID and KID over steps",
+                         e->step, e->n, s->toy ? toy : img, 2, 900, 450, err);
+}
+
+int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char *dir, char err[GANC_ERR_LEN])
+{
+    const int n = s->cfg.eval_n;
+    /* noise of its own, the same at every evaluation: the scores follow G, not the draw */
+    const uint64_t seed = s->cfg.seed * 4 + 10;
+    if (s->toy) {
+        float *z = ganc_alloc(sizeof(float) * (size_t)n * s->cfg.z_dim), *x = ganc_alloc(sizeof(float) * 2 * (size_t)n);
+        ganc_rng r;
+        ganc_rng_seed(&r, seed);
+        ganc_game_noise(&s->game, &r, z, n);
+        ganc_game_generate(&s->game, z, n, x);
+        ganc_toy2d_metrics m;
+        int rc = ganc_toy2d_evaluate(s->toy, x, n, &m, err);
+        ganc_free(z);
+        ganc_free(x);
+        if (rc) return -1;
+        fprintf(log, "{\"step\": %" PRId64 ", \"modes\": %d, \"modes_total\": %d, \"high_quality\": %.6g, \"reverse_kl\": %.6g, \"n\": %d}\n",
+                s->step, m.modes, m.modes_total, m.high_quality, isnan(m.reverse_kl) ? -1.0 : m.reverse_kl, m.n);
+        if (add_point(e, (double)s->step, m.modes, m.high_quality)) return ganc_fail(err, "out of memory");
+        return draw(e, s, dir, err);
+    }
+    ganc_generator_source_ctx gctx;
+    ganc_image_source src;
+    ganc_generator_source(&src, &gctx, &s->game, s->data_shape, s->lo, s->hi, n, seed);
+    ganc_eval_features gen;
+    int rc = ganc_eval_features_compute(&e->c, &src, &gen, err);
+    ganc_generator_source_free(&gctx);
+    if (rc) return -1;
+    ganc_eval_result r;
+    rc = ganc_eval_compare(&gen, &e->ref, seed, &r, err);
+    ganc_eval_features_free(&gen);
+    if (rc) return -1;
+    fprintf(log,
+            "{\"step\": %" PRId64 ", \"fid\": %.6g, \"kid\": %.6g, \"precision\": %.6g, \"recall\": %.6g, "
+            "\"density\": %.6g, \"coverage\": %.6g, \"class_kl\": %.6g, \"confidence\": %.6g, \"n\": %d}\n",
+            s->step, r.fid, r.kid, r.precision, r.recall, r.density, r.coverage, r.class_kl, r.confidence, r.n);
+    if (add_point(e, (double)s->step, r.fid, 100.0 * r.kid)) return ganc_fail(err, "out of memory");
+    return draw(e, s, dir, err);
+}
+
+void cli_train_eval_free(cli_train_eval *e)
+{
+    if (e->have_ref) ganc_eval_features_free(&e->ref);
+    if (e->have_sp) cli_split_free(&e->sp);
+    if (e->have_c) ganc_classifier_free(&e->c);
+    free(e->step);
+    free(e->a);
+    free(e->b);
+    memset(e, 0, sizeof *e);
+}
