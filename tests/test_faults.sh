@@ -51,6 +51,19 @@ check "a run never killed reaches the same step" "$GANC train $RUN --steps $fina
 f=$(printf 'step_%09d.safetensors' $final)
 check "killed 20 times and resumed, it ends bit-identical to the run never killed" "cmp -s $T/k/ckpt/$f $T/straight/ckpt/$f"
 
+# --- SIGTERM (what a scheduler or `kill` sends): a checkpoint, exit 143 within 2 seconds ------
+$GANC train $RUN --ckpt-every 1000000 --steps 1000000 --out "$T/term" 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/term/log.jsonl" ] && break; sleep 0.05; done
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid; rc=$?
+t1=$(date +%s)
+check "SIGTERM exits with 143 within 2 seconds" "[ $rc -eq 143 ] && [ $((t1 - t0)) -le 2 ]"
+at=$(step_of "$T/term")
+check "SIGTERM leaves a checkpoint the run resumes from" \
+    "[ -n \"$at\" ] && $GANC train --resume $T/term --steps $((${at:-0} + 2)) 2>/dev/null && [ \"\$(step_of $T/term)\" = $((${at:-0} + 2)) ]"
+
 # --- a checkpoint write that cannot complete ----------------------------------------------------
 # 10 steps leave step_10; the resumed run then fails to write step_20. The model is made large
 # (checkpoints of about 13 MB) so that the pictures, which a build without stb writes
