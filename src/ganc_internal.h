@@ -156,5 +156,11 @@ void ganc_sn_grad_end(ganc_layer *L, const ganc_pass *p);
 
 /* Initialisers shared by the layers. fan_in as PyTorch computes it. */
 void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
+/* A (rows x in) weight and its bias as nn.Linear (torch) or N(0, 0.02) and 0 (dcgan), then the
+ * spectral-norm vectors when the layer has them: dense and maxout layers. */
+void ganc_init_linear(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng);
+/* Inside a parallel region of `threads` threads: adds the weight and bias gradients that threads
+ * 1.. accumulated in their work blocks (at `offset` floats into each) to dw and L->dbias. */
+void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int threads, float *dw);
 
 #endif

@@ -145,19 +145,7 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                 }
             }
         }
-        if (dw_all && threads > 1) {
-#pragma omp barrier
-            const size_t total = L->n_weight + L->n_bias;
-#pragma omp for schedule(static)
-            for (size_t j = 0; j < total; j++) {
-                float s = 0.0f;
-                for (int u = 1; u < threads; u++) s += p->work[(size_t)u * L->n_work + col_floats + cm_floats + j];
-                if (j < L->n_weight)
-                    dw_all[j] += s;
-                else
-                    L->dbias[j - L->n_weight] += s;
-            }
-        }
+        if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, col_floats + cm_floats, threads, dw_all);
     }
     if (dw_all) ganc_sn_grad_end(L, p);
 }

@@ -162,19 +162,7 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
             deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, dw, db,
                                   work);
         }
-        if (dw_all && threads > 1) {
-#pragma omp barrier
-            const size_t total = L->n_weight + L->n_bias;
-#pragma omp for schedule(static)
-            for (size_t j = 0; j < total; j++) {
-                float s = 0.0f;
-                for (int u = 1; u < threads; u++) s += p->work[(size_t)u * L->n_work + grads_at + j];
-                if (j < L->n_weight)
-                    dw_all[j] += s;
-                else
-                    L->dbias[j - L->n_weight] += s;
-            }
-        }
+        if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
     }
     if (dw_all) ganc_sn_grad_end(L, p);
 }

@@ -16,18 +16,7 @@ static int dense_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     return 0;
 }
 
-static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
-{
-    const int in = L->weight_dims[1];
-    if (scheme == GANC_INIT_DCGAN) {
-        ganc_rng_normal(rng, L->weight, L->n_weight, 0.0f, 0.02f);
-        for (size_t i = 0; i < L->n_bias; i++) L->bias[i] = 0.0f;
-    } else {
-        ganc_init_torch_uniform(L->weight, L->n_weight, in, rng);
-        if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, in, rng);
-    }
-    ganc_sn_init(L, rng);
-}
+static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng) { ganc_init_linear(L, scheme, rng); }
 
 static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
