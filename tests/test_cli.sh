@@ -31,10 +31,18 @@ if have_numpy; then
     check "wgan clips every parameter of D to [-clip, clip]" \
         "$PY tools/read_safetensors.py $T/loss-wgan/ckpt/step_000000006.safetensors --values | awk -F'\t' '\$1 == \"tensor\" && \$2 ~ /^disc\\..*(weight|bias)\$/ { n++; split(\$6, v, \" \"); for (i in v) if (v[i] + 0 > 0.01 || v[i] + 0 < -0.01) bad++ } END { exit !(n > 0 && bad == 0) }'"
 fi
-STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2"
+STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2 --lr-decay-from 5"
 check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
 check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
 check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
+if have_numpy; then
+    # G's weights only: the checkpoints' metadata differ anyway (the option is stored)
+    gen_values() { $PY tools/read_safetensors.py "$1" --values | awk -F'\t' '$1 == "tensor" && $2 ~ /^gen\./'; }
+    check "--lr-decay-from 5 trains G differently from constant rates" \
+        "$GANC train $COMMON --steps 20 --lr-decay-from 5 --out $T/decay 2>/dev/null && gen_values $T/a/ckpt/step_000000020.safetensors >$T/g-const && gen_values $T/decay/ckpt/step_000000020.safetensors >$T/g-decay && [ -s $T/g-const ] && ! cmp -s $T/g-const $T/g-decay"
+    check "--lr-decay-from 20 of 20 steps is constant rates" \
+        "$GANC train $COMMON --steps 20 --lr-decay-from 20 --out $T/decay20 2>/dev/null && gen_values $T/decay20/ckpt/step_000000020.safetensors >$T/g-decay20 && cmp -s $T/g-const $T/g-decay20"
+fi
 
 # --- diagnostics: a frozen G against a fast D is told that D has won ---------------------------
 check "a run where D wins warns on screen and in log.jsonl, naming cures" \

@@ -92,5 +92,17 @@ int main(void)
     const float pts[6] = {0, 0, 3, 4, 3, 4};
     CHECK(fabs(ganc_diversity(pts, 3, 2) - 2.5) < 1e-12, "diversity of (0,0),(3,4),(3,4) is 2.5, got %g",
           ganc_diversity(pts, 3, 2));
+
+    /* the learning-rate schedule: constant, or linear from --lr-decay-from to 0 at the end */
+    ganc_config cfg;
+    ganc_config_defaults(&cfg);
+    CHECK(ganc_lr_factor(&cfg, 999, 1000) == 1.0, "no decay: factor 1");
+    cfg.lr_decay_from = 600;
+    const int64_t steps_at[6] = {0, 599, 600, 700, 999, 1000};
+    const double want[6] = {1.0, 1.0, 1.0, 0.75, 0.0025, 0.0};
+    for (int i = 0; i < 6; i++)
+        CHECK(fabs(ganc_lr_factor(&cfg, steps_at[i], 1000) - want[i]) < 1e-12, "decay from 600 of 1000: step %d factor %g, want %g",
+              (int)steps_at[i], ganc_lr_factor(&cfg, steps_at[i], 1000), want[i]);
+    CHECK(ganc_lr_factor(&cfg, 700, 600) == 1.0, "a run shorter than the decay start keeps its rates");
     return check_finish("diagnose");
 }

@@ -271,8 +271,6 @@ static int rollback(ganc_session *s, const char *ck, ganc_batcher *batcher, cons
     cfg.lr_g *= 0.5f;
     cfg.lr_d *= 0.5f;
     s->cfg = cfg;
-    s->game.opt_g.cfg.lr = cfg.lr_g;
-    s->game.opt_d.cfg.lr = cfg.lr_d;
     ganc_batcher_seek(batcher, s->epoch, s->pos);
     hist->n = 0;
     return reload_log(log_path, s->step, hist, err);
@@ -440,6 +438,7 @@ int cmd_train(int argc, char **argv)
         /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
         const double fade = 1.0 - (double)s.step / s.cfg.inst_noise_steps;
         s.game.noise_scale = fade > 0.0 ? s.cfg.inst_noise * fade : 0.0;
+        ganc_game_set_lr(&s.game, &s.cfg, s.step, total);
         for (int k = 0; k < s.cfg.d_steps; k++) {
             ganc_batcher_next(&batcher, s.cfg.batch, idx);
             if (toy) ganc_toy2d_fill(toy, s.cfg.seed * 4 + 7, batcher.epoch, idx, s.cfg.batch, real);

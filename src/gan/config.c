@@ -43,6 +43,7 @@ static const option options[] = {
     {{"adam_eps", "E", "Adam epsilon (large values, e.g. 1, damp steps on small gradients)", 1}, T_FLOAT, OFF(adam_eps), 0, 10, NULL},
     {{"momentum", "M", "SGD momentum", 1}, T_FLOAT, OFF(momentum), 0, 0.999999, NULL},
     {{"weight_decay", "W", "L2 weight decay of both optimizers", 1}, T_FLOAT, OFF(weight_decay), 0, 1, NULL},
+    {{"lr_decay_from", "N", "from step N on, both learning rates fall linearly to 0 at the run's last step (0: constant)", 1}, T_I64, OFF(lr_decay_from), 0, 1e12, NULL},
     {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},

@@ -70,6 +70,21 @@ void ganc_game_free(ganc_game *gm)
     memset(gm, 0, sizeof *gm);
 }
 
+double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
+{
+    const int64_t from = cfg->lr_decay_from;
+    if (from <= 0 || step < from || total <= from) return 1.0;
+    if (step >= total) return 0.0;
+    return (double)(total - step) / (double)(total - from);
+}
+
+void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total)
+{
+    const double f = ganc_lr_factor(cfg, step, total);
+    gm->opt_g.cfg.lr = (float)(cfg->lr_g * f);
+    gm->opt_d.cfg.lr = (float)(cfg->lr_d * f);
+}
+
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
 {
     const size_t count = (size_t)n * gm->z_dim;

@@ -46,6 +46,13 @@ typedef struct {
 void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *cfg);
 void ganc_game_free(ganc_game *gm);
 
+/* Factor on both learning rates at `step` of a run of `total` steps: 1, or with
+ * cfg->lr_decay_from > 0 a linear fall from 1 at that step to 0 at `total` (a pure function of
+ * the step, so a resumed run follows the same schedule as a straight one). */
+double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
+/* Sets both optimizers' learning rates to cfg's times ganc_lr_factor. */
+void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
+
 void ganc_game_d_step(ganc_game *gm, const float *real);
 void ganc_game_g_step(ganc_game *gm);
 
