@@ -60,6 +60,10 @@ check "eval of a 2-D run prints JSON with the protocol's keys" \
     "$GANC eval $T/ring --json > $T/ring.json && grep -q '\"modes\": [0-9]*, \"modes_total\": 8, \"high_quality\": [0-9.]*, \"reverse_kl\": ' $T/ring.json && grep -q '\"n\": 2500' $T/ring.json"
 check "--eval-every on a 2-D run logs modes and high quality and draws metrics.png" \
     "$GANC train $TOY --eval-every 20 --eval-n 500 --out $T/ring3 2>/dev/null && [ \$(grep -c '\"modes\": [0-9]*, \"modes_total\": 8, \"high_quality\"' $T/ring3/log.jsonl) -eq 2 ] && [ -s $T/ring3/metrics.png ]"
+check "eval of a 2-D run takes --threads and gives the same numbers" \
+    "$GANC eval $T/ring --json --threads 1 > $T/ring-t1.json && cmp -s $T/ring.json $T/ring-t1.json"
+check "eval of a missing run names it, not a missing --classifier" \
+    "! $GANC eval $T/no-such-run --json 2>$T/nr.err && grep -q 'no-such-run: No such file' $T/nr.err && [ \$(wc -l < $T/nr.err) -eq 1 ]"
 check "eval of an image run without --classifier is refused" "! $GANC eval $T/a 2>/dev/null"
 if have_numpy; then
     check "sample of a 2-D run is an (N, 2) float32 array" \

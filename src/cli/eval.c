@@ -354,7 +354,11 @@ int cmd_eval(int argc, char **argv)
             printf("\n");
             return cmd_eval_toy2d(1, (char *[]){"--help", NULL});
         }
-    if (argc > 0 && is_toy_run(argv[0])) return cmd_eval_toy2d(argc, argv);
+    if (argc > 0 && argv[0][0] != '-') { /* a run or checkpoint: say so first when it is not there */
+        char path[1100], err[GANC_ERR_LEN];
+        if (cli_find_checkpoint(argv[0], path, sizeof path, err)) return cli_error("eval: %s", err);
+        if (is_toy_run(argv[0])) return cmd_eval_toy2d(argc, argv);
+    }
     eval_opts o;
     if (parse_args(argc, argv, &o)) return 1;
     ganc_set_threads((int)o.threads);

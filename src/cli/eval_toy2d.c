@@ -58,7 +58,7 @@ int cmd_eval_toy2d(int argc, char **argv)
         const char *a = argv[i];
         char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--json]\n\n"
+            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--threads T] [--json]\n\n"
                    "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
                    "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
                    "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n");
@@ -66,10 +66,14 @@ int cmd_eval_toy2d(int argc, char **argv)
         }
         if (!strcmp(a, "--json")) {
             json = 1;
-        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed")) {
+        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return cli_error("eval: %s needs a value", a);
             const char *v = argv[++i];
-            if (!strcmp(a, "--n")) {
+            if (!strcmp(a, "--threads")) {
+                const long t = strtol(v, &end, 10);
+                if (*end || end == v || t < 0 || t > 1024) return cli_error("eval: --threads must be an integer in [0, 1024], got '%s'", v);
+                ganc_set_threads((int)t);
+            } else if (!strcmp(a, "--n")) {
                 n = strtol(v, &end, 10);
                 if (*end || end == v || n < 1 || n > 10000000) return cli_error("eval: --n must be an integer in [1, 10000000], got '%s'", v);
             } else {
