@@ -31,6 +31,44 @@ static inline philox_block philox4x32_10(uint64_t counter, uint64_t seed)
     return ganc_philox4x32_10(ctr, key);
 }
 
+/* PHILOX_LANES consecutive blocks at once, lane by lane in arrays: the same arithmetic as
+ * ganc_philox4x32_10, written so that the compiler vectorises across blocks (32x32 -> 64-bit
+ * products are one instruction in SSE2, AVX2 and AVX-512). out[w][l] is word w of block
+ * counter + l. */
+#define PHILOX_LANES 16
+
+static void philox_lanes(uint64_t counter, uint64_t seed, uint32_t out[4][PHILOX_LANES])
+{
+    const uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
+    const uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+    uint32_t c0[PHILOX_LANES], c1[PHILOX_LANES], c2[PHILOX_LANES], c3[PHILOX_LANES];
+    for (int l = 0; l < PHILOX_LANES; l++) {
+        const uint64_t ctr = counter + (uint64_t)l;
+        c0[l] = (uint32_t)ctr;
+        c1[l] = (uint32_t)(ctr >> 32);
+        c2[l] = c3[l] = 0;
+    }
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int round = 0; round < 10; round++) {
+        for (int l = 0; l < PHILOX_LANES; l++) {
+            const uint64_t p0 = (uint64_t)M0 * c0[l], p1 = (uint64_t)M1 * c2[l];
+            const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+            c1[l] = (uint32_t)p1;
+            c3[l] = (uint32_t)p0;
+            c0[l] = n0;
+            c2[l] = n2;
+        }
+        k0 += W0;
+        k1 += W1;
+    }
+    for (int l = 0; l < PHILOX_LANES; l++) {
+        out[0][l] = c0[l];
+        out[1][l] = c1[l];
+        out[2][l] = c2[l];
+        out[3][l] = c3[l];
+    }
+}
+
 void ganc_rng_seed(ganc_rng *r, uint64_t seed)
 {
     r->seed = seed;
@@ -78,13 +116,25 @@ void ganc_rng_normal(ganc_rng *r, float *out, size_t n, float mean, float std)
 void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p)
 {
     const uint64_t base = r->counter, key = r->seed;
-    const double threshold = (double)p * 4294967296.0;
+    /* value v (an integer) is below p * 2^32 exactly when it is below the ceiling of that */
+    const uint64_t threshold = (uint64_t)ceil((double)p * 4294967296.0);
+    const size_t blocks = (n + 3) / 4, groups = (blocks + PHILOX_LANES - 1) / PHILOX_LANES;
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t b = 0; b < (n + 3) / 4; b++) {
-        philox_block blk = philox4x32_10(base + b, key);
-        for (size_t j = 0; j < 4 && 4 * b + j < n; j++) out[4 * b + j] = (double)blk.v[j] < threshold ? 1.0f : 0.0f;
+    for (size_t g = 0; g < groups; g++) {
+        uint32_t w[4][PHILOX_LANES];
+        philox_lanes(base + g * PHILOX_LANES, key, w);
+        const size_t first = g * PHILOX_LANES * 4;
+        if (first + PHILOX_LANES * 4 <= n) {
+            for (int l = 0; l < PHILOX_LANES; l++)
+                for (int j = 0; j < 4; j++) out[first + 4 * l + j] = (uint64_t)w[j][l] < threshold ? 1.0f : 0.0f;
+        } else {
+            for (size_t i = first; i < n; i++) {
+                const size_t l = (i - first) / 4, j = (i - first) % 4;
+                out[i] = (uint64_t)w[j][l] < threshold ? 1.0f : 0.0f;
+            }
+        }
     }
-    r->counter += (n + 3) / 4;
+    r->counter += blocks;
 }
 
 uint64_t ganc_rng_u64(ganc_rng *r)

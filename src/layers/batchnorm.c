@@ -89,8 +89,108 @@ static double lanes_total(const double acc[LANES])
     return s;
 }
 
+/* After a dense layer (H = W = 1) a channel's values lie C floats apart: walking them one
+ * channel at a time touches a new cache line per value. These versions walk the rows instead,
+ * a block of channels at a time, and add each channel's values in the same order as the plane
+ * loops above (sample by sample, in double), so both give the same bits. */
+#define ROW_BLOCK 64
+
+static void bn_forward_rows(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int c = L->in.c, blocks = (c + ROW_BLOCK - 1) / ROW_BLOCK;
+    float *mean = L->saved, *invstd = L->saved + c;
+    float *run_mean = L->state, *run_var = L->state + c;
+    const float eps = L->spec.eps, mom = L->spec.momentum;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < blocks; b++) {
+        const int c0 = b * ROW_BLOCK, w = c - c0 < ROW_BLOCK ? c - c0 : ROW_BLOCK;
+        float scale[ROW_BLOCK], shift[ROW_BLOCK];
+        if (p->training) {
+            double s[ROW_BLOCK] = {0}, q[ROW_BLOCK] = {0}, mu[ROW_BLOCK];
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < w; j++) s[j] += x[(size_t)i * c + c0 + j];
+            for (int j = 0; j < w; j++) mu[j] = s[j] / (double)n;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < w; j++) {
+                    const double d = x[(size_t)i * c + c0 + j] - mu[j];
+                    q[j] += d * d;
+                }
+            for (int j = 0; j < w; j++) {
+                const int ch = c0 + j;
+                const double var = q[j] / (double)n, unbiased = n > 1 ? q[j] / (double)(n - 1) : var;
+                mean[ch] = (float)mu[j];
+                invstd[ch] = (float)(1.0 / sqrt(var + eps));
+                run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu[j];
+                run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
+            }
+        } else {
+            for (int j = 0; j < w; j++) {
+                const int ch = c0 + j;
+                mean[ch] = run_mean[ch];
+                invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
+            }
+        }
+        for (int j = 0; j < w; j++) {
+            scale[j] = L->weight[c0 + j] * invstd[c0 + j];
+            shift[j] = L->bias[c0 + j] - mean[c0 + j] * scale[j];
+        }
+        for (int i = 0; i < n; i++) {
+            const float *xr = x + (size_t)i * c + c0;
+            float *yr = y + (size_t)i * c + c0;
+            for (int j = 0; j < w; j++) yr[j] = xr[j] * scale[j] + shift[j];
+        }
+    }
+}
+
+static void bn_backward_rows(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
+                             const ganc_pass *p)
+{
+    const int c = L->in.c, blocks = (c + ROW_BLOCK - 1) / ROW_BLOCK;
+    const float *mean = L->saved, *invstd = L->saved + c;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < blocks; b++) {
+        const int c0 = b * ROW_BLOCK, w = c - c0 < ROW_BLOCK ? c - c0 : ROW_BLOCK;
+        double a[ROW_BLOCK] = {0}, bx[ROW_BLOCK] = {0};
+        for (int i = 0; i < n; i++) {
+            const float *xr = x + (size_t)i * c + c0, *dyr = dy + (size_t)i * c + c0;
+            for (int j = 0; j < w; j++) {
+                a[j] += dyr[j];
+                bx[j] += (double)dyr[j] * (double)(xr[j] - mean[c0 + j]);
+            }
+        }
+        float g[ROW_BLOCK], mdy[ROW_BLOCK], mdyx[ROW_BLOCK];
+        for (int j = 0; j < w; j++) {
+            const int ch = c0 + j;
+            const double sum_dy_xhat = bx[j] * invstd[ch];
+            if (param_grads) {
+                L->dweight[ch] += (float)sum_dy_xhat;
+                L->dbias[ch] += (float)a[j];
+            }
+            g[j] = L->weight[ch] * invstd[ch];
+            mdy[j] = (float)(a[j] / (double)n);
+            mdyx[j] = (float)(sum_dy_xhat / (double)n);
+        }
+        if (!dx) continue;
+        for (int i = 0; i < n; i++) {
+            const float *xr = x + (size_t)i * c + c0, *dyr = dy + (size_t)i * c + c0;
+            float *dxr = dx + (size_t)i * c + c0;
+            if (p->training)
+                for (int j = 0; j < w; j++) {
+                    const float xhat = (xr[j] - mean[c0 + j]) * invstd[c0 + j];
+                    dxr[j] = g[j] * (dyr[j] - mdy[j] - xhat * mdyx[j]);
+                }
+            else
+                for (int j = 0; j < w; j++) dxr[j] = g[j] * dyr[j];
+        }
+    }
+}
+
 static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
+    if (L->in.h * L->in.w == 1) {
+        bn_forward_rows(L, x, y, n, p);
+        return;
+    }
     const int c = L->in.c;
     const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
     const size_t count = (size_t)n * plane;
@@ -130,6 +230,10 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
                         int param_grads, const ganc_pass *p)
 {
     (void)y;
+    if (L->in.h * L->in.w == 1) {
+        bn_backward_rows(L, x, dy, dx, n, param_grads, p);
+        return;
+    }
     const int c = L->in.c;
     const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
     const double count = (double)n * (double)plane;
