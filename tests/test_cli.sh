@@ -31,8 +31,8 @@ if have_numpy; then
     check "wgan clips every parameter of D to [-clip, clip]" \
         "$PY tools/read_safetensors.py $T/loss-wgan/ckpt/step_000000006.safetensors --values | awk -F'\t' '\$1 == \"tensor\" && \$2 ~ /^disc\\..*(weight|bias)\$/ { n++; split(\$6, v, \" \"); for (i in v) if (v[i] + 0 > 0.01 || v[i] + 0 < -0.01) bad++ } END { exit !(n > 0 && bad == 0) }'"
 fi
-STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2 --lr-decay-from 5"
-check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
+STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2 --lr-decay-from 5 --lr-decay-to 20"
+check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps, lr decay): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
 check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
 check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
 if have_numpy; then
@@ -40,6 +40,8 @@ if have_numpy; then
     gen_values() { $PY tools/read_safetensors.py "$1" --values | awk -F'\t' '$1 == "tensor" && $2 ~ /^gen\./'; }
     check "--lr-decay-from 5 trains G differently from constant rates" \
         "$GANC train $COMMON --steps 20 --lr-decay-from 5 --out $T/decay 2>/dev/null && gen_values $T/a/ckpt/step_000000020.safetensors >$T/g-const && gen_values $T/decay/ckpt/step_000000020.safetensors >$T/g-decay && [ -s $T/g-const ] && ! cmp -s $T/g-const $T/g-decay"
+    check "--lr-decay-to before --lr-decay-from is refused in one line" \
+        "! $GANC train $COMMON --steps 5 --lr-decay-from 10 --lr-decay-to 8 --out $T/badecay 2>$T/badecay.err && grep -q 'lr-decay-to 8 must come after --lr-decay-from 10' $T/badecay.err && [ \$(wc -l < $T/badecay.err) -eq 1 ] && [ ! -e $T/badecay ]"
     check "--lr-decay-from 20 of 20 steps is constant rates" \
         "$GANC train $COMMON --steps 20 --lr-decay-from 20 --out $T/decay20 2>/dev/null && gen_values $T/decay20/ckpt/step_000000020.safetensors >$T/g-decay20 && cmp -s $T/g-const $T/g-decay20"
 fi

@@ -104,5 +104,10 @@ int main(void)
         CHECK(fabs(ganc_lr_factor(&cfg, steps_at[i], 1000) - want[i]) < 1e-12, "decay from 600 of 1000: step %d factor %g, want %g",
               (int)steps_at[i], ganc_lr_factor(&cfg, steps_at[i], 1000), want[i]);
     CHECK(ganc_lr_factor(&cfg, 700, 600) == 1.0, "a run shorter than the decay start keeps its rates");
+    cfg.lr_decay_to = 800; /* a fixed end: the run's length no longer matters */
+    CHECK(fabs(ganc_lr_factor(&cfg, 700, 1000) - 0.5) < 1e-12 && fabs(ganc_lr_factor(&cfg, 700, 700) - 0.5) < 1e-12 &&
+              ganc_lr_factor(&cfg, 900, 1000) == 0.0,
+          "decay from 600 to 800: factor %g at 700, %g after 800", ganc_lr_factor(&cfg, 700, 1000),
+          ganc_lr_factor(&cfg, 900, 1000));
     return check_finish("diagnose");
 }

@@ -29,7 +29,8 @@ typedef struct {
     int inst_noise_steps; /* ... at this step (fixed, so that a resumed run anneals as a straight one) */
     ganc_optim_type optim;
     float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
-    int64_t lr_decay_from; /* > 0: learning rates fall linearly from this step to 0 at the last */
+    int64_t lr_decay_from; /* > 0: learning rates fall linearly from this step ... */
+    int64_t lr_decay_to;   /* ... to 0 at this one (0: the run's last step) */
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     int64_t steps;     /* total iterations of the run (0: from epochs) */

@@ -72,10 +72,10 @@ void ganc_game_free(ganc_game *gm)
 
 double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
 {
-    const int64_t from = cfg->lr_decay_from;
-    if (from <= 0 || step < from || total <= from) return 1.0;
-    if (step >= total) return 0.0;
-    return (double)(total - step) / (double)(total - from);
+    const int64_t from = cfg->lr_decay_from, end = cfg->lr_decay_to > 0 ? cfg->lr_decay_to : total;
+    if (from <= 0 || step < from || end <= from) return 1.0;
+    if (step >= end) return 0.0;
+    return (double)(end - step) / (double)(end - from);
 }
 
 void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total)

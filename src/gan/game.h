@@ -47,8 +47,10 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
 void ganc_game_free(ganc_game *gm);
 
 /* Factor on both learning rates at `step` of a run of `total` steps: 1, or with
- * cfg->lr_decay_from > 0 a linear fall from 1 at that step to 0 at `total` (a pure function of
- * the step, so a resumed run follows the same schedule as a straight one). */
+ * cfg->lr_decay_from > 0 a linear fall from 1 at that step to 0 at cfg->lr_decay_to (or at
+ * `total` when that is 0), and 0 from there on. A pure function of the step: a run stopped and
+ * resumed follows the same schedule as a straight one, as long as the end of the fall is the
+ * same (which --lr-decay-to fixes when the first leg is run with a smaller --steps). */
 double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
 /* Sets both optimizers' learning rates to cfg's times ganc_lr_factor. */
 void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);

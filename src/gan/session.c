@@ -21,6 +21,12 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
         ganc_model_free(&s->model);
         return -1;
     }
+    if (cfg->lr_decay_from > 0 && cfg->lr_decay_to > 0 && cfg->lr_decay_to <= cfg->lr_decay_from) {
+        ganc_fail(err, "--lr-decay-to %" PRId64 " must come after --lr-decay-from %" PRId64, cfg->lr_decay_to,
+                  cfg->lr_decay_from);
+        ganc_model_free(&s->model);
+        return -1;
+    }
     char unused[GANC_ERR_LEN];
     s->toy = ganc_toy2d_find(cfg->data, unused);
     if (ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->pack, s->toy != NULL, cfg->batch, &g, &d, &s->lo,
