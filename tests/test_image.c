@@ -10,6 +10,7 @@
  * GANC_FUZZ_ITERS=N runs N NPY mutations (default 3000).
  * GANC_IMAGE_OUT=DIR also leaves a sample plot.png and grid.png in DIR to look at. */
 #include "check.h"
+#include "png_read.h"
 #include "ganc.h"
 #include "io/image.h"
 
@@ -22,13 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef GANC_HAVE_STB
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-#endif
 
 
 static const char *tmpdir; /* check_tmpdir(): removed with its contents at exit */
@@ -40,24 +34,6 @@ static const char *tpath(const char *name)
     k = (k + 1) % 8;
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
     return buf[k];
-}
-
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (len == cap) buf = realloc(buf, cap *= 2);
-        size_t k = fread(buf + len, 1, cap - len, f);
-        if (k == 0) break;
-        len += k;
-    }
-    fclose(f);
-    *n = len;
-    return buf;
 }
 
 static void write_bytes(const char *path, const void *data, size_t n)
@@ -84,148 +60,6 @@ static uint32_t rnd(void)
     return rng_state >> 8;
 }
 
-/* ---- a decoder for the stored PNGs ------------------------------------------------------ */
-
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
-
-/* Decodes a PNG made only of stored deflate blocks and filter-0 rows; NULL (with a printed
- * reason in *why) on anything else, including any bad CRC, length or checksum. */
-static uint8_t *decode_stored_png(const char *path, int *w, int *h, int *channels, const char **why)
-{
-    size_t n = 0;
-    uint8_t *f = read_file(path, &n), *idat = NULL, *raw = NULL, *pix = NULL;
-    size_t idat_len = 0;
-    *why = "ok";
-    if (!f) return *why = "cannot read", NULL;
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    if (n < 8 || memcmp(f, sig, 8)) {
-        *why = "bad signature";
-        goto out;
-    }
-    size_t pos = 8;
-    int seen_ihdr = 0, seen_iend = 0, ctype = -1;
-    while (pos + 12 <= n && !seen_iend) {
-        uint32_t len = be32(f + pos);
-        if (len > n - pos - 12) {
-            *why = "chunk runs past the end";
-            goto out;
-        }
-        const uint8_t *type = f + pos + 4, *data = f + pos + 8;
-        if (crc32_bitwise(type, 4 + len) != be32(data + len)) {
-            *why = "bad chunk CRC";
-            goto out;
-        }
-        if (!memcmp(type, "IHDR", 4)) {
-            if (len != 13 || seen_ihdr) {
-                *why = "bad IHDR";
-                goto out;
-            }
-            seen_ihdr = 1;
-            *w = (int)be32(data);
-            *h = (int)be32(data + 4);
-            ctype = data[9];
-            if (data[8] != 8 || data[10] || data[11] || data[12]) {
-                *why = "unexpected IHDR fields";
-                goto out;
-            }
-        } else if (!memcmp(type, "IDAT", 4)) {
-            idat = realloc(idat, idat_len + len + 1);
-            memcpy(idat + idat_len, data, len);
-            idat_len += len;
-        } else if (!memcmp(type, "IEND", 4)) {
-            seen_iend = 1;
-        }
-        pos += 12 + len;
-    }
-    if (!seen_ihdr || !seen_iend || pos != n) {
-        *why = "missing IHDR/IEND or bytes after IEND";
-        goto out;
-    }
-    *channels = ctype == 0 ? 1 : ctype == 4 ? 2 : ctype == 2 ? 3 : ctype == 6 ? 4 : 0;
-    if (!*channels || *w < 1 || *h < 1) {
-        *why = "bad colour type or size";
-        goto out;
-    }
-    size_t row = (size_t)*w * (size_t)*channels, want = (row + 1) * (size_t)*h;
-    if (idat_len < 6 || (idat[0] & 0x0F) != 8 || ((idat[0] << 8) | idat[1]) % 31 || (idat[1] & 0x20)) {
-        *why = "bad zlib header";
-        goto out;
-    }
-    raw = malloc(want + 1);
-    size_t got = 0, z = 2;
-    for (int last = 0; !last;) {
-        if (z + 5 > idat_len) {
-            *why = "deflate stream ends early";
-            goto out;
-        }
-        last = idat[z] & 1;
-        if ((idat[z] >> 1) & 3) {
-            *why = "not a stored block";
-            goto out;
-        }
-        unsigned len = idat[z + 1] | idat[z + 2] << 8, nlen = idat[z + 3] | idat[z + 4] << 8;
-        z += 5;
-        if ((len ^ 0xFFFFu) != nlen || z + len > idat_len || got + len > want) {
-            *why = "bad stored block length";
-            goto out;
-        }
-        memcpy(raw + got, idat + z, len);
-        got += len;
-        z += len;
-    }
-    if (got != want || z + 4 != idat_len) {
-        *why = "wrong amount of image data";
-        goto out;
-    }
-    uint32_t s1 = 1, s2 = 0;
-    for (size_t i = 0; i < got; i++) {
-        s1 = (s1 + raw[i]) % 65521;
-        s2 = (s2 + s1) % 65521;
-    }
-    if (((s2 << 16) | s1) != be32(idat + z)) {
-        *why = "bad Adler-32";
-        goto out;
-    }
-    pix = malloc(row * (size_t)*h);
-    for (int y = 0; y < *h; y++) {
-        if (raw[(size_t)y * (row + 1)] != 0) {
-            *why = "row filter is not 0";
-            free(pix);
-            pix = NULL;
-            goto out;
-        }
-        memcpy(pix + (size_t)y * row, raw + (size_t)y * (row + 1) + 1, row);
-    }
-out:
-    free(raw);
-    free(idat);
-    free(f);
-    return pix;
-}
-
-/* Any PNG this build writes: stb_image when available, else the stored decoder. */
-static uint8_t *load_png(const char *path, int *w, int *h, int *ch)
-{
-#ifdef GANC_HAVE_STB
-    return stbi_load(path, w, h, ch, 0);
-#else
-    const char *why;
-    return decode_stored_png(path, w, h, ch, &why);
-#endif
-}
-
-/* ---- PNG -------------------------------------------------------------------------------- */
-
 static void test_png_roundtrip(void)
 {
     char err[GANC_ERR_LEN];
@@ -239,21 +73,21 @@ static void test_png_roundtrip(void)
         CHECK(ganc_png_write_stored(p, pix, w, h, ch, err) == 0, "stored write %dx%dx%d: %s", w, h, ch, err);
         int dw = 0, dh = 0, dc = 0;
         const char *why;
-        uint8_t *back = decode_stored_png(p, &dw, &dh, &dc, &why);
+        uint8_t *back = test_png_decode_stored(p, &dw, &dh, &dc, &why);
         CHECK(back && dw == w && dh == h && dc == ch && !memcmp(back, pix, n),
               "stored PNG %dx%dx%d does not decode to its pixels (%s; got %dx%dx%d)", w, h, ch, why, dw, dh, dc);
         free(back);
         CHECK(!file_exists(tpath("stored.png.tmp")), "temporary file left behind");
 #ifdef GANC_HAVE_STB
-        back = stbi_load(p, &dw, &dh, &dc, 0);
+        back = test_png_load(p, &dw, &dh, &dc, 0); /* stb_image here: an independent decoder */
         CHECK(back && dw == w && dh == h && dc == ch && !memcmp(back, pix, n), "stb_image disagrees on stored PNG %dx%dx%d",
               w, h, ch);
-        stbi_image_free(back);
+        test_png_free(back);
 #endif
         /* the build's writer (stb-compressed or stored) */
         p = tpath("lib.png");
         CHECK(ganc_png_write(p, pix, w, h, ch, err) == 0, "write %dx%dx%d: %s", w, h, ch, err);
-        back = load_png(p, &dw, &dh, &dc);
+        back = test_png_load(p, &dw, &dh, &dc, 0);
         CHECK(back && dw == w && dh == h && dc == ch && !memcmp(back, pix, n), "PNG %dx%dx%d does not round-trip", w, h, ch);
         free(back);
         free(pix);
@@ -261,28 +95,28 @@ static void test_png_roundtrip(void)
 
     /* a stored PNG over 65535 bytes of raw data needs several deflate blocks */
     size_t n = 0;
-    uint8_t *f = read_file(tpath("stored.png"), &n); /* last one written: 13x11x4, small */
+    uint8_t *f = test_read_file(tpath("stored.png"), &n); /* last one written: 13x11x4, small */
     free(f);
     {
         int w = 300, h = 300;
         uint8_t *pix = malloc((size_t)w * h * 3);
         for (size_t i = 0; i < (size_t)w * h * 3; i++) pix[i] = (uint8_t)(i * 31 + i / 977);
         CHECK(ganc_png_write_stored(tpath("big.png"), pix, w, h, 3, err) == 0, "big stored write: %s", err);
-        f = read_file(tpath("big.png"), &n);
+        f = test_read_file(tpath("big.png"), &n);
         size_t raw = (size_t)(w * 3 + 1) * h, blocks = (raw + 65534) / 65535;
         CHECK(f && n == 8 + 25 + 12 + 2 + raw + 5 * blocks + 4 + 12, "big stored PNG has %zu bytes", n);
         free(f);
         int dw, dh, dc;
         const char *why;
-        uint8_t *back = decode_stored_png(tpath("big.png"), &dw, &dh, &dc, &why);
+        uint8_t *back = test_png_decode_stored(tpath("big.png"), &dw, &dh, &dc, &why);
         CHECK(back && dw == w && dh == h && dc == 3 && !memcmp(back, pix, (size_t)w * h * 3), "big stored PNG: %s", why);
         free(back);
         /* a corrupted byte in the image data must break the IDAT CRC (the decoder checks it) */
-        f = read_file(tpath("big.png"), &n);
+        f = test_read_file(tpath("big.png"), &n);
         f[8 + 25 + 8 + 100] ^= 0x40;
         write_bytes(tpath("bad.png"), f, n);
         free(f);
-        back = decode_stored_png(tpath("bad.png"), &dw, &dh, &dc, &why);
+        back = test_png_decode_stored(tpath("bad.png"), &dw, &dh, &dc, &why);
         CHECK(!back && !strcmp(why, "bad chunk CRC"), "corrupted PNG not detected (%s)", why);
         free(back);
         free(pix);
@@ -293,7 +127,7 @@ static void test_png_roundtrip(void)
     const char *p = tpath("latest.png");
     CHECK(ganc_png_write(p, a, 2, 2, 3, err) == 0 && ganc_png_write(p, b, 2, 2, 3, err) == 0, "rewrite: %s", err);
     int dw, dh, dc;
-    uint8_t *back = load_png(p, &dw, &dh, &dc);
+    uint8_t *back = test_png_load(p, &dw, &dh, &dc, 0);
     CHECK(back && dw == 2 && dh == 2 && dc == 3 && !memcmp(back, b, 12), "rewritten PNG does not hold the new pixels");
     free(back);
     CHECK(!file_exists(tpath("latest.png.tmp")), "temporary file left behind after rewrite");
@@ -337,7 +171,7 @@ static void test_grid(void)
     const char *p = tpath("grid.png");
     CHECK(ganc_png_grid(p, x, 5, s, -1.0f, 1.0f, 0, err) == 0, "grid: %s", err);
     int w = 0, h = 0, c = 0;
-    uint8_t *img = load_png(p, &w, &h, &c);
+    uint8_t *img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 3 * (4 + 2) + 2 && h == 2 * (3 + 2) + 2 && c == 1, "grid geometry %dx%dx%d, want 20x12x1", w, h, c);
     if (img && w == 20 && h == 12 && c == 1) {
         int border_ok = 1, cells_ok = 1;
@@ -369,7 +203,7 @@ static void test_grid(void)
         for (int ch = 0; ch < 3; ch++)
             for (int k = 0; k < 4; k++) xr[i * 12 + ch * 4 + k] = ch == 0 ? 1.0f : ch == 1 ? 0.0f : (i ? 0.5f : 0.25f);
     CHECK(ganc_png_grid(p, xr, 2, rgb, 0.0f, 1.0f, 1, err) == 0, "rgb grid: %s", err);
-    img = load_png(p, &w, &h, &c);
+    img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 1 * (2 + 2) + 2 && h == 2 * (2 + 2) + 2 && c == 3, "rgb grid geometry %dx%dx%d", w, h, c);
     if (img && w == 6 && h == 10 && c == 3) {
         const uint8_t *px0 = img + (2 * w + 2) * 3, *px1 = img + ((2 + 4) * w + 3) * 3;
@@ -379,7 +213,7 @@ static void test_grid(void)
     }
     free(img);
     CHECK(ganc_png_grid(p, xr, 2, rgb, 0.0f, 1.0f, 7, err) == 0, "grid with cols > n: %s", err);
-    img = load_png(p, &w, &h, &c);
+    img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 2 * (2 + 2) + 2 && h == 1 * (2 + 2) + 2, "cols > n: %dx%d, want 10x6", w, h);
     free(img);
 
@@ -387,7 +221,7 @@ static void test_grid(void)
     ganc_shape two = {2, 1, 1};
     float x2[2] = {1.0f, 0.0f};
     CHECK(ganc_png_grid(p, x2, 1, two, 0.0f, 1.0f, 0, err) == 0, "2-channel grid: %s", err);
-    img = load_png(p, &w, &h, &c);
+    img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 5 && h == 5 && c == 1 && img[2 * 5 + 2] == 255, "2-channel grid: first channel as grey");
     free(img);
 
@@ -395,11 +229,11 @@ static void test_grid(void)
     float *many = calloc(17 * 4, sizeof(float));
     ganc_shape tiny = {1, 2, 2};
     CHECK(ganc_png_grid(p, many, 16, tiny, 0.0f, 1.0f, 0, err) == 0, "16 samples: %s", err);
-    img = load_png(p, &w, &h, &c);
+    img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 4 * 4 + 2 && h == 4 * 4 + 2, "16 samples: %dx%d, want 18x18", w, h);
     free(img);
     CHECK(ganc_png_grid(p, many, 17, tiny, 0.0f, 1.0f, 0, err) == 0, "17 samples: %s", err);
-    img = load_png(p, &w, &h, &c);
+    img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == 5 * 4 + 2 && h == 4 * 4 + 2, "17 samples: %dx%d, want 22x18", w, h);
     free(img);
     free(many);
@@ -441,7 +275,7 @@ static void test_npy_roundtrip(void)
         CHECK(!file_exists(tpath("a.npy.tmp")), "npy temporary file left behind");
 
         size_t len = 0;
-        uint8_t *f = read_file(p, &len);
+        uint8_t *f = test_read_file(p, &len);
         if (CHECK(f && len >= 64, "npy file too short")) {
             size_t hl = f[8] | f[9] << 8;
             char want[128];
@@ -614,7 +448,7 @@ static void test_npy_variants(void)
           "header length beyond the file: \"%s\"", err);
     make_npy(p, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", 12, NULL);
     size_t len = 0;
-    uint8_t *f = read_file(p, &len);
+    uint8_t *f = test_read_file(p, &len);
     write_bytes(p, f, 30); /* cut inside the header */
     CHECK(ganc_npy_read(p, &back, &nd, d, err) == -1 && strstr(err, "truncated NPY header"), "cut header: \"%s\"", err);
     write_bytes(p, f, 7);
@@ -646,7 +480,7 @@ static void test_npy_fuzz(void)
     for (int i = 0; i < 12; i++) x[i] = pattern((size_t)i);
     CHECK(ganc_npy_write(src, x, 3, dims, err) == 0, "fuzz source: %s", err);
     size_t len = 0;
-    uint8_t *orig = read_file(src, &len);
+    uint8_t *orig = test_read_file(src, &len);
     int cut_ok = 1;
     for (size_t k = 0; k < len; k++) {
         write_bytes(p, orig, k);
@@ -727,7 +561,7 @@ static void gan_curves(int n, float *steps, float *d, float *g, float *dx, float
 static void check_plot(const char *what, const char *p, int W, int H, const ganc_series *s, int ns, int colors_in_plot)
 {
     int w = 0, h = 0, c = 0;
-    uint8_t *img = load_png(p, &w, &h, &c);
+    uint8_t *img = test_png_load(p, &w, &h, &c, 0);
     CHECK(img && w == W && h == H && c == 3, "%s: plot is %dx%dx%d, want %dx%dx3", what, w, h, c, W, H);
     if (img && w == W && h == H && c == 3) {
         for (int i = 0; i < ns; i++) {

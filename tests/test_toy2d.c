@@ -11,6 +11,7 @@
  * - GIF: the palette, and with giflib three frames read back with DGifSlurp (count, size,
  *   pixels, delay, loop extension), atomic replacement; without giflib, the error. */
 #include "check.h"
+#include "png_read.h"
 #include "data/toy2d.h"
 #include "eval/toy2d_metrics.h"
 #include "ganc.h"
@@ -25,13 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifdef GANC_HAVE_STB
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <stb/stb_image.h>
-#pragma GCC diagnostic pop
-#endif
 
 #ifdef GANC_HAVE_GIF
 #include <gif_lib.h>
@@ -54,23 +48,6 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (len == cap) buf = realloc(buf, cap *= 2);
-        size_t k = fread(buf + len, 1, cap - len, f);
-        if (k == 0) break;
-        len += k;
-    }
-    fclose(f);
-    *n = len;
-    return buf;
-}
 
 static uint32_t pixel(const uint8_t *rgb, int w, int x, int y)
 {
@@ -328,7 +305,7 @@ static void test_metrics_json(void)
     CHECK(f && ganc_toy2d_metrics_print(f, &m) == 0, "print to a file");
     if (f) fclose(f);
     size_t n;
-    uint8_t *text = read_file(path, &n);
+    uint8_t *text = test_read_file(path, &n);
     CHECK(text && n == strlen(buf) + 1 && memcmp(text, buf, n - 1) == 0 && text[n - 1] == '\n',
           "printed line is the JSON object and a newline");
     free(text);
@@ -428,7 +405,7 @@ static void test_plane_plot(void)
     const char *path = tpath("plane.png");
     CHECK(ganc_plane_png(path, &v, w, h, err) == 0, "plane PNG: %s", err);
     size_t n;
-    uint8_t *png = read_file(path, &n);
+    uint8_t *png = test_read_file(path, &n);
     CHECK(png && n > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "PNG signature");
     if (png && n > 24) {
         uint32_t pw = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 | (uint32_t)png[18] << 8 | png[19];
@@ -436,15 +413,11 @@ static void test_plane_plot(void)
         CHECK(pw == (uint32_t)w && ph == (uint32_t)h && png[25] == 2, "PNG is %ux%u RGB", pw, ph);
     }
     CHECK(!file_exists(tpath("plane.png.tmp")), "no temp file left");
-#ifdef GANC_HAVE_STB
     int dw = 0, dh = 0, dc = 0;
-    uint8_t *dec = stbi_load_from_memory(png, (int)n, &dw, &dh, &dc, 3);
+    uint8_t *dec = test_png_load(path, &dw, &dh, &dc, 0); /* now also in builds without stb */
     ganc_plane_render(&v, rgb, w, h, err);
-    CHECK(dec && dw == w && dh == h && memcmp(dec, rgb, 3 * (size_t)w * h) == 0, "PNG decodes to the rendered pixels");
-    stbi_image_free(dec);
-#else
-    printf("test_toy2d: built without stb: PNG pixels not decoded\n");
-#endif
+    CHECK(dec && dw == w && dh == h && dc == 3 && memcmp(dec, rgb, 3 * (size_t)w * h) == 0, "PNG decodes to the rendered pixels");
+    test_png_free(dec);
     free(png);
     err[0] = 0;
     CHECK(ganc_plane_png(tpath("no/such/dir/p.png"), &v, w, h, err) == -1 && strstr(err, "cannot write"),
@@ -523,7 +496,7 @@ static void test_gif(void)
     }
     CHECK(ganc_gif_frames(g) == 3, "3 frames added");
     size_t n;
-    uint8_t *old = read_file(path, &n);
+    uint8_t *old = test_read_file(path, &n);
     CHECK(old && n == 3 && memcmp(old, "old", 3) == 0, "old file untouched before close");
     free(old);
     CHECK(ganc_gif_close(g, err) == 0, "close: %s", err);
