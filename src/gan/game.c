@@ -51,6 +51,12 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
         gm->ema = ganc_alloc(sizeof(float) * n);
         gm->ema_swap = ganc_alloc(sizeof(float) * n);
         memcpy(gm->ema, ganc_net_params(g), sizeof(float) * n);
+        gm->n_state = ganc_net_state_count(g);
+        if (gm->n_state) {
+            gm->ema_state = ganc_alloc(sizeof(float) * gm->n_state);
+            gm->ema_state_swap = ganc_alloc(sizeof(float) * gm->n_state);
+            memcpy(gm->ema_state, ganc_net_state(g), sizeof(float) * gm->n_state);
+        }
     }
 }
 
@@ -67,6 +73,8 @@ void ganc_game_free(ganc_game *gm)
     ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
     ganc_free(gm->ema_swap);
+    ganc_free(gm->ema_state);
+    ganc_free(gm->ema_state_swap);
     memset(gm, 0, sizeof *gm);
 }
 
@@ -255,6 +263,8 @@ void ganc_game_g_step(ganc_game *gm)
         const float *p = ganc_net_params(gm->g);
         const size_t n = ganc_net_param_count(gm->g);
         for (size_t i = 0; i < n; i++) gm->ema[i] = b * gm->ema[i] + (1.0f - b) * p[i];
+        const float *st = ganc_net_state(gm->g);
+        for (size_t i = 0; i < gm->n_state; i++) gm->ema_state[i] = b * gm->ema_state[i] + (1.0f - b) * st[i];
     }
 }
 
@@ -263,9 +273,14 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
     const int was_training = ganc_net_training(gm->g);
     const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g)), n_params = ganc_net_param_count(gm->g);
     float *params = ganc_net_params(gm->g);
-    if (gm->ema) { /* the average's weights, with the live batch-norm statistics */
+    float *state = ganc_net_state(gm->g);
+    if (gm->ema) { /* the average's weights, with the average's batch-norm statistics */
         memcpy(gm->ema_swap, params, sizeof(float) * n_params);
         memcpy(params, gm->ema, sizeof(float) * n_params);
+        if (gm->n_state) {
+            memcpy(gm->ema_state_swap, state, sizeof(float) * gm->n_state);
+            memcpy(state, gm->ema_state, sizeof(float) * gm->n_state);
+        }
     }
     ganc_net_set_training(gm->g, 0);
     for (int i = 0; i < n; i += gm->batch) {
@@ -274,5 +289,8 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
         memcpy(out + (size_t)i * sample, y, sizeof(float) * sample * (size_t)chunk);
     }
     ganc_net_set_training(gm->g, was_training);
-    if (gm->ema) memcpy(params, gm->ema_swap, sizeof(float) * n_params);
+    if (gm->ema) {
+        memcpy(params, gm->ema_swap, sizeof(float) * n_params);
+        if (gm->n_state) memcpy(state, gm->ema_state_swap, sizeof(float) * gm->n_state);
+    }
 }

@@ -39,6 +39,10 @@ typedef struct {
     ganc_penalty_work pen;
     float ema_decay;      /* 0: no EMA */
     float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */
+    /* ... and of G's state (batch norm's running statistics, which belong to the live weights:
+     * the averaged weights sampled with the live statistics shift every batch-norm output) */
+    float *ema_state, *ema_state_swap;
+    size_t n_state;
     ganc_game_stats stats;
 } ganc_game;
 

@@ -118,6 +118,10 @@ int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_
     if (gm->ema) {
         dims[0] = (int)gm->opt_g.n;
         add_tensor(&b, "ema.gen", gm->ema, 1, dims);
+        if (gm->n_state) {
+            dims[0] = (int)gm->n_state;
+            add_tensor(&b, "ema.gen_state", gm->ema_state, 1, dims);
+        }
     }
 
     add_meta(&b, "format", "ganc-checkpoint-1");
@@ -237,6 +241,11 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err) ||
         (gm->ema && load_tensor(&f, path, "ema.gen", gm->ema, gm->opt_g.n, err)))
         goto fail;
+    if (gm->ema && gm->n_state) {
+        /* checkpoints from before the state was averaged: start its average at the live state */
+        if (!ganc_st_find(&f, "ema.gen_state")) memcpy(gm->ema_state, ganc_net_state(gm->g), sizeof(float) * gm->n_state);
+        else if (load_tensor(&f, path, "ema.gen_state", gm->ema_state, gm->n_state, err)) goto fail;
+    }
     int64_t pos;
     if (meta_i64(&f, path, "step", &s->step, err) || meta_i64(&f, path, "data.epoch", &s->epoch, err) ||
         meta_i64(&f, path, "data.pos", &pos, err) || meta_i64(&f, path, "optim.gen.step", &gm->opt_g.step, err) ||
