@@ -10,6 +10,19 @@
 # GANC (build/ganc), OUT (runs/bench-toy).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+
+# One run (called through xargs below): train, evaluate, and note the seconds it took.
+if [ "${1:-}" = --one ]; then
+    name=$2
+    shift 2
+    rm -rf "${OUT:?}/$name"
+    t0=$(date +%s)
+    # shellcheck disable=SC2086 # flags are words
+    "$GANC" train --model toy2d "$@" $STEPS_FLAG --threads 1 --sample-every 1000 --out "$OUT/$name" \
+        > "$OUT/$name.log" 2>&1 && "$GANC" eval "$OUT/$name" --json > "$OUT/$name.json" 2>>"$OUT/$name.log"
+    echo "$(( $(date +%s) - t0 ))" > "$OUT/$name.sec"
+    exit 0
+fi
 SEEDS=${SEEDS:-5}
 JOBS=${JOBS:-2}
 GANC=${GANC:-build/ganc}
@@ -25,27 +38,28 @@ list=$OUT/runs.txt
 : > "$list"
 for data in ring grid; do
     for s in $(seq 1 "$SEEDS"); do
-        echo "$data-plain-$s --data $data --seed $s $PLAIN" >> "$list"
-        echo "$data-stab-$s --data $data --seed $s $STAB" >> "$list"
+        # no trailing blank: xargs -L would join the next line to such a line
+        echo "$data-plain-$s --data $data --seed $s${PLAIN:+ $PLAIN}" >> "$list"
+        echo "$data-stab-$s --data $data --seed $s${STAB:+ $STAB}" >> "$list"
     done
 done
 start=$(date +%s)
-while read -r name flags; do
-    rm -rf "${OUT:?}/$name"
-    ( t0=$(date +%s)
-      # shellcheck disable=SC2086
-      $GANC train --model toy2d $flags $STEPS_FLAG --threads 1 --sample-every 1000 --out "$OUT/$name" \
-          > "$OUT/$name.log" 2>&1 && $GANC eval "$OUT/$name" --json > "$OUT/$name.json" 2>>"$OUT/$name.log"
-      echo "$(( $(date +%s) - t0 ))" > "$OUT/$name.sec" ) &
-    while [ "$(jobs -p | wc -l)" -ge "$JOBS" ]; do sleep 1; done
-done < "$list"
-wait
+# JOBS runs at a time: xargs starts this script once per line (the --one branch at the top)
+export GANC OUT STEPS_FLAG
+xargs -L 1 -P "$JOBS" sh bench/toy.sh --one < "$list"
 
 # Table: mean ± std over seeds of modes, % high quality, reverse KL, and the slowest run's time.
 printf '%-6s %-12s %16s %16s %16s %10s\n' data config modes "high quality %" "reverse KL" "max s"
 for data in ring grid; do
     for cfg in plain stab; do
-        cat "$OUT/$data-$cfg"-*.json 2>/dev/null | awk -v d="$data" -v c="$cfg" -v secs="$(cat "$OUT/$data-$cfg"-*.sec 2>/dev/null | sort -n | tail -n 1)" 'BEGIN { n = 0 }
+        # this invocation's seeds only (OUT may hold runs of more seeds from before)
+        files="" secs=""
+        for s in $(seq 1 "$SEEDS"); do
+            files="$files $OUT/$data-$cfg-$s.json"
+            secs="$secs $(cat "$OUT/$data-$cfg-$s.sec" 2>/dev/null)"
+        done
+        # shellcheck disable=SC2086 # a list of files
+        cat $files 2>/dev/null | awk -v d="$data" -v c="$cfg" -v secs="$(echo $secs | tr ' ' '\n' | sort -n | tail -n 1)" 'BEGIN { n = 0 }
             { gsub(/[{},:"]/, " "); for (i = 1; i < NF; i++) { if ($i == "modes") m[n] = $(i+1); if ($i == "high_quality") h[n] = $(i+1); if ($i == "reverse_kl") k[n] = $(i+1) } n++ }
             function stat(a,   i, s, q) { s = 0; q = 0; for (i = 0; i < n; i++) s += a[i]; s /= n; for (i = 0; i < n; i++) q += (a[i] - s) ^ 2; return sprintf("%.2f ± %.2f", s, n > 1 ? sqrt(q / (n - 1)) : 0) }
             END { if (n) printf "%-6s %-12s %16s %16s %16s %10s\n", d, c, stat(m), stat(h), stat(k), secs }'

@@ -42,6 +42,9 @@ if have_numpy; then
         "$GANC train $COMMON --steps 20 --lr-decay-from 5 --out $T/decay 2>/dev/null && gen_values $T/a/ckpt/step_000000020.safetensors >$T/g-const && gen_values $T/decay/ckpt/step_000000020.safetensors >$T/g-decay && [ -s $T/g-const ] && ! cmp -s $T/g-const $T/g-decay"
     check "EMA averages G's batch-norm statistics too (one step with --ema 0.5, against the closed form)" \
         "$GANC train $COMMON --steps 1 --ema 0.5 --out $T/emast 2>/dev/null && $PY tools/check_ema_state.py $T/emast/ckpt/step_000000001.safetensors 1 >/dev/null"
+    # a run from before the statistics were averaged: its checkpoint lacks ema.gen_state
+    check "a checkpoint without ema.gen_state (older ganc) still samples, and resumes" \
+        "mkdir -p $T/oldema/ckpt && $PY tools/drop_tensor.py $T/emast/ckpt/step_000000001.safetensors $T/oldema/ckpt/step_000000001.safetensors ema.gen_state && $GANC sample $T/oldema -n 4 -o $T/oldema.npy 2>/dev/null && $GANC train --resume $T/oldema --steps 2 2>/dev/null && [ -f $T/oldema/ckpt/step_000000002.safetensors ]"
     check "--lr-decay-to before --lr-decay-from is refused in one line" \
         "! $GANC train $COMMON --steps 5 --lr-decay-from 10 --lr-decay-to 8 --out $T/badecay 2>$T/badecay.err && grep -q 'lr-decay-to 8 must come after --lr-decay-from 10' $T/badecay.err && [ \$(wc -l < $T/badecay.err) -eq 1 ] && [ ! -e $T/badecay ]"
     check "--lr-decay-from 20 of 20 steps is constant rates" \
