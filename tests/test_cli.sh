@@ -13,6 +13,14 @@ check "resume" "$GANC train --resume $T/b --steps 20 2>$T/b2.err"
 check "checkpoint at step 20 exists" "[ -f $T/a/ckpt/step_000000020.safetensors ] && [ -f $T/b/ckpt/step_000000020.safetensors ]"
 check "resumed run is bit-identical (weights, moments, RNG, data position)" \
     "cmp -s $T/a/ckpt/step_000000020.safetensors $T/b/ckpt/step_000000020.safetensors"
+# the thread count decides how sums are split: a resumed run must split them as the straight
+# one did, whatever OMP_NUM_THREADS says and whether --threads exceeds the cores
+for env_threads in "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 --threads 3"; do
+    e=${env_threads%% *} tf=${env_threads#"$e"}
+    check "resume is bit-identical under $e${tf:+ with$tf}" \
+        "env $e $GANC train $COMMON$tf --steps 20 --out $T/t1a 2>/dev/null && env $e $GANC train $COMMON$tf --steps 10 --out $T/t1b 2>/dev/null && env $e $GANC train --resume $T/t1b --steps 20 2>/dev/null && cmp -s $T/t1a/ckpt/step_000000020.safetensors $T/t1b/ckpt/step_000000020.safetensors"
+    rm -rf "$T/t1a" "$T/t1b"
+done
 check "log of resumed run has the same steps" "[ \"\$(grep -o '\"step\": [0-9]*' $T/a/log.jsonl)\" = \"\$(grep -o '\"step\": [0-9]*' $T/b/log.jsonl)\" ]"
 check "run left samples, plot, log" "[ -s $T/a/samples/latest.png ] && [ -s $T/a/samples/step_000020.png ] && [ -s $T/a/loss.png ] && [ -s $T/a/log.jsonl ]"
 check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
@@ -43,7 +51,7 @@ if have_numpy; then
     check "EMA averages G's batch-norm statistics too (one step with --ema 0.5, against the closed form)" \
         "$GANC train $COMMON --steps 1 --ema 0.5 --out $T/emast 2>/dev/null && $PY tools/check_ema_state.py $T/emast/ckpt/step_000000001.safetensors 1 >/dev/null"
     # a run from before the statistics were averaged: its checkpoint lacks ema.gen_state
-    check "a checkpoint without ema.gen_state (older ganc) still samples, and resumes" \
+    check "a checkpoint without ema.gen_state (older ganc) still samples, and resumes (recreating samples/)" \
         "mkdir -p $T/oldema/ckpt && $PY tools/drop_tensor.py $T/emast/ckpt/step_000000001.safetensors $T/oldema/ckpt/step_000000001.safetensors ema.gen_state && $GANC sample $T/oldema -n 4 -o $T/oldema.npy 2>/dev/null && $GANC train --resume $T/oldema --steps 2 2>/dev/null && [ -f $T/oldema/ckpt/step_000000002.safetensors ]"
     check "--lr-decay-to before --lr-decay-from is refused in one line" \
         "! $GANC train $COMMON --steps 5 --lr-decay-from 10 --lr-decay-to 8 --out $T/badecay 2>$T/badecay.err && grep -q 'lr-decay-to 8 must come after --lr-decay-from 10' $T/badecay.err && [ \$(wc -l < $T/badecay.err) -eq 1 ] && [ ! -e $T/badecay ]"

@@ -235,6 +235,17 @@ static int make_parents(const char *dir, char err[GANC_ERR_LEN])
     return 0;
 }
 
+/* samples/ and ckpt/ (also on resume: a run whose samples/ was deleted goes on) */
+static int make_run_subdirs(const char *dir, char err[GANC_ERR_LEN])
+{
+    char sub[1100];
+    cli_pathf(sub, sizeof sub, "%s/samples", dir);
+    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
+    cli_pathf(sub, sizeof sub, "%s/ckpt", dir);
+    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
+    return 0;
+}
+
 static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
 {
     struct stat st;
@@ -252,12 +263,7 @@ static int make_run_dir(const char *dir, char err[GANC_ERR_LEN])
     } else if (mkdir(dir, 0777) != 0) {
         return ganc_fail(err, "--out %s: cannot create: %s", dir, strerror(errno));
     }
-    char sub[1100];
-    cli_pathf(sub, sizeof sub, "%s/samples", dir);
-    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
-    cli_pathf(sub, sizeof sub, "%s/ckpt", dir);
-    if (mkdir(sub, 0777) != 0 && errno != EEXIST) return ganc_fail(err, "%s: cannot create: %s", sub, strerror(errno));
-    return 0;
+    return make_run_subdirs(dir, err);
 }
 
 /* --on-nan rollback: replaces the session by the newest checkpoint, keeping this invocation's
@@ -324,6 +330,15 @@ int cmd_train(int argc, char **argv)
             }
             ganc_config_set(&s.cfg, flags[i].key, flags[i].value, err);
         }
+        /* The networks size their per-thread scratch, and so how their sums are split, by the
+         * thread count when they are built; the loader built them before the run's count was
+         * known. Build them again under it, so the resumed run adds in the same order as a
+         * straight one (with OMP_NUM_THREADS=1 on 2 cores, 1 partial against 2 otherwise). */
+        const ganc_config cfg = s.cfg;
+        ganc_session_free(&s);
+        ganc_set_threads(cfg.threads);
+        if (ganc_checkpoint_load(ck, &s, err)) return cli_error("%s", err);
+        s.cfg = cfg;
     } else {
         ganc_config cfg;
         ganc_model model;
@@ -359,7 +374,7 @@ int cmd_train(int argc, char **argv)
         ganc_session_free(&s);
         return cli_error("%s", err);
     }
-    if (!resume && (check_out_parent(out, err) || make_run_dir(out, err))) {
+    if (resume ? make_run_subdirs(resume, err) : (check_out_parent(out, err) || make_run_dir(out, err))) {
         cli_train_eval_free(&evals);
         ganc_session_free(&s);
         return cli_error("%s", err);

@@ -23,7 +23,8 @@ void ganc_set_threads(int n)
 int ganc_threads(void)
 {
 #ifdef _OPENMP
-    return thread_count > 0 ? thread_count : omp_get_max_threads();
+    /* unset: what ganc_set_threads(0) would choose, not OMP_NUM_THREADS */
+    return thread_count > 0 ? thread_count : omp_get_num_procs();
 #else
     return 1;
 #endif
