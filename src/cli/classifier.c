@@ -31,16 +31,6 @@ static void usage(FILE *out)
             "  --threads T       worker threads, 0: all cores (default 0)\n");
 }
 
-static int parse_int(const char *key, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi)
-        return cli_error("classifier train: --%s must be an integer in [%ld, %ld], got '%s'", key, lo, hi, v);
-    *out = x;
-    return 0;
-}
-
 /* A whole (small) text file into buf. */
 static int read_arch(const char *path, char *buf, size_t cap, char err[GANC_ERR_LEN])
 {
@@ -75,15 +65,14 @@ static int cmd_classifier_train(int argc, char **argv)
         else if (!strcmp(key, "out")) outp = v;
         else if (!strcmp(key, "test")) test = v;
         else if (!strcmp(key, "arch")) arch_path = v;
-        else if (!strcmp(key, "split")) bad = parse_int(key, v, 1, 1L << 30, &split);
-        else if (!strcmp(key, "limit")) bad = parse_int(key, v, 1, 1L << 30, &limit);
-        else if (!strcmp(key, "threads")) bad = parse_int(key, v, 0, 1024, &threads);
-        else if (!strcmp(key, "epochs")) bad = parse_int(key, v, 1, 10000, &x) || (cfg.epochs = (int)x, 0);
-        else if (!strcmp(key, "batch")) bad = parse_int(key, v, 1, 4096, &x) || (cfg.batch = (int)x, 0);
+        else if (!strcmp(key, "split")) bad = cli_parse_long("classifier train", key, v, 1, 1L << 30, &split);
+        else if (!strcmp(key, "limit")) bad = cli_parse_long("classifier train", key, v, 1, 1L << 30, &limit);
+        else if (!strcmp(key, "threads")) bad = cli_parse_long("classifier train", key, v, 0, 1024, &threads);
+        else if (!strcmp(key, "epochs")) bad = cli_parse_long("classifier train", key, v, 1, 10000, &x) || (cfg.epochs = (int)x, 0);
+        else if (!strcmp(key, "batch")) bad = cli_parse_long("classifier train", key, v, 1, 4096, &x) || (cfg.batch = (int)x, 0);
         else if (!strcmp(key, "seed")) {
-            char *end;
-            cfg.seed = strtoull(v, &end, 10);
-            if (end == v || *end || v[0] == '-') return cli_error("classifier train: --seed needs a non-negative integer, got '%s'", v);
+            unsigned long long seed;
+            bad = cli_parse_seed("classifier train", key, v, &seed) || (cfg.seed = seed, 0);
         } else if (!strcmp(key, "lr")) {
             char *end;
             const double lr = strtod(v, &end);

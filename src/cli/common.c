@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,6 +51,42 @@ int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **valu
         return -1;
     }
     (*i)++;
+    return 0;
+}
+
+/* "-n" as typed, or an option key ("feature_batch") shown as the flag (--feature-batch) */
+static void flag_name(const char *flag, char out[80])
+{
+    if (flag[0] == '-') {
+        snprintf(out, 80, "%s", flag);
+        return;
+    }
+    snprintf(out, 80, "--%s", flag);
+    for (char *p = out; *p; p++)
+        if (*p == '_') *p = '-';
+}
+
+int cli_parse_long(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out)
+{
+    char *end, name[80];
+    const long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        flag_name(flag, name);
+        return cli_error("%s: %s must be an integer in [%ld, %ld], got '%s'", cmd, name, lo, hi, v);
+    }
+    *out = x;
+    return 0;
+}
+
+int cli_parse_seed(const char *cmd, const char *flag, const char *v, unsigned long long *out)
+{
+    char *end, name[80];
+    const unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || v[0] == '-') {
+        flag_name(flag, name);
+        return cli_error("%s: %s needs a non-negative integer, got '%s'", cmd, name, v);
+    }
+    *out = x;
     return 0;
 }
 

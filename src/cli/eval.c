@@ -59,16 +59,6 @@ static void usage(FILE *out)
             DEFAULT_N, STACKED_N, FEATURE_BATCH);
 }
 
-static int parse_long(const char *key, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    const long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi)
-        return cli_error("eval: --%s must be an integer in [%ld, %ld], got '%s'", key, lo, hi, v);
-    *out = x;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, eval_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -96,15 +86,13 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         else if (!strcmp(key, "data")) o->data = v;
         else if (!strcmp(key, "test")) o->test = v;
         else if (!strcmp(key, "samples")) o->samples = v;
-        else if (!strcmp(key, "split")) bad = parse_long(key, v, 1, 1L << 30, &o->split);
-        else if (!strcmp(key, "n")) bad = parse_long(key, v, GANC_PRDC_K + 1, 1000000, &o->n) || (o->have_n = 1, 0);
-        else if (!strcmp(key, "threads")) bad = parse_long(key, v, 0, 1024, &o->threads);
-        else if (!strcmp(key, "feature_batch")) bad = parse_long(key, v, 1, 4096, &o->feature_batch);
+        else if (!strcmp(key, "split")) bad = cli_parse_long("eval", key, v, 1, 1L << 30, &o->split);
+        else if (!strcmp(key, "n")) bad = cli_parse_long("eval", key, v, GANC_PRDC_K + 1, 1000000, &o->n) || (o->have_n = 1, 0);
+        else if (!strcmp(key, "threads")) bad = cli_parse_long("eval", key, v, 0, 1024, &o->threads);
+        else if (!strcmp(key, "feature_batch")) bad = cli_parse_long("eval", key, v, 1, 4096, &o->feature_batch);
         else if (!strcmp(key, "seed")) {
-            char *end;
-            o->seed = strtoull(v, &end, 10);
-            if (end == v || *end || v[0] == '-') return cli_error("eval: --seed needs a non-negative integer, got '%s'", v);
-            o->have_seed = 1;
+            unsigned long long seed;
+            bad = cli_parse_seed("eval", key, v, &seed) || (o->seed = seed, o->have_seed = 1, 0);
         } else {
             return cli_error("eval: unknown option '--%s' (see ganc eval --help)", key);
         }
@@ -335,12 +323,11 @@ static int eval_floor(const eval_opts *o, ganc_classifier *c)
 }
 
 /* A run of the 2-D sets (ring, grid) named first: scored by modes, not by a classifier. */
-static int is_toy_run(const char *arg)
+static int is_toy_checkpoint(const char *path)
 {
-    char path[1100], err[GANC_ERR_LEN];
+    char err[GANC_ERR_LEN];
     ganc_session s;
-    if (arg[0] == '-' || cli_find_checkpoint(arg, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err))
-        return 0;
+    if (ganc_checkpoint_load(path, &s, err)) return 0;
     const int toy = s.toy != NULL;
     ganc_session_free(&s);
     return toy;
@@ -357,7 +344,7 @@ int cmd_eval(int argc, char **argv)
     if (argc > 0 && argv[0][0] != '-') { /* a run or checkpoint: say so first when it is not there */
         char path[1100], err[GANC_ERR_LEN];
         if (cli_find_checkpoint(argv[0], path, sizeof path, err)) return cli_error("eval: %s", err);
-        if (is_toy_run(argv[0])) return cmd_eval_toy2d(argc, argv);
+        if (is_toy_checkpoint(path)) return cmd_eval_toy2d(argc, argv);
     }
     eval_opts o;
     if (parse_args(argc, argv, &o)) return 1;

@@ -56,7 +56,6 @@ int cmd_eval_toy2d(int argc, char **argv)
     int json = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--threads T] [--json]\n\n"
                    "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
@@ -69,16 +68,14 @@ int cmd_eval_toy2d(int argc, char **argv)
         } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return cli_error("eval: %s needs a value", a);
             const char *v = argv[++i];
+            long t;
             if (!strcmp(a, "--threads")) {
-                const long t = strtol(v, &end, 10);
-                if (*end || end == v || t < 0 || t > 1024) return cli_error("eval: --threads must be an integer in [0, 1024], got '%s'", v);
+                if (cli_parse_long("eval", a, v, 0, 1024, &t)) return 1;
                 ganc_set_threads((int)t);
             } else if (!strcmp(a, "--n")) {
-                n = strtol(v, &end, 10);
-                if (*end || end == v || n < 1 || n > 10000000) return cli_error("eval: --n must be an integer in [1, 10000000], got '%s'", v);
-            } else {
-                seed = strtoull(v, &end, 10);
-                if (*end || end == v || v[0] == '-') return cli_error("eval: --seed needs a non-negative integer, got '%s'", v);
+                if (cli_parse_long("eval", a, v, 1, 10000000, &n)) return 1;
+            } else if (cli_parse_seed("eval", a, v, &seed)) {
+                return 1;
             }
         } else if (a[0] == '-') {
             return cli_error("eval: unknown option '%s' (see ganc eval --help)", a);

@@ -32,15 +32,12 @@ int cmd_sample(int argc, char **argv)
         }
         if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed")) && i + 1 >= argc)
             return cli_error("sample: %s needs a value", a);
-        char *end;
         if (!strcmp(a, "-n")) {
-            n = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || n < 1 || n > 1000000) return cli_error("sample: -n must be an integer in [1, 1000000], got '%s'", argv[i]);
+            if (cli_parse_long("sample", a, argv[++i], 1, 1000000, &n)) return 1;
         } else if (!strcmp(a, "-o")) {
             outp = argv[++i];
         } else if (!strcmp(a, "--seed")) {
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end || end == argv[i] || argv[i][0] == '-') return cli_error("sample: --seed needs a non-negative integer, got '%s'", argv[i]);
+            if (cli_parse_seed("sample", a, argv[++i], &seed)) return 1;
             have_seed = 1;
         } else if (a[0] == '-') {
             return cli_error("sample: unknown option '%s' (see ganc sample --help)", a);

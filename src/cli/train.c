@@ -333,12 +333,15 @@ int cmd_train(int argc, char **argv)
         /* The networks size their per-thread scratch, and so how their sums are split, by the
          * thread count when they are built; the loader built them before the run's count was
          * known. Build them again under it, so the resumed run adds in the same order as a
-         * straight one (with OMP_NUM_THREADS=1 on 2 cores, 1 partial against 2 otherwise). */
-        const ganc_config cfg = s.cfg;
-        ganc_session_free(&s);
-        ganc_set_threads(cfg.threads);
-        if (ganc_checkpoint_load(ck, &s, err)) return cli_error("%s", err);
-        s.cfg = cfg;
+         * straight one (e.g. --threads 3 on 2 cores: 3 partials, not 2). */
+        const int built_for = ganc_threads();
+        ganc_set_threads(s.cfg.threads);
+        if (ganc_threads() != built_for) {
+            const ganc_config cfg = s.cfg;
+            ganc_session_free(&s);
+            if (ganc_checkpoint_load(ck, &s, err)) return cli_error("%s", err);
+            s.cfg = cfg;
+        }
     } else {
         ganc_config cfg;
         ganc_model model;
