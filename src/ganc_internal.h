@@ -21,6 +21,15 @@ int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((forma
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N. */
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
+/* Whether ganc_sgemm uses our AVX-512 kernels; use = 1 or 0 switches them on or off (where the
+ * build has them), -1 only asks. Benchmarks use it to time both paths in one process. */
+int ganc_sgemm_own_kernels(int use);
+#if defined(__AVX512F__)
+/* The same product with kernels/gemm_avx512.c, single-threaded; -1 when its packing buffers
+ * could not be allocated (nothing written). */
+int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc);
+#endif
 
 /* Geometry of a 2-D convolution window: input (c, h, w), kernel k, stride s, padding before
  * (top/left) and after (bottom/right), output (oh, ow). Padding after may be negative for a

@@ -33,8 +33,12 @@ static double iteration_flops(const ganc_net *g, const ganc_net *d, int m)
     return total;
 }
 
-static double sgemm_peak(void)
+/* GFLOP/s of ganc_sgemm on n = 2048 squares (the protocol's peak, GUIDE §5: OpenBLAS where
+ * linked; own = 1 times our AVX-512 kernels instead, where the build has them). */
+static double sgemm_peak(int own)
 {
+    const int was = ganc_sgemm_own_kernels(-1);
+    ganc_sgemm_own_kernels(own);
     const int n = 2048;
     float *a = ganc_alloc(sizeof(float) * n * n), *b = ganc_alloc(sizeof(float) * n * n), *c = ganc_alloc(sizeof(float) * n * n);
     ganc_rng r;
@@ -51,6 +55,7 @@ static double sgemm_peak(void)
     ganc_free(a);
     ganc_free(b);
     ganc_free(c);
+    ganc_sgemm_own_kernels(was);
     return 2.0 * n * n * (double)n / best / 1e9;
 }
 
@@ -151,7 +156,8 @@ int cmd_bench(int argc, char **argv)
     }
     qsort(times, (size_t)iters, sizeof *times, cmp_double);
     const double med = times[iters / 2], flops = iteration_flops(s.game.g, s.game.d, cfg.batch);
-    const double peak = sgemm_peak();
+    const int own = ganc_sgemm_own_kernels(-1);
+    const double peak = sgemm_peak(0), own_peak = own ? sgemm_peak(1) : 0.0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("model %s  batch %d  threads %d  iterations %d (median of %d, after %d warm-up)\n", model_name, cfg.batch,
@@ -160,6 +166,10 @@ int cmd_bench(int argc, char **argv)
            "(%.0f%%)  peak RSS %.0f MB\n",
            1.0 / med, cfg.batch / med, med * 1e3, times[0] * 1e3, flops / cfg.batch / 1e6, flops / med / 1e9, peak,
            100.0 * flops / med / 1e9 / peak, ru.ru_maxrss / 1024.0);
+    if (own)
+        printf("gemm: ganc's AVX-512 kernels (%.0f GFLOP/s at n = 2048; GANC_GEMM=blas for the peak's path)\n", own_peak);
+    else
+        printf("gemm: the peak's path (OpenBLAS where linked, else portable loops)\n");
     if (profile) {
         print_profile("discriminator", s.game.d, iters, cfg.batch, 3);
         print_profile("generator", s.game.g, iters, cfg.batch, 2);

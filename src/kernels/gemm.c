@@ -1,10 +1,17 @@
-/* Single-precision GEMM: OpenBLAS when the build found it (GANC_HAVE_OPENBLAS), otherwise a
- * portable loop nest that the compiler vectorises. Row-major throughout.
+/* Single-precision GEMM: our AVX-512 blocked kernels when the build targets AVX-512
+ * (kernels/gemm_avx512.c), else OpenBLAS when the build found it (GANC_HAVE_OPENBLAS), else a
+ * portable loop nest that the compiler vectorises. GANC_GEMM=blas in the environment picks
+ * the second path even on AVX-512 builds, so that benchmarks and tests can set them side by
+ * side. Row-major throughout.
  *
  * One threading layer: OpenMP. OpenBLAS is kept single-threaded and the product is split
  * into column (or row) blocks, one per OpenMP thread. Letting OpenBLAS's own pthreads run
  * beside OpenMP's spinning workers made training 4x slower on 2 cores. */
 #include "ganc_internal.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -57,6 +64,45 @@ static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alph
 
 #endif
 
+/* 1: our AVX-512 kernels, 2: gemm_block; read from GANC_GEMM on first use. */
+static _Atomic int gemm_path;
+
+static int own_kernels(void)
+{
+#if defined(__AVX512F__)
+    int path = atomic_load_explicit(&gemm_path, memory_order_relaxed);
+    if (!path) {
+        const char *e = getenv("GANC_GEMM");
+        path = e && strcmp(e, "blas") == 0 ? 2 : 1;
+        atomic_store_explicit(&gemm_path, path, memory_order_relaxed);
+    }
+    return path == 1;
+#else
+    return 0;
+#endif
+}
+
+int ganc_sgemm_own_kernels(int use)
+{
+#if defined(__AVX512F__)
+    if (use >= 0) atomic_store_explicit(&gemm_path, use ? 1 : 2, memory_order_relaxed);
+    return own_kernels();
+#else
+    (void)use;
+    return 0;
+#endif
+}
+
+static void gemm_any(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc)
+{
+#if defined(__AVX512F__)
+    if (own_kernels() && ganc_sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
+        return;
+#endif
+    gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc)
 {
@@ -73,7 +119,7 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
     }
 #endif
     if (threads <= 1) {
-        gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gemm_any(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Split the longer of C's dimensions into blocks that are multiples of 16. */
@@ -87,10 +133,10 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
         if (lo >= hi) continue;
         if (split_cols) {
             const float *bb = trans_b ? b + (size_t)lo * ldb : b + lo;
-            gemm_block(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, bb, ldb, beta, c + lo, ldc);
+            gemm_any(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, bb, ldb, beta, c + lo, ldc);
         } else {
             const float *aa = trans_a ? a + lo : a + (size_t)lo * lda;
-            gemm_block(trans_a, trans_b, hi - lo, n, k, alpha, aa, lda, b, ldb, beta, c + (size_t)lo * ldc, ldc);
+            gemm_any(trans_a, trans_b, hi - lo, n, k, alpha, aa, lda, b, ldb, beta, c + (size_t)lo * ldc, ldc);
         }
     }
 }
