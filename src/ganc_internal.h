@@ -42,10 +42,13 @@ typedef struct {
 } ganc_conv_geom;
 
 /* col has (c*k*k) rows of oh*ow values, rows ld floats apart (ld >= oh*ow):
- * col[((ci*k + ky)*k + kx)*ld + oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] (0 outside x). */
-void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld);
+ * col[((ci*k + ky)*k + kx)*ld + oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] (0 outside x).
+ * buf: scratch of ganc_conv_plane_floats(g) floats. */
+void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld, float *buf);
 /* Adjoint of im2col: x += scatter(col). x must be zeroed by the caller when wanted. */
-void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld);
+void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf);
+/* Scratch floats im2col and col2im need: one input plane with the borders the windows reach. */
+size_t ganc_conv_plane_floats(const ganc_conv_geom *g);
 
 /* Samples per GEMM for a convolution whose im2col matrix has `rows` rows of `plane` values
  * per sample: as many as keep that matrix near 256K floats (1 MB: one core's L2, as each

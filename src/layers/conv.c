@@ -16,7 +16,8 @@ static ganc_conv_geom conv_geom(const ganc_layer *L)
 
 /* Each thread takes a contiguous range of the batch and works through it in chunks of at
  * most ganc_conv_chunk samples with its own block of p->work:
- *   col (kk x chunk*plane) | channel-major output (cout x chunk*plane) | dW | dbias
+ *   col (kk x chunk*plane) | channel-major output (cout x chunk*plane) | dW | dbias | plane
+ * (plane: im2col's bordered input plane, ganc_conv_plane_floats)
  * so im2col, GEMM and layout copy of a chunk stay in that core's caches and the threads
  * never wait for each other inside a layer. Weight gradients: thread 0 accumulates into dW,
  * the others into their block, summed into dW in thread order at the end. */
@@ -45,7 +46,8 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const size_t kk = (size_t)L->in.c * sp->k * sp->k;
     L->n_weight = (size_t)sp->units * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias;
+    const ganc_conv_geom g = conv_geom(L);
+    L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias + ganc_conv_plane_floats(&g);
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;
     L->weight_dims[1] = L->in.c;
@@ -67,11 +69,18 @@ static void conv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     ganc_sn_init(L, rng);
 }
 
+/* This thread's bordered-plane scratch in its work block (col points at the block's start). */
+static float *plane_scratch(const ganc_layer *L, float *col)
+{
+    return col + conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias;
+}
+
 /* col (kk x n*plane) from n samples of x. */
 static void chunk_im2col(const ganc_layer *L, const ganc_conv_geom *g, const float *x, float *col, int n)
 {
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in);
-    for (int i = 0; i < n; i++) ganc_im2col(g, x + i * in_size, col + i * plane, (size_t)n * plane);
+    float *buf = plane_scratch(L, col);
+    for (int i = 0; i < n; i++) ganc_im2col(g, x + i * in_size, col + i * plane, (size_t)n * plane, buf);
 }
 
 static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
@@ -141,7 +150,7 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                 for (int i = 0; i < n; i++) {
                     float *dxi = dx_all + (i0 + i) * in_size;
                     memset(dxi, 0, sizeof(float) * in_size);
-                    ganc_col2im(&g, col + i * plane, dxi, np);
+                    ganc_col2im(&g, col + i * plane, dxi, np, plane_scratch(L, col));
                 }
             }
         }

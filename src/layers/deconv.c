@@ -31,8 +31,10 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const size_t kk = (size_t)sp->units * sp->k * sp->k, plane_in = (size_t)L->in.h * L->in.w;
     L->n_weight = (size_t)L->in.c * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
-    /* per thread (see conv.c): col | channel-major input | dW | dbias */
-    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in) + L->n_weight + L->n_bias;
+    /* per thread (see conv.c): col | channel-major input | dW | dbias | bordered plane */
+    const ganc_conv_geom g = deconv_geom(L);
+    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in) + L->n_weight + L->n_bias +
+                ganc_conv_plane_floats(&g);
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
@@ -70,7 +72,13 @@ static size_t deconv_cm_floats(const ganc_layer *L)
     return (size_t)L->in.c * L->in.h * L->in.w * (size_t)deconv_chunk(L);
 }
 
-/* n samples from x to y with a thread's work block (col, then the channel-major input). */
+/* A thread's work block: col | channel-major input | dW | dbias | bordered plane (im2col's). */
+static float *plane_scratch(const ganc_layer *L, float *work)
+{
+    return work + deconv_col_floats(L) + deconv_cm_floats(L) + L->n_weight + L->n_bias;
+}
+
+/* n samples from x to y with a thread's work block. */
 static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work)
 {
     const ganc_conv_geom g = deconv_geom(L);
@@ -87,7 +95,7 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
                 for (size_t j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] = L->bias[c];
         else
             memset(yi, 0, sizeof(float) * out_size);
-        ganc_col2im(&g, col + i * plane_in, yi, np);
+        ganc_col2im(&g, col + i * plane_in, yi, np, plane_scratch(L, work));
     }
 }
 
@@ -101,7 +109,7 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
     const size_t plane_in = (size_t)L->in.h * L->in.w, np = (size_t)n * plane_in;
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
     float *col = work, *cm = work + deconv_col_floats(L);
-    for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np);
+    for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np, plane_scratch(L, work));
     if (dw) {
         ganc_nchw_to_cnp(x, cm, n, cin, plane_in);
         ganc_sgemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, dw, kk);
