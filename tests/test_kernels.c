@@ -5,9 +5,9 @@
  * the 256-deep packing slices, rows across the 96-row blocks, columns across the 1536-column
  * blocks, all four transposes, leading dimensions wider than the matrices, alpha and beta
  * (beta = 0 must ignore NaN in C), and products split over threads. On AVX-512 builds the
- * public entry uses our kernels and they are also checked on their own (no thread split);
- * the OpenBLAS and portable paths are what the public entry runs in the builds without
- * AVX-512 (NATIVE=0, the valgrind build), which run this test too.
+ * public entry uses our kernels, which are also checked on their own (no thread split), and
+ * then the public entry with them switched off (OpenBLAS); the portable loops are what the
+ * builds without OpenBLAS and AVX-512 run (the plain and valgrind builds).
  *
  * ganc_im2col and ganc_col2im against a direct loop over the definition (written here from
  * the header's formula), on random geometries: strides 1-3 (the vector paths and the scalar
@@ -193,6 +193,10 @@ int main(void)
 #if defined(__AVX512F__)
     /* the AVX-512 kernels on their own (no thread split), then what GANC_GEMM=blas selects */
     all_cases("avx512", ganc_sgemm_avx512);
+    /* and the path GANC_GEMM=blas selects (OpenBLAS where linked), split over threads */
+    ganc_sgemm_own_kernels(0);
+    all_cases("blas", via_public);
+    ganc_sgemm_own_kernels(1);
 #endif
     return check_finish("kernels");
 }

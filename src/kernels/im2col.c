@@ -58,6 +58,28 @@ static void gather_row(const float *src, float *dst, int n, int s)
     for (int o = 0; o < n; o++) dst[o] = src[(size_t)o * s];
 }
 
+/* One window offset (ky, kx): oh rows of ow values into dst (contiguous), row oy from src +
+ * oy * s * wp. GAN maps are narrow (7 or 14 wide), so the common cases - a row in one vector,
+ * stride 1 or 2 - get a loop of their own with the mask and permutation hoisted. */
+static void gather_rows(const float *src, int wp, float *dst, int oh, int ow, int s)
+{
+#if defined(__AVX512F__)
+    if (ow <= 16 && (s == 1 || s == 2)) {
+        const __mmask16 m = (__mmask16)(ow == 16 ? 0xFFFFu : (1u << ow) - 1u);
+        const size_t step = (size_t)s * wp;
+        if (s == 1) {
+            for (int oy = 0; oy < oh; oy++, src += step, dst += ow) _mm512_mask_storeu_ps(dst, m, _mm512_loadu_ps(src));
+        } else {
+            const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+            for (int oy = 0; oy < oh; oy++, src += step, dst += ow)
+                _mm512_mask_storeu_ps(dst, m, _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16)));
+        }
+        return;
+    }
+#endif
+    for (int oy = 0; oy < oh; oy++) gather_row(src + (size_t)oy * s * wp, dst + (size_t)oy * ow, ow, s);
+}
+
 /* dst[0], dst[s], dst[2s], ... += src[0 .. n) */
 static void scatter_add_row(const float *src, float *dst, int n, int s)
 {
@@ -73,14 +95,35 @@ static void scatter_add_row(const float *src, float *dst, int n, int s)
             } else { /* v's lanes to the even positions of 32 floats, zeros between */
                 float *d = dst + 2 * o;
                 _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), _mm512_maskz_permutexvar_ps(0x5555, lo, v)));
-                _mm512_storeu_ps(d + 16,
-                                 _mm512_add_ps(_mm512_loadu_ps(d + 16), _mm512_maskz_permutexvar_ps(0x5555, hi, v)));
+                if (w > 8)
+                    _mm512_storeu_ps(d + 16, _mm512_add_ps(_mm512_loadu_ps(d + 16),
+                                                           _mm512_maskz_permutexvar_ps(0x5555, hi, v)));
             }
         }
         return;
     }
 #endif
     for (int o = 0; o < n; o++) dst[(size_t)o * s] += src[o];
+}
+
+/* The adjoint of gather_rows: row oy of src (ow values) added into dst + oy * s * wp at
+ * stride s. */
+static void scatter_add_rows(const float *src, float *dst, int wp, int oh, int ow, int s)
+{
+#if defined(__AVX512F__)
+    if (ow <= 8 && (s == 1 || s == 2)) { /* a row and its stride-2 spread fit one vector */
+        const __mmask16 m = (__mmask16)((1u << ow) - 1u);
+        const size_t step = (size_t)s * wp;
+        const __m512i spread = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+        for (int oy = 0; oy < oh; oy++, src += ow, dst += step) {
+            __m512 v = _mm512_maskz_loadu_ps(m, src);
+            if (s == 2) v = _mm512_maskz_permutexvar_ps(0x5555, spread, v);
+            _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), v));
+        }
+        return;
+    }
+#endif
+    for (int oy = 0; oy < oh; oy++) scatter_add_row(src + (size_t)oy * ow, dst + (size_t)oy * s * wp, ow, s);
 }
 
 void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld, float *buf)
@@ -96,9 +139,7 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld,
         }
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
-                float *row = col + ((size_t)(ci * k + ky) * k + kx) * ld;
-                for (int oy = 0; oy < oh; oy++)
-                    gather_row(buf + (size_t)(oy * s + ky) * wp + kx, row + (size_t)oy * ow, ow, s);
+                gather_rows(buf + (size_t)ky * wp + kx, wp, col + ((size_t)(ci * k + ky) * k + kx) * ld, oh, ow, s);
             }
     }
 }
@@ -109,11 +150,12 @@ void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld,
     for (int ci = 0; ci < g->c; ci++) {
         float *xc = x + (size_t)ci * g->h * g->w;
         memset(buf, 0, sizeof(float) * (size_t)hp * wp);
-        for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-                const float *row = col + ((size_t)(ci * k + ky) * k + kx) * ld;
-                for (int oy = 0; oy < oh; oy++)
-                    scatter_add_row(row + (size_t)oy * ow, buf + (size_t)(oy * s + ky) * wp + kx, ow, s);
+        /* kx outermost: successive sums then go to different rows of buf. With kx innermost
+         * each one re-read, one float over, the vectors the previous one had just stored,
+         * and waited for them (a failed store-to-load forward per vector). */
+        for (int kx = 0; kx < k; kx++)
+            for (int ky = 0; ky < k; ky++) {
+                scatter_add_rows(col + ((size_t)(ci * k + ky) * k + kx) * ld, buf + (size_t)ky * wp + kx, wp, oh, ow, s);
             }
         for (int yy = 0; yy < hp; yy++) {
             int lo, hi;
