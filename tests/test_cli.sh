@@ -121,6 +121,17 @@ if have_numpy; then
         "$PY -c 'import numpy as n,sys; a=n.load(sys.argv[1]); assert a.shape==(12,1,28,28) and a.dtype==n.float32 and a.min()>=0 and a.max()<=1 and a.std()>0' $T/s.npy"
     check "checkpoint read by an independent safetensors reader" \
         "$PY tools/read_safetensors.py $T/a/ckpt/step_000000020.safetensors > $T/st.txt && grep -q 'gen.1.running_var' $T/st.txt && grep -q 'optim.disc.v' $T/st.txt && grep -q 'ema.gen' $T/st.txt"
+    # one dcgan28 step (convolutions, deconvolutions, batch norm, dense) split over 1, 2 and 3
+    # threads: Adam's moments (its first step's gradients) and batch norm's statistics agree up
+    # to float rounding. Weights are left out: Adam's first step is lr * sign(gradient), which
+    # rounding may flip where a gradient is ~0.
+    for th in 1 2 3; do
+        $GANC train --model dcgan28 --data $T/images-idx3-ubyte --steps 1 --threads $th --sample-every 0 --out $T/th$th 2>/dev/null
+    done
+    for th in 2 3; do
+        check "dcgan28 step with --threads $th matches --threads 1 up to rounding (gradients, BN statistics)" \
+            "$PY tools/compare_checkpoints.py $T/th1/ckpt/step_000000001.safetensors $T/th$th/ckpt/step_000000001.safetensors '^optim\.|running_' --tol 1e-4 >/dev/null"
+    done
 else
     echo "note: numpy not installed; NPY and safetensors reads by Python skipped"
 fi
