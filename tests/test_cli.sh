@@ -162,6 +162,9 @@ expect_error "unknown flag" "unknown option" $GANC train --out "$T/bad" --learni
 expect_error "unknown enum value" "--g-loss" $GANC train --out "$T/bad" --g-loss wasserstein
 expect_error "batch not a multiple of --pack" "multiple of --pack 3" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --pack 3
 expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out /proc/ganc-cannot-write-here
+expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench --batch 0
+expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
+expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
 expect_error "--out is not empty" "not empty" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out "$T/a"
 expect_error "resume from nothing" "no checkpoints" $GANC train --resume "$T"
 expect_error "sample from a non-run" "ganc" $GANC sample "$T/images-idx3-ubyte" -n 4 -o "$T/x.png"

@@ -95,7 +95,9 @@ int cmd_bench(int argc, char **argv)
             printf("usage: ganc bench [--model M] [--batch B] [--threads T] [--iters N] [--shape C H W] [--profile]\n\n"
                    "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
                    "iterations after 3 warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
-                   "of a measured sgemm peak (n = 2048); --profile adds per-layer times.\n");
+                   "of a measured sgemm peak (n = 2048, OpenBLAS where linked), then which GEMM ran\n"
+                   "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512 kernels); --profile adds\n"
+                   "per-layer times.\n");
             return 0;
         }
         if (!strcmp(a, "--profile")) {
@@ -103,25 +105,35 @@ int cmd_bench(int argc, char **argv)
             continue;
         }
         if (!strcmp(a, "--shape")) {
-            if (i + 3 >= argc || sscanf(argv[i + 1], "%d", &shape.c) != 1 || sscanf(argv[i + 2], "%d", &shape.h) != 1 ||
-                sscanf(argv[i + 3], "%d", &shape.w) != 1 || shape.c < 1 || shape.h < 1 || shape.w < 1 || shape.c > 64 ||
-                shape.h > 1024 || shape.w > 1024)
-                return cli_error("bench: --shape needs three positive sizes C H W");
+            long c, h, w;
+            if (i + 3 >= argc) return cli_error("bench: --shape needs three sizes C H W");
+            if (cli_parse_long("bench", "--shape C", argv[i + 1], 1, 64, &c) ||
+                cli_parse_long("bench", "--shape H", argv[i + 2], 1, 1024, &h) ||
+                cli_parse_long("bench", "--shape W", argv[i + 3], 1, 1024, &w))
+                return 1;
+            shape = (ganc_shape){(int)c, (int)h, (int)w};
             i += 3;
             shape_given = 1;
             continue;
         }
         if (i + 1 >= argc) return cli_error("bench: %s needs a value", a);
         const char *v = argv[++i];
-        char *end;
-        long x = strtol(v, &end, 10);
-        if (!strcmp(a, "--model")) model_name = v;
-        else if (*end || end == v) return cli_error("bench: %s needs an integer, got '%s'", a, v);
-        else if (!strcmp(a, "--batch") && x >= 1 && x <= 65536) batch = (int)x;
-        else if (!strcmp(a, "--threads") && x >= 0 && x <= 1024) threads = (int)x;
-        else if (!strcmp(a, "--iters") && x >= 1 && x <= 100000) iters = (int)x;
-        else if (!strcmp(a, "--warmup") && x >= 0 && x <= 100000) warmup = (int)x;
-        else return cli_error("bench: unknown option or value out of range: %s %s", a, v);
+        if (!strcmp(a, "--model")) {
+            model_name = v;
+            continue;
+        }
+        /* the integer options: where each goes and its range */
+        static const struct {
+            const char *flag;
+            long lo, hi;
+        } ints[] = {{"--batch", 1, 65536}, {"--threads", 0, 1024}, {"--iters", 1, 100000}, {"--warmup", 0, 100000}};
+        int *const dest[] = {&batch, &threads, &iters, &warmup};
+        size_t k = 0;
+        while (k < sizeof ints / sizeof ints[0] && strcmp(a, ints[k].flag)) k++;
+        if (k == sizeof ints / sizeof ints[0]) return cli_error("bench: unknown option '%s' (see ganc bench --help)", a);
+        long x;
+        if (cli_parse_long("bench", a, v, ints[k].lo, ints[k].hi, &x)) return 1;
+        *dest[k] = (int)x;
     }
     char err[GANC_ERR_LEN];
     ganc_config cfg;
