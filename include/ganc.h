@@ -135,6 +135,9 @@ void ganc_net_free(ganc_net *net);
 
 void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng);
 void ganc_net_set_training(ganc_net *net, int training); /* batch norm and dropout modes */
+/* Weight of every mbstd layer's appended statistic: 1 as built, 0 switches it off. Returns
+ * the number of mbstd layers. */
+int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
 int ganc_net_training(const ganc_net *net);
 
 /* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid

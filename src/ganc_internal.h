@@ -135,6 +135,7 @@ struct ganc_layer {
     const char *state_names[2];
     size_t state_counts[2];
     ganc_sn_matrix sn;           /* spectral norm (spec.sn): how the weight is read as a matrix */
+    float gate;                  /* mbstd: weight of the appended statistic (1 as built, 0 off) */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
     float *out_buf;

@@ -43,6 +43,15 @@ STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2
 check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps, lr decay): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
 check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
 check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
+# the minibatch-stddev fade (--mbstd-until): a pure function of the step, so resume stays exact
+sed 's/^flatten$/mbstd\nflatten/' $T/tiny.gan > $T/tiny-mbstd.gan
+MB="--model $T/tiny-mbstd.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10 --mbstd-until 12"
+check "--mbstd-until 12: 20 steps straight, and 10 resumed to 20, bit-identical" \
+    "$GANC train $MB --steps 20 --out $T/mb1 2>/dev/null && $GANC train $MB --steps 10 --out $T/mb2 2>/dev/null && $GANC train --resume $T/mb2 --steps 20 2>/dev/null && cmp -s $T/mb1/ckpt/step_000000020.safetensors $T/mb2/ckpt/step_000000020.safetensors"
+if have_numpy; then # weights only: the metadata differs anyway (the option is stored)
+    check "--mbstd-until changes D's training (against the same model without it)" \
+        "$GANC train --model $T/tiny-mbstd.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10 --steps 20 --out $T/mb0 2>/dev/null && $PY tools/read_safetensors.py $T/mb0/ckpt/step_000000020.safetensors --values | grep '^tensor.disc\.' > $T/mb0.txt && $PY tools/read_safetensors.py $T/mb1/ckpt/step_000000020.safetensors --values | grep '^tensor.disc\.' > $T/mb1.txt && [ -s $T/mb0.txt ] && ! cmp -s $T/mb0.txt $T/mb1.txt"
+fi
 if have_numpy; then
     # G's weights only: the checkpoints' metadata differ anyway (the option is stored)
     gen_values() { $PY tools/read_safetensors.py "$1" --values | awk -F'\t' '$1 == "tensor" && $2 ~ /^gen\./'; }
@@ -165,6 +174,7 @@ expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --dat
 expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench --batch 0
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
+expect_error "--mbstd-until without an mbstd layer" "no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd-until 10
 expect_error "--out is not empty" "not empty" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out "$T/a"
 expect_error "resume from nothing" "no checkpoints" $GANC train --resume "$T"
 expect_error "sample from a non-run" "ganc" $GANC sample "$T/images-idx3-ubyte" -n 4 -o "$T/x.png"

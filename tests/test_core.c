@@ -1305,6 +1305,50 @@ static void test_vmath(void)
 }
 
 /* ---- maxout, mbstd, spectral norm ------------------------------------------------------- */
+/* The mbstd gate (--mbstd-until's schedule) against the gate-1 layer, itself checked against
+ * PyTorch (tests/fixtures/layer_mbstd_*): the features pass unchanged at any gate, the appended
+ * statistic and its input-gradient term scale linearly, and gate 0 leaves dx = dy's features. */
+static void test_mbstd_gate(void)
+{
+    enum { N = 4, F = 3 };
+    char err[GANC_ERR_LEN] = "";
+    ganc_net *net = make_net("gate", (ganc_shape){F, 1, 1}, "mbstd group=2\n", N);
+    if (!net) return;
+    CHECK(ganc_net_set_mbstd_gate(net, 1.0f) == 1, "set_mbstd_gate does not count the one mbstd layer");
+    float x[N * F], dy[N * (F + 1)], y1[N * (F + 1)], dx1[N * F], dx0[N * F], dxh[N * F];
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 4242);
+    ganc_rng_normal(&rng, x, N * F, 0.0f, 1.0f);
+    ganc_rng_normal(&rng, dy, N * (F + 1), 0.0f, 1.0f);
+    const float gates[3] = {1.0f, 0.3f, 0.0f};
+    for (int k = 0; k < 3; k++) {
+        ganc_net_set_mbstd_gate(net, gates[k]);
+        const float *y = ganc_net_forward(net, x, N);
+        float *dx = k == 0 ? dx1 : k == 1 ? dxh : dx0;
+        if (k == 0) memcpy(y1, y, sizeof y1);
+        int same_features = 1;
+        double worst = 0.0;
+        for (int i = 0; i < N; i++) {
+            for (int f = 0; f < F; f++) same_features &= y[i * (F + 1) + f] == x[i * F + f];
+            worst = fmax(worst, fabs(y[i * (F + 1) + F] - gates[k] * y1[i * (F + 1) + F]));
+        }
+        CHECK(same_features && worst <= 1e-6, "mbstd gate %g: features changed or statistic off by %.3g", gates[k], worst);
+        ganc_net_backward(net, dy, dx, 0);
+    }
+    /* dx = dy_features + gate * term: the gate-0.3 term is 0.3 of the gate-1 one */
+    double worst = 0.0;
+    int plain = 1;
+    for (int i = 0; i < N; i++)
+        for (int f = 0; f < F; f++) {
+            const float base = dy[i * (F + 1) + f];
+            plain &= dx0[i * F + f] == base;
+            worst = fmax(worst, fabs((dxh[i * F + f] - base) - 0.3 * (dx1[i * F + f] - base)));
+        }
+    CHECK(plain && worst <= 1e-6, "mbstd gate: dx at gate 0 is not dy's features, or the 0.3 term is off by %.3g", worst);
+    (void)err;
+    ganc_net_free(net);
+}
+
 
 static double vec_norm(const float *v, size_t n)
 {
@@ -1480,6 +1524,7 @@ int main(void)
     test_reference_shapes();
     test_no_alloc_and_small_batch();
     test_stability_layers();
+    test_mbstd_gate();
     test_spectral_norm_converges();
     test_batchnorm_modes();
     test_dropout_modes();

@@ -109,5 +109,14 @@ int main(void)
               ganc_lr_factor(&cfg, 900, 1000) == 0.0,
           "decay from 600 to 800: factor %g at 700, %g after 800", ganc_lr_factor(&cfg, 700, 1000),
           ganc_lr_factor(&cfg, 900, 1000));
+    /* --mbstd-until N: the statistic's weight is 1 until N/2, falls linearly, 0 from N on */
+    ganc_config_defaults(&cfg);
+    CHECK(ganc_mbstd_gate(&cfg, 123456) == 1.0, "no --mbstd-until: gate 1");
+    cfg.mbstd_until = 1000;
+    const int64_t gate_at[6] = {0, 499, 500, 750, 999, 5000};
+    const double gate_want[6] = {1.0, 1.0, 1.0, 0.5, 0.002, 0.0};
+    for (int i = 0; i < 6; i++)
+        CHECK(fabs(ganc_mbstd_gate(&cfg, gate_at[i]) - gate_want[i]) < 1e-12, "mbstd until 1000: step %d gate %g, want %g",
+              (int)gate_at[i], ganc_mbstd_gate(&cfg, gate_at[i]), gate_want[i]);
     return check_finish("diagnose");
 }

@@ -456,7 +456,7 @@ int cmd_train(int argc, char **argv)
         /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
         const double fade = 1.0 - (double)s.step / s.cfg.inst_noise_steps;
         s.game.noise_scale = fade > 0.0 ? s.cfg.inst_noise * fade : 0.0;
-        ganc_game_set_lr(&s.game, &s.cfg, s.step, total);
+        ganc_game_set_schedule(&s.game, &s.cfg, s.step, total);
         for (int k = 0; k < s.cfg.d_steps; k++) {
             ganc_batcher_next(&batcher, s.cfg.batch, idx);
             if (toy) ganc_toy2d_fill(toy, s.cfg.seed * 4 + 7, batcher.epoch, idx, s.cfg.batch, real);

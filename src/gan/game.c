@@ -86,11 +86,20 @@ double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
     return (double)(end - step) / (double)(end - from);
 }
 
-void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total)
+double ganc_mbstd_gate(const ganc_config *cfg, int64_t step)
+{
+    const int64_t end = cfg->mbstd_until, from = end / 2;
+    if (end <= 0 || step < from) return 1.0;
+    if (step >= end) return 0.0;
+    return (double)(end - step) / (double)(end - from);
+}
+
+void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total)
 {
     const double f = ganc_lr_factor(cfg, step, total);
     gm->opt_g.cfg.lr = (float)(cfg->lr_g * f);
     gm->opt_d.cfg.lr = (float)(cfg->lr_d * f);
+    ganc_net_set_mbstd_gate(gm->d, (float)ganc_mbstd_gate(cfg, step));
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)

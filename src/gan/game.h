@@ -56,8 +56,13 @@ void ganc_game_free(ganc_game *gm);
  * resumed follows the same schedule as a straight one, as long as the end of the fall is the
  * same (which --lr-decay-to fixes when the first leg is run with a smaller --steps). */
 double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
-/* Sets both optimizers' learning rates to cfg's times ganc_lr_factor. */
-void ganc_game_set_lr(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
+/* Weight of D's minibatch-stddev statistic at `step`: 1, or with cfg->mbstd_until = N > 0 a
+ * linear fall from 1 at step N/2 to 0 at N, and 0 from there on (a pure function of the step,
+ * so resumed runs follow it exactly). */
+double ganc_mbstd_gate(const ganc_config *cfg, int64_t step);
+/* The step's schedule: both optimizers' learning rates (cfg's times ganc_lr_factor) and D's
+ * mbstd gate. */
+void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
 
 void ganc_game_d_step(ganc_game *gm, const float *real);
 void ganc_game_g_step(ganc_game *gm);

@@ -14,7 +14,11 @@
  * ds/dx_{g,f} = (x_{g,f} - mean_f) / (F G sd_f) (the mean's own term sums to zero), and s's
  * gradient D is the sum of the appended channel's gradient over the group's samples and
  * pixels. Statistics are recomputed from x rather than saved: they are cheap, and nothing
- * then scales with the batch. */
+ * then scales with the batch.
+ *
+ * The appended value is gate * s, gate in [0, 1] (ganc_net_set_mbstd_gate; 1 as built), so a
+ * training schedule can fade the statistic out once it has done its work (--mbstd-until):
+ * D keeps its shape and weights, and its input gradient loses s's term in proportion. */
 #include "ganc_internal.h"
 
 #include <math.h>
@@ -27,6 +31,7 @@ static int mbstd_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     if (L->spec.group < 0 || L->spec.group == 1)
         return ganc_fail(err, "mbstd group=%d: a group needs at least 2 samples", L->spec.group);
     L->out = (ganc_shape){L->in.c + 1, L->in.h, L->in.w};
+    L->gate = 1.0f;
     return 0;
 }
 
@@ -65,7 +70,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
             feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
             total += sd;
         }
-        const float s = (float)(total / (double)size);
+        const float s = (float)(L->gate * (total / (double)size));
         for (int g = 0; g < g_size; g++) {
             const int i = g * groups + m;
             float *yi = y + (size_t)i * out_size;
@@ -90,7 +95,7 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
             const float *ds = dy + (size_t)(g * groups + m) * out_size + size;
             for (size_t j = 0; j < plane; j++) d += ds[j];
         }
-        const double scale = d / ((double)size * g_size);
+        const double scale = L->gate * d / ((double)size * g_size);
 #pragma omp parallel for schedule(static) if (size * g_size > 32768)
         for (size_t f = 0; f < size; f++) {
             double mu, sd;

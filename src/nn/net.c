@@ -218,6 +218,17 @@ static int pass_slots(const ganc_net *net)
 }
 
 void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
+
+int ganc_net_set_mbstd_gate(ganc_net *net, float gate)
+{
+    int count = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].ops == &ganc_mbstd_ops) {
+            net->layers[i].gate = gate;
+            count++;
+        }
+    return count;
+}
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 
