@@ -9,9 +9,11 @@
  * beside OpenMP's spinning workers made training 4x slower on 2 cores. */
 #include "ganc_internal.h"
 
+#if defined(__AVX512F__)
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#endif
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -64,12 +66,12 @@ static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alph
 
 #endif
 
+#if defined(__AVX512F__)
 /* 1: our AVX-512 kernels, 2: gemm_block; read from GANC_GEMM on first use. */
 static _Atomic int gemm_path;
 
 static int own_kernels(void)
 {
-#if defined(__AVX512F__)
     int path = atomic_load_explicit(&gemm_path, memory_order_relaxed);
     if (!path) {
         const char *e = getenv("GANC_GEMM");
@@ -77,10 +79,8 @@ static int own_kernels(void)
         atomic_store_explicit(&gemm_path, path, memory_order_relaxed);
     }
     return path == 1;
-#else
-    return 0;
-#endif
 }
+#endif
 
 int ganc_sgemm_own_kernels(int use)
 {
