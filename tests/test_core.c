@@ -1311,7 +1311,6 @@ static void test_vmath(void)
 static void test_mbstd_gate(void)
 {
     enum { N = 4, F = 3 };
-    char err[GANC_ERR_LEN] = "";
     ganc_net *net = make_net("gate", (ganc_shape){F, 1, 1}, "mbstd group=2\n", N);
     if (!net) return;
     CHECK(ganc_net_set_mbstd_gate(net, 1.0f) == 1, "set_mbstd_gate does not count the one mbstd layer");
@@ -1345,7 +1344,6 @@ static void test_mbstd_gate(void)
             worst = fmax(worst, fabs((dxh[i * F + f] - base) - 0.3 * (dx1[i * F + f] - base)));
         }
     CHECK(plain && worst <= 1e-6, "mbstd gate: dx at gate 0 is not dy's features, or the 0.3 term is off by %.3g", worst);
-    (void)err;
     ganc_net_free(net);
 }
 

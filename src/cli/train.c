@@ -453,9 +453,6 @@ int cmd_train(int argc, char **argv)
     double t_last = cli_now();
     int64_t step_last = s.step;
     while (s.step < total && !stop_signal) {
-        /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
-        const double fade = 1.0 - (double)s.step / s.cfg.inst_noise_steps;
-        s.game.noise_scale = fade > 0.0 ? s.cfg.inst_noise * fade : 0.0;
         ganc_game_set_schedule(&s.game, &s.cfg, s.step, total);
         for (int k = 0; k < s.cfg.d_steps; k++) {
             ganc_batcher_next(&batcher, s.cfg.batch, idx);

@@ -78,20 +78,23 @@ void ganc_game_free(ganc_game *gm)
     memset(gm, 0, sizeof *gm);
 }
 
-double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
+/* 1 before `from`, falling linearly to 0 at `end`, 0 after (1 throughout when end <= from). */
+static double linear_fall(int64_t step, int64_t from, int64_t end)
 {
-    const int64_t from = cfg->lr_decay_from, end = cfg->lr_decay_to > 0 ? cfg->lr_decay_to : total;
-    if (from <= 0 || step < from || end <= from) return 1.0;
+    if (step < from || end <= from) return 1.0;
     if (step >= end) return 0.0;
     return (double)(end - step) / (double)(end - from);
 }
 
+double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
+{
+    if (cfg->lr_decay_from <= 0) return 1.0;
+    return linear_fall(step, cfg->lr_decay_from, cfg->lr_decay_to > 0 ? cfg->lr_decay_to : total);
+}
+
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step)
 {
-    const int64_t end = cfg->mbstd_until, from = end / 2;
-    if (end <= 0 || step < from) return 1.0;
-    if (step >= end) return 0.0;
-    return (double)(end - step) / (double)(end - from);
+    return cfg->mbstd_until > 0 ? linear_fall(step, cfg->mbstd_until / 2, cfg->mbstd_until) : 1.0;
 }
 
 void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total)
@@ -100,6 +103,9 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
     gm->opt_g.cfg.lr = (float)(cfg->lr_g * f);
     gm->opt_d.cfg.lr = (float)(cfg->lr_d * f);
     ganc_net_set_mbstd_gate(gm->d, (float)ganc_mbstd_gate(cfg, step));
+    /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
+    const double fade = 1.0 - (double)step / cfg->inst_noise_steps;
+    gm->noise_scale = fade > 0.0 ? cfg->inst_noise * fade : 0.0;
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)

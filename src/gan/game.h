@@ -60,8 +60,8 @@ double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
  * linear fall from 1 at step N/2 to 0 at N, and 0 from there on (a pure function of the step,
  * so resumed runs follow it exactly). */
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step);
-/* The step's schedule: both optimizers' learning rates (cfg's times ganc_lr_factor) and D's
- * mbstd gate. */
+/* Everything that follows the step: both optimizers' learning rates (cfg's times
+ * ganc_lr_factor), D's mbstd gate and the instance noise's sigma. */
 void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
 
 void ganc_game_d_step(ganc_game *gm, const float *real);

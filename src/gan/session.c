@@ -34,6 +34,7 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
         ganc_model_free(&s->model);
         return -1;
     }
+    /* (setting the built value, 1, is how the network counts its mbstd layers) */
     if (cfg->mbstd_until > 0 && ganc_net_set_mbstd_gate(d, 1.0f) == 0) {
         ganc_fail(err, "--mbstd-until %" PRId64 ": the model's discriminator has no mbstd layer", cfg->mbstd_until);
         ganc_net_free(g);

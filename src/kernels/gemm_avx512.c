@@ -47,6 +47,16 @@ static int pack_buffers(void)
     return 0;
 }
 
+/* panel[p * stride] = src[p] for p < kc, or 0 where src is NULL (a ragged edge): one row of
+ * A, or one column of a transposed B, into its place in a p-major panel. */
+static void copy_strided(float *panel, int stride, const float *src, int kc)
+{
+    if (src)
+        for (int p = 0; p < kc; p++) panel[(size_t)p * stride] = src[p];
+    else
+        for (int p = 0; p < kc; p++) panel[(size_t)p * stride] = 0.0f;
+}
+
 /* op(A)[i0 .. i0+mc) x [p0 .. p0+kc) into MR-row panels, each kc x MR (p-major). */
 static void pack_a_block(int trans_a, const float *a, int lda, int i0, int mc, int p0, int kc, float *dst)
 {
@@ -62,14 +72,8 @@ static void pack_a_block(int trans_a, const float *a, int lda, int i0, int mc, i
                 for (; r < MR; r++) d[r] = 0.0f;
             }
         } else {       /* op(A)(i, p) = a[i * lda + p]: rows read contiguously, written strided */
-            for (int r = 0; r < MR; r++) {
-                if (r < rows) {
-                    const float *src = a + (size_t)(i0 + ir + r) * lda + p0;
-                    for (int p = 0; p < kc; p++) panel[(size_t)p * MR + r] = src[p];
-                } else {
-                    for (int p = 0; p < kc; p++) panel[(size_t)p * MR + r] = 0.0f;
-                }
-            }
+            for (int r = 0; r < MR; r++)
+                copy_strided(panel + r, MR, r < rows ? a + (size_t)(i0 + ir + r) * lda + p0 : NULL, kc);
         }
     }
 }
@@ -95,22 +99,16 @@ static void pack_b_block(int trans_b, const float *b, int ldb, int p0, int kc, i
                 }
             }
         } else {        /* op(B)(p, j) = b[j * ldb + p]: columns read contiguously */
-            for (int c = 0; c < NR; c++) {
-                if (c < cols) {
-                    const float *src = b + (size_t)(j0 + jr + c) * ldb + p0;
-                    for (int p = 0; p < kc; p++) panel[(size_t)p * NR + c] = src[p];
-                } else {
-                    for (int p = 0; p < kc; p++) panel[(size_t)p * NR + c] = 0.0f;
-                }
-            }
+            for (int c = 0; c < NR; c++)
+                copy_strided(panel + c, NR, c < cols ? b + (size_t)(j0 + jr + c) * ldb + p0 : NULL, kc);
         }
     }
 }
 
-/* tile (MR x 16*nv) = A panel (kc x MR) . the first 16*nv columns of a B panel (kc x NR).
- * nv is a constant at each call site below, so the compiler builds one register-resident
- * kernel per width: a ragged last panel (e.g. 6 of 294 columns) costs one vector per row, not
- * NV. */
+/* tile (MR x 16*nv) = A panel (kc x MR) . the first 16*nv columns of a B panel (kc x NR),
+ * for the ragged last panels (nv = 1 or 2, a constant at each call site, so the compiler
+ * builds one register-resident kernel per width: e.g. 6 of 294 columns cost one vector per
+ * row, not three). Full-width panels run kernel_8x48 below. */
 static inline __attribute__((always_inline)) void micro_kernel(int nv, int kc, const float *restrict ap,
                                                                const float *restrict bp, float *restrict tile)
 {
