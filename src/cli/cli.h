@@ -30,6 +30,7 @@ int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **valu
 /* Integer flag values: 0, or -1 after one line naming the command, the flag ("-n" as typed, or
  * an option key such as "feature_batch"), the range and the value. */
 int cli_parse_long(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out);
+int cli_parse_double(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out);
 int cli_parse_seed(const char *cmd, const char *flag, const char *v, unsigned long long *out);
 
 /* The newest checkpoint of a run directory (DIR/ckpt/step_*.safetensors), or PATH itself

@@ -78,6 +78,18 @@ int cli_parse_long(const char *cmd, const char *flag, const char *v, long lo, lo
     return 0;
 }
 
+int cli_parse_double(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out)
+{
+    char *end, name[80];
+    const double x = strtod(v, &end);
+    if (end == v || *end || !(x >= lo && x <= hi)) { /* NaN fails the range test too */
+        flag_name(flag, name);
+        return cli_error("%s: %s must be a number in [%g, %g], got '%s'", cmd, name, lo, hi, v);
+    }
+    *out = x;
+    return 0;
+}
+
 int cli_parse_seed(const char *cmd, const char *flag, const char *v, unsigned long long *out)
 {
     char *end, name[80];

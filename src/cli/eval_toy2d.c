@@ -2,6 +2,7 @@
  * generated points (the PacGAN protocol, GUIDE §5). */
 #include "cli/cli.h"
 #include "eval/toy2d_metrics.h"
+#include "gan/reject.h"
 #include "ganc_internal.h"
 
 #include <inttypes.h>
@@ -13,17 +14,21 @@
 int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json)
 {
     char err[GANC_ERR_LEN];
-    float *z = malloc(sizeof(float) * (size_t)n * s->cfg.z_dim), *x = malloc(sizeof(float) * 2 * (size_t)n);
+    float *x = malloc(sizeof(float) * 2 * (size_t)n);
     int status = 0;
-    if (!z || !x) {
+    if (!x) {
         status = cli_error("eval: out of memory for %d samples", n);
         goto out;
     }
     /* its own noise stream, not the pictures' or sample's: an evaluation on fresh draws */
-    ganc_rng rng;
+    ganc_rng rng, coins;
     ganc_rng_seed(&rng, seed * 4 + 9);
-    ganc_game_noise(&s->game, &rng, z, n);
-    ganc_game_generate(&s->game, z, n, x);
+    ganc_rng_seed(&coins, ganc_reject_coin_seed(seed * 4 + 9));
+    ganc_reject_stats st;
+    if (ganc_game_draw(&s->game, s->cfg.reject, &rng, &coins, n, x, &st, err)) {
+        status = cli_error("eval: %s", err);
+        goto out;
+    }
     ganc_toy2d_metrics m;
     if (ganc_toy2d_evaluate(s->toy, x, n, &m, err)) {
         status = cli_error("eval: %s", err);
@@ -33,7 +38,10 @@ int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json)
         if (ganc_toy2d_metrics_print(stdout, &m)) status = cli_error("eval: cannot write to stdout");
     } else {
         printf("run            %s, step %" PRId64 "\n", s->toy->name, s->step);
-        printf("samples        %d\n", m.n);
+        if (s->cfg.reject > 0.0f)
+            printf("samples        %d, by D rejection sampling (kept %d of %lld; M = %.3f, the %g-quantile)\n", m.n, st.accepted,
+                   (long long)st.candidates, st.m, (double)s->cfg.reject);
+        else printf("samples        %d\n", m.n);
         printf("modes          %d of %d\n", m.modes, m.modes_total);
         printf("high quality   %.1f%% (within 3 sigma of a mode)\n", m.high_quality);
         if (isnan(m.reverse_kl)) printf("reverse KL     undefined (no high-quality sample)\n");
@@ -43,7 +51,6 @@ int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json)
         printf("\n");
     }
 out:
-    free(z);
     free(x);
     return status;
 }
@@ -54,24 +61,29 @@ int cmd_eval_toy2d(int argc, char **argv)
     long n = 2500;
     unsigned long long seed = 1;
     int json = 0;
+    double reject = -1.0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--threads T] [--json]\n\n"
+            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--reject Q] [--threads T] [--json]\n\n"
                    "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
                    "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
-                   "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n");
+                   "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n"
+                   "--reject Q draws the points by discriminator rejection (1: exact; 0: off; default: the\n"
+                   "run's --reject).\n");
             return 0;
         }
         if (!strcmp(a, "--json")) {
             json = 1;
-        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads")) {
+        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--reject")) {
             if (i + 1 >= argc) return cli_error("eval: %s needs a value", a);
             const char *v = argv[++i];
             long t;
             if (!strcmp(a, "--threads")) {
                 if (cli_parse_long("eval", a, v, 0, 1024, &t)) return 1;
                 ganc_set_threads((int)t);
+            } else if (!strcmp(a, "--reject")) {
+                if (cli_parse_double("eval", a, v, 0.0, 1.0, &reject)) return 1;
             } else if (!strcmp(a, "--n")) {
                 if (cli_parse_long("eval", a, v, 1, 10000000, &n)) return 1;
             } else if (cli_parse_seed("eval", a, v, &seed)) {
@@ -90,7 +102,9 @@ int cmd_eval_toy2d(int argc, char **argv)
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     int status;
+    if (reject >= 0.0) s.cfg.reject = (float)reject;
     if (!s.toy) status = cli_error("eval: %s is not a 2-D run (--data ring|grid)", path);
+    else if (ganc_reject_check(&s.cfg, err)) status = cli_error("eval: %s", err);
     else status = cli_eval_toy2d(&s, (int)n, seed, json);
     ganc_session_free(&s);
     return status;

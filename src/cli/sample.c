@@ -3,6 +3,7 @@
 #include "cli/toy_view.h"
 #include "ganc_internal.h"
 #include "io/image.h"
+#include "gan/reject.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,20 +21,32 @@ int cmd_sample(int argc, char **argv)
     long n = 64;
     unsigned long long seed = 0;
     int have_seed = 0;
+    double reject = -1.0; /* < 0: the run's own setting */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S]\n\n"
+            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q] [--threads T]\n\n"
                    "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
                    "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
                    "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
-                   "  --seed S: noise seed (default: the run's seed).\n");
+                   "  --seed S: noise seed (default: the run's seed).\n"
+                   "  --reject Q: discriminator rejection sampling, M at D's Q-quantile (1: exact; 0: off;\n"
+                   "              default: the run's --reject). See ganc train --help.\n"
+                   "  --threads T: worker threads (0: all cores, the default).\n");
             return 0;
         }
-        if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed")) && i + 1 >= argc)
+        if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed") || !strcmp(a, "--reject") ||
+             !strcmp(a, "--threads")) &&
+            i + 1 >= argc)
             return cli_error("sample: %s needs a value", a);
         if (!strcmp(a, "-n")) {
             if (cli_parse_long("sample", a, argv[++i], 1, 1000000, &n)) return 1;
+        } else if (!strcmp(a, "--reject")) {
+            if (cli_parse_double("sample", a, argv[++i], 0.0, 1.0, &reject)) return 1;
+        } else if (!strcmp(a, "--threads")) {
+            long t;
+            if (cli_parse_long("sample", a, argv[++i], 0, 1024, &t)) return 1;
+            ganc_set_threads((int)t);
         } else if (!strcmp(a, "-o")) {
             outp = argv[++i];
         } else if (!strcmp(a, "--seed")) {
@@ -55,21 +68,32 @@ int cmd_sample(int argc, char **argv)
     char path[1100], err[GANC_ERR_LEN];
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    if (reject >= 0.0) {
+        s.cfg.reject = (float)reject;
+        if (ganc_reject_check(&s.cfg, err)) {
+            ganc_session_free(&s);
+            return cli_error("sample: %s", err);
+        }
+    }
     const size_t sample = ganc_shape_size(s.data_shape);
     if ((double)n * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {
         ganc_session_free(&s);
         return cli_error("sample: -n %ld samples would need more than 8 GB", n);
     }
-    float *z = malloc(sizeof(float) * (size_t)n * s.cfg.z_dim), *x = malloc(sizeof(float) * (size_t)n * sample);
+    float *x = malloc(sizeof(float) * (size_t)n * sample);
     int status = 0;
-    if (!z || !x) {
+    if (!x) {
         status = cli_error("sample: out of memory for %ld samples", n);
         goto out;
     }
-    ganc_rng rng;
+    ganc_rng rng, coins;
     ganc_rng_seed(&rng, (have_seed ? seed : s.cfg.seed) * 4 + 6); /* the default matches the run's sample grids */
-    ganc_game_noise(&s.game, &rng, z, (int)n);
-    ganc_game_generate(&s.game, z, (int)n, x);
+    ganc_rng_seed(&coins, ganc_reject_coin_seed(have_seed ? seed : s.cfg.seed));
+    ganc_reject_stats st;
+    if (ganc_game_draw(&s.game, s.cfg.reject, &rng, &coins, (int)n, x, &st, err)) {
+        status = cli_error("sample: %s", err);
+        goto out;
+    }
     int rc;
     if (s.toy) { /* 2-D points: (N, 2) as they are, or a picture of them over D's map */
         const int dims[2] = {(int)n, 2};
@@ -86,9 +110,11 @@ int cmd_sample(int argc, char **argv)
         rc = ganc_png_grid(outp, x, (int)n, s.data_shape, s.lo, s.hi, 0, err);
     }
     if (rc) status = cli_error("%s", err);
+    else if (s.cfg.reject > 0.0f)
+        fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s (D rejection sampling: kept %ld of %lld)\n", n,
+                s.step, outp, n, (long long)st.candidates);
     else fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s\n", n, s.step, outp);
 out:
-    free(z);
     free(x);
     ganc_session_free(&s);
     return status;

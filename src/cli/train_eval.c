@@ -1,5 +1,6 @@
 /* Periodic evaluation during training (see train_eval.h). */
 #include "cli/train_eval.h"
+#include "gan/reject.h"
 #include "eval/toy2d_metrics.h"
 #include "ganc_internal.h"
 #include "io/image.h"
@@ -87,14 +88,13 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     /* noise of its own, the same at every evaluation: the scores follow G, not the draw */
     const uint64_t seed = s->cfg.seed * 4 + 10;
     if (s->toy) {
-        float *z = ganc_alloc(sizeof(float) * (size_t)n * s->cfg.z_dim), *x = ganc_alloc(sizeof(float) * 2 * (size_t)n);
-        ganc_rng r;
+        float *x = ganc_alloc(sizeof(float) * 2 * (size_t)n);
+        ganc_rng r, coins;
         ganc_rng_seed(&r, seed);
-        ganc_game_noise(&s->game, &r, z, n);
-        ganc_game_generate(&s->game, z, n, x);
+        ganc_rng_seed(&coins, ganc_reject_coin_seed(seed));
         ganc_toy2d_metrics m;
-        int rc = ganc_toy2d_evaluate(s->toy, x, n, &m, err);
-        ganc_free(z);
+        int rc = ganc_game_draw(&s->game, s->cfg.reject, &r, &coins, n, x, NULL, err) ||
+                 ganc_toy2d_evaluate(s->toy, x, n, &m, err);
         ganc_free(x);
         if (rc) return -1;
         fprintf(log, "{\"step\": %" PRId64 ", \"modes\": %d, \"modes_total\": %d, \"high_quality\": %.6g, \"reverse_kl\": %.6g, \"n\": %d}\n",
@@ -104,7 +104,8 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     }
     ganc_generator_source_ctx gctx;
     ganc_image_source src;
-    ganc_generator_source(&src, &gctx, &s->game, s->data_shape, s->lo, s->hi, n, seed);
+    if (ganc_generator_source(&src, &gctx, &s->game, s->data_shape, s->lo, s->hi, n, seed, s->cfg.reject, err))
+        return -1;
     ganc_eval_features gen;
     int rc = ganc_eval_features_compute(&e->c, &src, &gen, err);
     ganc_generator_source_free(&gctx);

@@ -1,5 +1,6 @@
 /* Image sources for evaluation: a data set (or some of its images), an array, a generator. */
 #include "eval/evaluate.h"
+#include "gan/reject.h"
 #include "ganc_internal.h"
 
 #include <string.h>
@@ -59,8 +60,9 @@ void ganc_array_source(ganc_image_source *src, ganc_array_source_ctx *ctx, const
 static void generator_fill(void *ctx, int from, int m, float *out)
 {
     const ganc_generator_source_ctx *c = ctx;
-    ganc_game_generate(c->game, c->z + (size_t)from * (size_t)c->game->z_dim, m, out);
-    const size_t count = (size_t)m * ganc_shape_size(ganc_net_output_shape(c->game->g));
+    const size_t sample = ganc_shape_size(ganc_net_output_shape(c->game->g)), count = (size_t)m * sample;
+    if (c->x) memcpy(out, c->x + (size_t)from * sample, sizeof(float) * count);
+    else ganc_game_generate(c->game, c->z + (size_t)from * (size_t)c->game->z_dim, m, out);
     const float scale = 1.0f / (c->hi - c->lo);
     for (size_t i = 0; i < count; i++) {
         const float v = (out[i] - c->lo) * scale;
@@ -68,23 +70,37 @@ static void generator_fill(void *ctx, int from, int m, float *out)
     }
 }
 
-void ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx, ganc_game *game, ganc_shape shape,
-                           float lo, float hi, int n, uint64_t seed)
+int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx, ganc_game *game, ganc_shape shape,
+                          float lo, float hi, int n, uint64_t seed, double reject, char err[GANC_ERR_LEN])
 {
+    memset(ctx, 0, sizeof *ctx);
     ctx->game = game;
     ctx->lo = lo;
     ctx->hi = hi;
+    *src = (ganc_image_source){n, shape, generator_fill, NULL, ctx};
+    if (reject > 0.0) {
+        ganc_rng noise, coins;
+        ganc_rng_seed(&noise, seed);
+        ganc_rng_seed(&coins, ganc_reject_coin_seed(seed));
+        ctx->x = ganc_alloc(sizeof(float) * (size_t)n * ganc_shape_size(shape));
+        if (ganc_game_draw(game, reject, &noise, &coins, n, ctx->x, NULL, err)) {
+            ganc_generator_source_free(ctx);
+            return -1;
+        }
+        return 0;
+    }
     /* all the noise at once: a draw in chunks would depend on the chunk size (the normal
      * generator fills whole blocks of four) */
     ctx->z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)game->z_dim);
     ganc_rng rng;
     ganc_rng_seed(&rng, seed);
     ganc_game_noise(game, &rng, ctx->z, n);
-    *src = (ganc_image_source){n, shape, generator_fill, NULL, ctx};
+    return 0;
 }
 
 void ganc_generator_source_free(ganc_generator_source_ctx *ctx)
 {
     ganc_free(ctx->z);
-    ctx->z = NULL;
+    ganc_free(ctx->x);
+    ctx->z = ctx->x = NULL;
 }

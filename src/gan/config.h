@@ -34,6 +34,7 @@ typedef struct {
     int64_t mbstd_until; /* > 0: D's mbstd statistic fades linearly from step/2 to off at this step */
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
+    float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */
     int64_t steps;     /* total iterations of the run (0: from epochs) */
     int epochs;        /* used when steps == 0 */
     uint64_t seed;

@@ -1,4 +1,5 @@
 #include "gan/session.h"
+#include "gan/reject.h"
 #include "data/toy2d.h"
 #include "ganc_internal.h"
 #include "io/safetensors.h"
@@ -18,6 +19,10 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
     ganc_net *g, *d;
     if (cfg->batch % cfg->pack != 0) {
         ganc_fail(err, "--batch %d is not a multiple of --pack %d", cfg->batch, cfg->pack);
+        ganc_model_free(&s->model);
+        return -1;
+    }
+    if (ganc_reject_check(cfg, err)) {
         ganc_model_free(&s->model);
         return -1;
     }

@@ -1,0 +1,119 @@
+/* Discriminator rejection sampling; see reject.h for the rule and its source. */
+#include "gan/reject.h"
+#include "ganc_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0}; }
+
+static int cmp_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of s[0..n) (the smallest value with at least q n values at or below it);
+ * NaN logits sort as nothing in particular, so they are dropped first. */
+static double quantile_of(const float *s, int n, double q, float *scratch)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (s[i] == s[i]) scratch[k++] = s[i];
+    if (!k) return NAN;
+    qsort(scratch, (size_t)k, sizeof(float), cmp_float);
+    int at = (int)ceil(q * k) - 1;
+    return scratch[at < 0 ? 0 : at >= k ? k - 1 : at];
+}
+
+void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
+{
+    const int was_training = ganc_net_training(gm->d);
+    const int chunk_max = ganc_net_max_batch(gm->d);
+    const size_t sample = ganc_shape_size(ganc_net_input_shape(gm->d));
+    ganc_net_set_training(gm->d, 0); /* no dropout; batch norm (if any) on its running statistics */
+    for (int i = 0; i < n; i += chunk_max) {
+        const int chunk = n - i < chunk_max ? n - i : chunk_max;
+        const float *s = ganc_net_forward(gm->d, x + (size_t)i * sample, chunk);
+        memcpy(logits + i, s, sizeof(float) * (size_t)chunk);
+    }
+    ganc_net_set_training(gm->d, was_training);
+}
+
+int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noise, ganc_rng *coins, int n,
+                     float *out, ganc_reject_stats *stats, char err[GANC_ERR_LEN])
+{
+    memset(stats, 0, sizeof *stats);
+    if (gm->pack != 1) {
+        return ganc_fail(err, "rejection sampling needs D to score single samples (the run packs %d)", gm->pack);
+    }
+    const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g));
+    int chunk = cfg->burn_in > gm->batch ? cfg->burn_in : gm->batch;
+    chunk = (chunk + 3) / 4 * 4; /* whole blocks of the normal generator: draws independent of n */
+    float *z = ganc_alloc(sizeof(float) * (size_t)chunk * (size_t)gm->z_dim);
+    float *x = ganc_alloc(sizeof(float) * (size_t)chunk * sample);
+    float *s = ganc_alloc(sizeof(float) * (size_t)chunk), *sorted = ganc_alloc(sizeof(float) * (size_t)chunk);
+    const double cap = cfg->max_tries * (double)n;
+    int rc = 0;
+    while (stats->accepted < n) {
+        if ((double)stats->candidates >= cap) {
+            rc = ganc_fail(err, "rejection sampling accepted %d of %lld candidates (fewer than 1 in %g); D rejects "
+                                "nearly everything G draws",
+                           stats->accepted, (long long)stats->candidates, cfg->max_tries);
+            break;
+        }
+        ganc_game_noise(gm, noise, z, chunk);
+        ganc_game_generate(gm, z, chunk, x);
+        ganc_game_score(gm, x, chunk, s);
+        stats->candidates += chunk;
+        if (stats->candidates == chunk) { /* the burn-in: fix M */
+            stats->m = quantile_of(s, chunk, cfg->quantile, sorted);
+            if (!isfinite(stats->m)) {
+                rc = ganc_fail(err, "rejection sampling: D's scores of G's samples are not finite");
+                break;
+            }
+        }
+        for (int i = 0; i < chunk && stats->accepted < n; i++) {
+            const double coin = ganc_rng_double(coins); /* one per candidate: draws independent of n */
+            if (coin < exp(s[i] - stats->m)) /* NaN scores compare false: rejected */
+                memcpy(out + (size_t)stats->accepted++ * sample, x + (size_t)i * sample, sizeof(float) * sample);
+        }
+    }
+    ganc_free(z);
+    ganc_free(x);
+    ganc_free(s);
+    ganc_free(sorted);
+    return rc;
+}
+
+uint64_t ganc_reject_coin_seed(uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
+
+int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    if (cfg->reject <= 0.0f) return 0;
+    if (cfg->loss != GANC_LOSS_NS && cfg->loss != GANC_LOSS_MINIMAX)
+        return ganc_fail(err, "--reject needs --loss ns or minimax (D's logit estimates log p_data/p_g only under "
+                              "cross-entropy)");
+    if (cfg->pack != 1) return ganc_fail(err, "--reject needs --pack 1 (D must score single samples)");
+    return 0;
+}
+
+int ganc_game_draw(ganc_game *gm, double quantile, ganc_rng *noise, ganc_rng *coins, int n, float *out,
+                   ganc_reject_stats *stats, char err[GANC_ERR_LEN])
+{
+    ganc_reject_stats unused;
+    if (!stats) stats = &unused;
+    if (quantile > 0.0) {
+        ganc_reject_config cfg = ganc_reject_default();
+        cfg.quantile = quantile;
+        return ganc_reject_draw(gm, &cfg, noise, coins, n, out, stats, err);
+    }
+    memset(stats, 0, sizeof *stats);
+    float *z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)gm->z_dim);
+    ganc_game_noise(gm, noise, z, n);
+    ganc_game_generate(gm, z, n, out);
+    ganc_free(z);
+    stats->candidates = stats->accepted = n;
+    return 0;
+}

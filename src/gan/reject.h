@@ -1,0 +1,52 @@
+/* Discriminator rejection sampling (Azadi et al., "Discriminator Rejection Sampling", ICLR 2019).
+ * A discriminator trained to optimum on sigmoid cross-entropy has logit s(x) = log p_data(x) /
+ * p_g(x), so accepting a generated x with probability exp(s(x) - M), M the largest logit seen,
+ * turns G's distribution into the data's where G covers it: stragglers between modes and
+ * over-weighted modes are thinned, modes G never reaches stay missing. The paper's M, the largest
+ * logit seen, is one outlier's value: a single candidate far above the rest drives acceptance
+ * towards zero. Here M is a quantile q of the burn-in's logits and p = min(1, exp(s - M)): q = 1
+ * is the paper's exact rule (with M fixed after the burn-in), q < 1 accepts every candidate in D's
+ * top 1 - q outright and thins the rest by the same density ratio. */
+#ifndef GANC_REJECT_H
+#define GANC_REJECT_H
+
+#include "gan/game.h"
+
+typedef struct {
+    double quantile;    /* M's quantile of the burn-in logits, in (0, 1]; 1: their maximum */
+    int burn_in;        /* candidates scored to fix M before the first decision */
+    double max_tries;   /* give up after this many candidates per accepted sample */
+} ganc_reject_config;
+
+typedef struct {
+    int64_t candidates; /* drawn and scored */
+    int accepted;
+    double m;           /* M */
+} ganc_reject_stats;
+
+ganc_reject_config ganc_reject_default(void);
+
+/* Whether cfg->reject may be used with cfg's game: D's logit is log p_data / p_g only for the
+ * cross-entropy losses, and only when D scores one sample at a time. */
+int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN]);
+
+/* D in eval mode on n samples (any n, in chunks of D's batch): one logit each. Needs pack 1. */
+void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits);
+
+/* Draws n samples of G (as ganc_game_generate) kept by discriminator rejection; noise from
+ * `noise`, the accept/reject coins from `coins`. Fails (err) when the game packs samples for D
+ * or when fewer than one candidate in cfg->max_tries is accepted. */
+int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noise, ganc_rng *coins, int n,
+                     float *out, ganc_reject_stats *stats, char err[GANC_ERR_LEN]);
+
+/* The coins' stream for a draw whose noise comes from `seed`: derived, not shared with any of
+ * the run's other streams (seed * 4 + k). */
+uint64_t ganc_reject_coin_seed(uint64_t seed);
+
+/* n samples of G as the run draws them: with quantile > 0 by ganc_reject_draw (its burn-in and
+ * defaults otherwise), else plainly (noise then ganc_game_generate; coins unused). stats may be
+ * NULL. */
+int ganc_game_draw(ganc_game *gm, double quantile, ganc_rng *noise, ganc_rng *coins, int n, float *out,
+                   ganc_reject_stats *stats, char err[GANC_ERR_LEN]);
+
+#endif

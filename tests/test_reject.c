@@ -1,0 +1,164 @@
+/* Discriminator rejection sampling (gan/reject.c) against closed forms. G is the identity on
+ * z ~ N(0, I_2) and D's logit is s(x) = a x1 + b, so the accepted density is
+ *   phi(x1) min(1, exp(a x1 + b - M)) phi(x2),
+ * with M the quantile of s over the burn-in. With the maximum (q = 1), M lies beyond almost every
+ * draw and the rule is an exponential tilt: x1 ~ N(a, 1). With a quantile below 1, the
+ * accepted x1's mean and acceptance rate come from a numerical integral of that density. */
+#include "check.h"
+#include "gan/reject.h"
+#include "ganc_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static ganc_net *linear_net(const char *name, float w1, float w2, float bias, int out, int batch)
+{
+    ganc_net *net = ganc_net_create(name, (ganc_shape){2, 1, 1});
+    char err[GANC_ERR_LEN], text[64];
+    snprintf(text, sizeof text, "dense %d\n", out);
+    if (ganc_net_add_text(net, text, name, 1, err) || ganc_net_build(net, batch, err)) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return NULL;
+    }
+    float *p = ganc_net_params(net); /* dense: weights (out x in), then bias */
+    if (out == 2) {
+        p[0] = 1.0f, p[1] = 0.0f, p[2] = 0.0f, p[3] = 1.0f, p[4] = 0.0f, p[5] = 0.0f;
+    } else {
+        p[0] = w1, p[1] = w2, p[2] = bias;
+    }
+    return net;
+}
+
+static int make_game(ganc_game *gm, float a, float b, int pack)
+{
+    ganc_config cfg;
+    ganc_config_defaults(&cfg);
+    cfg.z_dim = 2;
+    cfg.batch = 100;
+    cfg.pack = pack;
+    ganc_net *g = linear_net("G", 0, 0, 0, 2, cfg.batch), *d = linear_net("D", a, 0.0f, b, 1, cfg.batch);
+    if (!g || !d) return -1;
+    ganc_game_init(gm, g, d, &cfg);
+    return 0;
+}
+
+static double phi(double x) { return 0.3989422804014327 * exp(-0.5 * x * x); /* 1 / sqrt(2 pi) */ }
+
+/* Mean of x1 and the acceptance rate under phi(x1) min(1, exp(a x1 + b - m)): midpoint rule. */
+static void tilted_reference(double a, double b, double m, double *mean, double *rate)
+{
+    double z = 0.0, s = 0.0;
+    const double h = 1e-4;
+    for (double x = -12.0 + h / 2; x < 12.0; x += h) {
+        const double t = a * x + b - m, w = phi(x) * (t < 0.0 ? exp(t) : 1.0) * h;
+        z += w;
+        s += w * x;
+    }
+    *mean = s / z;
+    *rate = z;
+}
+
+static void moments(const float *x, int n, double mean[2], double var[2])
+{
+    for (int k = 0; k < 2; k++) {
+        double s = 0.0, ss = 0.0;
+        for (int i = 0; i < n; i++) s += x[2 * i + k];
+        mean[k] = s / n;
+        for (int i = 0; i < n; i++) ss += (x[2 * i + k] - mean[k]) * (x[2 * i + k] - mean[k]);
+        var[k] = ss / (n - 1);
+    }
+}
+
+/* The q-quantile of N(0, 1) for the q used below (scipy.stats.norm.ppf) */
+static double normal_quantile(double q) { return q == 0.5 ? 0.0 : q == 0.9 ? 1.2815515655446004 : NAN; }
+
+static void test_tilt(float a, float b, double q)
+{
+    ganc_game gm;
+    if (!CHECK(make_game(&gm, a, b, 1) == 0, "building the linear game")) return;
+    enum { N = 20000 };
+    static float x[2 * N];
+    ganc_rng noise, coins;
+    ganc_rng_seed(&noise, 11);
+    ganc_rng_seed(&coins, 12);
+    ganc_reject_config cfg = ganc_reject_default();
+    cfg.quantile = q;
+    ganc_reject_stats st;
+    char err[GANC_ERR_LEN];
+    const int rc = ganc_reject_draw(&gm, &cfg, &noise, &coins, N, x, &st, err);
+    CHECK(rc == 0 && st.accepted == N, "a=%g q=%g: draw failed: %s", a, q, rc ? err : "");
+    double mean[2], var[2], want_mean, want_rate;
+    moments(x, N, mean, var);
+    /* M's value is random (a quantile of 10,000 logits); the reference uses the one drawn */
+    tilted_reference(a, b, st.m, &want_mean, &want_rate);
+    if (q < 1.0 && a > 0.0f) /* M is the burn-in's q-quantile of a x1 + b (10,000 draws: a few % of a) */
+        CHECK(fabs(st.m - (a * normal_quantile(q) + b)) < 0.06 * a, "a=%g b=%g q=%g: M %.4f, want %.4f", a, b, q, st.m,
+              a * normal_quantile(q) + b);
+    if (q == 1.0) CHECK(fabs(want_mean - a) < 0.02, "a=%g: with M at the maximum the tilt's mean is a (%g)", a, want_mean);
+    const double se = 1.0 / sqrt((double)N); /* x1's standard deviation is at most 1 */
+    CHECK(fabs(mean[0] - want_mean) < 4.0 * se, "a=%g b=%g q=%g: mean x1 %.4f, want %.4f", a, b, q, mean[0], want_mean);
+    CHECK(fabs(mean[1]) < 4.0 * se, "a=%g q=%g: mean x2 %.4f, want 0 (D ignores it)", a, q, mean[1]);
+    CHECK(fabs(var[1] - 1.0) < 0.05, "a=%g q=%g: var x2 %.4f, want 1", a, q, var[1]);
+    if (q == 1.0) CHECK(fabs(var[0] - 1.0) < 0.05, "a=%g: var x1 %.4f, want 1 (a shifted normal)", a, var[0]);
+    /* the burn-in's decisions use the same M, so the whole draw follows the rate */
+    const double rate = (double)N / (double)st.candidates;
+    const double chunk = 10000.0 / (double)st.candidates; /* the last chunk is cut short */
+    CHECK(rate >= want_rate * 0.95 - chunk && rate <= want_rate * 1.05 + chunk,
+          "a=%g q=%g: accepted %d of %lld (%.4f), want about %.4f", a, q, N, (long long)st.candidates, rate,
+          want_rate);
+    ganc_game_free(&gm);
+}
+
+static void test_plain_draw_and_refusals(void)
+{
+    ganc_game gm;
+    if (!CHECK(make_game(&gm, 1.0f, 0.0f, 1) == 0, "building the linear game")) return;
+    /* quantile 0: the plain draw, noise then G (here the identity: the noise itself) */
+    enum { N = 1000 };
+    static float x[2 * N], z[2 * N];
+    ganc_rng r1, r2, coins;
+    ganc_rng_seed(&r1, 5);
+    ganc_rng_seed(&r2, 5);
+    ganc_rng_seed(&coins, 6);
+    char err[GANC_ERR_LEN];
+    ganc_reject_stats st;
+    CHECK(ganc_game_draw(&gm, 0.0, &r1, &coins, N, x, &st, err) == 0 && st.accepted == N && st.candidates == N,
+          "plain draw");
+    ganc_game_noise(&gm, &r2, z, N);
+    CHECK(check_rel_err(x, z, 2 * N, 1.0) < 1e-6, "the plain draw is G on the noise");
+    /* D that rejects (nearly) everything: the draw gives up with a message instead of looping */
+    float *p = ganc_net_params(gm.d);
+    p[0] = 40.0f; /* M is the largest of 10,000 logits; nearly every other is far below it */
+    ganc_reject_config cfg = ganc_reject_default();
+    cfg.max_tries = 2.0;
+    ganc_rng_seed(&r1, 5);
+    enum { HOPELESS = 20000 };
+    static float y[2 * HOPELESS];
+    const int rc = ganc_reject_draw(&gm, &cfg, &r1, &coins, HOPELESS, y, &st, err);
+    CHECK(rc != 0 && strstr(err, "fewer than 1 in 2"), "a hopeless D stops the draw: %s", rc ? err : "(succeeded)");
+    ganc_game_free(&gm);
+    /* packed D and non-cross-entropy losses are refused */
+    ganc_config cfg2;
+    ganc_config_defaults(&cfg2);
+    cfg2.reject = 1.0f;
+    CHECK(ganc_reject_check(&cfg2, err) == 0, "ns with pack 1 is accepted");
+    cfg2.pack = 2;
+    CHECK(ganc_reject_check(&cfg2, err) != 0 && strstr(err, "--pack"), "pack 2 refused: %s", err);
+    cfg2.pack = 1;
+    cfg2.loss = GANC_LOSS_HINGE;
+    CHECK(ganc_reject_check(&cfg2, err) != 0 && strstr(err, "--loss"), "hinge refused: %s", err);
+    cfg2.reject = 0.0f;
+    CHECK(ganc_reject_check(&cfg2, err) == 0, "no rejection: any loss");
+}
+
+int main(void)
+{
+    ganc_set_threads(1);
+    test_tilt(1.0f, 0.0f, 1.0);
+    test_tilt(-0.5f, 0.3f, 1.0);
+    test_tilt(1.0f, 0.0f, 0.5);
+    test_tilt(2.0f, -1.0f, 0.9);
+    test_plain_draw_and_refusals();
+    return check_finish("test_reject");
+}
