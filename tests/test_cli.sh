@@ -171,7 +171,7 @@ expect_error() { # name, expected text, command...
     rm -rf "$T/bad"
     if "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
     if [ "$(wc -l < "$T/err.txt")" -ne 1 ]; then bad "$name: expected one line, got: $(cat "$T/err.txt")"; return; fi
-    if ! grep -q -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
+    if ! grep -qF -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
     if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
     ok
 }
@@ -195,6 +195,17 @@ expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
 expect_error "--mbstd-until without an mbstd layer" "no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd-until 10
+# [train DATA] sections: a model's defaults for one data set, over [train], under the flags
+{ sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null
+sed '/^\[ train \]$/d' "$T/ds.gan" > "$T/ds-ok.gan"
+check "[train ring] applies to --data ring" "$GANC train --model $T/ds-ok.gan --data ring --sample-every 0 --out $T/ds1 2>/dev/null && $GANC info $T/ds1 | grep -q 'lr_g  *0.0007' && $GANC info $T/ds1 | grep -q 'beta1  *0.7'"
+check "[train ring] does not apply to --data grid" "$GANC train --model $T/ds-ok.gan --data grid --sample-every 0 --out $T/ds2 2>/dev/null && $GANC info $T/ds2 | grep -q 'lr_g  *0.0003' && $GANC info $T/ds2 | grep -q 'beta1  *0.5'"
+check "a flag beats [train ring]" "$GANC train --model $T/ds-ok.gan --data ring --lr-g 1e-5 --sample-every 0 --out $T/ds3 2>/dev/null && $GANC info $T/ds3 | grep -q 'lr_g  *1e-05' && $GANC info $T/ds3 | grep -q 'beta1  *0.7'"
+expect_error "a malformed section header names file and line" "ds.gan:27: unknown section [ train ]" $GANC train --model "$T/ds.gan" --data ring --out "$T/bad"
+{ cat "$T/ds-ok.gan"; printf '[train ring]\nlr_d = 1e-3\n'; } > "$T/ds-twice.gan"
+expect_error "a [train NAME] section twice" "section [train ring] appears twice" $GANC train --model "$T/ds-twice.gan" --data ring --out "$T/bad"
+{ cat "$T/ds-ok.gan"; printf '[train grid]\ndata = ring\n'; } > "$T/ds-data.gan"
+expect_error "'data' inside [train NAME]" "'data' belongs in [train]" $GANC train --model "$T/ds-data.gan" --data grid --out "$T/bad"
 expect_error "--out is not empty" "not empty" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out "$T/a"
 expect_error "resume from nothing" "no checkpoints" $GANC train --resume "$T"
 expect_error "sample from a non-run" "ganc" $GANC sample "$T/images-idx3-ubyte" -n 4 -o "$T/x.png"

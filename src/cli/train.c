@@ -44,7 +44,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: ganc train --out DIR [options]\n"
                  "       ganc train --resume DIR [--steps N]\n\n"
                  "Trains a GAN; DIR receives samples/, log.jsonl, loss.png and ckpt/.\n\n"
-                 "options (defaults: built-in, then the model's [train] section, then these flags):\n");
+                 "options (defaults: built-in, then the model's [train] section, then its [train DATA] section for\n"
+                 "the chosen --data, then these flags):\n");
     ganc_config d;
     ganc_config_defaults(&d);
     for (int i = 0; i < ganc_config_option_count(); i++) {
@@ -348,6 +349,12 @@ int cmd_train(int argc, char **argv)
         ganc_config_defaults(&cfg);
         if (ganc_model_load(model_name ? model_name : cfg.model, &model, err)) return cli_error("%s", err);
         if (ganc_model_apply_train(&model, &cfg, err)) {
+            ganc_model_free(&model);
+            return cli_error("%s", err);
+        }
+        for (int i = 0; i < n_flags; i++) ganc_config_set(&cfg, flags[i].key, flags[i].value, err);
+        /* the model's defaults for this data set ([train ring]), under the flags again */
+        if (ganc_model_apply_train_data(&model, cfg.data, &cfg, err)) {
             ganc_model_free(&model);
             return cli_error("%s", err);
         }

@@ -70,15 +70,20 @@ void ganc_model_free(ganc_model *m)
     m->text = NULL;
 }
 
-typedef enum { SEC_NONE, SEC_GEN, SEC_DISC, SEC_TRAIN } section;
+/* SEC_TRAIN_DATA: a [train NAME] section, the defaults for --data NAME only */
+typedef enum { SEC_NONE, SEC_GEN, SEC_DISC, SEC_TRAIN, SEC_TRAIN_DATA } section;
 
-/* Calls fn(line, lineno, section) for every non-blank line outside headers; checks headers. */
-typedef int (*line_fn)(char *line, int lineno, section sec, void *ctx, char err[GANC_ERR_LEN]);
+/* Calls fn(line, lineno, section, NAME of a [train NAME] section or "") for every non-blank
+ * line outside headers; checks headers. */
+typedef int (*line_fn)(char *line, int lineno, section sec, const char *name, void *ctx, char err[GANC_ERR_LEN]);
+
+#define MAX_DATA_SECTIONS 16
 
 static int for_each_line(const ganc_model *m, line_fn fn, void *ctx, char err[GANC_ERR_LEN])
 {
     section sec = SEC_NONE;
-    int lineno = 0, seen[4] = {0, 0, 0, 0};
+    int lineno = 0, seen[4] = {0, 0, 0, 0}, n_named = 0;
+    char named[MAX_DATA_SECTIONS][64], name[64] = "";
     for (const char *p = m->text; *p;) {
         lineno++;
         size_t len = strcspn(p, "\n");
@@ -96,13 +101,32 @@ static int for_each_line(const ganc_model *m, line_fn fn, void *ctx, char err[GA
             if (!strcmp(s, "[generator]")) sec = SEC_GEN;
             else if (!strcmp(s, "[discriminator]")) sec = SEC_DISC;
             else if (!strcmp(s, "[train]")) sec = SEC_TRAIN;
-            else return ganc_fail(err, "%s:%d: unknown section %s (use [generator], [discriminator], [train])", m->source, lineno, s);
+            else if (!strncmp(s, "[train ", 7) && s[strlen(s) - 1] == ']') {
+                const char *n0 = s + 7 + strspn(s + 7, " \t");
+                const size_t len = strcspn(n0, " \t]");
+                if (!len || len >= sizeof name || n0[len + strspn(n0 + len, " \t")] != ']')
+                    return ganc_fail(err, "%s:%d: %s: expected [train NAME], NAME one word (a --data value)", m->source,
+                                     lineno, s);
+                memcpy(name, n0, len);
+                name[len] = 0;
+                for (int i = 0; i < n_named; i++)
+                    if (!strcmp(named[i], name)) return ganc_fail(err, "%s:%d: section %s appears twice", m->source, lineno, s);
+                if (n_named == MAX_DATA_SECTIONS)
+                    return ganc_fail(err, "%s:%d: more than %d [train NAME] sections", m->source, lineno, MAX_DATA_SECTIONS);
+                snprintf(named[n_named++], sizeof named[0], "%s", name);
+                sec = SEC_TRAIN_DATA;
+                continue;
+            } else {
+                return ganc_fail(err, "%s:%d: unknown section %s (use [generator], [discriminator], [train], [train DATA])",
+                                 m->source, lineno, s);
+            }
             if (seen[sec]++) return ganc_fail(err, "%s:%d: section %s appears twice", m->source, lineno, s);
+            name[0] = 0;
             continue;
         }
         if (sec == SEC_NONE)
             return ganc_fail(err, "%s:%d: '%s' is outside any section ([generator], [discriminator] or [train])", m->source, lineno, s);
-        if (fn(s, lineno, sec, ctx, err)) return -1;
+        if (fn(s, lineno, sec, name, ctx, err)) return -1;
     }
     if (!seen[SEC_GEN] || !seen[SEC_DISC])
         return ganc_fail(err, "%s: needs both a [generator] and a [discriminator] section", m->source);
@@ -112,12 +136,13 @@ static int for_each_line(const ganc_model *m, line_fn fn, void *ctx, char err[GA
 typedef struct {
     const ganc_model *m;
     ganc_config *cfg;
+    const char *data; /* NULL: apply [train]; else the [train DATA] sections of that name */
 } train_ctx;
 
-static int train_line(char *s, int lineno, section sec, void *vctx, char err[GANC_ERR_LEN])
+static int train_line(char *s, int lineno, section sec, const char *name, void *vctx, char err[GANC_ERR_LEN])
 {
     train_ctx *ctx = vctx;
-    if (sec != SEC_TRAIN) return 0;
+    if (ctx->data ? sec != SEC_TRAIN_DATA || strcmp(name, ctx->data) : sec != SEC_TRAIN) return 0;
     char *eq = strchr(s, '=');
     char *key = s, *val;
     if (eq) {
@@ -135,6 +160,9 @@ static int train_line(char *s, int lineno, section sec, void *vctx, char err[GAN
         if (!strcmp(ganc_config_option_at(i)->key, key)) opt = ganc_config_option_at(i);
     if (!opt || !opt->in_model)
         return ganc_fail(err, "%s:%d: '%s' cannot be set in a model file", ctx->m->source, lineno, key);
+    if (sec == SEC_TRAIN_DATA && !strcmp(key, "data"))
+        return ganc_fail(err, "%s:%d: [train %s] applies once the data is chosen; 'data' belongs in [train]",
+                         ctx->m->source, lineno, name);
     char why[GANC_ERR_LEN];
     if (ganc_config_set(ctx->cfg, key, val, why)) return ganc_fail(err, "%s:%d: %s", ctx->m->source, lineno, why);
     return 0;
@@ -142,7 +170,13 @@ static int train_line(char *s, int lineno, section sec, void *vctx, char err[GAN
 
 int ganc_model_apply_train(const ganc_model *m, ganc_config *cfg, char err[GANC_ERR_LEN])
 {
-    train_ctx ctx = {m, cfg};
+    train_ctx ctx = {m, cfg, NULL};
+    return for_each_line(m, train_line, &ctx, err);
+}
+
+int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    train_ctx ctx = {m, cfg, data};
     return for_each_line(m, train_line, &ctx, err);
 }
 
@@ -180,9 +214,10 @@ static int substitute(const build_ctx *ctx, const char *in, char *out, size_t ca
     return 0;
 }
 
-static int layer_line(char *s, int lineno, section sec, void *vctx, char err[GANC_ERR_LEN])
+static int layer_line(char *s, int lineno, section sec, const char *name, void *vctx, char err[GANC_ERR_LEN])
 {
     build_ctx *ctx = vctx;
+    (void)name;
     if (sec != SEC_GEN && sec != SEC_DISC) return 0;
     char line[600];
     if (substitute(ctx, s, line, sizeof line, lineno, err)) return -1;

@@ -11,6 +11,8 @@
  *   ...
  *   [train]                defaults for this model; command-line flags override them
  *   lr_g = 2e-4
+ *   [train ring]           defaults for --data ring only, over [train]'s (flags still win)
+ *   lr_g = 1e-4
  *
  * Layer lines may use $z (noise dimension), $c, $h, $w (data shape) and $pixels (c*h*w). */
 #ifndef GANC_MODEL_H
@@ -31,6 +33,8 @@ void ganc_model_free(ganc_model *m);
 
 /* Applies the [train] section to cfg. Errors name source:line. */
 int ganc_model_apply_train(const ganc_model *m, ganc_config *cfg, char err[GANC_ERR_LEN]);
+/* Applies the [train DATA] section for this data name (the --data value as given), if any. */
+int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_config *cfg, char err[GANC_ERR_LEN]);
 
 /* Builds G (input z_dim x 1 x 1) and D (input data with pack times its channels: PacGAN) for batches up to max_batch; checks that
  * G's output is the data shape, ends in sigmoid/tanh (setting the pixel range *lo, *hi), and
