@@ -51,6 +51,8 @@ check "--mbstd-until 12: 20 steps straight, and 10 resumed to 20, bit-identical"
 if have_numpy; then # weights only: the metadata differs anyway (the option is stored)
     check "--mbstd-until changes D's training (against the same model without it)" \
         "$GANC train --model $T/tiny-mbstd.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10 --steps 20 --out $T/mb0 2>/dev/null && $PY tools/read_safetensors.py $T/mb0/ckpt/step_000000020.safetensors --values | grep '^tensor.disc\.' > $T/mb0.txt && $PY tools/read_safetensors.py $T/mb1/ckpt/step_000000020.safetensors --values | grep '^tensor.disc\.' > $T/mb1.txt && [ -s $T/mb0.txt ] && ! cmp -s $T/mb0.txt $T/mb1.txt"
+    check "--mbstd off changes D's training too, and differs from the fade" \
+        "$GANC train --model $T/tiny-mbstd.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 0 --steps 20 --mbstd off --out $T/mboff 2>/dev/null && $GANC info $T/mboff | grep -q 'mbstd  *off' && $PY tools/read_safetensors.py $T/mboff/ckpt/step_000000020.safetensors --values | grep '^tensor.disc\.' > $T/mboff.txt && [ -s $T/mboff.txt ] && ! cmp -s $T/mb0.txt $T/mboff.txt && ! cmp -s $T/mb1.txt $T/mboff.txt"
 fi
 if have_numpy; then
     # G's weights only: the checkpoints' metadata differ anyway (the option is stored)
@@ -194,6 +196,7 @@ expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --dat
 expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench --batch 0
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
+expect_error "--mbstd off without an mbstd layer" "--mbstd off: the model's discriminator has no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd off
 expect_error "--mbstd-until without an mbstd layer" "no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd-until 10
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null

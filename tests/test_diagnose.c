@@ -118,5 +118,12 @@ int main(void)
     for (int i = 0; i < 6; i++)
         CHECK(fabs(ganc_mbstd_gate(&cfg, gate_at[i]) - gate_want[i]) < 1e-12, "mbstd until 1000: step %d gate %g, want %g",
               (int)gate_at[i], ganc_mbstd_gate(&cfg, gate_at[i]), gate_want[i]);
+    /* --mbstd off: 0 at every step, with or without a fade */
+    cfg.mbstd_off = 1;
+    for (int i = 0; i < 6; i++)
+        CHECK(ganc_mbstd_gate(&cfg, gate_at[i]) == 0.0, "--mbstd off: step %d gate %g, want 0", (int)gate_at[i],
+              ganc_mbstd_gate(&cfg, gate_at[i]));
+    cfg.mbstd_until = 0;
+    CHECK(ganc_mbstd_gate(&cfg, 0) == 0.0, "--mbstd off without --mbstd-until: gate 0");
     return check_finish("diagnose");
 }

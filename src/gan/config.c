@@ -44,6 +44,7 @@ static const option options[] = {
     {{"momentum", "M", "SGD momentum", 1}, T_FLOAT, OFF(momentum), 0, 0.999999, NULL},
     {{"weight_decay", "W", "L2 weight decay of both optimizers", 1}, T_FLOAT, OFF(weight_decay), 0, 1, NULL},
     {{"lr_decay_from", "N", "from step N on, both learning rates fall linearly to 0 at --lr-decay-to (0: constant)", 1}, T_I64, OFF(lr_decay_from), 0, 1e12, NULL},
+    {{"mbstd", "on|off", "D's mbstd layers: off makes their statistic 0 throughout (D without them, in effect: e.g. a preset's D for a data set it does not help)", 1}, T_ENUM, OFF(mbstd_off), 0, 0, "on off"},
     {{"mbstd_until", "N", "D's mbstd layers: their statistic fades linearly from step N/2 and is off from step N on (0: on throughout)", 1}, T_I64, OFF(mbstd_until), 0, 1e12, NULL},
     {{"lr_decay_to", "N", "the step where the decaying learning rates reach 0 (0: the run's last step, so that a run continued to more steps decays anew)", 1}, T_I64, OFF(lr_decay_to), 0, 1e12, NULL},
     {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},

@@ -31,6 +31,7 @@ typedef struct {
     float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
     int64_t lr_decay_from; /* > 0: learning rates fall linearly from this step ... */
     int64_t lr_decay_to;   /* ... to 0 at this one (0: the run's last step) */
+    int mbstd_off;       /* D's mbstd layers append 0: the model's D without them, in effect */
     int64_t mbstd_until; /* > 0: D's mbstd statistic fades linearly from step/2 to off at this step */
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */

@@ -94,6 +94,7 @@ double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
 
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step)
 {
+    if (cfg->mbstd_off) return 0.0;
     return cfg->mbstd_until > 0 ? linear_fall(step, cfg->mbstd_until / 2, cfg->mbstd_until) : 1.0;
 }
 

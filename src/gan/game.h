@@ -57,7 +57,7 @@ void ganc_game_free(ganc_game *gm);
  * same (which --lr-decay-to fixes when the first leg is run with a smaller --steps). */
 double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
 /* Weight of D's minibatch-stddev statistic at `step`: 1, or with cfg->mbstd_until = N > 0 a
- * linear fall from 1 at step N/2 to 0 at N, and 0 from there on (a pure function of the step,
+ * linear fall from 1 at step N/2 to 0 at N, and 0 from there on; 0 throughout with --mbstd off (a pure function of the step,
  * so resumed runs follow it exactly). */
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step);
 /* Everything that follows the step: both optimizers' learning rates (cfg's times

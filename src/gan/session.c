@@ -40,8 +40,9 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
         return -1;
     }
     /* (setting the built value, 1, is how the network counts its mbstd layers) */
-    if (cfg->mbstd_until > 0 && ganc_net_set_mbstd_gate(d, 1.0f) == 0) {
-        ganc_fail(err, "--mbstd-until %" PRId64 ": the model's discriminator has no mbstd layer", cfg->mbstd_until);
+    if ((cfg->mbstd_until > 0 || cfg->mbstd_off) && ganc_net_set_mbstd_gate(d, 1.0f) == 0) {
+        if (cfg->mbstd_off) ganc_fail(err, "--mbstd off: the model's discriminator has no mbstd layer");
+        else ganc_fail(err, "--mbstd-until %" PRId64 ": the model's discriminator has no mbstd layer", cfg->mbstd_until);
         ganc_net_free(g);
         ganc_net_free(d);
         ganc_model_free(&s->model);
@@ -270,6 +271,8 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         goto fail;
     }
     s->pos = (int)pos;
+    /* D as it stands at this step (sampling with --reject scores through it) */
+    ganc_net_set_mbstd_gate(gm->d, (float)ganc_mbstd_gate(&s->cfg, s->step));
     rc = 0;
     goto out;
 fail:
