@@ -95,6 +95,12 @@ $GANC eval $T/run --classifier $T/c.st --n 300 --seed 5 --json --threads 1 > $T/
 $GANC eval --samples $T/s.npy --data $TRAIN --classifier $T/c.st --seed 5 --json --threads 1 > $T/s5.json 2>$T/s5.err
 check "eval --samples: an npy of the same samples scores as the run" \
     "within \"\$(json fid $T/r5.json)\" \"\$(json fid $T/s5.json)\" 1e-3 && [ \"\$(json precision $T/r5.json)\" = \"\$(json precision $T/s5.json)\" ]"
+# ... and with discriminator rejection: sample --reject and eval --reject draw the same kept samples
+$GANC sample $T/run -n 300 --seed 5 --reject 1 -o $T/sr.npy 2>/dev/null
+$GANC eval $T/run --classifier $T/c.st --n 300 --seed 5 --reject 1 --json --threads 1 > $T/rr5.json 2>/dev/null
+$GANC eval --samples $T/sr.npy --data $TRAIN --classifier $T/c.st --seed 5 --json --threads 1 > $T/sr5.json 2>/dev/null
+check "eval --reject 1 scores the samples sample --reject 1 writes (and not the plain ones)" \
+    "within \"\$(json fid $T/rr5.json)\" \"\$(json fid $T/sr5.json)\" 1e-3 && [ \"\$(json precision $T/rr5.json)\" = \"\$(json precision $T/sr5.json)\" ] && ! cmp -s $T/s.npy $T/sr.npy"
 npy_reshape "$T/s.npy" "$T/s3.npy" "300, 28, 28"
 check "eval --samples takes (N, H, W) as well" \
     "$GANC eval --samples $T/s3.npy --data $TRAIN --classifier $T/c.st --seed 5 --json --threads 1 > $T/s3.json 2>/dev/null && [ \"\$(json fid $T/s3.json)\" = \"\$(json fid $T/s5.json)\" ]"

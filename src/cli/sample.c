@@ -87,8 +87,9 @@ int cmd_sample(int argc, char **argv)
         goto out;
     }
     ganc_rng rng, coins;
-    ganc_rng_seed(&rng, (have_seed ? seed : s.cfg.seed) * 4 + 6); /* the default matches the run's sample grids */
-    ganc_rng_seed(&coins, ganc_reject_coin_seed(have_seed ? seed : s.cfg.seed));
+    const uint64_t noise_seed = (have_seed ? seed : s.cfg.seed) * 4 + 6; /* the default matches the run's sample grids */
+    ganc_rng_seed(&rng, noise_seed);
+    ganc_rng_seed(&coins, ganc_reject_coin_seed(noise_seed)); /* as ganc eval draws: the same samples */
     ganc_reject_stats st;
     if (ganc_game_draw(&s.game, s.cfg.reject, &rng, &coins, (int)n, x, &st, err)) {
         status = cli_error("sample: %s", err);

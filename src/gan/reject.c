@@ -50,7 +50,7 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
     }
     const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g));
     int chunk = cfg->burn_in > gm->batch ? cfg->burn_in : gm->batch;
-    chunk = (chunk + 3) / 4 * 4; /* whole blocks of the normal generator: draws independent of n */
+    chunk = (chunk + 3) / 4 * 4; /* whole blocks of the normal generator, so chunks continue one stream */
     float *z = ganc_alloc(sizeof(float) * (size_t)chunk * (size_t)gm->z_dim);
     float *x = ganc_alloc(sizeof(float) * (size_t)chunk * sample);
     float *s = ganc_alloc(sizeof(float) * (size_t)chunk), *sorted = ganc_alloc(sizeof(float) * (size_t)chunk);
@@ -75,7 +75,8 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
             }
         }
         for (int i = 0; i < chunk && stats->accepted < n; i++) {
-            const double coin = ganc_rng_double(coins); /* one per candidate: draws independent of n */
+            /* one coin per candidate decided: the first n kept of a longer draw are this draw */
+            const double coin = ganc_rng_double(coins);
             if (coin < exp(s[i] - stats->m)) /* NaN scores compare false: rejected */
                 memcpy(out + (size_t)stats->accepted++ * sample, x + (size_t)i * sample, sizeof(float) * sample);
         }
