@@ -97,11 +97,12 @@ if have_numpy; then
 fi
 
 # --- discriminator rejection sampling (--reject) ------------------------------------------------
-check "the toy2d preset draws by rejection (reject = 1), and says how many it scored" \
-    "$GANC info $T/ring | grep -q 'reject  *1' && $GANC eval $T/ring > $T/r1.txt && grep -q 'by D rejection sampling (kept 2500 of [0-9]*' $T/r1.txt && grep -q '^modes  *[0-9]* of 8' $T/r1.txt"
-check "eval --reject 1 is the run's own setting" "$GANC eval $T/ring --reject 1 --json > $T/r1.json && cmp -s $T/ring.json $T/r1.json"
+check "the toy2d preset draws by rejection (reject = 0.999), and says how many it scored" \
+    "$GANC info $T/ring | grep -q 'reject  *0.999$' && $GANC eval $T/ring > $T/r1.txt && grep -q 'by D rejection sampling (kept 2500 of [0-9]*' $T/r1.txt && grep -q '^modes  *[0-9]* of 8' $T/r1.txt"
+check "--reject 0.999 is the run's own setting (and --reject 1 another draw)" \
+    "$GANC eval $T/ring --reject 0.999 --json > $T/r1.json && cmp -s $T/ring.json $T/r1.json && $GANC sample $T/ring -n 100 -o $T/q0.npy 2>/dev/null && $GANC sample $T/ring --reject 0.999 -n 100 -o $T/q1.npy 2>/dev/null && $GANC sample $T/ring --reject 1 -n 100 -o $T/q2.npy 2>/dev/null && cmp -s $T/q0.npy $T/q1.npy && ! cmp -s $T/q1.npy $T/q2.npy"
 check "a run trained with --reject 0 draws plainly (same weights: the points of sample --reject 0)" \
-    "$GANC train $TOY --reject 0 --sample-every 0 --out $T/ringr0 2>/dev/null && $GANC info $T/ringr0 | grep -q 'reject  *0' && $GANC sample $T/ringr0 -n 100 -o $T/pr0.npy 2>/dev/null && $GANC sample $T/ring --reject 0 -n 100 -o $T/p0.npy 2>/dev/null && $GANC sample $T/ring -n 100 -o $T/p1.npy 2>/dev/null && cmp -s $T/pr0.npy $T/p0.npy && ! cmp -s $T/p0.npy $T/p1.npy && ! $GANC eval $T/ringr0 | grep -q rejection"
+    "$GANC train $TOY --reject 0 --sample-every 0 --out $T/ringr0 2>/dev/null && $GANC info $T/ringr0 | grep -q 'reject  *0$' && $GANC sample $T/ringr0 -n 100 -o $T/pr0.npy 2>/dev/null && $GANC sample $T/ring --reject 0 -n 100 -o $T/p0.npy 2>/dev/null && $GANC sample $T/ring -n 100 -o $T/p1.npy 2>/dev/null && cmp -s $T/pr0.npy $T/p0.npy && ! cmp -s $T/p0.npy $T/p1.npy && ! $GANC eval $T/ringr0 | grep -q rejection"
 check "sample --reject on an image run writes a grid" "$GANC sample $T/a --reject 1 -n 16 -o $T/rej.png 2>$T/rej.err && [ -s $T/rej.png ] && grep -q 'kept 16 of' $T/rej.err"
 check "sample --reject out of range: one line naming the flag" \
     "! $GANC sample $T/ring --reject 2 -n 4 -o $T/x.npy 2>$T/rb.err && grep -q -- '--reject must be a number in \[0, 1\]' $T/rb.err && [ \$(wc -l < $T/rb.err) -eq 1 ] && [ ! -e $T/x.npy ]"

@@ -58,8 +58,8 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
     int rc = 0;
     while (stats->accepted < n) {
         if ((double)stats->candidates >= cap) {
-            rc = ganc_fail(err, "rejection sampling accepted %d of %lld candidates (fewer than 1 in %g); D rejects "
-                                "nearly everything G draws",
+            rc = ganc_fail(err, "rejection sampling accepted %d of %lld candidates (fewer than 1 in %g): a few of D's "
+                                "scores lie far above the rest; a lower --reject (0.999, 0.99) sets M below them",
                            stats->accepted, (long long)stats->candidates, cfg->max_tries);
             break;
         }
