@@ -21,11 +21,8 @@ int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json)
         goto out;
     }
     /* its own noise stream, not the pictures' or sample's: an evaluation on fresh draws */
-    ganc_rng rng, coins;
-    ganc_rng_seed(&rng, seed * 4 + 9);
-    ganc_rng_seed(&coins, ganc_reject_coin_seed(seed * 4 + 9));
     ganc_reject_stats st;
-    if (ganc_game_draw(&s->game, s->cfg.reject, &rng, &coins, n, x, &st, err)) {
+    if (ganc_game_draw(&s->game, s->cfg.reject, seed * 4 + 9, n, x, &st, err)) {
         status = cli_error("eval: %s", err);
         goto out;
     }

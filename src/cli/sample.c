@@ -86,12 +86,10 @@ int cmd_sample(int argc, char **argv)
         status = cli_error("sample: out of memory for %ld samples", n);
         goto out;
     }
-    ganc_rng rng, coins;
-    const uint64_t noise_seed = (have_seed ? seed : s.cfg.seed) * 4 + 6; /* the default matches the run's sample grids */
-    ganc_rng_seed(&rng, noise_seed);
-    ganc_rng_seed(&coins, ganc_reject_coin_seed(noise_seed)); /* as ganc eval draws: the same samples */
+    /* the default seed matches the run's sample grids; ganc eval --seed S draws these samples */
+    const uint64_t noise_seed = (have_seed ? seed : s.cfg.seed) * 4 + 6;
     ganc_reject_stats st;
-    if (ganc_game_draw(&s.game, s.cfg.reject, &rng, &coins, (int)n, x, &st, err)) {
+    if (ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x, &st, err)) {
         status = cli_error("sample: %s", err);
         goto out;
     }

@@ -287,7 +287,7 @@ int cmd_train(int argc, char **argv)
 {
     flag flags[MAX_FLAGS];
     int n_flags = 0;
-    const char *out = NULL, *resume = NULL, *model_name = NULL;
+    const char *out = NULL, *resume = NULL, *model_name = NULL, *data_name = NULL;
     char err[GANC_ERR_LEN];
     for (int i = 0; i < argc;) {
         char key[64];
@@ -307,6 +307,7 @@ int cmd_train(int argc, char **argv)
             ganc_config_defaults(&probe);
             if (ganc_config_set(&probe, key, value, err)) return cli_error("train: %s", err);
             if (!strcmp(key, "model")) model_name = value;
+            if (!strcmp(key, "data")) data_name = value;
             snprintf(flags[n_flags].key, sizeof flags[n_flags].key, "%s", key);
             flags[n_flags++].value = value;
         }
@@ -352,9 +353,8 @@ int cmd_train(int argc, char **argv)
             ganc_model_free(&model);
             return cli_error("%s", err);
         }
-        for (int i = 0; i < n_flags; i++) ganc_config_set(&cfg, flags[i].key, flags[i].value, err);
-        /* the model's defaults for this data set ([train ring]), under the flags again */
-        if (ganc_model_apply_train_data(&model, cfg.data, &cfg, err)) {
+        /* then the model's defaults for the chosen data set ([train ring]; --data, else [train]'s) */
+        if (ganc_model_apply_train_data(&model, data_name ? data_name : cfg.data, &cfg, err)) {
             ganc_model_free(&model);
             return cli_error("%s", err);
         }

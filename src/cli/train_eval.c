@@ -89,11 +89,8 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     const uint64_t seed = s->cfg.seed * 4 + 10;
     if (s->toy) {
         float *x = ganc_alloc(sizeof(float) * 2 * (size_t)n);
-        ganc_rng r, coins;
-        ganc_rng_seed(&r, seed);
-        ganc_rng_seed(&coins, ganc_reject_coin_seed(seed));
         ganc_toy2d_metrics m;
-        int rc = ganc_game_draw(&s->game, s->cfg.reject, &r, &coins, n, x, NULL, err) ||
+        int rc = ganc_game_draw(&s->game, s->cfg.reject, seed, n, x, NULL, err) ||
                  ganc_toy2d_evaluate(s->toy, x, n, &m, err);
         ganc_free(x);
         if (rc) return -1;

@@ -54,7 +54,7 @@ void ganc_array_source(ganc_image_source *src, ganc_array_source_ctx *ctx, const
 /* n samples of a game's generator (eval mode, EMA weights when the run keeps them) on noise
  * drawn once, up front, from a generator seeded with seed; G's output is mapped from [lo, hi]
  * to [0, 1]. With reject > 0 the samples are drawn up front instead, by discriminator
- * rejection (gan/reject.h; coins from ganc_reject_coin_seed(seed)), as `ganc sample` draws
+ * rejection (ganc_game_draw with this seed), as `ganc sample` draws
  * them. ctx owns the noise or samples: free it with ganc_generator_source_free. */
 typedef struct {
     ganc_game *game;

@@ -79,11 +79,8 @@ int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx
     ctx->hi = hi;
     *src = (ganc_image_source){n, shape, generator_fill, NULL, ctx};
     if (reject > 0.0) {
-        ganc_rng noise, coins;
-        ganc_rng_seed(&noise, seed);
-        ganc_rng_seed(&coins, ganc_reject_coin_seed(seed));
         ctx->x = ganc_alloc(sizeof(float) * (size_t)n * ganc_shape_size(shape));
-        if (ganc_game_draw(game, reject, &noise, &coins, n, ctx->x, NULL, err)) {
+        if (ganc_game_draw(game, reject, seed, n, ctx->x, NULL, err)) {
             ganc_generator_source_free(ctx);
             return -1;
         }

@@ -88,8 +88,6 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
     return rc;
 }
 
-uint64_t ganc_reject_coin_seed(uint64_t seed) { return seed ^ 0x9e3779b97f4a7c15ull; }
-
 int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
 {
     if (cfg->reject <= 0.0f) return 0;
@@ -100,19 +98,23 @@ int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
     return 0;
 }
 
-int ganc_game_draw(ganc_game *gm, double quantile, ganc_rng *noise, ganc_rng *coins, int n, float *out,
-                   ganc_reject_stats *stats, char err[GANC_ERR_LEN])
+int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
+                   char err[GANC_ERR_LEN])
 {
     ganc_reject_stats unused;
     if (!stats) stats = &unused;
+    ganc_rng noise;
+    ganc_rng_seed(&noise, seed);
     if (quantile > 0.0) {
         ganc_reject_config cfg = ganc_reject_default();
         cfg.quantile = quantile;
-        return ganc_reject_draw(gm, &cfg, noise, coins, n, out, stats, err);
+        ganc_rng coins; /* a stream of its own, not any of the run's (seed * 4 + k) */
+        ganc_rng_seed(&coins, seed ^ 0x9e3779b97f4a7c15ull);
+        return ganc_reject_draw(gm, &cfg, &noise, &coins, n, out, stats, err);
     }
     memset(stats, 0, sizeof *stats);
     float *z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)gm->z_dim);
-    ganc_game_noise(gm, noise, z, n);
+    ganc_game_noise(gm, &noise, z, n);
     ganc_game_generate(gm, z, n, out);
     ganc_free(z);
     stats->candidates = stats->accepted = n;

@@ -39,14 +39,11 @@ void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits);
 int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noise, ganc_rng *coins, int n,
                      float *out, ganc_reject_stats *stats, char err[GANC_ERR_LEN]);
 
-/* The coins' stream for a draw whose noise comes from `seed`: derived, not shared with any of
- * the run's other streams (seed * 4 + k). */
-uint64_t ganc_reject_coin_seed(uint64_t seed);
-
-/* n samples of G as the run draws them: with quantile > 0 by ganc_reject_draw (its burn-in and
- * defaults otherwise), else plainly (noise then ganc_game_generate; coins unused). stats may be
- * NULL. */
-int ganc_game_draw(ganc_game *gm, double quantile, ganc_rng *noise, ganc_rng *coins, int n, float *out,
-                   ganc_reject_stats *stats, char err[GANC_ERR_LEN]);
+/* n samples of G as the run draws them, from one seed: the noise from a generator seeded with
+ * `seed` (so a plain draw is ganc_game_noise on that stream, then ganc_game_generate) and, with
+ * quantile > 0, the coins of ganc_reject_draw (its other defaults) from a stream derived from
+ * it. The same seed gives the same samples to every command. stats may be NULL. */
+int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
+                   char err[GANC_ERR_LEN]);
 
 #endif
