@@ -96,6 +96,12 @@ if have_numpy; then
         "$GANC sample $T/ring -n 100 -o $T/ring.npy 2>/dev/null && $PY -c 'import numpy as n,sys; a=n.load(sys.argv[1]); assert a.shape==(100,2) and a.dtype==n.float32 and n.isfinite(a).all()' $T/ring.npy"
 fi
 
+# --- the truncation trick (--truncation) --------------------------------------------------------
+check "--truncation changes only the sampling draws: a run trained with it samples as sample --truncation does" \
+    "$GANC train $COMMON --steps 20 --truncation 0.5 --out $T/tr 2>/dev/null && $GANC sample $T/tr -n 16 -o $T/tr0.npy 2>/dev/null && $GANC sample $T/a --truncation 0.5 -n 16 -o $T/tr1.npy 2>/dev/null && $GANC sample $T/a -n 16 -o $T/tr2.npy 2>/dev/null && cmp -s $T/tr0.npy $T/tr1.npy && ! cmp -s $T/tr1.npy $T/tr2.npy"
+check "sample --truncation 0 is a plain draw of a truncated run" \
+    "$GANC sample $T/tr --truncation 0 -n 16 -o $T/tr3.npy 2>/dev/null && cmp -s $T/tr2.npy $T/tr3.npy"
+
 # --- discriminator rejection sampling (--reject) ------------------------------------------------
 check "the toy2d preset draws by rejection (reject = 0.999), and says how many it scored" \
     "$GANC info $T/ring | grep -q 'reject  *0.999$' && $GANC eval $T/ring > $T/r1.txt && grep -q 'by D rejection sampling (kept 2500 of [0-9]*' $T/r1.txt && grep -q '^modes  *[0-9]* of 8' $T/r1.txt"
@@ -178,6 +184,9 @@ expect_error() { # name, expected text, command...
     if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
     ok
 }
+expect_error "sample --truncation below 0.05" "--truncation 0.01: below 0.05" $GANC sample $T/a --truncation 0.01 -n 4 -o $T/bad.npy
+expect_error "train --truncation with a uniform z" "--truncation 0.5: truncates a normal z" $GANC train $COMMON --z-dist uniform --truncation 0.5 --out $T/bad
+expect_error "eval --truncation without a run" "--truncation draws a run's samples" $GANC eval --data $T/images-idx3-ubyte --classifier $T/x --truncation 1
 printf 'garbage!garbage!garbage!' > "$T/wrongmagic-idx3-ubyte"
 { idx_header; noise_bytes 1000 2; } > "$T/short-idx3-ubyte"
 printf '[generator]\ndense 32\nconv 8\n[discriminator]\ndense 1\n' > "$T/broken.gan"

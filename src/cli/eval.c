@@ -32,7 +32,7 @@
 typedef struct {
     const char *run, *classifier, *data, *test, *samples;
     long split, n, threads, feature_batch;
-    double reject; /* < 0: the run's own --reject */
+    double reject, truncation; /* < 0: the run's own --reject, --truncation */
     uint64_t seed;
     int json, have_n, have_seed;
 } eval_opts;
@@ -57,6 +57,8 @@ static void usage(FILE *out)
             "                     choice of images, KID's subsets (default: the run's seed, else 1)\n"
             "  --reject Q         draw the run's samples by discriminator rejection, M at D's Q-quantile\n"
             "                     (1: exact; 0: off; default: the run's --reject)\n"
+            "  --truncation T     draw the run's z from N(0, 1) truncated to [-T, T] (0: off; default:\n"
+            "                     the run's --truncation)\n"
             "  --json             one JSON object on stdout instead of the table\n"
             "  --feature-batch B  images per classifier pass (default %d; the numbers do not depend on it)\n"
             "  --threads T        worker threads, 0: all cores (default 0)\n",
@@ -70,6 +72,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     o->feature_batch = FEATURE_BATCH;
     o->seed = 1;
     o->reject = -1.0;
+    o->truncation = -1.0;
     for (int i = 0; i < argc;) {
         char key[64];
         const char *v;
@@ -95,6 +98,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         else if (!strcmp(key, "n")) bad = cli_parse_long("eval", key, v, GANC_PRDC_K + 1, 1000000, &o->n) || (o->have_n = 1, 0);
         else if (!strcmp(key, "threads")) bad = cli_parse_long("eval", key, v, 0, 1024, &o->threads);
         else if (!strcmp(key, "reject")) bad = cli_parse_double("eval", key, v, 0.0, 1.0, &o->reject);
+        else if (!strcmp(key, "truncation")) bad = cli_parse_double("eval", key, v, 0.0, 100.0, &o->truncation);
         else if (!strcmp(key, "feature_batch")) bad = cli_parse_long("eval", key, v, 1, 4096, &o->feature_batch);
         else if (!strcmp(key, "seed")) {
             unsigned long long seed;
@@ -107,6 +111,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     if (!o->classifier) return cli_error("eval: --classifier FILE is required (make one with 'ganc classifier train')");
     if (o->run && o->samples) return cli_error("eval: give a run or --samples, not both");
     if (!o->run && o->reject >= 0.0) return cli_error("eval: --reject draws a run's samples; give a run");
+    if (!o->run && o->truncation >= 0.0) return cli_error("eval: --truncation draws a run's samples; give a run");
     if (!o->run && !o->data) return cli_error("eval: what to score? a run, --samples FILE.npy with --data, or --data alone");
     return 0;
 }
@@ -244,9 +249,11 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     ganc_generator_source_ctx gctx;
     ganc_image_source src;
     if (o->reject >= 0.0) s.cfg.reject = (float)o->reject;
+    if (o->truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)o->truncation;
     /* the noise of `ganc sample --seed S`, so that its .npy scores as the run does */
     const uint64_t seed = o->have_seed ? o->seed : s.cfg.seed;
-    if (ganc_reject_check(&s.cfg, err) || ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n,
+    if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err) ||
+        ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n,
                                                                 seed * 4 + 6, s.cfg.reject, err)) {
         reference_free(&ref);
         ganc_session_free(&s);

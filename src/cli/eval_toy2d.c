@@ -58,21 +58,23 @@ int cmd_eval_toy2d(int argc, char **argv)
     long n = 2500;
     unsigned long long seed = 1;
     int json = 0;
-    double reject = -1.0;
+    double reject = -1.0, truncation = -1.0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--reject Q] [--threads T] [--json]\n\n"
+            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--reject Q] [--truncation T]\n"
+                   "                        [--threads T] [--json]\n\n"
                    "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
                    "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
                    "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n"
                    "--reject Q draws the points by discriminator rejection (1: exact; 0: off; default: the\n"
-                   "run's --reject).\n");
+                   "run's --reject); --truncation T draws z truncated to [-T, T] (0: off; default: the run's).\n");
             return 0;
         }
         if (!strcmp(a, "--json")) {
             json = 1;
-        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--reject")) {
+        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--reject") ||
+                   !strcmp(a, "--truncation")) {
             if (i + 1 >= argc) return cli_error("eval: %s needs a value", a);
             const char *v = argv[++i];
             long t;
@@ -81,6 +83,8 @@ int cmd_eval_toy2d(int argc, char **argv)
                 ganc_set_threads((int)t);
             } else if (!strcmp(a, "--reject")) {
                 if (cli_parse_double("eval", a, v, 0.0, 1.0, &reject)) return 1;
+            } else if (!strcmp(a, "--truncation")) {
+                if (cli_parse_double("eval", a, v, 0.0, 100.0, &truncation)) return 1;
             } else if (!strcmp(a, "--n")) {
                 if (cli_parse_long("eval", a, v, 1, 10000000, &n)) return 1;
             } else if (cli_parse_seed("eval", a, v, &seed)) {
@@ -100,8 +104,9 @@ int cmd_eval_toy2d(int argc, char **argv)
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     int status;
     if (reject >= 0.0) s.cfg.reject = (float)reject;
+    if (truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)truncation;
     if (!s.toy) status = cli_error("eval: %s is not a 2-D run (--data ring|grid)", path);
-    else if (ganc_reject_check(&s.cfg, err)) status = cli_error("eval: %s", err);
+    else if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err)) status = cli_error("eval: %s", err);
     else status = cli_eval_toy2d(&s, (int)n, seed, json);
     ganc_session_free(&s);
     return status;

@@ -21,28 +21,33 @@ int cmd_sample(int argc, char **argv)
     long n = 64;
     unsigned long long seed = 0;
     int have_seed = 0;
-    double reject = -1.0; /* < 0: the run's own setting */
+    double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q] [--threads T]\n\n"
+            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q]\n"
+                   "                   [--truncation T] [--threads T]\n\n"
                    "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
                    "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
                    "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
                    "  --seed S: noise seed (default: the run's seed).\n"
                    "  --reject Q: discriminator rejection sampling, M at D's Q-quantile (1: exact; 0: off;\n"
                    "              default: the run's --reject). See ganc train --help.\n"
+                   "  --truncation T: draw z from N(0, 1) truncated to [-T, T]: more typical samples, less\n"
+                   "              variety (0: off; default: the run's --truncation).\n"
                    "  --threads T: worker threads (0: all cores, the default).\n");
             return 0;
         }
         if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed") || !strcmp(a, "--reject") ||
-             !strcmp(a, "--threads")) &&
+             !strcmp(a, "--truncation") || !strcmp(a, "--threads")) &&
             i + 1 >= argc)
             return cli_error("sample: %s needs a value", a);
         if (!strcmp(a, "-n")) {
             if (cli_parse_long("sample", a, argv[++i], 1, 1000000, &n)) return 1;
         } else if (!strcmp(a, "--reject")) {
             if (cli_parse_double("sample", a, argv[++i], 0.0, 1.0, &reject)) return 1;
+        } else if (!strcmp(a, "--truncation")) {
+            if (cli_parse_double("sample", a, argv[++i], 0.0, 100.0, &truncation)) return 1;
         } else if (!strcmp(a, "--threads")) {
             long t;
             if (cli_parse_long("sample", a, argv[++i], 0, 1024, &t)) return 1;
@@ -68,12 +73,11 @@ int cmd_sample(int argc, char **argv)
     char path[1100], err[GANC_ERR_LEN];
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
-    if (reject >= 0.0) {
-        s.cfg.reject = (float)reject;
-        if (ganc_reject_check(&s.cfg, err)) {
-            ganc_session_free(&s);
-            return cli_error("sample: %s", err);
-        }
+    if (reject >= 0.0) s.cfg.reject = (float)reject;
+    if (truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)truncation;
+    if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err)) {
+        ganc_session_free(&s);
+        return cli_error("sample: %s", err);
     }
     const size_t sample = ganc_shape_size(s.data_shape);
     if ((double)n * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {

@@ -28,11 +28,10 @@ typedef struct {
     const char *value;
 } flag;
 
-/* Options that may change when a run is resumed: they do not alter what is computed. */
 /* Flags a resumed run may change: none of them changes what the run computes. */
 static const char *const resumable[] = {"steps",     "epochs",     "sample_every", "log_every", "ckpt_every",
                                         "keep",      "grid",       "threads",      "on_nan",    "eval_every",
-                                        "eval_n",    "classifier", NULL};
+                                        "eval_n",    "classifier", "truncation", NULL};
 
 enum { MAX_ROLLBACKS = 3 };
 
@@ -343,6 +342,12 @@ int cmd_train(int argc, char **argv)
             ganc_session_free(&s);
             if (ganc_checkpoint_load(ck, &s, err)) return cli_error("%s", err);
             s.cfg = cfg;
+        }
+        /* (the flags above may set it; the game keeps its own copy) */
+        s.game.truncation = s.cfg.truncation;
+        if (ganc_game_check_truncation(&s.cfg, err)) {
+            ganc_session_free(&s);
+            return cli_error("%s", err);
         }
     } else {
         ganc_config cfg;

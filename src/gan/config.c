@@ -50,6 +50,7 @@ static const option options[] = {
     {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs --loss ns|minimax and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
+    {{"truncation", "T", "the truncation trick (Brock et al. 2019): whenever samples are drawn from the run (pictures, ganc sample, ganc eval), each component of z is drawn from N(0, 1) again until it lies in [-T, T] -- more typical samples, less variety; training draws are not truncated (0: off; needs --z-dist normal)", 1}, T_FLOAT, OFF(truncation), 0, 100, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
     {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},
     {{"seed", "S", "seed of every random draw", 0}, T_U64, OFF(seed), 0, 0, NULL},

@@ -36,6 +36,7 @@ typedef struct {
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */
+    float truncation;  /* > 0: sampling draws z from N(0, 1) truncated to [-t, t] (not training) */
     int64_t steps;     /* total iterations of the run (0: from epochs) */
     int epochs;        /* used when steps == 0 */
     uint64_t seed;

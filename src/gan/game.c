@@ -31,6 +31,8 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->inst_noise = cfg->inst_noise;
     gm->noise_scale = cfg->inst_noise;
     gm->real_target = 1.0f - cfg->label_smooth;
+    gm->z_dist = cfg->z_dist;
+    gm->truncation = cfg->truncation;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
     ganc_optim_init(&gm->opt_d, &od, ganc_net_param_count(d));
@@ -109,11 +111,37 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
     gm->noise_scale = fade > 0.0 ? cfg->inst_noise * fade : 0.0;
 }
 
+int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    if (cfg->truncation <= 0.0f) return 0;
+    if (cfg->z_dist != GANC_Z_NORMAL)
+        return ganc_fail(err, "--truncation %g: truncates a normal z, but this run draws --z-dist uniform", cfg->truncation);
+    if (cfg->truncation < 0.05f)
+        return ganc_fail(err, "--truncation %g: below 0.05 almost every draw would be redrawn (0 turns it off)", cfg->truncation);
+    return 0;
+}
+
+static void train_noise(ganc_game *gm, int n)
+{
+    const size_t count = (size_t)n * gm->z_dim;
+    if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
+    else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
+}
+
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
 {
     const size_t count = (size_t)n * gm->z_dim;
-    if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
-    else ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
+    if (gm->z_dist == GANC_Z_UNIFORM) {
+        ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
+        return;
+    }
+    ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
+    const float t = gm->truncation;
+    if (t <= 0.0f) return;
+    /* Redrawing is rejection sampling from the truncated normal; t is at least 0.05
+     * (ganc_game_check_truncation), so each redraw lands inside with probability above 4%. */
+    for (size_t i = 0; i < count; i++)
+        while (z[i] > t || z[i] < -t) ganc_rng_normal(rng, &z[i], 1, 0.0f, 1.0f);
 }
 
 static double norm2(const float *v, size_t n)
@@ -227,7 +255,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
-    ganc_game_noise(gm, &gm->noise, gm->z, m);
+    train_noise(gm, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
     logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     gm->stats.d_fake = mean_score(gm, logit, md);
@@ -262,7 +290,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->g);
 
-    ganc_game_noise(gm, &gm->noise, gm->z, m);
+    train_noise(gm, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
     const float *logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     gm->stats.g_loss = g_loss(gm, logit, md, gm->dlogit);

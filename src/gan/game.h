@@ -32,6 +32,7 @@ typedef struct {
     float clip, gp, r1, inst_noise;
     double noise_scale; /* instance noise's current sigma (the trainer anneals it) */
     ganc_zdist z_dist;
+    float truncation;  /* > 0: ganc_game_noise truncates to [-t, t] (the training steps do not) */
     float real_target; /* 1, or 1 - label smoothing */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
@@ -67,8 +68,13 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
 void ganc_game_d_step(ganc_game *gm, const float *real);
 void ganc_game_g_step(ganc_game *gm);
 
-/* Draws n noise vectors from gm's distribution with the given generator. */
+/* Draws n noise vectors for sampling from gm's distribution with the given generator: with
+ * gm->truncation > 0, each normal component outside [-t, t] is drawn again (from the same
+ * stream, so a draw is still a pure function of the stream). The training steps draw their
+ * own, untruncated noise. */
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
+/* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
+int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
  * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);

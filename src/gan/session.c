@@ -22,7 +22,7 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
         ganc_model_free(&s->model);
         return -1;
     }
-    if (ganc_reject_check(cfg, err)) {
+    if (ganc_reject_check(cfg, err) || ganc_game_check_truncation(cfg, err)) {
         ganc_model_free(&s->model);
         return -1;
     }
