@@ -138,6 +138,12 @@ void ganc_net_set_training(ganc_net *net, int training); /* batch norm and dropo
 /* Weight of every mbstd layer's appended statistic: 1 as built, 0 switches it off. Returns
  * the number of mbstd layers. */
 int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
+/* hold = 1: every mbstd layer appends the statistic of the last batch it saw while not held
+ * (the mean over its groups) to each sample, whatever batch comes in: D can then score points
+ * one by one, e.g. a map of the plane, as if they came in a batch of generated samples. Its
+ * input gradient then has no statistic term. hold = 0: the batch's own statistic again.
+ * Returns the number of mbstd layers. */
+int ganc_net_set_mbstd_hold(ganc_net *net, int hold);
 int ganc_net_training(const ganc_net *net);
 
 /* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid

@@ -136,6 +136,8 @@ struct ganc_layer {
     size_t state_counts[2];
     ganc_sn_matrix sn;           /* spectral norm (spec.sn): how the weight is read as a matrix */
     float gate;                  /* mbstd: weight of the appended statistic (1 as built, 0 off) */
+    int hold;                    /* mbstd: append `held` to every sample instead of the batch's */
+    float held;                  /* mbstd: the mean over groups of the last statistic computed */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
     float *out_buf;

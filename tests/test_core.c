@@ -1347,6 +1347,56 @@ static void test_mbstd_gate(void)
     ganc_net_free(net);
 }
 
+/* Held statistic (ganc_net_set_mbstd_hold): a held forward appends, to every sample of any
+ * batch, the mean over groups of the statistic of the last batch seen unheld, computed here
+ * from its definition (groups strided: sample i in group i % (N / G); biased variance + 1e-8);
+ * its backward passes dy's features; released, the batch's own statistic is back. */
+static void test_mbstd_hold(void)
+{
+    enum { N = 6, F = 3, G = 3, M = N / G, K = 4 };
+    ganc_net *net = make_net("hold", (ganc_shape){F, 1, 1}, "mbstd group=3\n", N);
+    if (!net) return;
+    float x[N * F], q[K * F], dy[K * (F + 1)], dx[K * F], y0[N * (F + 1)];
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 77);
+    ganc_rng_normal(&rng, x, N * F, 0.0f, 1.0f);
+    ganc_rng_normal(&rng, q, K * F, 3.0f, 5.0f);
+    ganc_rng_normal(&rng, dy, K * (F + 1), 0.0f, 1.0f);
+    double want = 0.0;
+    for (int m = 0; m < M; m++) {
+        double s = 0.0;
+        for (int f = 0; f < F; f++) {
+            double mu = 0.0, v = 0.0;
+            for (int g = 0; g < G; g++) mu += x[(g * M + m) * F + f] / G;
+            for (int g = 0; g < G; g++) v += (x[(g * M + m) * F + f] - mu) * (x[(g * M + m) * F + f] - mu) / G;
+            s += sqrt(v + 1e-8) / F;
+        }
+        want += s / M;
+    }
+    memcpy(y0, ganc_net_forward(net, x, N), sizeof y0);
+    CHECK(ganc_net_set_mbstd_gate(net, 0.5f) == 1 && ganc_net_set_mbstd_hold(net, 1) == 1, "hold does not count the mbstd layer");
+    const float *y = ganc_net_forward(net, q, K);
+    double worst = 0.0;
+    int copied = 1;
+    for (int i = 0; i < K; i++) {
+        for (int f = 0; f < F; f++) copied &= y[i * (F + 1) + f] == q[i * F + f];
+        worst = fmax(worst, fabs(y[i * (F + 1) + F] - 0.5 * want));
+    }
+    CHECK(copied && worst <= 1e-6, "held mbstd: features changed, or the statistic is off by %.3g (want 0.5 x %.6f)", worst, want);
+    ganc_net_backward(net, dy, dx, 0);
+    int plain = 1;
+    for (int i = 0; i < K; i++)
+        for (int f = 0; f < F; f++) plain &= dx[i * F + f] == dy[i * (F + 1) + f];
+    CHECK(plain, "held mbstd: dx is not dy's features");
+    ganc_net_set_mbstd_hold(net, 0);
+    ganc_net_set_mbstd_gate(net, 1.0f);
+    y = ganc_net_forward(net, x, N);
+    int same = 1;
+    for (int i = 0; i < N * (F + 1); i++) same &= y[i] == y0[i];
+    CHECK(same, "released mbstd: the batch's own statistic is not back");
+    ganc_net_free(net);
+}
+
 
 static double vec_norm(const float *v, size_t n)
 {
@@ -1523,6 +1573,7 @@ int main(void)
     test_no_alloc_and_small_batch();
     test_stability_layers();
     test_mbstd_gate();
+    test_mbstd_hold();
     test_spectral_norm_converges();
     test_batchnorm_modes();
     test_dropout_modes();

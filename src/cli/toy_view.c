@@ -46,13 +46,24 @@ int cli_toy_view_init(cli_toy_view *v, ganc_session *s, const char *gif_path, ch
     return 0;
 }
 
-void cli_toy_d_map(ganc_session *s, const float *xy, int n, float *d_in, float *prob)
+void cli_toy_d_map(ganc_session *s, const float *ref, const float *xy, int n, float *d_in, float *prob)
 {
     /* D in eval mode, in chunks of its batch; with PacGAN packing it judges `pack` copies of
      * each point (the only way to ask a packed D about one point). */
     ganc_net *d = s->game.d;
     const int was = ganc_net_training(d), pack = s->cfg.pack, chunk = s->cfg.batch / pack;
     ganc_net_set_training(d, 0);
+    /* A map's points as one batch would give mbstd the spread of the whole square, which no
+     * batch D was trained on (the map came out flat): hold the statistic of a batch of real
+     * points. (G's batch statistic would do as well for the shape, but once D tells the
+     * batches apart by it, the whole map reads "fake": 0.08 at most on a finished grid run.) */
+    const int held = ganc_net_set_mbstd_hold(d, 0) > 0;
+    if (held) {
+        /* ref holds CLI_TOY_POINTS points; packed, consecutive points form D's samples */
+        const int n_ref = chunk * pack <= CLI_TOY_POINTS ? chunk : CLI_TOY_POINTS / pack;
+        ganc_net_forward(d, ref, n_ref);
+        ganc_net_set_mbstd_hold(d, 1);
+    }
     for (int i = 0; i < n; i += chunk) {
         const int m = n - i < chunk ? n - i : chunk;
         for (int j = 0; j < m; j++)
@@ -60,13 +71,14 @@ void cli_toy_d_map(ganc_session *s, const float *xy, int n, float *d_in, float *
         const float *out = ganc_net_forward(d, d_in, m);
         for (int j = 0; j < m; j++) prob[i + j] = (float)(1.0 / (1.0 + exp(-(double)out[j])));
     }
+    if (held) ganc_net_set_mbstd_hold(d, 0);
     ganc_net_set_training(d, was);
 }
 
 int cli_toy_view_draw(cli_toy_view *v, ganc_session *s, const char *dir, int64_t step, char err[GANC_ERR_LEN])
 {
     ganc_game_generate(&s->game, v->z, CLI_TOY_POINTS, v->fake);
-    cli_toy_d_map(s, v->grid_xy, CLI_TOY_GRID * CLI_TOY_GRID, v->d_in, v->d_prob);
+    cli_toy_d_map(s, v->real, v->grid_xy, CLI_TOY_GRID * CLI_TOY_GRID, v->d_in, v->d_prob);
     char title[64], path[1100];
     snprintf(title, sizeof title, "%s  step %" PRId64, s->toy->name, step);
     const ganc_plane_view pv = {bounds_of(s->toy), v->d_prob, CLI_TOY_GRID, CLI_TOY_GRID, v->real, CLI_TOY_POINTS,
@@ -98,7 +110,7 @@ int cli_toy_png(ganc_session *s, const float *xy, int n, const char *path, char 
 {
     cli_toy_view v;
     if (cli_toy_view_init(&v, s, NULL, err)) return -1;
-    cli_toy_d_map(s, v.grid_xy, CLI_TOY_GRID * CLI_TOY_GRID, v.d_in, v.d_prob);
+    cli_toy_d_map(s, v.real, v.grid_xy, CLI_TOY_GRID * CLI_TOY_GRID, v.d_in, v.d_prob);
     char title[64];
     snprintf(title, sizeof title, "%s  step %" PRId64 "  %d points", s->toy->name, s->step, n);
     const ganc_plane_view pv = {bounds_of(s->toy), v.d_prob, CLI_TOY_GRID, CLI_TOY_GRID, v.real, CLI_TOY_POINTS,

@@ -19,8 +19,10 @@ typedef struct {
 
 /* Draws the fixed noise and real points from the run's seed. gif_path NULL: no animation. */
 int cli_toy_view_init(cli_toy_view *v, ganc_session *s, const char *gif_path, char err[GANC_ERR_LEN]);
-/* D's probability (sigmoid of its output) on a grid of points over the data set's square. */
-void cli_toy_d_map(ganc_session *s, const float *xy, int n, float *d_in, float *prob);
+/* D's probability (sigmoid of its output) on a grid of points over the data set's square.
+ * With mbstd layers in D, each point is scored as if it came in a batch of `ref`
+ * (CLI_TOY_POINTS points; the picture's real points), with that batch's statistic held. */
+void cli_toy_d_map(ganc_session *s, const float *ref, const float *xy, int n, float *d_in, float *prob);
 /* samples/step_N.png and samples/latest.png, and a GIF frame. */
 int cli_toy_view_draw(cli_toy_view *v, ganc_session *s, const char *dir, int64_t step, char err[GANC_ERR_LEN]);
 /* One picture of n generated points xy (with real points and D's map) to path. */

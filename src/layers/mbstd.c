@@ -18,7 +18,12 @@
  *
  * The appended value is gate * s, gate in [0, 1] (ganc_net_set_mbstd_gate; 1 as built), so a
  * training schedule can fade the statistic out once it has done its work (--mbstd-until):
- * D keeps its shape and weights, and its input gradient loses s's term in proportion. */
+ * D keeps its shape and weights, and its input gradient loses s's term in proportion.
+ *
+ * Held (ganc_net_set_mbstd_hold): every forward not held records the mean of s over its
+ * groups; a held forward appends gate * that value to every sample, and its backward passes
+ * dy's features only (s is a constant then). This is how D scores single points as if they
+ * came in a batch of generated samples (the 2-D pictures' map of D over the plane). */
 #include "ganc_internal.h"
 
 #include <math.h>
@@ -61,7 +66,17 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
 {
     (void)p;
     const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
+    if (L->hold) {
+        const float s = L->gate * L->held;
+        for (int i = 0; i < n; i++) {
+            float *yi = y + (size_t)i * out_size;
+            memcpy(yi, x + (size_t)i * size, sizeof(float) * size);
+            for (size_t j = 0; j < plane; j++) yi[size + j] = s;
+        }
+        return;
+    }
     const int g_size = group_size(L, n), groups = n / g_size;
+    double over_groups = 0.0;
     for (int m = 0; m < groups; m++) {
         double total = 0.0;
 #pragma omp parallel for schedule(static) reduction(+ : total) if (size * g_size > 32768)
@@ -70,6 +85,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
             feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
             total += sd;
         }
+        over_groups += total / (double)size;
         const float s = (float)(L->gate * (total / (double)size));
         for (int g = 0; g < g_size; g++) {
             const int i = g * groups + m;
@@ -78,6 +94,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
             for (size_t j = 0; j < plane; j++) yi[size + j] = s;
         }
     }
+    L->held = (float)(over_groups / groups);
 }
 
 static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
@@ -88,6 +105,10 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
     (void)p;
     if (!dx) return;
     const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
+    if (L->hold) {
+        for (int i = 0; i < n; i++) memcpy(dx + (size_t)i * size, dy + (size_t)i * out_size, sizeof(float) * size);
+        return;
+    }
     const int g_size = group_size(L, n), groups = n / g_size;
     for (int m = 0; m < groups; m++) {
         double d = 0.0;

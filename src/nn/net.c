@@ -229,6 +229,16 @@ int ganc_net_set_mbstd_gate(ganc_net *net, float gate)
         }
     return count;
 }
+int ganc_net_set_mbstd_hold(ganc_net *net, int hold)
+{
+    int count = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].ops == &ganc_mbstd_ops) {
+            net->layers[i].hold = hold != 0;
+            count++;
+        }
+    return count;
+}
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 
