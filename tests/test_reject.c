@@ -73,6 +73,22 @@ static void moments(const float *x, int n, double mean[2], double var[2])
 /* The q-quantile of N(0, 1) for the q used below (scipy.stats.norm.ppf) */
 static double normal_quantile(double q) { return q == 0.5 ? 0.0 : q == 0.9 ? 1.2815515655446004 : NAN; }
 
+/* What a draw's progress callback saw. */
+typedef struct {
+    int calls, last_accepted, monotone, n;
+    int64_t last_candidates;
+} progress_log;
+
+static void log_progress(void *ctx, const ganc_reject_stats *st, int n)
+{
+    progress_log *p = ctx;
+    p->monotone &= st->accepted >= p->last_accepted && st->candidates > p->last_candidates;
+    p->calls++;
+    p->last_accepted = st->accepted;
+    p->last_candidates = st->candidates;
+    p->n = n;
+}
+
 static void test_tilt(float a, float b, double q)
 {
     ganc_game gm;
@@ -122,9 +138,14 @@ static void test_plain_draw_and_refusals(void)
     ganc_rng_seed(&coins, 6);
     char err[GANC_ERR_LEN];
     ganc_reject_stats st;
-    CHECK(ganc_game_draw(&gm, 0.0, 5, N, x, &st, err) == 0 && st.accepted == N && st.candidates == N, "plain draw");
+    CHECK(ganc_game_draw(&gm, 0.0, 5, N, x, &st, NULL, NULL, err) == 0 && st.accepted == N && st.candidates == N, "plain draw");
     ganc_game_noise(&gm, &r2, z, N);
     CHECK(check_rel_err(x, z, 2 * N, 1.0) < 1e-6, "the plain draw is G on the noise");
+    progress_log log = {0, 0, 1, 0, 0};
+    CHECK(ganc_game_draw(&gm, 0.5, 5, N, x, &st, log_progress, &log, err) == 0 && log.calls > 0 && log.monotone &&
+              log.last_accepted == N && log.last_candidates == st.candidates && log.n == N,
+          "progress: %d calls, last kept %d of %d (%lld candidates; the draw's %lld), monotone %d", log.calls,
+          log.last_accepted, log.n, (long long)log.last_candidates, (long long)st.candidates, log.monotone);
     /* D that rejects (nearly) everything: the draw gives up with a message instead of looping */
     float *p = ganc_net_params(gm.d);
     p[0] = 40.0f; /* M is the largest of 10,000 logits; nearly every other is far below it */

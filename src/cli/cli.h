@@ -58,4 +58,16 @@ void cli_progress_start(cli_progress *p, int64_t first_step, int64_t total);
 void cli_progress_update(cli_progress *p, int64_t step, const ganc_game_stats *st, int force);
 void cli_progress_end(cli_progress *p);
 
+struct ganc_reject_stats;
+/* Progress of a draw by discriminator rejection (ganc_game_draw's callback; ctx a
+ * cli_draw_progress): nothing for the first 2 seconds, then on a terminal one redrawn line
+ * (kept, candidates, acceptance, ETA), elsewhere a line every 30 seconds. */
+typedef struct {
+    int tty, shown;
+    double start, last;
+} cli_draw_progress;
+void cli_draw_progress_start(cli_draw_progress *p);
+void cli_draw_progress_update(void *ctx, const struct ganc_reject_stats *st, int n);
+void cli_draw_progress_end(cli_draw_progress *p);
+
 #endif

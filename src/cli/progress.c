@@ -1,6 +1,7 @@
 /* Progress display: on a terminal one line redrawn at most 10 times a second, with a bar,
  * steps/s, ETA, losses and D's outputs; elsewhere (logs, CI) a plain line now and then. */
 #include "cli/cli.h"
+#include "gan/reject.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -60,4 +61,31 @@ void cli_progress_update(cli_progress *p, int64_t step, const ganc_game_stats *s
 void cli_progress_end(cli_progress *p)
 {
     if (p->tty) fputc('\n', stderr);
+}
+
+void cli_draw_progress_start(cli_draw_progress *p)
+{
+    p->tty = isatty(2);
+    p->shown = 0;
+    p->start = p->last = cli_now();
+}
+
+void cli_draw_progress_update(void *ctx, const ganc_reject_stats *st, int n)
+{
+    cli_draw_progress *p = ctx;
+    const double now = cli_now(), elapsed = now - p->start;
+    if (elapsed < 2.0 || now - p->last < (p->tty ? 0.1 : 30.0)) return;
+    p->last = now;
+    char eta[32];
+    format_duration(st->accepted > 0 ? elapsed * (n - st->accepted) / st->accepted : -1, eta, sizeof eta);
+    const double rate = st->candidates > 0 ? 100.0 * st->accepted / (double)st->candidates : 0.0;
+    fprintf(stderr, "%sganc: D rejection sampling: kept %d of %d (%lld candidates scored, %.2f%% accepted) ETA %s%s",
+            p->tty ? "\r\033[K" : "", st->accepted, n, (long long)st->candidates, rate, eta, p->tty ? "" : "\n");
+    fflush(stderr);
+    p->shown = 1;
+}
+
+void cli_draw_progress_end(cli_draw_progress *p)
+{
+    if (p->tty && p->shown) fputs("\r\033[K", stderr);
 }

@@ -93,7 +93,11 @@ int cmd_sample(int argc, char **argv)
     /* the default seed matches the run's sample grids; ganc eval --seed S draws these samples */
     const uint64_t noise_seed = (have_seed ? seed : s.cfg.seed) * 4 + 6;
     ganc_reject_stats st;
-    if (ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x, &st, err)) {
+    cli_draw_progress prog;
+    cli_draw_progress_start(&prog);
+    const int drawn = ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x, &st, cli_draw_progress_update, &prog, err);
+    cli_draw_progress_end(&prog);
+    if (drawn) {
         status = cli_error("sample: %s", err);
         goto out;
     }

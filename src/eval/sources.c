@@ -80,7 +80,7 @@ int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx
     *src = (ganc_image_source){n, shape, generator_fill, NULL, ctx};
     if (reject > 0.0) {
         ctx->x = ganc_alloc(sizeof(float) * (size_t)n * ganc_shape_size(shape));
-        if (ganc_game_draw(game, reject, seed, n, ctx->x, NULL, err)) {
+        if (ganc_game_draw(game, reject, seed, n, ctx->x, NULL, NULL, NULL, err)) {
             ganc_generator_source_free(ctx);
             return -1;
         }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0}; }
+ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0, NULL, NULL}; }
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -80,6 +80,7 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
             if (coin < exp(s[i] - stats->m)) /* NaN scores compare false: rejected */
                 memcpy(out + (size_t)stats->accepted++ * sample, x + (size_t)i * sample, sizeof(float) * sample);
         }
+        if (cfg->progress) cfg->progress(cfg->progress_ctx, stats, n);
     }
     ganc_free(z);
     ganc_free(x);
@@ -99,7 +100,7 @@ int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
 }
 
 int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
-                   char err[GANC_ERR_LEN])
+                   ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN])
 {
     ganc_reject_stats unused;
     if (!stats) stats = &unused;
@@ -108,6 +109,8 @@ int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *
     if (quantile > 0.0) {
         ganc_reject_config cfg = ganc_reject_default();
         cfg.quantile = quantile;
+        cfg.progress = progress;
+        cfg.progress_ctx = progress_ctx;
         ganc_rng coins; /* a stream of its own, not any of the run's (seed * 4 + k) */
         ganc_rng_seed(&coins, seed ^ 0x9e3779b97f4a7c15ull);
         return ganc_reject_draw(gm, &cfg, &noise, &coins, n, out, stats, err);

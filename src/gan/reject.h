@@ -12,17 +12,23 @@
 
 #include "gan/game.h"
 
+typedef struct ganc_reject_stats ganc_reject_stats;
+/* Called after each chunk of candidates is decided (n: the samples asked for). */
+typedef void (*ganc_reject_progress)(void *ctx, const ganc_reject_stats *st, int n);
+
 typedef struct {
     double quantile;    /* M's quantile of the burn-in logits, in (0, 1]; 1: their maximum */
     int burn_in;        /* candidates scored to fix M before the first decision */
     double max_tries;   /* give up after this many candidates per accepted sample */
+    ganc_reject_progress progress; /* NULL: none */
+    void *progress_ctx;
 } ganc_reject_config;
 
-typedef struct {
+struct ganc_reject_stats {
     int64_t candidates; /* drawn and scored */
     int accepted;
     double m;           /* M */
-} ganc_reject_stats;
+};
 
 ganc_reject_config ganc_reject_default(void);
 
@@ -42,8 +48,9 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
 /* n samples of G as the run draws them, from one seed: the noise from a generator seeded with
  * `seed` (so a plain draw is ganc_game_noise on that stream, then ganc_game_generate) and, with
  * quantile > 0, the coins of ganc_reject_draw (its other defaults) from a stream derived from
- * it. The same seed gives the same samples to every command. stats may be NULL. */
+ * it. The same seed gives the same samples to every command. stats and progress may be NULL
+ * (progress: called as the rejection draw goes). */
 int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
-                   char err[GANC_ERR_LEN]);
+                   ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN]);
 
 #endif
