@@ -30,10 +30,11 @@ static ganc_net *linear_net(const char *name, float w1, float w2, float bias, in
     return net;
 }
 
-static int make_game(ganc_game *gm, float a, float b, int pack)
+static int make_game(ganc_game *gm, float a, float b, int pack, float smooth)
 {
     ganc_config cfg;
     ganc_config_defaults(&cfg);
+    cfg.label_smooth = smooth;
     cfg.z_dim = 2;
     cfg.batch = 100;
     cfg.pack = pack;
@@ -45,13 +46,23 @@ static int make_game(ganc_game *gm, float a, float b, int pack)
 
 static double phi(double x) { return 0.3989422804014327 * exp(-0.5 * x * x); /* 1 / sqrt(2 pi) */ }
 
-/* Mean of x1 and the acceptance rate under phi(x1) min(1, exp(a x1 + b - m)): midpoint rule. */
-static void tilted_reference(double a, double b, double m, double *mean, double *rate)
+/* The density ratio D's logit s stands for: s itself, or with label smoothing (real target
+ * t = 1 - smooth) log(D / (t - D)), D = sigmoid(s), the optimum's inverse (capped as ganc's). */
+static double log_ratio(double s, double smooth)
+{
+    if (smooth == 0.0) return s;
+    const double d = 1.0 / (1.0 + exp(-s)), t = 1.0 - smooth;
+    return d < t ? fmin(log(d / (t - d)), 50.0) : 50.0;
+}
+
+/* Mean of x1 and the acceptance rate under phi(x1) min(1, exp(L(a x1 + b) - m)), L the log
+ * ratio above: midpoint rule. */
+static void tilted_reference(double a, double b, double smooth, double m, double *mean, double *rate)
 {
     double z = 0.0, s = 0.0;
     const double h = 1e-4;
     for (double x = -12.0 + h / 2; x < 12.0; x += h) {
-        const double t = a * x + b - m, w = phi(x) * (t < 0.0 ? exp(t) : 1.0) * h;
+        const double t = log_ratio(a * x + b, smooth) - m, w = phi(x) * (t < 0.0 ? exp(t) : 1.0) * h;
         z += w;
         s += w * x;
     }
@@ -89,10 +100,10 @@ static void log_progress(void *ctx, const ganc_reject_stats *st, int n)
     p->n = n;
 }
 
-static void test_tilt(float a, float b, double q)
+static void test_tilt(float a, float b, double q, float smooth)
 {
     ganc_game gm;
-    if (!CHECK(make_game(&gm, a, b, 1) == 0, "building the linear game")) return;
+    if (!CHECK(make_game(&gm, a, b, 1, smooth) == 0, "building the linear game")) return;
     enum { N = 20000 };
     static float x[2 * N];
     ganc_rng noise, coins;
@@ -107,16 +118,16 @@ static void test_tilt(float a, float b, double q)
     double mean[2], var[2], want_mean, want_rate;
     moments(x, N, mean, var);
     /* M's value is random (a quantile of 10,000 logits); the reference uses the one drawn */
-    tilted_reference(a, b, st.m, &want_mean, &want_rate);
-    if (q < 1.0 && a > 0.0f) /* M is the burn-in's q-quantile of a x1 + b (10,000 draws: a few % of a) */
+    tilted_reference(a, b, smooth, st.m, &want_mean, &want_rate);
+    if (q < 1.0 && a > 0.0f && smooth == 0.0f) /* M is the burn-in's q-quantile of a x1 + b (10,000 draws: a few % of a) */
         CHECK(fabs(st.m - (a * normal_quantile(q) + b)) < 0.06 * a, "a=%g b=%g q=%g: M %.4f, want %.4f", a, b, q, st.m,
               a * normal_quantile(q) + b);
-    if (q == 1.0) CHECK(fabs(want_mean - a) < 0.02, "a=%g: with M at the maximum the tilt's mean is a (%g)", a, want_mean);
+    if (q == 1.0 && smooth == 0.0f) CHECK(fabs(want_mean - a) < 0.02, "a=%g: with M at the maximum the tilt's mean is a (%g)", a, want_mean);
     const double se = 1.0 / sqrt((double)N); /* x1's standard deviation is at most 1 */
     CHECK(fabs(mean[0] - want_mean) < 4.0 * se, "a=%g b=%g q=%g: mean x1 %.4f, want %.4f", a, b, q, mean[0], want_mean);
     CHECK(fabs(mean[1]) < 4.0 * se, "a=%g q=%g: mean x2 %.4f, want 0 (D ignores it)", a, q, mean[1]);
     CHECK(fabs(var[1] - 1.0) < 0.05, "a=%g q=%g: var x2 %.4f, want 1", a, q, var[1]);
-    if (q == 1.0) CHECK(fabs(var[0] - 1.0) < 0.05, "a=%g: var x1 %.4f, want 1 (a shifted normal)", a, var[0]);
+    if (q == 1.0 && smooth == 0.0f) CHECK(fabs(var[0] - 1.0) < 0.05, "a=%g: var x1 %.4f, want 1 (a shifted normal)", a, var[0]);
     /* the burn-in's decisions use the same M, so the whole draw follows the rate */
     const double rate = (double)N / (double)st.candidates;
     const double chunk = 10000.0 / (double)st.candidates; /* the last chunk is cut short */
@@ -129,7 +140,7 @@ static void test_tilt(float a, float b, double q)
 static void test_plain_draw_and_refusals(void)
 {
     ganc_game gm;
-    if (!CHECK(make_game(&gm, 1.0f, 0.0f, 1) == 0, "building the linear game")) return;
+    if (!CHECK(make_game(&gm, 1.0f, 0.0f, 1, 0.0f) == 0, "building the linear game")) return;
     /* quantile 0: the plain draw, noise then G (here the identity: the noise itself) */
     enum { N = 1000 };
     static float x[2 * N], z[2 * N];
@@ -174,10 +185,13 @@ static void test_plain_draw_and_refusals(void)
 int main(void)
 {
     ganc_set_threads(1);
-    test_tilt(1.0f, 0.0f, 1.0);
-    test_tilt(-0.5f, 0.3f, 1.0);
-    test_tilt(1.0f, 0.0f, 0.5);
-    test_tilt(2.0f, -1.0f, 0.9);
+    test_tilt(1.0f, 0.0f, 1.0, 0.0f);
+    test_tilt(-0.5f, 0.3f, 1.0, 0.0f);
+    test_tilt(1.0f, 0.0f, 0.5, 0.0f);
+    test_tilt(2.0f, -1.0f, 0.9, 0.0f);
+    /* label smoothing: the accepted x1 follows D / (t - D), not exp(s) */
+    test_tilt(1.0f, -1.0f, 0.99, 0.2f);
+    test_tilt(0.7f, 0.0f, 0.9, 0.1f);
     test_plain_draw_and_refusals();
     return check_finish("test_reject");
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LOG_RATIO_CAP 50.0 /* e^50: no candidate is refused for being too good */
+
 ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0, NULL, NULL}; }
 
 static int cmp_float(const void *a, const void *b)
@@ -38,6 +40,14 @@ void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
         const float *s = ganc_net_forward(gm->d, x + (size_t)i * sample, chunk);
         memcpy(logits + i, s, sizeof(float) * (size_t)chunk);
     }
+    const double t = gm->real_target;
+    if (t < 1.0) /* one-sided label smoothing: D's optimum is t r / (1 + r), so r = D / (t - D) */
+        for (int i = 0; i < n; i++) {
+            const double s = logits[i], d = s >= 0 ? 1.0 / (1.0 + exp(-s)) : exp(s) / (1.0 + exp(s));
+            const double log_d = s >= 0 ? -log1p(exp(-s)) : s - log1p(exp(s));
+            /* D at or above t: a ratio beyond any D can express; capped so M stays finite */
+            logits[i] = d < t ? (float)fmin(log_d - log(t - d), LOG_RATIO_CAP) : (float)LOG_RATIO_CAP;
+        }
     ganc_net_set_training(gm->d, was_training);
 }
 

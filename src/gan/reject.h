@@ -36,7 +36,10 @@ ganc_reject_config ganc_reject_default(void);
  * cross-entropy losses, and only when D scores one sample at a time. */
 int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 
-/* D in eval mode on n samples (any n, in chunks of D's batch): one logit each. Needs pack 1. */
+/* D's estimate of log p_data(x) / p_g(x) on n samples (D in eval mode, any n, in chunks of D's
+ * batch; needs pack 1): its logit s, or with one-sided label smoothing (real target t < 1),
+ * whose optimum is D = t r / (1 + r), log(D / (t - D)) with D = sigmoid(s) (capped at 50 where
+ * D >= t). */
 void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits);
 
 /* Draws n samples of G (as ganc_game_generate) kept by discriminator rejection; noise from
