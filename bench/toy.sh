@@ -8,7 +8,8 @@
 # would, and its time is the one the preset's 5-minute budget is about), evaluates every run on
 # 2,500 samples (ganc eval) and prints mean ± std next to the published rows.
 #
-# Environment: SEEDS (5), STEPS (the preset's), JOBS (1), THREADS (2), PLAIN and STAB (see below),
+# Environment: DATA ("ring grid": the sets to train; the table shows every set with runs in
+# OUT), SEEDS (5), STEPS (the preset's), JOBS (1), THREADS (2), PLAIN and STAB (see below),
 # GANC (build/ganc), OUT (runs/bench-toy); EVAL_STAB: flags for evaluating the stabilised runs
 # (e.g. --reject 0.999); RESCORE=1: evaluate the runs already in OUT again instead of training
 # them (the table keeps their training times). A run whose evaluation failed is counted in the
@@ -36,6 +37,7 @@ if [ "${1:-}" = --one ]; then
     echo "$(( $(date +%s) - t0 ))" > "$OUT/$name.sec"
     exit 0
 fi
+DATA=${DATA:-ring grid}
 SEEDS=${SEEDS:-5}
 JOBS=${JOBS:-1}
 THREADS=${THREADS:-2}
@@ -53,7 +55,7 @@ mkdir -p "$OUT"
 # The runs, one line each: name and flags; then JOBS at a time.
 list=$OUT/runs.txt
 : > "$list"
-for data in ring grid; do
+for data in $DATA; do
     for s in $(seq 1 "$SEEDS"); do
         # no trailing blank: xargs -L would join the next line to such a line
         echo "$data-plain-$s --data $data --seed $s${PLAIN:+ $PLAIN}" >> "$list"
