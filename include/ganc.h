@@ -141,8 +141,8 @@ int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
 /* hold = 1: every mbstd layer appends the statistic of the last batch it saw while not held
  * (the mean over its groups) to each sample, whatever batch comes in: D can then score points
  * one by one, e.g. a map of the plane, as if they came in that batch (the 2-D pictures hold a
- * batch of real points). Its
- * input gradient then has no statistic term. hold = 0: the batch's own statistic again.
+ * batch of real points). Its input gradient then has no statistic term. hold = 0: the batch's
+ * own statistic again.
  * Returns the number of mbstd layers. */
 int ganc_net_set_mbstd_hold(ganc_net *net, int hold);
 int ganc_net_training(const ganc_net *net);

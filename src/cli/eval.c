@@ -248,11 +248,9 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     const long n = default_n(o, ref.sp.stacked);
     ganc_generator_source_ctx gctx;
     ganc_image_source src;
-    if (o->reject >= 0.0) s.cfg.reject = (float)o->reject;
-    if (o->truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)o->truncation;
     /* the noise of `ganc sample --seed S`, so that its .npy scores as the run does */
     const uint64_t seed = o->have_seed ? o->seed : s.cfg.seed;
-    if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err) ||
+    if (ganc_session_sampling(&s, o->reject, o->truncation, err) ||
         ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n,
                                                                 seed * 4 + 6, s.cfg.reject, err)) {
         reference_free(&ref);

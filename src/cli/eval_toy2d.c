@@ -107,10 +107,8 @@ int cmd_eval_toy2d(int argc, char **argv)
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     int status;
-    if (reject >= 0.0) s.cfg.reject = (float)reject;
-    if (truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)truncation;
     if (!s.toy) status = cli_error("eval: %s is not a 2-D run (--data ring|grid)", path);
-    else if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err)) status = cli_error("eval: %s", err);
+    else if (ganc_session_sampling(&s, reject, truncation, err)) status = cli_error("eval: %s", err);
     else status = cli_eval_toy2d(&s, (int)n, seed, json);
     ganc_session_free(&s);
     return status;

@@ -73,9 +73,7 @@ int cmd_sample(int argc, char **argv)
     char path[1100], err[GANC_ERR_LEN];
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
-    if (reject >= 0.0) s.cfg.reject = (float)reject;
-    if (truncation >= 0.0) s.game.truncation = s.cfg.truncation = (float)truncation;
-    if (ganc_reject_check(&s.cfg, err) || ganc_game_check_truncation(&s.cfg, err)) {
+    if (ganc_session_sampling(&s, reject, truncation, err)) {
         ganc_session_free(&s);
         return cli_error("sample: %s", err);
     }

@@ -343,9 +343,8 @@ int cmd_train(int argc, char **argv)
             if (ganc_checkpoint_load(ck, &s, err)) return cli_error("%s", err);
             s.cfg = cfg;
         }
-        /* (the flags above may set it; the game keeps its own copy) */
-        s.game.truncation = s.cfg.truncation;
-        if (ganc_game_check_truncation(&s.cfg, err)) {
+        /* (--truncation may have changed above; the game keeps its own copy) */
+        if (ganc_session_sampling(&s, -1.0, -1.0, err)) {
             ganc_session_free(&s);
             return cli_error("%s", err);
         }

@@ -43,8 +43,7 @@ void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
     const double t = gm->real_target;
     if (t < 1.0) /* one-sided label smoothing: D's optimum is t r / (1 + r), so r = D / (t - D) */
         for (int i = 0; i < n; i++) {
-            const double s = logits[i], d = s >= 0 ? 1.0 / (1.0 + exp(-s)) : exp(s) / (1.0 + exp(s));
-            const double log_d = s >= 0 ? -log1p(exp(-s)) : s - log1p(exp(s));
+            const double s = logits[i], log_d = s >= 0 ? -log1p(exp(-s)) : s - log1p(exp(s)), d = exp(log_d);
             /* D at or above t: a ratio beyond any D can express; capped so M stays finite */
             logits[i] = d < t ? (float)fmin(log_d - log(t - d), LOG_RATIO_CAP) : (float)LOG_RATIO_CAP;
         }

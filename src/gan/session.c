@@ -56,6 +56,14 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
     return 0;
 }
 
+int ganc_session_sampling(ganc_session *s, double reject, double truncation, char err[GANC_ERR_LEN])
+{
+    if (reject >= 0.0) s->cfg.reject = (float)reject;
+    if (truncation >= 0.0) s->cfg.truncation = (float)truncation;
+    s->game.truncation = s->cfg.truncation;
+    return ganc_reject_check(&s->cfg, err) || ganc_game_check_truncation(&s->cfg, err) ? -1 : 0;
+}
+
 void ganc_session_free(ganc_session *s)
 {
     ganc_game_free(&s->game);

@@ -24,6 +24,10 @@ typedef struct {
 int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_model *model, ganc_shape data_shape,
                         char err[GANC_ERR_LEN]);
 void ganc_session_free(ganc_session *s);
+/* How the run's samples are drawn, changed after it was created or loaded (resume, sample,
+ * eval): reject and truncation (< 0: keep the run's), copied where the game reads them and
+ * checked (ganc_reject_check, ganc_game_check_truncation). */
+int ganc_session_sampling(ganc_session *s, double reject, double truncation, char err[GANC_ERR_LEN]);
 
 /* safetensors: weights and running statistics under their view names (gen.0.weight ...),
  * optimizer moments (optim.gen.m ...), and in the metadata the step, data position, random
