@@ -34,6 +34,7 @@ typedef struct {
     int mbstd_off;       /* D's mbstd layers append 0: the model's D without them, in effect */
     int64_t mbstd_until; /* > 0: D's mbstd statistic fades linearly from step/2 to off at this step */
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
+    float top_k;        /* < 1: G learns from its best-scored samples only, a fraction falling to this */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */
     float truncation;  /* > 0: sampling draws z from N(0, 1) truncated to [-t, t] (not training) */

@@ -2,6 +2,7 @@
 #include "ganc_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static ganc_optim_config player_optim(const ganc_config *cfg, float lr)
@@ -33,6 +34,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->real_target = 1.0f - cfg->label_smooth;
     gm->z_dist = cfg->z_dist;
     gm->truncation = cfg->truncation;
+    gm->top_k = 1.0;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
     ganc_optim_init(&gm->opt_d, &od, ganc_net_param_count(d));
@@ -44,6 +46,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->z = ganc_alloc(sizeof(float) * (size_t)cfg->batch * cfg->z_dim);
     gm->dlogit = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
     gm->dfake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+    if (cfg->top_k < 1.0f) gm->order = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
     if (cfg->inst_noise > 0.0f || cfg->loss == GANC_LOSS_WGAN_GP)
         gm->d_in = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
     if (cfg->loss == GANC_LOSS_WGAN_GP || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
@@ -71,6 +74,7 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->z);
     ganc_free(gm->dlogit);
     ganc_free(gm->dfake);
+    ganc_free(gm->order);
     ganc_free(gm->d_in);
     ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
@@ -94,6 +98,13 @@ double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total)
     return linear_fall(step, cfg->lr_decay_from, cfg->lr_decay_to > 0 ? cfg->lr_decay_to : total);
 }
 
+double ganc_top_k_fraction(const ganc_config *cfg, int64_t step, int64_t total)
+{
+    if (cfg->top_k >= 1.0f || total <= 0) return 1.0;
+    const double t = step >= total ? 1.0 : (double)step / (double)total;
+    return 1.0 - (1.0 - cfg->top_k) * t;
+}
+
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step)
 {
     if (cfg->mbstd_off) return 0.0;
@@ -109,6 +120,7 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
     /* instance noise fades linearly from its sigma at step 0 to none at --inst-noise-steps */
     const double fade = 1.0 - (double)step / cfg->inst_noise_steps;
     gm->noise_scale = fade > 0.0 ? cfg->inst_noise * fade : 0.0;
+    gm->top_k = ganc_top_k_fraction(cfg, step, total);
 }
 
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
@@ -220,6 +232,32 @@ static double g_loss(const ganc_game *gm, const float *s, int n, float *ds)
     return total / n;
 }
 
+static int cmp_desc(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* Top-k training: only the k best-scored of G's n samples keep their gradient, scaled by n / k
+ * so that it is the mean over those k (the others would pull G towards the average of modes
+ * D already rejects). Ties at the k-th score keep the earlier samples. */
+static void keep_top_k(ganc_game *gm, const float *s, int n, float *ds)
+{
+    const int k = (int)ceil(gm->top_k * n - 1e-9);
+    if (!gm->order || k >= n) return;
+    for (int i = 0; i < n; i++) gm->order[i] = isnan(s[i]) ? -INFINITY : s[i]; /* a total order for qsort */
+    qsort(gm->order, (size_t)n, sizeof(float), cmp_desc);
+    const float kth = gm->order[k - 1];
+    int above = 0; /* scores strictly above the k-th all stay; ties fill the rest in order */
+    for (int i = 0; i < n; i++) above += s[i] > kth;
+    int ties = k - above;
+    const float scale = (float)n / (float)k;
+    for (int i = 0; i < n; i++) {
+        const int keep = s[i] > kth || (s[i] == kth && ties-- > 0);
+        ds[i] = keep ? ds[i] * scale : 0.0f;
+    }
+}
+
 static double mean_score(const ganc_game *gm, const float *s, int n)
 {
     if (is_cross_entropy(gm->loss)) return mean_sigmoid(s, n);
@@ -294,6 +332,7 @@ void ganc_game_g_step(ganc_game *gm)
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
     const float *logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     gm->stats.g_loss = g_loss(gm, logit, md, gm->dlogit);
+    keep_top_k(gm, logit, md, gm->dlogit);
     /* D is frozen: only its input gradient is computed (instance noise passes it unchanged). */
     ganc_net_backward(gm->d, gm->dlogit, gm->dfake, 0);
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);

@@ -34,6 +34,8 @@ typedef struct {
     ganc_zdist z_dist;
     float truncation;  /* > 0: ganc_game_noise truncates to [-t, t] (the training steps do not) */
     float real_target; /* 1, or 1 - label smoothing */
+    double top_k;      /* fraction of G's samples its update learns from (the trainer anneals it) */
+    float *order;      /* scratch for top-k: G's sample scores, sorted */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
     float *d_in;          /* D's input with instance noise, or interpolates for wgan-gp */
@@ -61,8 +63,11 @@ double ganc_lr_factor(const ganc_config *cfg, int64_t step, int64_t total);
  * linear fall from 1 at step N/2 to 0 at N, and 0 from there on; 0 throughout with --mbstd off (a pure function of the step,
  * so resumed runs follow it exactly). */
 double ganc_mbstd_gate(const ganc_config *cfg, int64_t step);
+/* Fraction of G's samples that its update at `step` of `total` learns from (top-k training):
+ * 1, or with cfg->top_k = NU < 1 a linear fall from 1 at step 0 to NU at `total`. */
+double ganc_top_k_fraction(const ganc_config *cfg, int64_t step, int64_t total);
 /* Everything that follows the step: both optimizers' learning rates (cfg's times
- * ganc_lr_factor), D's mbstd gate and the instance noise's sigma. */
+ * ganc_lr_factor), D's mbstd gate, the instance noise's sigma and the top-k fraction. */
 void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
 
 void ganc_game_d_step(ganc_game *gm, const float *real);
