@@ -44,7 +44,7 @@ THREADS=${THREADS:-2}
 GANC=${GANC:-build/ganc}
 OUT=${OUT:-runs/bench-toy}
 # plain: the protocol's optimiser and network (the preset's mbstd feature off), G's own samples
-PLAIN=${PLAIN:---loss ns --lr-g 1e-4 --lr-d 1e-4 --beta1 0.8 --lr-decay-from 0 --pack 1 --ema 0 --mbstd off --reject 0}
+PLAIN=${PLAIN:---loss ns --lr-g 1e-4 --lr-d 1e-4 --beta1 0.8 --lr-decay-from 0 --pack 1 --ema 0 --mbstd off --inst-noise 0 --reject 0}
 STAB=${STAB:-}
 EVAL_STAB=${EVAL_STAB:-}
 RESCORE=${RESCORE:-0}
