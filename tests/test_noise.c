@@ -1,15 +1,18 @@
 /* The game's noise (gan/game.c): z's distribution as configured, in training and in sampling,
  * and the truncation trick on sampling draws only. References are closed forms: U(0, 1) has
  * mean 1/2 and variance 1/12; N(0, 1) truncated to [-t, t] has mean 0 and variance
- * 1 - 2 t phi(t) / (2 Phi(t) - 1). Tolerances are 6 standard errors of the estimate. */
+ * 1 - 2 t phi(t) / (2 Phi(t) - 1); a mixture of Gaussians far apart is, around each draw's nearest
+ * mean, N(0, I) again. Tolerances are 6 standard errors of the estimate. */
 #include "check.h"
 #include "gan/game.h"
 #include "ganc_internal.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
-enum { Z_DIM = 4, BATCH = 50, N = 200000 };
+enum { Z_DIM = 4, BATCH = 50, N = 200000, MODES = 7 };
+#define SCALE 10.0f /* means that far apart: each draw's component is its nearest mean */
 
 static ganc_net *dense_net(const char *name, int in, int out)
 {
@@ -24,7 +27,7 @@ static ganc_net *dense_net(const char *name, int in, int out)
     return net;
 }
 
-static int make_game(ganc_game *gm, ganc_zdist dist, float truncation)
+static int make_game_seeded(ganc_game *gm, ganc_zdist dist, float truncation, uint64_t seed)
 {
     ganc_config cfg;
     ganc_config_defaults(&cfg);
@@ -32,6 +35,9 @@ static int make_game(ganc_game *gm, ganc_zdist dist, float truncation)
     cfg.batch = BATCH;
     cfg.z_dist = dist;
     cfg.truncation = truncation;
+    cfg.seed = seed;
+    cfg.z_modes = MODES;
+    cfg.z_mode_scale = SCALE;
     ganc_net *g = dense_net("G", Z_DIM, 2), *d = dense_net("D", 2, 1);
     if (!g || !d) {
         ganc_net_free(g);
@@ -45,6 +51,8 @@ static int make_game(ganc_game *gm, ganc_zdist dist, float truncation)
     ganc_game_init(gm, g, d, &cfg);
     return 0;
 }
+
+static int make_game(ganc_game *gm, ganc_zdist dist, float truncation) { return make_game_seeded(gm, dist, truncation, 1); }
 
 static void stats(const float *z, size_t n, double *mean, double *var, double *lo, double *hi)
 {
@@ -110,8 +118,87 @@ static void test_training(ganc_zdist dist, float t)
     ganc_game_free(&gm);
 }
 
+/* The mixture: n draws z = mu_k + e, k uniform over the K means, e ~ N(0, I) (truncated to
+ * [-t, t] when t > 0). The means are far apart, so each draw's component is its nearest mean:
+ * the offsets must have mean 0 and variance var_e per coordinate, the components must be
+ * chosen equally often (6 binomial standard errors), and the means must lie in
+ * [-SCALE, SCALE] and be the same whatever the run's seed. */
+static void check_mixture(const ganc_game *gm, const float *z, size_t n, double t, double var_e, const char *what)
+{
+    if (!CHECK(gm->z_centers && gm->z_modes == MODES, "%s: the game keeps %d means", what, gm->z_modes)) return;
+    int count[MODES] = {0};
+    double s = 0.0, ss = 0.0, worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        int best = 0;
+        double best_d = INFINITY;
+        for (int k = 0; k < MODES; k++) {
+            double d2 = 0.0;
+            for (int j = 0; j < Z_DIM; j++) {
+                const double e = z[i * Z_DIM + j] - gm->z_centers[k * Z_DIM + j];
+                d2 += e * e;
+            }
+            if (d2 < best_d) best_d = d2, best = k;
+        }
+        count[best]++;
+        for (int j = 0; j < Z_DIM; j++) {
+            const double e = z[i * Z_DIM + j] - gm->z_centers[best * Z_DIM + j];
+            s += e;
+            ss += e * e;
+            worst = fabs(e) > worst ? fabs(e) : worst;
+        }
+    }
+    const double m = (double)n * Z_DIM, mean = s / m, var = ss / m - mean * mean;
+    CHECK(fabs(mean) < 6.0 * sqrt(var_e / m), "%s: offsets from the means average %.5f, want 0", what, mean);
+    CHECK(fabs(var - var_e) < 6.0 * sqrt(2.0 / m) * var_e, "%s: offsets' variance %.5f, want %.5f", what, var, var_e);
+    if (t > 0.0) CHECK(worst <= t, "%s: an offset of %g beyond the truncation %g", what, worst, t);
+    const double p = 1.0 / MODES, se = sqrt((double)n * p * (1.0 - p));
+    for (int k = 0; k < MODES; k++)
+        CHECK(fabs(count[k] - (double)n * p) < 6.0 * se, "%s: component %d drawn %d times of %zu, want %.0f", what, k, count[k], n,
+              (double)n * p);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < MODES * Z_DIM; i++) {
+        lo = gm->z_centers[i] < lo ? gm->z_centers[i] : lo;
+        hi = gm->z_centers[i] > hi ? gm->z_centers[i] : hi;
+    }
+    CHECK(lo >= -SCALE && hi <= SCALE && hi - lo > SCALE, "%s: means in [%g, %g], want spread over [-%g, %g]", what, lo, hi,
+          SCALE, SCALE);
+}
+
+static void test_mixture(void)
+{
+    ganc_game gm, other;
+    if (!CHECK(make_game(&gm, GANC_Z_MIXTURE, 0.0f) == 0 && make_game_seeded(&other, GANC_Z_MIXTURE, 0.0f, 99) == 0,
+               "building the games"))
+        return;
+    CHECK(memcmp(gm.z_centers, other.z_centers, sizeof(float) * MODES * Z_DIM) == 0, "mixture: the means change with the run's seed");
+    ganc_game_free(&other);
+    float *z = ganc_alloc(sizeof(float) * N);
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 12);
+    ganc_game_noise(&gm, &rng, z, N / Z_DIM);
+    check_mixture(&gm, z, N / Z_DIM, 0.0, 1.0, "mixture, sampling");
+    /* training draws: 40 steps' worth of the D step's noise */
+    float real[BATCH * 2];
+    for (int i = 0; i < BATCH * 2; i++) real[i] = (float)i / BATCH - 1.0f;
+    for (int k = 0; k < 40; k++) {
+        ganc_game_d_step(&gm, real);
+        memcpy(z + (size_t)k * BATCH * Z_DIM, gm.z, sizeof(float) * BATCH * Z_DIM);
+    }
+    check_mixture(&gm, z, 40 * BATCH, 0.0, 1.0, "mixture, training");
+    ganc_game_free(&gm);
+    /* truncated offsets (t = 1, variance as for the truncated normal in main) */
+    const double phi1 = 0.24197072451914337, mass1 = 0.6826894921370859;
+    if (CHECK(make_game(&gm, GANC_Z_MIXTURE, 1.0f) == 0, "building the game")) {
+        ganc_game_noise(&gm, &rng, z, N / Z_DIM);
+        check_mixture(&gm, z, N / Z_DIM, 1.0, 1.0 - 2.0 * phi1 / mass1, "mixture, truncated at 1");
+        ganc_game_free(&gm);
+    }
+    ganc_free(z);
+}
+
 int main(void)
 {
+    test_mixture();
     /* Var of the sample variance ~ (mu4 - sigma^4) / n: uniform mu4 = 1/80; normal 2. */
     test_sampling(GANC_Z_UNIFORM, 0.0f, 1.0 / 12.0, 1.0 / 80.0 - 1.0 / 144.0);
     test_sampling(GANC_Z_NORMAL, 0.0f, 1.0, 2.0);

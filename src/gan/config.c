@@ -25,7 +25,9 @@ static const option options[] = {
     {{"model", "NAME|FILE", "model preset (dcgan28, mlp) or model file", 0}, T_STR, OFF(model), 0, 0, NULL},
     {{"data", "NAME|IDX", "fashion-mnist, mnist-10k, stacked-mnist[:IDX] (three digits as RGB), or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
     {{"z_dim", "N", "dimension of the noise z", 1}, T_INT, OFF(z_dim), 1, 65536, NULL},
-    {{"z_dist", "normal|uniform", "distribution of z: N(0, 1) or U(0, 1)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform"},
+    {{"z_dist", "normal|uniform|mixture", "distribution of z: N(0, 1), U(0, 1), or a mixture of --z-modes Gaussians N(mu_k, I) with equal weights (a static Gaussian-mixture prior, Ben-Yosef & Weinshall 2018: G need not tear one Gaussian into separate modes)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform mixture"},
+    {{"z_modes", "K", "--z-dist mixture: number of Gaussians", 1}, T_INT, OFF(z_modes), 1, 4096, NULL},
+    {{"z_mode_scale", "C", "--z-dist mixture: the means are drawn once from U(-C, C) per component (from a fixed stream: the same means for every run with this --z-dim, K and C)", 1}, T_FLOAT, OFF(z_mode_scale), 0, 100, NULL},
     {{"batch", "M", "samples per batch (m real and m generated)", 1}, T_INT, OFF(batch), 1, 65536, NULL},
     {{"d_steps", "K", "discriminator updates per generator update", 1}, T_INT, OFF(d_steps), 1, 100, NULL},
     {{"loss", "ns|minimax|wgan|wgan-gp|lsgan|hinge", "the game's loss: cross-entropy with G minimising -log D(G(z)) (ns) or log(1 - D(G(z))) (minimax); Wasserstein with weight clipping or gradient penalty; least squares; hinge (--g-loss is the same option)", 1}, T_ENUM, OFF(loss), 0, 0, "ns minimax wgan wgan-gp lsgan hinge"},
@@ -51,7 +53,7 @@ static const option options[] = {
     {{"top_k", "NU", "top-k training (Sinha et al. 2020): G's update uses only the k of its m samples that D scores highest, k/m falling linearly from 1 at step 0 to NU at the run's last step (1: off)", 1}, T_FLOAT, OFF(top_k), 0.01, 1, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs --loss ns|minimax and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
-    {{"truncation", "T", "the truncation trick (Brock et al. 2019): whenever samples are drawn from the run (pictures, ganc sample, ganc eval), each component of z is drawn from N(0, 1) again until it lies in [-T, T] -- more typical samples, less variety; training draws are not truncated (0: off; needs --z-dist normal)", 1}, T_FLOAT, OFF(truncation), 0, 100, NULL},
+    {{"truncation", "T", "the truncation trick (Brock et al. 2019): whenever samples are drawn from the run (pictures, ganc sample, ganc eval), each component of z is drawn from N(0, 1) again until it lies in [-T, T] -- more typical samples, less variety; training draws are not truncated (0: off; needs --z-dist normal, or mixture: then the offset from the component's mean is truncated)", 1}, T_FLOAT, OFF(truncation), 0, 100, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
     {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},
     {{"seed", "S", "seed of every random draw", 0}, T_U64, OFF(seed), 0, 0, NULL},
@@ -76,6 +78,8 @@ void ganc_config_defaults(ganc_config *c)
     snprintf(c->data, sizeof c->data, "fashion-mnist");
     c->z_dim = 100;
     c->z_dist = GANC_Z_NORMAL;
+    c->z_modes = 10;
+    c->z_mode_scale = 1.0f;
     c->batch = 64;
     c->d_steps = 1;
     c->loss = GANC_LOSS_NS;

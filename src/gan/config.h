@@ -8,7 +8,7 @@
 
 /* The game's loss (both players). ns and minimax share D's cross-entropy and differ in G's. */
 typedef enum { GANC_LOSS_NS, GANC_LOSS_MINIMAX, GANC_LOSS_WGAN, GANC_LOSS_WGAN_GP, GANC_LOSS_LSGAN, GANC_LOSS_HINGE } ganc_loss;
-typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM } ganc_zdist;
+typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM, GANC_Z_MIXTURE } ganc_zdist;
 typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 
 typedef struct {
@@ -18,6 +18,8 @@ typedef struct {
     int eval_every, eval_n; /* metrics every N steps (0: never) on eval_n generated samples */
     int z_dim;
     ganc_zdist z_dist;
+    int z_modes;        /* mixture: number of Gaussians N(mu_k, I) ... */
+    float z_mode_scale; /* ... with means mu_k ~ U(-scale, scale)^z_dim, the same for every run */
     int batch;
     int d_steps;
     ganc_loss loss;

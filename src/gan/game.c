@@ -34,6 +34,11 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->real_target = 1.0f - cfg->label_smooth;
     gm->z_dist = cfg->z_dist;
     gm->truncation = cfg->truncation;
+    if (cfg->z_dist == GANC_Z_MIXTURE) {
+        gm->z_modes = cfg->z_modes;
+        gm->z_centers = ganc_alloc(sizeof(float) * (size_t)cfg->z_modes * cfg->z_dim);
+        ganc_z_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
+    }
     gm->top_k = 1.0;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
@@ -75,6 +80,7 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->dlogit);
     ganc_free(gm->dfake);
     ganc_free(gm->order);
+    ganc_free(gm->z_centers);
     ganc_free(gm->d_in);
     ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
@@ -126,11 +132,28 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
 {
     if (cfg->truncation <= 0.0f) return 0;
-    if (cfg->z_dist != GANC_Z_NORMAL)
+    if (cfg->z_dist == GANC_Z_UNIFORM)
         return ganc_fail(err, "--truncation %g: truncates a normal z, but this run draws --z-dist uniform", cfg->truncation);
     if (cfg->truncation < 0.05f)
         return ganc_fail(err, "--truncation %g: below 0.05 almost every draw would be redrawn (0 turns it off)", cfg->truncation);
     return 0;
+}
+
+void ganc_z_centers(float *out, int k, int z_dim, float scale)
+{
+    ganc_rng r;
+    ganc_rng_seed(&r, 0x6d69787475726521ull); /* "mixture!": not any run's seed */
+    ganc_rng_uniform(&r, out, (size_t)k * z_dim, -scale, scale);
+}
+
+/* Mixture: moves each of the n offsets in z to a component's mean, chosen uniformly (the
+ * modulo's bias is below K / 2^64). */
+static void add_centers(const ganc_game *gm, ganc_rng *rng, float *z, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const float *mu = gm->z_centers + (size_t)(ganc_rng_u64(rng) % (uint64_t)gm->z_modes) * gm->z_dim;
+        for (int j = 0; j < gm->z_dim; j++) z[(size_t)i * gm->z_dim + j] += mu[j];
+    }
 }
 
 static void train_noise(ganc_game *gm, int n)
@@ -138,6 +161,7 @@ static void train_noise(ganc_game *gm, int n)
     const size_t count = (size_t)n * gm->z_dim;
     if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
+    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, &gm->noise, gm->z, n);
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
@@ -149,11 +173,12 @@ void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
     }
     ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
     const float t = gm->truncation;
-    if (t <= 0.0f) return;
     /* Redrawing is rejection sampling from the truncated normal; t is at least 0.05
      * (ganc_game_check_truncation), so each redraw lands inside with probability above 4%. */
-    for (size_t i = 0; i < count; i++)
-        while (z[i] > t || z[i] < -t) ganc_rng_normal(rng, &z[i], 1, 0.0f, 1.0f);
+    if (t > 0.0f)
+        for (size_t i = 0; i < count; i++)
+            while (z[i] > t || z[i] < -t) ganc_rng_normal(rng, &z[i], 1, 0.0f, 1.0f);
+    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, rng, z, n);
 }
 
 static double norm2(const float *v, size_t n)

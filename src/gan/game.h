@@ -32,6 +32,8 @@ typedef struct {
     float clip, gp, r1, inst_noise;
     double noise_scale; /* instance noise's current sigma (the trainer anneals it) */
     ganc_zdist z_dist;
+    int z_modes;       /* mixture: K components, their means in z_centers (K x z_dim) */
+    float *z_centers;
     float truncation;  /* > 0: ganc_game_noise truncates to [-t, t] (the training steps do not) */
     float real_target; /* 1, or 1 - label smoothing */
     double top_k;      /* fraction of G's samples its update learns from (the trainer anneals it) */
@@ -75,11 +77,15 @@ void ganc_game_g_step(ganc_game *gm);
 
 /* Draws n noise vectors for sampling from gm's distribution with the given generator: with
  * gm->truncation > 0, each normal component outside [-t, t] is drawn again (from the same
- * stream, so a draw is still a pure function of the stream). The training steps draw their
+ * stream, so a draw is still a pure function of the stream); for a mixture, that is the
+ * offset from the component's mean. The training steps draw their
  * own, untruncated noise. */
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
 /* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
+/* The mixture's means: K x z_dim values from U(-scale, scale), from a stream of their own that
+ * depends on nothing else, so that training, sampling and a resumed run all see the same. */
+void ganc_z_centers(float *out, int k, int z_dim, float scale);
 /* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
  * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);
