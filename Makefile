@@ -76,7 +76,7 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 GANC     := $(BUILD)/ganc
 
-TEST_SUPPORT := tests/check.c tests/fixture.c tests/png_read.c
+TEST_SUPPORT := tests/check.c tests/fixture.c tests/png_read.c tests/nets.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)

@@ -4,6 +4,7 @@
  * initialiser distributions, optimizer steps computed by hand in double, and the BCE loss
  * against long-double closed forms. Statistical checks use 5-standard-error bounds. */
 #include "check.h"
+#include "nets.h"
 #include "ganc.h"
 #include "ganc_internal.h"
 #include "kernels/vmath.h"
@@ -26,18 +27,6 @@ static float *fbuf(size_t n)
         exit(2);
     }
     return p;
-}
-
-static ganc_net *make_net(const char *name, ganc_shape in, const char *text, int max_batch)
-{
-    char err[GANC_ERR_LEN] = "";
-    ganc_net *net = ganc_net_create(name, in);
-    if (!CHECK(ganc_net_add_text(net, text, name, 1, err) == 0, "%s: add_text failed: %s", name, err) ||
-        !CHECK(ganc_net_build(net, max_batch, err) == 0, "%s: build failed: %s", name, err)) {
-        ganc_net_free(net);
-        return NULL;
-    }
-    return net;
 }
 
 static int shape_eq(ganc_shape a, ganc_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
@@ -639,7 +628,7 @@ static void check_views(ganc_net *net, const char *name)
 
 static void test_reference_shapes(void)
 {
-    ganc_net *d = make_net("disc", (ganc_shape){1, 28, 28}, DISC_TEXT, 4);
+    ganc_net *d = test_make_net("disc", (ganc_shape){1, 28, 28}, DISC_TEXT, 4);
     if (d) {
         const ganc_shape want[] = {{32, 14, 14}, {32, 14, 14}, {64, 7, 7}, {64, 7, 7}, {64, 7, 7},
                                    {128, 3, 3},  {128, 3, 3},  {1152, 1, 1}, {1, 1, 1}};
@@ -655,7 +644,7 @@ static void test_reference_shapes(void)
         check_views(d, "disc");
         ganc_net_free(d);
     }
-    ganc_net *g = make_net("gen", (ganc_shape){128, 1, 1}, GEN_TEXT, 4);
+    ganc_net *g = test_make_net("gen", (ganc_shape){128, 1, 1}, GEN_TEXT, 4);
     if (g) {
         const ganc_shape want[] = {{128, 3, 3}, {128, 3, 3}, {128, 3, 3}, {64, 7, 7},  {64, 7, 7}, {64, 7, 7},
                                    {32, 14, 14}, {32, 14, 14}, {32, 14, 14}, {1, 28, 28}, {1, 28, 28}};
@@ -691,7 +680,7 @@ static void test_no_alloc_and_small_batch(void)
                        "dense 1\n";
     const int nb = 8;
     const ganc_shape in = {3, 8, 8};
-    ganc_net *net = make_net("alloc", in, text, nb);
+    ganc_net *net = test_make_net("alloc", in, text, nb);
     if (!net) return;
     ganc_rng r;
     ganc_rng_seed(&r, 11);
@@ -767,7 +756,7 @@ static void test_batchnorm_modes(void)
     const ganc_shape in = {3, 4, 5};
     const int nb = 6, plane = 20;
     const float mom = 0.3f, eps = 1e-3f;
-    ganc_net *net = make_net("bn", in, "batchnorm momentum=0.3 eps=1e-3", nb);
+    ganc_net *net = test_make_net("bn", in, "batchnorm momentum=0.3 eps=1e-3", nb);
     if (!net) return;
     const size_t sz = ganc_shape_size(in), total = nb * sz;
     float *x = fbuf(total), *x2 = fbuf(total);
@@ -866,7 +855,7 @@ static void test_dropout_modes(void)
     ganc_rng r;
     ganc_rng_seed(&r, 21);
     for (int t = 0; t < 3; t++) {
-        ganc_net *net = make_net("drop", in, cases[t].line, nb);
+        ganc_net *net = test_make_net("drop", in, cases[t].line, nb);
         if (!net) continue;
         ganc_rng_seed(ganc_net_rng(net), 1000 + t);
         ganc_rng_uniform(&r, x, total, 0.5f, 2.0f);
@@ -962,10 +951,10 @@ static void test_init(void)
 {
     /* dense 512 -> 256; conv 32 -> 64 k=5 (fan-in 800); deconv 32 -> 16 k=4 (PyTorch's fan-in
      * uses the OUTPUT channels: 16*16 = 256, not 32*16 = 512); batchnorm over 4096 channels. */
-    ganc_net *dn = make_net("d", (ganc_shape){512, 1, 1}, "dense 256", 1);
-    ganc_net *cn = make_net("c", (ganc_shape){32, 6, 6}, "conv 64 k=5", 1);
-    ganc_net *tn = make_net("t", (ganc_shape){32, 3, 3}, "deconv 16 k=4", 1);
-    ganc_net *bn = make_net("b", (ganc_shape){4096, 1, 1}, "batchnorm", 1);
+    ganc_net *dn = test_make_net("d", (ganc_shape){512, 1, 1}, "dense 256", 1);
+    ganc_net *cn = test_make_net("c", (ganc_shape){32, 6, 6}, "conv 64 k=5", 1);
+    ganc_net *tn = test_make_net("t", (ganc_shape){32, 3, 3}, "deconv 16 k=4", 1);
+    ganc_net *bn = test_make_net("b", (ganc_shape){4096, 1, 1}, "batchnorm", 1);
     if (!dn || !cn || !tn || !bn) goto out;
     ganc_rng r;
     ganc_rng_seed(&r, 31337);
@@ -1311,7 +1300,7 @@ static void test_vmath(void)
 static void test_mbstd_gate(void)
 {
     enum { N = 4, F = 3 };
-    ganc_net *net = make_net("gate", (ganc_shape){F, 1, 1}, "mbstd group=2\n", N);
+    ganc_net *net = test_make_net("gate", (ganc_shape){F, 1, 1}, "mbstd group=2\n", N);
     if (!net) return;
     CHECK(ganc_net_set_mbstd_gate(net, 1.0f) == 1, "set_mbstd_gate does not count the one mbstd layer");
     float x[N * F], dy[N * (F + 1)], y1[N * (F + 1)], dx1[N * F], dx0[N * F], dxh[N * F];
@@ -1354,7 +1343,7 @@ static void test_mbstd_gate(void)
 static void test_mbstd_hold(void)
 {
     enum { N = 6, F = 3, G = 3, M = N / G, K = 4 };
-    ganc_net *net = make_net("hold", (ganc_shape){F, 1, 1}, "mbstd group=3\n", N);
+    ganc_net *net = test_make_net("hold", (ganc_shape){F, 1, 1}, "mbstd group=3\n", N);
     if (!net) return;
     float x[N * F], q[K * F], dy[K * (F + 1)], dx[K * F], y0[N * (F + 1)];
     ganc_rng rng;
@@ -1431,7 +1420,7 @@ static void test_stability_layers(void)
                        "dense 1 sn\n";
     const int nb = 8;
     const ganc_shape in = {2, 6, 6};
-    ganc_net *net = make_net("s", in, text, nb);
+    ganc_net *net = test_make_net("s", in, text, nb);
     if (!net) return;
     CHECK(shape_eq(ganc_net_layer_output_shape(net, 2), (ganc_shape){5, 3, 3}), "mbstd does not add one channel");
     CHECK(shape_eq(ganc_net_layer_output_shape(net, 5), (ganc_shape){6, 1, 1}), "maxout 6 pieces=3 output %d",
@@ -1508,7 +1497,7 @@ static void test_stability_layers(void)
 static void test_spectral_norm_converges(void)
 {
     enum { OUT = 5, IN = 7, N = 3 };
-    ganc_net *net = make_net("c", (ganc_shape){IN, 1, 1}, "dense 5 sn\n", N);
+    ganc_net *net = test_make_net("c", (ganc_shape){IN, 1, 1}, "dense 5 sn\n", N);
     if (!net) return;
     ganc_rng r;
     ganc_rng_seed(&r, 8);

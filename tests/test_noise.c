@@ -4,6 +4,7 @@
  * 1 - 2 t phi(t) / (2 Phi(t) - 1); a mixture of Gaussians far apart is, around each draw's nearest
  * mean, N(0, I) again. Tolerances are 6 standard errors of the estimate. */
 #include "check.h"
+#include "nets.h"
 #include "gan/game.h"
 #include "ganc_internal.h"
 
@@ -13,19 +14,6 @@
 
 enum { Z_DIM = 4, BATCH = 50, N = 200000, MODES = 7 };
 #define SCALE 10.0f /* means that far apart: each draw's component is its nearest mean */
-
-static ganc_net *dense_net(const char *name, int in, int out)
-{
-    ganc_net *net = ganc_net_create(name, (ganc_shape){in, 1, 1});
-    char err[GANC_ERR_LEN], text[32];
-    snprintf(text, sizeof text, "dense %d\n", out);
-    if (ganc_net_add_text(net, text, name, 1, err) || ganc_net_build(net, BATCH, err)) {
-        fprintf(stderr, "%s: %s\n", name, err);
-        ganc_net_free(net);
-        return NULL;
-    }
-    return net;
-}
 
 static int make_game_seeded(ganc_game *gm, ganc_zdist dist, float truncation, uint64_t seed)
 {
@@ -38,7 +26,7 @@ static int make_game_seeded(ganc_game *gm, ganc_zdist dist, float truncation, ui
     cfg.seed = seed;
     cfg.z_modes = MODES;
     cfg.z_mode_scale = SCALE;
-    ganc_net *g = dense_net("G", Z_DIM, 2), *d = dense_net("D", 2, 1);
+    ganc_net *g = test_dense_net("G", Z_DIM, 2, BATCH), *d = test_dense_net("D", 2, 1, BATCH);
     if (!g || !d) {
         ganc_net_free(g);
         ganc_net_free(d);

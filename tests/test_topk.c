@@ -5,6 +5,7 @@
  * step, D's weights and the step's noise, and compares with the gradient the game computed.
  * The fraction's schedule is checked against its definition. */
 #include "check.h"
+#include "nets.h"
 #include "gan/game.h"
 #include "ganc_internal.h"
 
@@ -14,19 +15,6 @@
 #include <string.h>
 
 enum { Z_DIM = 3, X_DIM = 2, BATCH = 50, TOTAL = 1000 };
-
-static ganc_net *dense_net(const char *name, int in, int out)
-{
-    ganc_net *net = ganc_net_create(name, (ganc_shape){in, 1, 1});
-    char err[GANC_ERR_LEN], text[32];
-    snprintf(text, sizeof text, "dense %d\n", out);
-    if (ganc_net_add_text(net, text, name, 1, err) || ganc_net_build(net, BATCH, err)) {
-        fprintf(stderr, "%s: %s\n", name, err);
-        ganc_net_free(net);
-        return NULL;
-    }
-    return net;
-}
 
 static int cmp_desc(const void *a, const void *b)
 {
@@ -43,7 +31,7 @@ static void test_gradient(float nu, int64_t step, int want_k)
     cfg.z_dim = Z_DIM;
     cfg.batch = BATCH;
     cfg.top_k = nu;
-    ganc_net *g = dense_net("G", Z_DIM, X_DIM), *d = dense_net("D", X_DIM, 1);
+    ganc_net *g = test_dense_net("G", Z_DIM, X_DIM, BATCH), *d = test_dense_net("D", X_DIM, 1, BATCH);
     if (!CHECK(g && d, "building the networks")) {
         ganc_net_free(g);
         ganc_net_free(d);

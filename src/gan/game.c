@@ -17,6 +17,15 @@ static ganc_optim_config player_optim(const ganc_config *cfg, float lr)
     return o;
 }
 
+/* The mixture's means: K x z_dim values from U(-scale, scale), from a stream of their own that
+ * depends on nothing else, so that training, sampling and a resumed run all see the same. */
+static void z_centers(float *out, int k, int z_dim, float scale)
+{
+    ganc_rng r;
+    ganc_rng_seed(&r, 0x6d69787475726521ull); /* "mixture!": not any run's seed */
+    ganc_rng_uniform(&r, out, (size_t)k * z_dim, -scale, scale);
+}
+
 void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *cfg)
 {
     memset(gm, 0, sizeof *gm);
@@ -37,7 +46,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     if (cfg->z_dist == GANC_Z_MIXTURE) {
         gm->z_modes = cfg->z_modes;
         gm->z_centers = ganc_alloc(sizeof(float) * (size_t)cfg->z_modes * cfg->z_dim);
-        ganc_z_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
+        z_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
     }
     gm->top_k = 1.0;
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
@@ -137,13 +146,6 @@ int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
     if (cfg->truncation < 0.05f)
         return ganc_fail(err, "--truncation %g: below 0.05 almost every draw would be redrawn (0 turns it off)", cfg->truncation);
     return 0;
-}
-
-void ganc_z_centers(float *out, int k, int z_dim, float scale)
-{
-    ganc_rng r;
-    ganc_rng_seed(&r, 0x6d69787475726521ull); /* "mixture!": not any run's seed */
-    ganc_rng_uniform(&r, out, (size_t)k * z_dim, -scale, scale);
 }
 
 /* Mixture: moves each of the n offsets in z to a component's mean, chosen uniformly (the

@@ -83,9 +83,6 @@ void ganc_game_g_step(ganc_game *gm);
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
 /* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
-/* The mixture's means: K x z_dim values from U(-scale, scale), from a stream of their own that
- * depends on nothing else, so that training, sampling and a resumed run all see the same. */
-void ganc_z_centers(float *out, int k, int z_dim, float scale);
 /* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
  * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);
