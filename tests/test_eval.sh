@@ -76,7 +76,7 @@ fi
 check "a short run on the quadrants" "$GANC train --model $T/tiny.gan --data $TRAIN --steps 30 --seed 3 --out $T/run --threads 1 2>/dev/null"
 check "eval RUN --json" "$GANC eval $T/run --classifier $T/c.st --n 300 --json --threads 1 > $T/run.json 2>$T/run.err"
 check "eval prints one line of JSON" "[ \$(wc -l < $T/run.json) -eq 1 ] && grep -q '^{.*}\$' $T/run.json"
-for k in n fid kid precision recall density coverage class_kl confidence; do
+for k in n fid kid precision recall density coverage class_kl confidence unsure; do
     check "JSON key $k" "[ -n \"\$(json $k $T/run.json)\" ]"
 done
 check "n is 300" "[ \"\$(json n $T/run.json)\" = 300 ]"
@@ -87,7 +87,7 @@ done
 check "class_kl >= 0, confidence in [1/4, 1]" "between \"\$(json class_kl $T/run.json)\" 0 100 && between \"\$(json confidence $T/run.json)\" 0.25 1"
 check "no modes for a 1-channel run" "! grep -q modes $T/run.json"
 check "the table names every number" \
-    "$GANC eval $T/run --classifier $T/c.st --n 300 --threads 1 > $T/run.txt 2>/dev/null && for w in FID KID precision recall density coverage 'class KL' confidence; do grep -q \"\$w\" $T/run.txt || exit 1; done"
+    "$GANC eval $T/run --classifier $T/c.st --n 300 --threads 1 > $T/run.txt 2>/dev/null && for w in FID KID precision recall density coverage 'class KL' confidence unsure; do grep -q \"\$w\" $T/run.txt || exit 1; done"
 
 # the same samples through an .npy: ganc sample --seed S writes what eval --seed S scores
 check "sample the run to .npy" "$GANC sample $T/run -n 300 --seed 5 -o $T/s.npy 2>/dev/null"
@@ -121,6 +121,7 @@ check "the test images against themselves (npy)" "$GANC eval --samples $Q/test.n
 check "itself: FID ~ 0 (got $(json fid $T/self.json))" "within \"\$(json fid $T/self.json)\" 0 1e-3"
 check "itself: precision = recall = coverage = 1" "[ \"\$(json precision $T/self.json)\" = 1 ] && [ \"\$(json recall $T/self.json)\" = 1 ] && [ \"\$(json coverage $T/self.json)\" = 1 ]"
 check "itself: the confidence is the test images'" "[ \"\$(json confidence $T/self.json)\" = \"\$(json confidence_test $T/self.json)\" ]"
+check "itself: the unsure share is the test images'" "[ \"\$(json unsure $T/self.json)\" = \"\$(json unsure_test $T/self.json)\" ]"
 check "the training file against itself (--test, all 600 images)" \
     "$GANC eval --data $TRAIN --test $TRAIN --classifier $T/c.st --n 600 --json --threads 1 > $T/self2.json 2>/dev/null && within \"\$(json fid $T/self2.json)\" 0 1e-3 && [ \"\$(json precision $T/self2.json)\" = 1 ] && [ \"\$(json recall $T/self2.json)\" = 1 ]"
 

@@ -601,6 +601,14 @@ static void test_histograms(void)
     CHECK(fabs(ganc_mean_confidence(probs, 3, 3) - (0.7 + 0.5 + 0.6) / 3.0) < 1e-7, "mean confidence %.9g",
           ganc_mean_confidence(probs, 3, 3));
     CHECK(isnan(ganc_mean_confidence(probs, 0, 3)), "confidence of nothing");
+    /* largest probabilities 0.7, 0.5, 0.6: below 0.5 none; below 0.6 one (0.5); below 0.65 two */
+    CHECK(ganc_unsure_share(probs, 3, 3, 0.5) == 0.0, "unsure below 0.5: %g", ganc_unsure_share(probs, 3, 3, 0.5));
+    CHECK(fabs(ganc_unsure_share(probs, 3, 3, 0.6) - 1.0 / 3.0) < 1e-12, "unsure below 0.6: %g",
+          ganc_unsure_share(probs, 3, 3, 0.6));
+    CHECK(fabs(ganc_unsure_share(probs, 3, 3, 0.65) - 2.0 / 3.0) < 1e-12, "unsure below 0.65: %g",
+          ganc_unsure_share(probs, 3, 3, 0.65));
+    CHECK(ganc_unsure_share(probs, 3, 3, 0.8) == 1.0, "unsure below 0.8");
+    CHECK(isnan(ganc_unsure_share(probs, 0, 3, 0.5)), "unsure of nothing");
     int32_t am[3];
     ganc_argmax_labels(probs, 3, 3, am);
     CHECK(am[0] == 1 && am[1] == 0 && am[2] == 2, "argmax %d %d %d", am[0], am[1], am[2]);

@@ -45,7 +45,8 @@ static void usage(FILE *out)
             "       ganc eval --data NAME|IDX --classifier FILE [options]   (real images: the floor)\n\n"
             "Scores N images against the data's test split in the classifier's penultimate features:\n"
             "FID, KID, precision, recall, density, coverage (k = 3), the KL of the predicted class\n"
-            "histogram from the test split's, and the mean confidence. 3-channel images with a\n"
+            "histogram from the test split's, the mean confidence and the share of images the\n"
+            "classifier cannot name (unsure: largest class probability below 0.5). 3-channel images with a\n"
             "1-channel classifier are Stacked MNIST: also the modes hit (of 1000) and their KL from uniform.\n\n"
             "  --classifier FILE  from 'ganc classifier train'\n"
             "  --data NAME|IDX    data set whose test split is the reference (default: the run's)\n"
@@ -137,6 +138,8 @@ static void print_json(const ganc_eval_result *r)
     json_num("class_kl", r->class_kl, 0);
     json_num("confidence", r->confidence, 0);
     json_num("confidence_test", r->confidence_ref, 0);
+    json_num("unsure", r->unsure, 0);
+    json_num("unsure_test", r->unsure_ref, 0);
     if (r->stacked) {
         printf("\"modes\": %d, \"n_modes\": %d, ", r->modes, r->n_modes);
         json_num("mode_kl", r->mode_kl, 0);
@@ -160,6 +163,8 @@ static void print_table(const char *what, const char *test_desc, const ganc_clas
     printf("  coverage    %.4f\n", r->coverage);
     printf("  class KL    %.5f\n", r->class_kl);
     printf("  confidence  %.4f   (test images: %.4f)\n", r->confidence, r->confidence_ref);
+    printf("  unsure      %.4f   (largest class probability below %.1f; test images: %.4f)\n", r->unsure,
+           GANC_UNSURE_BELOW, r->unsure_ref);
     if (r->stacked) {
         printf("  modes       %d of %d\n", r->modes, r->n_modes);
         printf("  mode KL     %.4f\n", r->mode_kl);

@@ -113,8 +113,9 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     if (rc) return -1;
     fprintf(log,
             "{\"step\": %" PRId64 ", \"fid\": %.6g, \"kid\": %.6g, \"precision\": %.6g, \"recall\": %.6g, "
-            "\"density\": %.6g, \"coverage\": %.6g, \"class_kl\": %.6g, \"confidence\": %.6g, \"n\": %d}\n",
-            s->step, r.fid, r.kid, r.precision, r.recall, r.density, r.coverage, r.class_kl, r.confidence, r.n);
+            "\"density\": %.6g, \"coverage\": %.6g, \"class_kl\": %.6g, \"confidence\": %.6g, "
+            "\"unsure\": %.6g, \"n\": %d}\n",
+            s->step, r.fid, r.kid, r.precision, r.recall, r.density, r.coverage, r.class_kl, r.confidence, r.unsure, r.n);
     if (add_point(e, (double)s->step, r.fid, 100.0 * r.kid)) return ganc_fail(err, "out of memory");
     return draw(e, s, dir, err);
 }

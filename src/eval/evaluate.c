@@ -46,7 +46,7 @@ int ganc_eval_features_compute(ganc_classifier *c, const ganc_image_source *src,
     if (src->label) f->true_hist = ganc_alloc(sizeof(double) * (size_t)k);
     float *x = ganc_alloc(sizeof(float) * SOURCE_CHUNK * ganc_shape_size(s));
     float *probs = ganc_alloc(sizeof(float) * SOURCE_CHUNK * (size_t)passes * (size_t)k);
-    double conf = 0.0;
+    double conf = 0.0, unsure = 0.0;
     int rc = 0;
     for (int at = 0; at < f->n && rc == 0; at += SOURCE_CHUNK) {
         const int m = f->n - at < SOURCE_CHUNK ? f->n - at : SOURCE_CHUNK;
@@ -62,6 +62,7 @@ int ganc_eval_features_compute(ganc_classifier *c, const ganc_image_source *src,
         int32_t *pred = f->pred + (size_t)at * (size_t)passes;
         ganc_classifier_run(c, x, m * passes, feat, probs);
         ganc_argmax_labels(probs, (size_t)m * (size_t)passes, k, pred);
+        unsure += ganc_unsure_share(probs, (size_t)m * (size_t)passes, k, GANC_UNSURE_BELOW) * m * passes;
         for (int i = 0; i < m * passes; i++) {
             conf += probs[(size_t)i * (size_t)k + (size_t)pred[i]];
             f->pred_hist[pred[i]] += 1.0;
@@ -78,6 +79,7 @@ int ganc_eval_features_compute(ganc_classifier *c, const ganc_image_source *src,
     ganc_free(x);
     ganc_free(probs);
     f->confidence = conf / ((double)f->n * passes);
+    f->unsure = unsure / ((double)f->n * passes);
     if (rc) ganc_eval_features_free(f);
     return rc;
 }
@@ -130,6 +132,8 @@ int ganc_eval_compare(const ganc_eval_features *gen, const ganc_eval_features *r
     out->class_kl = ganc_hist_kl(gen->pred_hist, ref->true_hist ? ref->true_hist : ref->pred_hist, gen->classes, -1.0);
     out->confidence = gen->confidence;
     out->confidence_ref = ref->confidence;
+    out->unsure = gen->unsure;
+    out->unsure_ref = ref->unsure;
     if (gen->passes == 3) {
         out->stacked = 1;
         out->n_modes = gen->classes * gen->classes * gen->classes;

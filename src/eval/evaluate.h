@@ -75,6 +75,7 @@ typedef struct {
     float *feat;       /* n x d */
     int32_t *pred;     /* n x passes predicted classes */
     double confidence; /* mean largest class probability over all passes */
+    double unsure;     /* share of passes whose largest class probability is below GANC_UNSURE_BELOW */
     double *pred_hist; /* classes: histogram of pred */
     double *true_hist; /* classes: histogram of the source's labels; NULL without labels */
     ganc_moments mom;  /* mean and covariance of feat */
@@ -98,6 +99,7 @@ typedef struct {
     double precision, recall, density, coverage;
     double class_kl;    /* KL(predicted classes of the scored set || the reference's class histogram) */
     double confidence, confidence_ref;
+    double unsure, unsure_ref; /* share of images the classifier cannot name (ganc_unsure_share) */
     int stacked;        /* 1: the fields below are set */
     int modes, n_modes; /* modes hit, of n_modes (1000) */
     double mode_kl;     /* KL(mode histogram || uniform), over non-empty bins */

@@ -933,6 +933,20 @@ double ganc_mean_confidence(const float *probs, size_t n, int n_classes)
     return s / (double)n;
 }
 
+double ganc_unsure_share(const float *probs, size_t n, int n_classes, double below)
+{
+    if (n < 1 || n_classes < 1 || !probs) return NAN;
+    size_t unsure = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *row = probs + i * (size_t)n_classes;
+        float m = row[0];
+        for (int c = 1; c < n_classes; c++)
+            if (row[c] > m) m = row[c];
+        unsure += (double)m < below;
+    }
+    return (double)unsure / (double)n;
+}
+
 void ganc_argmax_labels(const float *probs, size_t n, int n_classes, int32_t *labels)
 {
     for (size_t i = 0; i < n; i++) {

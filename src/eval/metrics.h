@@ -115,6 +115,11 @@ int ganc_label_hist(const int32_t *labels, size_t n, int n_classes, double *coun
 double ganc_hist_kl(const double *p_gen, const double *p_data, int n_classes, double eps);
 /* Mean over rows of the largest class probability (n rows of n_classes). NaN when n < 1. */
 double ganc_mean_confidence(const float *probs, size_t n, int n_classes);
+/* Share of rows whose largest class probability is below `below` (GANC_UNSURE_BELOW: the
+ * classifier cannot name one digit with even odds -- what a reader sees as an ambiguous cell,
+ * a blotch or a shape between two classes). NaN when n < 1. */
+#define GANC_UNSURE_BELOW 0.5
+double ganc_unsure_share(const float *probs, size_t n, int n_classes, double below);
 /* labels[i] = argmax of row i (the first of equal maxima). */
 void ganc_argmax_labels(const float *probs, size_t n, int n_classes, int32_t *labels);
 
