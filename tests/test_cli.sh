@@ -43,6 +43,17 @@ STAB="$COMMON --loss wgan-gp --gp 5 --r1 1 --pack 2 --inst-noise 0.1 --d-steps 2
 check "stabilised run (gp, r1, pack 2, instance noise, 2 D steps, lr decay): 20 steps" "$GANC train $STAB --steps 20 --out $T/st1 2>/dev/null"
 check "stabilised run: 10 steps, then resumed to 20" "$GANC train $STAB --steps 10 --out $T/st2 2>/dev/null && $GANC train --resume $T/st2 --steps 20 2>/dev/null"
 check "stabilised run resumes bit-identically" "cmp -s $T/st1/ckpt/step_000000020.safetensors $T/st2/ckpt/step_000000020.safetensors"
+# InfoGAN codes: D's last layer gives $dout = 1 + K outputs; the run resumes exactly, logs the
+# code's cross-entropy, and `ganc sample --code C` fixes the code
+sed 's/^dense 1$/dense $dout/' $T/tiny.gan > $T/tiny-info.gan
+INFO="--model $T/tiny-info.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10 --info-codes 3 --z-dim 8"
+check "--info-codes 3: 20 steps straight, and 10 resumed to 20, bit-identical" \
+    "$GANC train $INFO --steps 20 --out $T/if1 2>/dev/null && $GANC train $INFO --steps 10 --out $T/if2 2>/dev/null && $GANC train --resume $T/if2 --steps 20 2>/dev/null && cmp -s $T/if1/ckpt/step_000000020.safetensors $T/if2/ckpt/step_000000020.safetensors"
+check "--info-codes: log.jsonl has the code's cross-entropy" "grep -q '\"step\": 20,.*\"info_loss\": [0-9.e+-]*}' $T/if1/log.jsonl"
+check "--info-codes: the model without codes trains as before (\$dout is 1)" "$GANC train --model $T/tiny-info.gan --data $T/images-idx3-ubyte --steps 2 --sample-every 0 --out $T/if0 2>/dev/null && ! grep -q info_loss $T/if0/log.jsonl"
+check "sample --code 2 differs from --code 0 on the same noise" \
+    "$GANC sample $T/if1 -n 8 -o $T/c0.npy --code 0 2>/dev/null && $GANC sample $T/if1 -n 8 -o $T/c2.npy --code 2 2>/dev/null && ! cmp -s $T/c0.npy $T/c2.npy"
+
 # the minibatch-stddev fade (--mbstd-until): a pure function of the step, so resume stays exact
 sed 's/^flatten$/mbstd\nflatten/' $T/tiny.gan > $T/tiny-mbstd.gan
 MB="--model $T/tiny-mbstd.gan --data $T/images-idx3-ubyte --seed 7 --log-every 5 --sample-every 10 --ckpt-every 10 --mbstd-until 12"
@@ -208,6 +219,10 @@ expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
 expect_error "--mbstd off without an mbstd layer" "--mbstd off: the model's discriminator has no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd off
 expect_error "--mbstd-until without an mbstd layer" "no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd-until 10
+expect_error "--info-codes with a D of one output" "must output 4 values per sample" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --info-codes 3 --z-dim 8
+expect_error "--info-codes as large as z" "--info-codes 8 needs --z-dim above 8" $GANC train --out "$T/bad" --model "$T/tiny-info.gan" --data "$T/images-idx3-ubyte" --info-codes 8 --z-dim 8
+expect_error "sample --code beyond the run's codes" "codes are 0..2" $GANC sample $T/if1 -n 8 -o $T/c9.png --code 3
+expect_error "sample --code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --code 0
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null
 sed '/^\[ train \]$/d' "$T/ds.gan" > "$T/ds-ok.gan"

@@ -22,11 +22,12 @@ int cmd_sample(int argc, char **argv)
     unsigned long long seed = 0;
     int have_seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
+    long code = -1;                           /* < 0: drawn uniformly */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q]\n"
-                   "                   [--truncation T] [--threads T]\n\n"
+                   "                   [--truncation T] [--code C] [--threads T]\n\n"
                    "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
                    "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
                    "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
@@ -35,11 +36,13 @@ int cmd_sample(int argc, char **argv)
                    "              default: the run's --reject). See ganc train --help.\n"
                    "  --truncation T: draw z from N(0, 1) truncated to [-T, T]: more typical samples, less\n"
                    "              variety (0: off; default: the run's --truncation).\n"
+                   "  --code C: runs with --info-codes K: every sample with code C (0..K-1) instead of codes\n"
+                   "              drawn uniformly -- one kind of sample, as G learnt to keep them apart.\n"
                    "  --threads T: worker threads (0: all cores, the default).\n");
             return 0;
         }
         if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed") || !strcmp(a, "--reject") ||
-             !strcmp(a, "--truncation") || !strcmp(a, "--threads")) &&
+             !strcmp(a, "--truncation") || !strcmp(a, "--code") || !strcmp(a, "--threads")) &&
             i + 1 >= argc)
             return cli_error("sample: %s needs a value", a);
         if (!strcmp(a, "-n")) {
@@ -48,6 +51,8 @@ int cmd_sample(int argc, char **argv)
             if (cli_parse_double("sample", a, argv[++i], 0.0, 1.0, &reject)) return 1;
         } else if (!strcmp(a, "--truncation")) {
             if (cli_parse_double("sample", a, argv[++i], 0.0, 100.0, &truncation)) return 1;
+        } else if (!strcmp(a, "--code")) {
+            if (cli_parse_long("sample", a, argv[++i], 0, 1023, &code)) return 1;
         } else if (!strcmp(a, "--threads")) {
             long t;
             if (cli_parse_long("sample", a, argv[++i], 0, 1024, &t)) return 1;
@@ -76,6 +81,15 @@ int cmd_sample(int argc, char **argv)
     if (ganc_session_sampling(&s, reject, truncation, err)) {
         ganc_session_free(&s);
         return cli_error("sample: %s", err);
+    }
+    if (code >= 0) {
+        const int k = s.cfg.info_codes;
+        if (code >= k) {
+            ganc_session_free(&s);
+            if (!k) return cli_error("sample: --code %ld: this run has no InfoGAN code (train with --info-codes K)", code);
+            return cli_error("sample: --code %ld: this run's codes are 0..%d (--info-codes %d)", code, k - 1, k);
+        }
+        s.game.sample_code = (int)code;
     }
     const size_t sample = ganc_shape_size(s.data_shape);
     if ((double)n * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {

@@ -505,9 +505,12 @@ int cmd_train(int argc, char **argv)
             step_last = s.step;
             fprintf(log,
                     "{\"step\": %" PRId64 ", \"epoch\": %.4f, \"d_loss\": %.6g, \"g_loss\": %.6g, \"d_real\": %.6g, "
-                    "\"d_fake\": %.6g, \"gnorm_d\": %.6g, \"gnorm_g\": %.6g, \"sec_per_step\": %.6g}\n",
+                    "\"d_fake\": %.6g, \"gnorm_d\": %.6g, \"gnorm_g\": %.6g, \"sec_per_step\": %.6g",
                     s.step, (double)batcher.epoch + (double)batcher.pos / ds.n, st->d_loss, st->g_loss, st->d_real,
                     st->d_fake, st->gnorm_d, st->gnorm_g, sec);
+            /* InfoGAN: the code's cross-entropy; log K - info_loss bounds the code's mutual information from below */
+            if (s.cfg.info_codes) fprintf(log, ", \"info_loss\": %.6g", st->info_loss);
+            fputs("}\n", log);
             history_add(&hist, (double)s.step, st);
             if (ganc_diagnose_step(&diag, st, s.step, s.cfg.log_every, warning, sizeof warning))
                 warn(log, &prog, s.step, warning);

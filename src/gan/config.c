@@ -51,6 +51,8 @@ static const option options[] = {
     {{"lr_decay_to", "N", "the step where the decaying learning rates reach 0 (0: the run's last step, so that a run continued to more steps decays anew)", 1}, T_I64, OFF(lr_decay_to), 0, 1e12, NULL},
     {{"label_smooth", "S", "one-sided label smoothing: D's target for real samples is 1 - S", 1}, T_FLOAT, OFF(label_smooth), 0, 0.5, NULL},
     {{"top_k", "NU", "top-k training (Sinha et al. 2020): G's update uses only the k of its m samples that D scores highest, k/m falling linearly from 1 at step 0 to NU at the run's last step (1: off)", 1}, T_FLOAT, OFF(top_k), 0.01, 1, NULL},
+    {{"info_codes", "K", "InfoGAN (Chen et al. 2016): the last K components of z are a one-hot code c drawn uniformly from K values; D's last layer gives 1 + K outputs (write `dense $dout`), its logit and a guess of c, and both players also minimise --info-weight times the guess's cross-entropy, so that G makes K kinds of sample it keeps apart (0: off)", 1}, T_INT, OFF(info_codes), 0, 1024, NULL},
+    {{"info_weight", "L", "--info-codes: weight of the code's cross-entropy in both players' losses", 1}, T_FLOAT, OFF(info_weight), 0, 100, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs --loss ns|minimax and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
     {{"truncation", "T", "the truncation trick (Brock et al. 2019): whenever samples are drawn from the run (pictures, ganc sample, ganc eval), each component of z is drawn from N(0, 1) again until it lies in [-T, T] -- more typical samples, less variety; training draws are not truncated (0: off; needs --z-dist normal, or mixture: then the offset from the component's mean is truncated)", 1}, T_FLOAT, OFF(truncation), 0, 100, NULL},
@@ -89,6 +91,7 @@ void ganc_config_defaults(ganc_config *c)
     c->eval_n = 2000;
     c->inst_noise_steps = 3000;
     c->top_k = 1.0f;
+    c->info_weight = 1.0f;
     c->optim = GANC_OPTIM_ADAM;
     c->lr_g = 2e-4f;
     c->lr_d = 2e-4f;

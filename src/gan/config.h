@@ -37,6 +37,8 @@ typedef struct {
     int64_t mbstd_until; /* > 0: D's mbstd statistic fades linearly from step/2 to off at this step */
     float label_smooth; /* one-sided: D's target for real samples is 1 - label_smooth */
     float top_k;        /* < 1: G learns from its best-scored samples only, a fraction falling to this */
+    int info_codes;     /* > 0: InfoGAN: z's last info_codes components are a one-hot code ... */
+    float info_weight;  /* ... that D's extra outputs guess, both players minimising this times its cross-entropy */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */
     float truncation;  /* > 0: sampling draws z from N(0, 1) truncated to [-t, t] (not training) */

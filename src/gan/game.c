@@ -49,6 +49,15 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
         z_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
     }
     gm->top_k = 1.0;
+    gm->info_k = cfg->info_codes;
+    gm->info_weight = cfg->info_weight;
+    gm->sample_code = -1;
+    if (gm->info_k) {
+        gm->codes = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
+        gm->score = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
+        gm->dout = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (1 + (size_t)gm->info_k));
+        gm->q = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (size_t)gm->info_k);
+    }
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
     ganc_optim_init(&gm->opt_d, &od, ganc_net_param_count(d));
@@ -90,6 +99,10 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->dfake);
     ganc_free(gm->order);
     ganc_free(gm->z_centers);
+    ganc_free(gm->codes);
+    ganc_free(gm->score);
+    ganc_free(gm->dout);
+    ganc_free(gm->q);
     ganc_free(gm->d_in);
     ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
@@ -148,6 +161,33 @@ int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
     return 0;
 }
 
+int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    const int k = cfg->info_codes;
+    if (k == 0) return 0;
+    if (k < 2) return ganc_fail(err, "--info-codes 1: a code with one value tells G nothing (2 or more; 0: off)");
+    if (k >= cfg->z_dim)
+        return ganc_fail(err, "--info-codes %d needs --z-dim above %d (the code is z's last %d components, and G needs noise besides)", k, k, k);
+    if (cfg->pack != 1) return ganc_fail(err, "--info-codes %d: D guesses one sample's code, not with --pack %d", k, cfg->pack);
+    if (cfg->r1 > 0.0f || cfg->loss == GANC_LOSS_WGAN_GP)
+        return ganc_fail(err, "--info-codes %d: the gradient penalties (--r1, --loss wgan-gp) take D's one logit; not with the code's guesses", k);
+    if (cfg->z_dist == GANC_Z_MIXTURE) return ganc_fail(err, "--info-codes %d: not with --z-dist mixture (both are discrete parts of z)", k);
+    return 0;
+}
+
+/* InfoGAN: the last info_k components of each of the n vectors become a one-hot code, `fixed`
+ * or drawn uniformly (the modulo's bias is below K / 2^64); codes (may be NULL) receives them. */
+static void set_codes(const ganc_game *gm, ganc_rng *rng, float *z, int n, int fixed, int32_t *codes)
+{
+    const int k = gm->info_k;
+    for (int i = 0; i < n; i++) {
+        const int c = fixed >= 0 ? fixed : (int)(ganc_rng_u64(rng) % (uint64_t)k);
+        float *code = z + (size_t)i * gm->z_dim + (gm->z_dim - k);
+        for (int j = 0; j < k; j++) code[j] = j == c ? 1.0f : 0.0f;
+        if (codes) codes[i] = c;
+    }
+}
+
 /* Mixture: moves each of the n offsets in z to a component's mean, chosen uniformly (the
  * modulo's bias is below K / 2^64). */
 static void add_centers(const ganc_game *gm, ganc_rng *rng, float *z, int n)
@@ -164,6 +204,7 @@ static void train_noise(ganc_game *gm, int n)
     if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
     if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, &gm->noise, gm->z, n);
+    if (gm->info_k) set_codes(gm, &gm->noise, gm->z, n, -1, gm->codes);
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
@@ -171,6 +212,7 @@ void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
     const size_t count = (size_t)n * gm->z_dim;
     if (gm->z_dist == GANC_Z_UNIFORM) {
         ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
+        if (gm->info_k) set_codes(gm, rng, z, n, gm->sample_code, NULL);
         return;
     }
     ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
@@ -181,6 +223,7 @@ void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
         for (size_t i = 0; i < count; i++)
             while (z[i] > t || z[i] < -t) ganc_rng_normal(rng, &z[i], 1, 0.0f, 1.0f);
     if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, rng, z, n);
+    if (gm->info_k) set_codes(gm, rng, z, n, gm->sample_code, NULL);
 }
 
 static double norm2(const float *v, size_t n)
@@ -293,6 +336,36 @@ static double mean_score(const ganc_game *gm, const float *s, int n)
     return t / n;
 }
 
+/* D's logits from its output: the output itself, or with an InfoGAN code its column 0. */
+static const float *logits_of(ganc_game *gm, const float *out, int n)
+{
+    if (!gm->info_k) return out;
+    for (int i = 0; i < n; i++) gm->score[i] = out[(size_t)i * (1 + (size_t)gm->info_k)];
+    return gm->score;
+}
+
+/* The gradient on D's output from ds, the loss's gradient on the logits: ds itself, or with
+ * an InfoGAN code ds in column 0 and, for generated samples (codes != NULL), the code's
+ * info_weight * CE gradient in the rest (none for real samples). Returns the mean CE (0 for
+ * real samples). */
+static const float *output_grad(ganc_game *gm, const float *out, const float *ds, int n, const int32_t *codes,
+                                double *info)
+{
+    *info = 0.0;
+    if (!gm->info_k) return ds;
+    const size_t k = (size_t)gm->info_k, w = 1 + k;
+    if (codes) {
+        for (int i = 0; i < n; i++) memcpy(gm->q + i * k, out + i * w + 1, sizeof(float) * k);
+        *info = ganc_softmax_xent(gm->q, codes, n, (int)k, gm->q, gm->info_weight); /* in place */
+    }
+    for (int i = 0; i < n; i++) {
+        gm->dout[i * w] = ds[i];
+        if (codes) memcpy(gm->dout + i * w + 1, gm->q + i * k, sizeof(float) * k);
+        else memset(gm->dout + i * w + 1, 0, sizeof(float) * k);
+    }
+    return gm->dout;
+}
+
 /* x, or x plus instance noise (in gm->d_in) while its sigma is above 0. */
 static const float *d_input(ganc_game *gm, const float *x, size_t count)
 {
@@ -314,18 +387,19 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     /* Real and fake pass through D separately (each with its own batch statistics) and the
      * backward of one finishes before the other's forward overwrites D's activations. */
     const float *in = d_input(gm, real, count);
-    const float *logit = ganc_net_forward(gm->d, in, md);
+    const float *out = ganc_net_forward(gm->d, in, md), *logit = logits_of(gm, out, md);
     gm->stats.d_real = mean_score(gm, logit, md);
-    double loss = d_loss_side(gm, logit, md, 1, gm->dlogit);
-    ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
+    double loss = d_loss_side(gm, logit, md, 1, gm->dlogit), info;
+    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, NULL, &info), NULL, 1);
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
     train_noise(gm, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
-    logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
+    out = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
+    logit = logits_of(gm, out, md);
     gm->stats.d_fake = mean_score(gm, logit, md);
     loss += d_loss_side(gm, logit, md, 0, gm->dlogit);
-    ganc_net_backward(gm->d, gm->dlogit, NULL, 1);
+    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, gm->codes, &info), NULL, 1);
 
     if (gm->loss == GANC_LOSS_WGAN_GP) {
         /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
@@ -357,11 +431,13 @@ void ganc_game_g_step(ganc_game *gm)
 
     train_noise(gm, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
-    const float *logit = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
+    const float *out = ganc_net_forward(gm->d, d_input(gm, fake, count), md), *logit = logits_of(gm, out, md);
     gm->stats.g_loss = g_loss(gm, logit, md, gm->dlogit);
     keep_top_k(gm, logit, md, gm->dlogit);
+    /* (the code's term keeps every sample: top-k chooses what G learns realism from) */
+    const float *dout = output_grad(gm, out, gm->dlogit, md, gm->codes, &gm->stats.info_loss);
     /* D is frozen: only its input gradient is computed (instance noise passes it unchanged). */
-    ganc_net_backward(gm->d, gm->dlogit, gm->dfake, 0);
+    ganc_net_backward(gm->d, dout, gm->dfake, 0);
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     ganc_optim_step(&gm->opt_g, ganc_net_params(gm->g), ganc_net_grads(gm->g));

@@ -8,7 +8,11 @@
  *   hinge        D: mean relu(1 - s(real)) + mean relu(1 + s(fake));  G: -mean s
  * Any loss may add R1 (r1/2 * mean ||grad D(x)||^2 on real samples) and instance noise; with
  * PacGAN packing D sees batch/pack samples of pack*C channels (consecutive samples, which is
- * the same memory as the unpacked batch). */
+ * the same memory as the unpacked batch).
+ * InfoGAN (--info-codes K): z's last K components are a one-hot code c ~ U{0..K-1}; D outputs
+ * its logit and K code logits q; D's loss on generated samples and G's loss each add
+ * info_weight * CE(softmax(q), c) (the variational lower bound on the mutual information of c
+ * and G(z, c), Chen et al. 2016); the real samples carry no code. */
 #ifndef GANC_GAME_H
 #define GANC_GAME_H
 
@@ -22,6 +26,7 @@ typedef struct {
     double d_fake;       /* mean D(G(z)), likewise */
     double penalty;      /* the gradient penalties' value (gp and r1), last D step */
     double gnorm_d, gnorm_g; /* L2 norms of the last gradients */
+    double info_loss;    /* --info-codes: cross-entropy of D's guess of G's code, last G step (log K: no idea) */
 } ganc_game_stats;
 
 typedef struct {
@@ -38,6 +43,13 @@ typedef struct {
     float real_target; /* 1, or 1 - label smoothing */
     double top_k;      /* fraction of G's samples its update learns from (the trainer anneals it) */
     float *order;      /* scratch for top-k: G's sample scores, sorted */
+    int info_k;        /* InfoGAN: z's last info_k components are a one-hot code; D outputs 1 + info_k */
+    float info_weight;
+    int sample_code;   /* ganc_game_noise's code: -1 drawn uniformly, else this one for every sample */
+    int32_t *codes;    /* the codes of the last training draw */
+    float *score;      /* column 0 of D's output (its logit) when D also guesses codes */
+    float *dout;       /* D's output gradient, batch x (1 + info_k), when it guesses codes */
+    float *q;          /* scratch: D's code guesses, then their gradient, batch x info_k */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
     float *d_in;          /* D's input with instance noise, or interpolates for wgan-gp */
@@ -79,8 +91,13 @@ void ganc_game_g_step(ganc_game *gm);
  * gm->truncation > 0, each normal component outside [-t, t] is drawn again (from the same
  * stream, so a draw is still a pure function of the stream); for a mixture, that is the
  * offset from the component's mean. The training steps draw their
- * own, untruncated noise. */
+ * own, untruncated noise. With an InfoGAN code, z's last K components are the one-hot code
+ * gm->sample_code, or a uniform draw when that is -1. */
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
+/* Refuses --info-codes that cannot work: K of 1, K not below z_dim (G needs noise besides the
+ * code), or with what assumes one output per sample (PacGAN packing, the R1 and WGAN-GP
+ * penalties) or with a mixture z. */
+int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the

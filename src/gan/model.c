@@ -184,9 +184,10 @@ typedef struct {
     const ganc_model *m;
     ganc_net *g, *d;
     int z, c, h, w;
+    int d_out; /* D's outputs per sample: 1 logit, plus the InfoGAN code's guesses */
 } build_ctx;
 
-/* Replaces $z $c $h $w $pixels by their values. */
+/* Replaces $z $c $h $w $pixels $dout by their values. */
 static int substitute(const build_ctx *ctx, const char *in, char *out, size_t cap, int lineno, char err[GANC_ERR_LEN])
 {
     size_t o = 0;
@@ -205,7 +206,8 @@ static int substitute(const build_ctx *ctx, const char *in, char *out, size_t ca
         else if (len == 1 && *name == 'h') v = ctx->h;
         else if (len == 1 && *name == 'w') v = ctx->w;
         else if (len == 6 && !strncmp(name, "pixels", 6)) v = (long)ctx->c * ctx->h * ctx->w;
-        else return ganc_fail(err, "%s:%d: unknown variable $%.*s (known: $z $c $h $w $pixels)", ctx->m->source, lineno, (int)len, name);
+        else if (len == 4 && !strncmp(name, "dout", 4)) v = ctx->d_out;
+        else return ganc_fail(err, "%s:%d: unknown variable $%.*s (known: $z $c $h $w $pixels $dout)", ctx->m->source, lineno, (int)len, name);
         int n = snprintf(out + o, cap - o, "%ld", v);
         if (n < 0 || (size_t)n >= cap - o) return ganc_fail(err, "%s:%d: line too long", ctx->m->source, lineno);
         o += (size_t)n;
@@ -239,13 +241,13 @@ static int last_layer_line(const ganc_model *m, const char *header)
     return last;
 }
 
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int max_batch,
-                     ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int info_codes,
+                     int max_batch, ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
 {
     /* PacGAN: D sees `pack` samples stacked along channels ($c stays the data's channels) */
     const ganc_shape d_in = {data.c * pack, data.h, data.w};
     build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), ganc_net_create("disc", d_in), z_dim,
-                     data.c, data.h, data.w};
+                     data.c, data.h, data.w, 1 + info_codes};
     *g = *d = NULL;
     if (for_each_line(m, layer_line, &ctx, err)) goto fail;
     const int g_last = last_layer_line(m, "[generator]"), d_last = last_layer_line(m, "[discriminator]");
@@ -274,9 +276,14 @@ int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, 
         goto bad_act;
     }
     *hi = 1.0f;
-    if (ganc_shape_size(dout) != 1) {
-        ganc_fail(err, "%s:%d: the discriminator must output one logit per sample, not %dx%dx%d", m->source, d_last,
-                  dout.c, dout.h, dout.w);
+    if (ganc_shape_size(dout) != (size_t)ctx.d_out) {
+        if (info_codes)
+            ganc_fail(err, "%s:%d: with --info-codes %d the discriminator must output %d values per sample (its logit and "
+                      "%d guesses of the code: end in 'dense $dout'), not %dx%dx%d", m->source, d_last, info_codes,
+                      ctx.d_out, info_codes, dout.c, dout.h, dout.w);
+        else
+            ganc_fail(err, "%s:%d: the discriminator must output one logit per sample, not %dx%dx%d", m->source, d_last,
+                      dout.c, dout.h, dout.w);
         goto fail;
     }
     if (ganc_net_build(ctx.g, max_batch, err) || ganc_net_build(ctx.d, max_batch, err)) goto fail;

@@ -14,7 +14,8 @@
  *   [train ring]           defaults for --data ring only, over [train]'s (flags still win)
  *   lr_g = 1e-4
  *
- * Layer lines may use $z (noise dimension), $c, $h, $w (data shape) and $pixels (c*h*w). */
+ * Layer lines may use $z (noise dimension), $c, $h, $w (data shape), $pixels (c*h*w) and $dout
+ * (D's outputs per sample: 1, or 1 + K with --info-codes K). */
 #ifndef GANC_MODEL_H
 #define GANC_MODEL_H
 
@@ -38,9 +39,9 @@ int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_conf
 
 /* Builds G (input z_dim x 1 x 1) and D (input data with pack times its channels: PacGAN) for batches up to max_batch; checks that
  * G's output is the data shape, ends in sigmoid/tanh (setting the pixel range *lo, *hi), and
- * that D outputs one logit per sample. With points (2-D data) G may end in any layer. Errors name source:line. */
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int max_batch,
-                     ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
+ * that D outputs one logit per sample (plus info_codes guesses of the InfoGAN code: $dout is 1 + info_codes). With points (2-D data) G may end in any layer. Errors name source:line. */
+int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int info_codes,
+                     int max_batch, ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
 
 /* Names of the built-in presets, NULL-terminated. */
 const char *const *ganc_model_presets(void);
