@@ -321,7 +321,8 @@ def main():
     batch = a.batch or int(cfg["batch"])
     z_dim = int(cfg["z_dim"])
     c, h, w = a.shape
-    var = {"z": z_dim, "c": c, "h": h, "w": w, "pixels": c * h * w}
+    info = int(cfg.get("info_codes", 0))  # InfoGAN: z's last `info` components are a one-hot code
+    var = {"z": z_dim, "c": c, "h": h, "w": w, "pixels": c * h * w, "dout": 1 + info}
     g_lines = [(n, substitute(s, var)) for n, s in sections["[generator]"]]
     d_lines = [(n, substitute(s, var)) for n, s in sections["[discriminator]"]]
 
@@ -329,8 +330,8 @@ def main():
     D, d_out, d_rep = build_net(d_lines, (c, h, w), cfg["init"], torch, nn, F)
     if g_out != (c, h, w):
         sys.exit("%s: G makes %s samples, the data is %s" % (path, g_out, (c, h, w)))
-    if d_out[0] * d_out[1] * d_out[2] != 1:
-        sys.exit("%s: D must output one logit, not %s" % (path, d_out))
+    if d_out[0] * d_out[1] * d_out[2] != 1 + info:
+        sys.exit("%s: D must output %d values (its logit and %d code guesses), not %s" % (path, 1 + info, info, d_out))
     # G's output activation decides the range of the (synthetic) real data, as in ganc.
     acts = [parse_spec(s)[0] for _, s in g_lines]
     last = acts[-2] if acts[-1] == "reshape" and len(acts) > 1 else acts[-1]
@@ -365,11 +366,24 @@ def main():
     uniform_z = cfg["z_dist"] == "uniform"
     minimax = cfg["g_loss"] == "minimax"
 
+    info_w = float(cfg.get("info_weight", 1.0))
+    code = torch.zeros(batch, dtype=torch.long)
+
     def noise():
-        return torch.rand(batch, z_dim, 1, 1) if uniform_z else torch.randn(batch, z_dim, 1, 1)
+        z = torch.rand(batch, z_dim, 1, 1) if uniform_z else torch.randn(batch, z_dim, 1, 1)
+        if info:  # as ganc: a uniform code, one-hot in z's last components
+            code.random_(0, info)
+            z[:, z_dim - info:, 0, 0] = F.one_hot(code, info).float()
+        return z
+
+    def outputs(x):
+        return D(x).reshape(batch, 1 + info)
 
     def logits(x):
-        return D(x).reshape(batch, 1)
+        return outputs(x)[:, :1]
+
+    def code_loss(out):  # the code guesses' cross-entropy on generated samples (0 without a code)
+        return info_w * F.cross_entropy(out[:, 1:], code) if info else 0.0
 
     def iteration():
         # D step: real and fake batches pass separately (own batch statistics), one backward each.
@@ -377,15 +391,17 @@ def main():
         bce(logits(real), ones).backward()
         with torch.no_grad():
             fake = G(noise())
-        bce(logits(fake), zeros).backward()
+        out = outputs(fake)
+        (bce(out[:, :1], zeros) + code_loss(out)).backward()
         opt_d.step()
         # G step: D frozen, only its input gradient is computed.
         opt_g.zero_grad()
         for p in d_params:
             p.requires_grad_(False)
-        out = logits(G(noise()))
+        full = outputs(G(noise()))
+        out = full[:, :1]
         loss = -bce(out, zeros) if minimax else bce(out, ones)
-        loss.backward()
+        (loss + code_loss(full)).backward()
         for p in d_params:
             p.requires_grad_(True)
         opt_g.step()

@@ -81,7 +81,8 @@ def main():
     imgs = read_idx_images(a.data)
     n, h, w = imgs.shape
     c = 1
-    var = {"z": z_dim, "c": c, "h": h, "w": w, "pixels": c * h * w}
+    # (the InfoGAN code is not played here: $dout is 1, D's logit only)
+    var = {"z": z_dim, "c": c, "h": h, "w": w, "pixels": c * h * w, "dout": 1}
     g_lines = [(k, torch_gan.substitute(s, var)) for k, s in sections["[generator]"]]
     d_lines = [(k, torch_gan.substitute(s, var)) for k, s in sections["[discriminator]"]]
     G, _, _ = torch_gan.build_net(g_lines, (z_dim, 1, 1), cfg["init"], torch, nn, F)
