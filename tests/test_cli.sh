@@ -53,6 +53,11 @@ check "--info-codes: log.jsonl has the code's cross-entropy" "grep -q '\"step\":
 check "--info-codes: the model without codes trains as before (\$dout is 1)" "$GANC train --model $T/tiny-info.gan --data $T/images-idx3-ubyte --steps 2 --sample-every 0 --out $T/if0 2>/dev/null && ! grep -q info_loss $T/if0/log.jsonl"
 check "sample --code 2 differs from --code 0 on the same noise" \
     "$GANC sample $T/if1 -n 8 -o $T/c0.npy --code 0 2>/dev/null && $GANC sample $T/if1 -n 8 -o $T/c2.npy --code 2 2>/dev/null && ! cmp -s $T/c0.npy $T/c2.npy"
+check "sample --by-code writes a grid of 3 rows of 5" "$GANC sample $T/if1 -n 5 -o $T/bc.png --by-code 2>$T/bc.err && [ -s $T/bc.png ] && grep -q 'wrote 15 samples.*one row per code' $T/bc.err"
+if have_numpy; then
+    check "sample --by-code: row c is --code c's samples (the same noise in each row)" \
+        "$GANC sample $T/if1 -n 8 -o $T/bc.npy --by-code 2>/dev/null && $PY -c \"import numpy as np; a = np.load('$T/bc.npy'); b = np.load('$T/c2.npy'); c = np.load('$T/c0.npy'); assert a.shape[0] == 24 and np.array_equal(a[16:24], b) and np.array_equal(a[0:8], c)\""
+fi
 
 # the minibatch-stddev fade (--mbstd-until): a pure function of the step, so resume stays exact
 sed 's/^flatten$/mbstd\nflatten/' $T/tiny.gan > $T/tiny-mbstd.gan
@@ -223,6 +228,8 @@ expect_error "--info-codes with a D of one output" "must output 4 values per sam
 expect_error "--info-codes as large as z" "--info-codes 8 needs --z-dim above 8" $GANC train --out "$T/bad" --model "$T/tiny-info.gan" --data "$T/images-idx3-ubyte" --info-codes 8 --z-dim 8
 expect_error "sample --code beyond the run's codes" "codes are 0..2" $GANC sample $T/if1 -n 8 -o $T/c9.png --code 3
 expect_error "sample --code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --code 0
+expect_error "sample --by-code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --by-code
+expect_error "sample --by-code with --code" "not with --code" $GANC sample $T/if1 -n 8 -o $T/c9.png --by-code --code 1
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null
 sed '/^\[ train \]$/d' "$T/ds.gan" > "$T/ds-ok.gan"

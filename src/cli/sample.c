@@ -23,11 +23,12 @@ int cmd_sample(int argc, char **argv)
     int have_seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
     long code = -1;                           /* < 0: drawn uniformly */
+    int by_code = 0;                          /* one row of n per code, the same noise in each */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q]\n"
-                   "                   [--truncation T] [--code C] [--threads T]\n\n"
+                   "                   [--truncation T] [--code C | --by-code] [--threads T]\n\n"
                    "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
                    "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
                    "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
@@ -38,6 +39,8 @@ int cmd_sample(int argc, char **argv)
                    "              variety (0: off; default: the run's --truncation).\n"
                    "  --code C: runs with --info-codes K: every sample with code C (0..K-1) instead of codes\n"
                    "              drawn uniformly -- one kind of sample, as G learnt to keep them apart.\n"
+                   "  --by-code: runs with --info-codes K: N samples for each code, K rows of N (the same\n"
+                   "              noise down each column, unless --reject redraws it): what each code learnt.\n"
                    "  --threads T: worker threads (0: all cores, the default).\n");
             return 0;
         }
@@ -51,6 +54,8 @@ int cmd_sample(int argc, char **argv)
             if (cli_parse_double("sample", a, argv[++i], 0.0, 1.0, &reject)) return 1;
         } else if (!strcmp(a, "--truncation")) {
             if (cli_parse_double("sample", a, argv[++i], 0.0, 100.0, &truncation)) return 1;
+        } else if (!strcmp(a, "--by-code")) {
+            by_code = 1;
         } else if (!strcmp(a, "--code")) {
             if (cli_parse_long("sample", a, argv[++i], 0, 1023, &code)) return 1;
         } else if (!strcmp(a, "--threads")) {
@@ -82,6 +87,11 @@ int cmd_sample(int argc, char **argv)
         ganc_session_free(&s);
         return cli_error("sample: %s", err);
     }
+    if (by_code && (code >= 0 || !s.cfg.info_codes)) {
+        ganc_session_free(&s);
+        return cli_error(code >= 0 ? "sample: --by-code draws every code; not with --code"
+                                   : "sample: --by-code: this run has no InfoGAN code (train with --info-codes K)");
+    }
     if (code >= 0) {
         const int k = s.cfg.info_codes;
         if (code >= k) {
@@ -92,11 +102,12 @@ int cmd_sample(int argc, char **argv)
         s.game.sample_code = (int)code;
     }
     const size_t sample = ganc_shape_size(s.data_shape);
-    if ((double)n * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {
+    const long rows = by_code ? s.cfg.info_codes : 1, total = n * rows;
+    if ((double)total * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {
         ganc_session_free(&s);
-        return cli_error("sample: -n %ld samples would need more than 8 GB", n);
+        return cli_error("sample: %ld samples would need more than 8 GB", total);
     }
-    float *x = malloc(sizeof(float) * (size_t)n * sample);
+    float *x = malloc(sizeof(float) * (size_t)total * sample);
     int status = 0;
     if (!x) {
         status = cli_error("sample: out of memory for %ld samples", n);
@@ -107,7 +118,15 @@ int cmd_sample(int argc, char **argv)
     ganc_reject_stats st;
     cli_draw_progress prog;
     cli_draw_progress_start(&prog);
-    const int drawn = ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x, &st, cli_draw_progress_update, &prog, err);
+    int drawn = 0;
+    int64_t candidates = 0;
+    for (long r = 0; r < rows && !drawn; r++) {
+        /* a fixed code draws nothing from the stream: every row gets the same noise */
+        if (by_code) s.game.sample_code = (int)r;
+        drawn = ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x + (size_t)r * (size_t)n * sample, &st,
+                               cli_draw_progress_update, &prog, err);
+        candidates += st.candidates;
+    }
     cli_draw_progress_end(&prog);
     if (drawn) {
         status = cli_error("sample: %s", err);
@@ -115,24 +134,25 @@ int cmd_sample(int argc, char **argv)
     }
     int rc;
     if (s.toy) { /* 2-D points: (N, 2) as they are, or a picture of them over D's map */
-        const int dims[2] = {(int)n, 2};
-        rc = npy ? ganc_npy_write(outp, x, 2, dims, err) : cli_toy_png(&s, x, (int)n, outp, err);
+        const int dims[2] = {(int)total, 2};
+        rc = npy ? ganc_npy_write(outp, x, 2, dims, err) : cli_toy_png(&s, x, (int)total, outp, err);
     } else if (npy) {
         const float scale = 1.0f / (s.hi - s.lo);
-        for (size_t i = 0; i < (size_t)n * sample; i++) {
+        for (size_t i = 0; i < (size_t)total * sample; i++) {
             float v = (x[i] - s.lo) * scale;
             x[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
         }
-        const int dims[4] = {(int)n, s.data_shape.c, s.data_shape.h, s.data_shape.w};
+        const int dims[4] = {(int)total, s.data_shape.c, s.data_shape.h, s.data_shape.w};
         rc = ganc_npy_write(outp, x, 4, dims, err);
     } else {
-        rc = ganc_png_grid(outp, x, (int)n, s.data_shape, s.lo, s.hi, 0, err);
+        rc = ganc_png_grid(outp, x, (int)total, s.data_shape, s.lo, s.hi, by_code ? (int)n : 0, err);
     }
     if (rc) status = cli_error("%s", err);
     else if (s.cfg.reject > 0.0f)
-        fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s (D rejection sampling: kept %ld of %lld)\n", n,
-                s.step, outp, n, (long long)st.candidates);
-    else fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s\n", n, s.step, outp);
+        fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s (D rejection sampling: kept %ld of %lld)\n",
+                total, s.step, outp, total, (long long)candidates);
+    else fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s%s\n", total, s.step, outp,
+                 by_code ? " (one row per code)" : "");
 out:
     free(x);
     ganc_session_free(&s);
