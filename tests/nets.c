@@ -21,3 +21,19 @@ ganc_net *test_dense_net(const char *name, int in, int out, int max_batch)
     snprintf(text, sizeof text, "dense %d\n", out);
     return test_make_net(name, (ganc_shape){in, 1, 1}, text, max_batch);
 }
+
+int test_dense_game(ganc_game *gm, const ganc_config *cfg, int x_dim, int d_out, uint64_t init_seed)
+{
+    ganc_net *g = test_dense_net("G", cfg->z_dim, x_dim, cfg->batch), *d = test_dense_net("D", x_dim, d_out, cfg->batch);
+    if (!CHECK(g && d, "building the networks")) {
+        ganc_net_free(g);
+        ganc_net_free(d);
+        return -1;
+    }
+    ganc_rng init;
+    ganc_rng_seed(&init, init_seed);
+    ganc_net_init(g, GANC_INIT_TORCH, &init);
+    ganc_net_init(d, GANC_INIT_TORCH, &init);
+    ganc_game_init(gm, g, d, cfg);
+    return 0;
+}

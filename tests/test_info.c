@@ -86,18 +86,7 @@ static int make_game(ganc_game *gm, ganc_config *cfg)
     cfg->batch = BATCH;
     cfg->info_codes = K;
     cfg->info_weight = WEIGHT;
-    ganc_net *g = test_dense_net("G", Z_DIM, X_DIM, BATCH), *d = test_dense_net("D", X_DIM, D_OUT, BATCH);
-    if (!CHECK(g && d, "building the networks")) {
-        ganc_net_free(g);
-        ganc_net_free(d);
-        return -1;
-    }
-    ganc_rng init;
-    ganc_rng_seed(&init, 7);
-    ganc_net_init(g, GANC_INIT_TORCH, &init);
-    ganc_net_init(d, GANC_INIT_TORCH, &init);
-    ganc_game_init(gm, g, d, cfg);
-    return 0;
+    return test_dense_game(gm, cfg, X_DIM, D_OUT, 7);
 }
 
 static void test_d_step(void)

@@ -26,18 +26,7 @@ static int make_game_seeded(ganc_game *gm, ganc_zdist dist, float truncation, ui
     cfg.seed = seed;
     cfg.z_modes = MODES;
     cfg.z_mode_scale = SCALE;
-    ganc_net *g = test_dense_net("G", Z_DIM, 2, BATCH), *d = test_dense_net("D", 2, 1, BATCH);
-    if (!g || !d) {
-        ganc_net_free(g);
-        ganc_net_free(d);
-        return -1;
-    }
-    ganc_rng init;
-    ganc_rng_seed(&init, 7);
-    ganc_net_init(g, GANC_INIT_TORCH, &init);
-    ganc_net_init(d, GANC_INIT_TORCH, &init);
-    ganc_game_init(gm, g, d, &cfg);
-    return 0;
+    return test_dense_game(gm, &cfg, 2, 1, 7);
 }
 
 static int make_game(ganc_game *gm, ganc_zdist dist, float truncation) { return make_game_seeded(gm, dist, truncation, 1); }

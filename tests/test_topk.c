@@ -31,18 +31,9 @@ static void test_gradient(float nu, int64_t step, int want_k)
     cfg.z_dim = Z_DIM;
     cfg.batch = BATCH;
     cfg.top_k = nu;
-    ganc_net *g = test_dense_net("G", Z_DIM, X_DIM, BATCH), *d = test_dense_net("D", X_DIM, 1, BATCH);
-    if (!CHECK(g && d, "building the networks")) {
-        ganc_net_free(g);
-        ganc_net_free(d);
-        return;
-    }
-    ganc_rng init;
-    ganc_rng_seed(&init, 5);
-    ganc_net_init(g, GANC_INIT_TORCH, &init);
-    ganc_net_init(d, GANC_INIT_TORCH, &init);
     ganc_game gm;
-    ganc_game_init(&gm, g, d, &cfg);
+    if (test_dense_game(&gm, &cfg, X_DIM, 1, 5)) return;
+    ganc_net *g = gm.g, *d = gm.d;
     ganc_game_set_schedule(&gm, &cfg, step, TOTAL);
 
     /* parameters: dense weight [out][in], then bias */

@@ -69,8 +69,8 @@ void cli_toy_d_map(ganc_session *s, const float *ref, const float *xy, int n, fl
         for (int j = 0; j < m; j++)
             for (int p = 0; p < pack; p++) memcpy(d_in + 2 * ((size_t)j * pack + p), xy + 2 * (size_t)(i + j), 2 * sizeof(float));
         const float *out = ganc_net_forward(d, d_in, m);
-        const size_t stride = 1 + (size_t)s->cfg.info_codes; /* the logit, then the code's guesses */
-        for (int j = 0; j < m; j++) prob[i + j] = (float)(1.0 / (1.0 + exp(-(double)out[j * stride])));
+        ganc_game_logits(&s->game, out, m, prob + i);
+        for (int j = 0; j < m; j++) prob[i + j] = (float)(1.0 / (1.0 + exp(-(double)prob[i + j])));
     }
     if (held) ganc_net_set_mbstd_hold(d, 0);
     ganc_net_set_training(d, was);

@@ -919,17 +919,20 @@ double ganc_hist_kl(const double *p_gen, const double *p_data, int n_classes, do
     return kl;
 }
 
+/* The largest of a row's n_classes probabilities. */
+static float row_max(const float *row, int n_classes)
+{
+    float m = row[0];
+    for (int c = 1; c < n_classes; c++)
+        if (row[c] > m) m = row[c];
+    return m;
+}
+
 double ganc_mean_confidence(const float *probs, size_t n, int n_classes)
 {
     if (n < 1 || n_classes < 1 || !probs) return NAN;
     double s = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const float *row = probs + i * (size_t)n_classes;
-        float m = row[0];
-        for (int c = 1; c < n_classes; c++)
-            if (row[c] > m) m = row[c];
-        s += m;
-    }
+    for (size_t i = 0; i < n; i++) s += row_max(probs + i * (size_t)n_classes, n_classes);
     return s / (double)n;
 }
 
@@ -937,13 +940,7 @@ double ganc_unsure_share(const float *probs, size_t n, int n_classes, double bel
 {
     if (n < 1 || n_classes < 1 || !probs) return NAN;
     size_t unsure = 0;
-    for (size_t i = 0; i < n; i++) {
-        const float *row = probs + i * (size_t)n_classes;
-        float m = row[0];
-        for (int c = 1; c < n_classes; c++)
-            if (row[c] > m) m = row[c];
-        unsure += (double)m < below;
-    }
+    for (size_t i = 0; i < n; i++) unsure += (double)row_max(probs + i * (size_t)n_classes, n_classes) < below;
     return (double)unsure / (double)n;
 }
 

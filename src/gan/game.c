@@ -336,11 +336,17 @@ static double mean_score(const ganc_game *gm, const float *s, int n)
     return t / n;
 }
 
+void ganc_game_logits(const ganc_game *gm, const float *out, int n, float *logits)
+{
+    const size_t stride = 1 + (size_t)gm->info_k;
+    for (int i = 0; i < n; i++) logits[i] = out[(size_t)i * stride];
+}
+
 /* D's logits from its output: the output itself, or with an InfoGAN code its column 0. */
 static const float *logits_of(ganc_game *gm, const float *out, int n)
 {
     if (!gm->info_k) return out;
-    for (int i = 0; i < n; i++) gm->score[i] = out[(size_t)i * (1 + (size_t)gm->info_k)];
+    ganc_game_logits(gm, out, n, gm->score);
     return gm->score;
 }
 

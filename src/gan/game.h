@@ -100,6 +100,9 @@ void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
 int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
+/* D's logit for each of n samples from D's output (n x (1 + info_k)): column 0, the rest being
+ * an InfoGAN code's guesses. */
+void ganc_game_logits(const ganc_game *gm, const float *out, int n, float *logits);
 /* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
  * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);

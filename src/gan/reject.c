@@ -38,7 +38,7 @@ void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
     for (int i = 0; i < n; i += chunk_max) {
         const int chunk = n - i < chunk_max ? n - i : chunk_max;
         const float *s = ganc_net_forward(gm->d, x + (size_t)i * sample, chunk);
-        for (int j = 0; j < chunk; j++) logits[i + j] = s[(size_t)j * (1 + (size_t)gm->info_k)]; /* the logit column */
+        ganc_game_logits(gm, s, chunk, logits + i);
     }
     const double t = gm->real_target;
     if (t < 1.0) /* one-sided label smoothing: D's optimum is t r / (1 + r), so r = D / (t - D) */
