@@ -15,6 +15,8 @@ SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
 LDLIBS      := -lm
+# Where `--data mnist-10k` finds the digits shipped in data/ (GANC_DATA_DIR overrides it at run time).
+CFLAGS_BASE += -DGANC_BUILD_DATA_DIR='"$(CURDIR)/data"'
 
 # $(call probe,SOURCE,CFLAGS,LIBS): "yes" when mk/SOURCE compiles and links with them.
 probe = $(shell $(CC) $(2) mk/$(1) -o /dev/null $(3) >/dev/null 2>&1 && echo yes)
@@ -124,7 +126,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
 test: $(TEST_BIN) $(GANC)
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh tests/test_data_paths.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

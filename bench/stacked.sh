@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/stacked.sh (make bench-stacked): Stacked MNIST mode coverage (GUIDE §5 and §6).
+# bench/stacked.sh (make bench-stacked): Stacked MNIST mode coverage (docs/design.md §5 and §6).
 #
 # Trains dcgan28 on stacked-mnist (three mnist-10k digits as RGB) in two configurations, plain
 # (the preset's defaults) and stabilised (STABLE_FLAGS), for each seed in SEEDS, then scores each

@@ -2,7 +2,7 @@
 """PyTorch reference for sample quality: trains a ganc model file on real IDX images the way
 `ganc train` does (bench/torch_gan.py's networks and iteration) and writes the sample grid.
 
-    /usr/bin/python3 bench/torch_quality.py --model mlp --data ../shared/datasets/mnist-10k \
+    /usr/bin/python3 bench/torch_quality.py --model mlp --data data/mnist-10k \
         --steps 3000 --out /tmp/torch-mlp.png [--threads 1] [--seed 1]
 
 It answers one question: does the same network, trained the same way by an independent

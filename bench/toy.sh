@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/toy.sh (make bench-toy): the 2-D mode-collapse benchmark (GUIDE §5-§6). Trains the
+# bench/toy.sh (make bench-toy): the 2-D mode-collapse benchmark (docs/design.md §5-§6). Trains the
 # toy2d preset on ring and grid for SEEDS seeds each, plain (PLAIN: the PacGAN protocol's own
 # optimiser and network, --loss ns, no stabiliser, as many iterations as the preset gives the
 # data set) and stabilised (STAB, added to the preset's defaults, which are the best
@@ -84,7 +84,7 @@ for data in ring grid; do
             END { if (n) printf "%-6s %-12s %7s %16s %16s %16s %10s\n", d, c, n "/" seeds, stat(m), stat(h), stat(k), secs }'
     done
 done
-echo "published (PacGAN paper, GUIDE §6):"
+echo "published (PacGAN paper, docs/design.md §6):"
 echo "ring   GAN          6.3 modes, 98.2% high quality, rev. KL 0.45;  PacGAN2 7.9, 95.6%, 0.07"
 echo "grid   GAN          17.3 modes, 94.8% high quality, rev. KL 0.70; PacGAN4 24.8, 93.6%, 0.04"
 echo "runs: $(wc -l < "$list"), $(( $(date +%s) - start )) s wall, $JOBS at a time on $THREADS threads; plain: $PLAIN; stabilised: the preset's defaults $STAB${EVAL_STAB:+, evaluated with $EVAL_STAB}"

@@ -128,6 +128,12 @@ int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char er
     return 0;
 }
 
+/* The repository's data/ folder as the build saw it (the Makefile passes it), so that a ganc built
+ * in a checkout finds the shipped data sets from any directory. */
+#ifndef GANC_BUILD_DATA_DIR
+#define GANC_BUILD_DATA_DIR "data"
+#endif
+
 static int readable(const char *p) { return access(p, R_OK) == 0; }
 
 int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN])
@@ -153,15 +159,19 @@ int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR
         return 0;
     }
     if (!strcmp(name, "mnist-10k")) {
-        /* The project's shared copy of 10,000 MNIST digits, beside the repository. */
-        const char *candidates[] = {"../shared/datasets/mnist-10k/images-idx3-ubyte.gz",
-                                    "shared/datasets/mnist-10k/images-idx3-ubyte.gz"};
-        for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
-            if (readable(candidates[i])) {
-                snprintf(path, cap, "%s", candidates[i]);
-                return 0;
-            }
-        return ganc_fail(err, "--data mnist-10k: ../shared/datasets/mnist-10k/ not found; pass --data PATH to an IDX file");
+        /* The 10,000 digits shipped in the repository's data/mnist-10k/: under $GANC_DATA_DIR
+         * when set, else where the build found them, else under the current directory. */
+        const char *file = "mnist-10k/images-idx3-ubyte.gz";
+        const char *env = getenv("GANC_DATA_DIR");
+        const char *dirs[] = {env && *env ? env : NULL, GANC_BUILD_DATA_DIR, "data"};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+            if (!dirs[i]) continue;
+            snprintf(path, cap, "%s/%s", dirs[i], file);
+            if (readable(path)) return 0;
+        }
+        return ganc_fail(err, "--data mnist-10k: %s not found under %s%s%s or ./data; set GANC_DATA_DIR to the "
+                              "folder that holds mnist-10k/ or pass --data PATH to an IDX file",
+                         file, env && *env ? env : "", env && *env ? ", " : "", GANC_BUILD_DATA_DIR);
     }
     snprintf(path, cap, "%s", name);
     return 0;

@@ -21,7 +21,7 @@ void ganc_idx_free(ganc_idx *idx);
 
 /* Images as bytes, (n, c, h, w), with optional labels.
  *
- * A stacked set (Stacked MNIST, GUIDE §5) holds no composed images: sample i is made, when a
+ * A stacked set (Stacked MNIST, docs/design.md §5) holds no composed images: sample i is made, when a
  * batch is filled, of three base images chosen by ganc_dataset_stack_digits, one per channel.
  * Its pixels and labels are then the base images' (base_n of them, one channel each). */
 typedef struct {

@@ -1,4 +1,4 @@
-/* Stacked MNIST (GUIDE §5): three independently drawn one-channel images as the channels of
+/* Stacked MNIST (docs/design.md §5): three independently drawn one-channel images as the channels of
  * one sample, so a data set of 10 classes becomes one of 1000 modes.
  *
  * Nothing composed is stored: sample i's three base images follow from (seed, i) alone through

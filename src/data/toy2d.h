@@ -1,4 +1,4 @@
-/* The 2-D mixtures of the mode-collapse benchmark (GUIDE §5, the protocol of the PacGAN
+/* The 2-D mixtures of the mode-collapse benchmark (docs/design.md §5, the protocol of the PacGAN
  * paper's code, github.com/fjxmlzn/PacGAN, synthetic_data_experiments/2D*_GAN&PacGAN/config.py):
  *   ring: 8 Gaussians, means (cos 2πi/8, sin 2πi/8), i = 0..7, σ = 0.01;
  *   grid: 25 Gaussians, means {-4, -2, 0, 2, 4}², σ = 0.05.

@@ -1,4 +1,4 @@
-/* The feature network of `ganc eval` (issue 6, GUIDE §5): a small CNN classifier trained on a
+/* The feature network of `ganc eval` (docs/design.md §5: no Inception weights offline): a small CNN classifier trained on a
  * data set's labels. Its penultimate activations are the feature space of FID, KID and
  * precision/recall; its softmax gives class histograms and confidence.
  *

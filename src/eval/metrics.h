@@ -1,6 +1,6 @@
 /* Sample-quality metrics over feature matrices (issue 6): FID, KID, precision/recall,
  * density/coverage, and the class-histogram helpers. Pure computation: the features come from
- * whatever network the caller runs (GUIDE §5: the project's own classifier), as float32
+ * whatever network the caller runs (docs/design.md §5: the project's own classifier), as float32
  * row-major n x d matrices. Every statistic is computed in double.
  *
  * Definitions, and the choices behind them, are spelled out in metrics.c. Functions that can

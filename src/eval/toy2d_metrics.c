@@ -1,13 +1,13 @@
 /* Mode-collapse metrics on 2-D points (see toy2d_metrics.h).
  *
  * Definitions: those of the PacGAN paper's code (github.com/fjxmlzn/PacGAN), so that our numbers
- * can be set beside the paper's Table 1 (GUIDE §6):
+ * can be set beside the paper's Table 1 (docs/design.md §6):
  *
  * - Each point is assigned to its nearest mean. The reference code measures the distance as
  *   sqrt(sum(d² / diag(variance))), i.e. Euclidean distance in units of σ; every mode of a set
  *   has the same σ, so the nearest mode is the Euclidean-nearest one. On a tie the lower mode
  *   index wins (the reference keeps the first mode with a strictly smaller distance).
- * - A point is high quality when that distance / σ is at most 3 (GUIDE §5 says "≤ 3"; the
+ * - A point is high quality when that distance / σ is at most 3 (the protocol, docs/design.md §5, says "within 3σ"; the
  *   reference's `min_dis < dis_thre` is strict, a difference only on a set of measure zero).
  * - The mode histogram counts HIGH-QUALITY POINTS ONLY: the reference's MetricLogger
  *   (synthetic_data_experiments/PacGAN/pacgan/extensions.py) increments

@@ -1,4 +1,4 @@
-/* Mode-collapse metrics for generated 2-D points against a ring or grid mixture (GUIDE §5):
+/* Mode-collapse metrics for generated 2-D points against a ring or grid mixture (docs/design.md §5):
  * modes captured, percentage of high-quality samples, reverse KL of the mode histogram.
  * The definitions, and where they come from, are spelled out in toy2d_metrics.c. */
 #ifndef GANC_TOY2D_METRICS_H
