@@ -12,9 +12,9 @@
  * pooled, as the library has no pooling layer), batch norm for fast and stable Adam training,
  * and a 128-unit feature layer: wide enough to separate the classes of MNIST-like sets, small
  * enough that FID's 128 x 128 covariances and the k-NN searches of precision/recall stay cheap.
- * About 3 M multiply-adds per 28x28 image, so an epoch of Fashion-MNIST takes about 30 s of one
- * core, and it meets the accuracy targets (docs/results.md); a deeper variant (two 3x3
- * convolutions per resolution, 7.8 M) was 2.5 times slower per epoch. Dropout after the
+ * About 3 M multiply-adds per 28x28 image, and it meets the accuracy targets (docs/results.md
+ * has them and the measured training times); a deeper variant (two 3x3 convolutions per
+ * resolution) costs 7.8 M per image, 2.6 times as much. Dropout after the
  * features regularises the last layer without touching the features themselves (it is the
  * identity in eval mode). */
 static const char default_arch[] =
