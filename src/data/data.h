@@ -33,6 +33,7 @@ typedef struct {
     int base_n;        /* stacked sets: base images; 0 for an ordinary set */
     int base_classes;  /* stacked sets: 1 + the base's largest label */
     uint64_t stack_seed;
+    char **class_names; /* n_classes names (malloc'd), or NULL when the source names none */
     char images_path[512], labels_path[512];
 } ganc_dataset;
 
@@ -45,6 +46,11 @@ typedef struct {
  * data set's, so `ganc train --data stacked-mnist:PATH` works through this one entry. */
 int ganc_dataset_load_idx(const char *images_path, ganc_dataset *ds, char err[GANC_ERR_LEN]);
 void ganc_dataset_free(ganc_dataset *ds);
+
+/* CIFAR-10 or CIFAR-100 in the binary format: spec "cifar10:DIR" or "cifar100:DIR"; the
+ * training files, or with test != 0 the test file; labels (CIFAR-100: the fine ones) and class
+ * names (src/data/cifar.c lists the files). */
+int ganc_dataset_load_cifar(const char *spec, int test, ganc_dataset *ds, char err[GANC_ERR_LEN]);
 
 /* Converts samples idx[0..m) to floats in [lo, hi] (pixel 0 -> lo, 255 -> hi), NCHW. */
 void ganc_dataset_fill(const ganc_dataset *ds, const int32_t *idx, int m, float lo, float hi, float *out);

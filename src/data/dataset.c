@@ -167,6 +167,9 @@ void ganc_dataset_free(ganc_dataset *ds)
     if (!ds) return;
     free(ds->pixels);
     free(ds->labels);
+    if (ds->class_names)
+        for (int k = 0; k < ds->n_classes; k++) free(ds->class_names[k]);
+    free(ds->class_names);
     memset(ds, 0, sizeof *ds);
 }
 
