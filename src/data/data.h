@@ -34,6 +34,8 @@ typedef struct {
     int base_classes;  /* stacked sets: 1 + the base's largest label */
     uint64_t stack_seed;
     char **class_names; /* n_classes names (malloc'd), or NULL when the source names none */
+    void *map;          /* pixels point into this read-only mapping of a cache file (or NULL) */
+    size_t map_len;
     char images_path[512], labels_path[512];
 } ganc_dataset;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* Sanity limits: far above any real image data set, low enough that a corrupt header cannot
@@ -165,7 +166,10 @@ int ganc_dataset_label(const ganc_dataset *ds, int i)
 void ganc_dataset_free(ganc_dataset *ds)
 {
     if (!ds) return;
-    free(ds->pixels);
+    if (ds->map)
+        munmap(ds->map, ds->map_len);
+    else
+        free(ds->pixels);
     free(ds->labels);
     if (ds->class_names)
         for (int k = 0; k < ds->n_classes; k++) free(ds->class_names[k]);
