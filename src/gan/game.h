@@ -19,7 +19,7 @@
 typedef struct {
     double d_loss;       /* D's loss on its real and generated samples plus the penalties, last D step */
     double g_loss;       /* the generator's loss as configured, last G step */
-    double d_real;       /* mean D(x), last D step: a probability for ns/minimax, else the raw score */
+    double d_real;       /* mean D(x), last D step: a probability for the cross-entropy losses, else the score */
     double d_fake;       /* mean D(G(z)), likewise */
     double penalty;      /* the gradient penalties' value (gp and r1), last D step */
     double gnorm_d, gnorm_g; /* L2 norms of the last gradients */
@@ -49,7 +49,7 @@ typedef struct {
     float *q;          /* scratch: D's code guesses, then their gradient, batch x info_k */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
-    float *d_in;          /* D's input with instance noise, or interpolates for wgan-gp */
+    float *d_in;          /* D's input with instance noise, or the gradient penalty's interpolates */
     ganc_penalty_work pen;
     float ema_decay;      /* 0: no EMA */
     float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */
