@@ -38,7 +38,7 @@ typedef enum { GANC_LOSSES(GANC_LOSS_ID_) GANC_LOSS_COUNT } ganc_loss;
 /* Strings built from the rows at compile time: the option table's choices ("ns minimax ..."),
  * the argument of --help ("ns|minimax|...") and its text (a sentence per row); and the
  * cross-entropy losses' names for errors ("ns or minimax"). Each row puts its separator in
- * front, and the + steps over the first one. */
+ * front, and the index steps over the first one. */
 #define GANC_LOSS_CHOICE_(id, name, d, g, ce, lip, help) " " name
 #define GANC_LOSS_ARG_(id, name, d, g, ce, lip, help) "|" name
 #define GANC_LOSS_HELP_(id, name, d, g, ce, lip, help) " " name ": " help "."
@@ -46,10 +46,10 @@ typedef enum { GANC_LOSSES(GANC_LOSS_ID_) GANC_LOSS_COUNT } ganc_loss;
 #define GANC_LOSS_IF_1(text) text
 #define GANC_LOSS_IF_(ce, text) GANC_LOSS_IF_##ce(text)
 #define GANC_LOSS_CE_OR_(id, name, d, g, ce, lip, help) GANC_LOSS_IF_(ce, " or " name)
-#define GANC_LOSS_CHOICES (GANC_LOSSES(GANC_LOSS_CHOICE_) + 1)
-#define GANC_LOSS_ARG (GANC_LOSSES(GANC_LOSS_ARG_) + 1)
+#define GANC_LOSS_CHOICES (&GANC_LOSSES(GANC_LOSS_CHOICE_)[1])
+#define GANC_LOSS_ARG (&GANC_LOSSES(GANC_LOSS_ARG_)[1])
 #define GANC_LOSS_HELP "the game's loss (--g-loss is the same option)." GANC_LOSSES(GANC_LOSS_HELP_)
-#define GANC_LOSS_CROSS_ENTROPY_OR (GANC_LOSSES(GANC_LOSS_CE_OR_) + 4)
+#define GANC_LOSS_CROSS_ENTROPY_OR (&GANC_LOSSES(GANC_LOSS_CE_OR_)[4])
 
 typedef enum { GANC_LIPSCHITZ_NONE, GANC_LIPSCHITZ_CLIP, GANC_LIPSCHITZ_GP } ganc_lipschitz;
 
