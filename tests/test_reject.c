@@ -178,6 +178,19 @@ static void test_plain_draw_and_refusals(void)
     cfg2.pack = 1;
     cfg2.loss = GANC_LOSS_HINGE;
     CHECK(ganc_reject_check(&cfg2, err) != 0 && strstr(err, "--loss"), "hinge refused: %s", err);
+    /* every loss of the table: accepted exactly when D's loss is the cross-entropy, and the
+     * refusal names the losses that are */
+    for (int l = 0; l < GANC_LOSS_COUNT; l++) {
+        const ganc_loss_def *def = ganc_loss_of((ganc_loss)l);
+        cfg2.loss = (ganc_loss)l;
+        const int refused = ganc_reject_check(&cfg2, err) != 0;
+        CHECK(refused == !def->cross_entropy, "--loss %s with --reject: %s", def->name, refused ? err : "accepted");
+        for (int k = 0; refused && k < GANC_LOSS_COUNT; k++)
+            if (ganc_loss_of((ganc_loss)k)->cross_entropy)
+                CHECK(strstr(err, ganc_loss_of((ganc_loss)k)->name) != NULL, "the refusal names --loss %s: %s",
+                      ganc_loss_of((ganc_loss)k)->name, err);
+    }
+    cfg2.loss = GANC_LOSS_HINGE;
     cfg2.reject = 0.0f;
     CHECK(ganc_reject_check(&cfg2, err) == 0, "no rejection: any loss");
 }

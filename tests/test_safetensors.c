@@ -313,6 +313,49 @@ static void test_round_trip(void)
     ganc_st_free(&f);
 }
 
+/* The writer and reader hold as many entries as the file has, as long as they are: 10,000
+ * metadata entries, a 1 MB value, keys and names at their longest (63 and 127 bytes). */
+static void test_no_caps(void)
+{
+    enum { N_META = 10000, BIG = 1 << 20 };
+    char path[128], err[GANC_ERR_LEN] = "";
+    path_in(path, sizeof path, "many.safetensors");
+    ganc_st_meta *meta = calloc(N_META, sizeof *meta);
+    char *values = malloc((size_t)N_META * 16), *big = malloc(BIG + 1);
+    if (!CHECK(meta && values && big, "out of memory")) goto out;
+    for (int i = 0; i < N_META; i++) {
+        snprintf(meta[i].key, sizeof meta[i].key, "k%d", i);
+        snprintf(values + i * 16, 16, "v%d", i);
+        meta[i].value = values + i * 16;
+    }
+    memset(meta[0].key, 'K', sizeof meta[0].key - 1); /* the longest key */
+    meta[0].key[sizeof meta[0].key - 1] = '\0';
+    memset(big, 'b', BIG);
+    big[BIG] = '\0';
+    meta[1].value = big;
+    const float x[2] = {1.5f, -2.0f};
+    ganc_st_tensor t = {.dtype = GANC_ST_F32, .ndim = 1, .dims = {2}, .data = x, .nbytes = sizeof x};
+    memset(t.name, 'T', sizeof t.name - 1); /* the longest name */
+    int rc = ganc_st_write(path, &t, 1, meta, N_META, err);
+    if (!CHECK(rc == 0, "write of %d metadata entries: %s", N_META, err)) goto out;
+    ganc_st_file f;
+    if (!CHECK(ganc_st_read(path, &f, err) == 0, "read: %s", err)) goto out;
+    int bad = f.n_meta != N_META;
+    for (int i = 0; i < N_META; i++) {
+        const char *v = ganc_st_meta_get(&f, meta[i].key);
+        bad += !v || strcmp(v, meta[i].value);
+    }
+    CHECK(bad == 0, "%d metadata entries read, %d missing or changed (of %d)", f.n_meta, bad, N_META);
+    const ganc_st_tensor *back = ganc_st_find(&f, t.name);
+    CHECK(f.n_tensors == 1 && back && back->nbytes == sizeof x && !memcmp(back->data, x, sizeof x),
+          "the tensor with a 127-byte name comes back");
+    ganc_st_free(&f);
+out:
+    free(meta);
+    free(values);
+    free(big);
+}
+
 /* ==== alignment ============================================================================ */
 
 static void test_alignment(void)
@@ -727,6 +770,7 @@ int main(void)
     test_json_errors();
     test_json_escape();
     test_round_trip();
+    test_no_caps();
     test_alignment();
     test_python_reader();
     test_rejections();

@@ -30,7 +30,7 @@ static const option options[] = {
     {{"z_mode_scale", "C", "--z-dist mixture: the means are drawn once from U(-C, C) per component (from a fixed stream: the same means for every run with this --z-dim, K and C)", 1}, T_FLOAT, OFF(z_mode_scale), 0, 100, NULL},
     {{"batch", "M", "samples per batch (m real and m generated)", 1}, T_INT, OFF(batch), 1, 65536, NULL},
     {{"d_steps", "K", "discriminator updates per generator update", 1}, T_INT, OFF(d_steps), 1, 100, NULL},
-    {{"loss", "ns|minimax|wgan|wgan-gp|lsgan|hinge", "the game's loss: cross-entropy with G minimising -log D(G(z)) (ns) or log(1 - D(G(z))) (minimax); Wasserstein with weight clipping or gradient penalty; least squares; hinge (--g-loss is the same option)", 1}, T_ENUM, OFF(loss), 0, 0, "ns minimax wgan wgan-gp lsgan hinge"},
+    {{"loss", GANC_LOSS_ARG, GANC_LOSS_HELP, 1}, T_ENUM, OFF(loss), 0, 0, GANC_LOSS_CHOICES}, /* gan/losses.h */
     {{"clip", "C", "wgan: clip D's parameters to [-C, C] after each D step", 1}, T_FLOAT, OFF(clip), 0, 100, NULL},
     {{"gp", "L", "wgan-gp: weight of the gradient penalty L * E (||grad D(x^)|| - 1)^2", 1}, T_FLOAT, OFF(gp), 0, 1e6, NULL},
     {{"r1", "G", "R1 penalty G/2 * E ||grad D(x)||^2 on real samples, with any loss (0: off)", 1}, T_FLOAT, OFF(r1), 0, 1e6, NULL},
@@ -54,7 +54,7 @@ static const option options[] = {
     {{"info_codes", "K", "InfoGAN (Chen et al. 2016): the last K components of z are a one-hot code c drawn uniformly from K values; D's last layer gives 1 + K outputs (write `dense $dout`), its logit and a guess of c, and both players also minimise --info-weight times the guess's cross-entropy, so that G makes K kinds of sample it keeps apart (0: off)", 1}, T_INT, OFF(info_codes), 0, 1024, NULL},
     {{"info_weight", "L", "--info-codes: weight of the code's cross-entropy in both players' losses", 1}, T_FLOAT, OFF(info_weight), 0, 100, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
-    {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs --loss ns|minimax and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
+    {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs a cross-entropy --loss and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
     {{"truncation", "T", "the truncation trick (Brock et al. 2019): whenever samples are drawn from the run (pictures, ganc sample, ganc eval), each component of z is drawn from N(0, 1) again until it lies in [-T, T] -- more typical samples, less variety; training draws are not truncated (0: off; needs --z-dist normal, or mixture: then the offset from the component's mean is truncated)", 1}, T_FLOAT, OFF(truncation), 0, 100, NULL},
     {{"steps", "N", "total iterations of the run (one iteration = k D steps + 1 G step)", 1}, T_I64, OFF(steps), 0, 1e12, NULL},
     {{"epochs", "N", "run length in passes over the data, when --steps is 0", 1}, T_INT, OFF(epochs), 0, 1e6, NULL},

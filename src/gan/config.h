@@ -5,9 +5,8 @@
 #define GANC_CONFIG_H
 
 #include "ganc.h"
+#include "gan/losses.h" /* ganc_loss: the game's loss (both players), a row of its table */
 
-/* The game's loss (both players). ns and minimax share D's cross-entropy and differ in G's. */
-typedef enum { GANC_LOSS_NS, GANC_LOSS_MINIMAX, GANC_LOSS_WGAN, GANC_LOSS_WGAN_GP, GANC_LOSS_LSGAN, GANC_LOSS_HINGE } ganc_loss;
 typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM, GANC_Z_MIXTURE } ganc_zdist;
 typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 

@@ -15,7 +15,7 @@
 void ganc_diagnose_init(ganc_diagnose *d, ganc_loss loss)
 {
     memset(d, 0, sizeof *d);
-    d->cross_entropy = loss == GANC_LOSS_NS || loss == GANC_LOSS_MINIMAX;
+    d->cross_entropy = ganc_loss_of(loss)->cross_entropy;
 }
 
 int ganc_diagnose_step(ganc_diagnose *d, const ganc_game_stats *st, int64_t step, int log_every, char *msg, size_t cap)

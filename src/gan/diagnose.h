@@ -14,7 +14,7 @@
 #define GANC_DIAG_WINDOW 40 /* logged points the oscillation test looks at */
 
 typedef struct {
-    int cross_entropy;       /* ns/minimax: D's outputs are probabilities */
+    int cross_entropy;       /* a cross-entropy loss (gan/losses.h): D's outputs are probabilities */
     int won_points, won_warned;
     int collapse_warned;
     double best_div;         /* the fixed batch's highest diversity so far */

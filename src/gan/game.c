@@ -34,7 +34,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->batch = cfg->batch;
     gm->z_dim = cfg->z_dim;
     gm->pack = cfg->pack;
-    gm->loss = cfg->loss;
+    gm->loss = ganc_loss_of(cfg->loss);
     gm->clip = cfg->clip;
     gm->gp = cfg->gp;
     gm->r1 = cfg->r1;
@@ -70,9 +70,9 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->dlogit = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
     gm->dfake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
     if (cfg->top_k < 1.0f) gm->order = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
-    if (cfg->inst_noise > 0.0f || cfg->loss == GANC_LOSS_WGAN_GP)
-        gm->d_in = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
-    if (cfg->loss == GANC_LOSS_WGAN_GP || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
+    const int gp = gm->loss->lipschitz == GANC_LIPSCHITZ_GP;
+    if (cfg->inst_noise > 0.0f || gp) gm->d_in = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+    if (gp || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
     gm->ema_decay = cfg->ema;
     if (cfg->ema > 0.0f) {
         const size_t n = ganc_net_param_count(g);
@@ -169,8 +169,10 @@ int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN])
     if (k >= cfg->z_dim)
         return ganc_fail(err, "--info-codes %d needs --z-dim above %d (the code is z's last %d components, and G needs noise besides)", k, k, k);
     if (cfg->pack != 1) return ganc_fail(err, "--info-codes %d: D guesses one sample's code, not with --pack %d", k, cfg->pack);
-    if (cfg->r1 > 0.0f || cfg->loss == GANC_LOSS_WGAN_GP)
-        return ganc_fail(err, "--info-codes %d: the gradient penalties (--r1, --loss wgan-gp) take D's one logit; not with the code's guesses", k);
+    if (cfg->r1 > 0.0f) return ganc_fail(err, "--info-codes %d: the R1 penalty (--r1) takes D's one logit; not with the code's guesses", k);
+    if (ganc_loss_of(cfg->loss)->lipschitz == GANC_LIPSCHITZ_GP)
+        return ganc_fail(err, "--info-codes %d: --loss %s's gradient penalty takes D's one logit; not with the code's guesses", k,
+                         ganc_loss_of(cfg->loss)->name);
     if (cfg->z_dist == GANC_Z_MIXTURE) return ganc_fail(err, "--info-codes %d: not with --z-dist mixture (both are discrete parts of z)", k);
     return 0;
 }
@@ -240,68 +242,6 @@ static double mean_sigmoid(const float *z, int n)
     return s / n;
 }
 
-static int is_cross_entropy(ganc_loss l) { return l == GANC_LOSS_NS || l == GANC_LOSS_MINIMAX; }
-
-/* D's loss on one side (real or generated) of its batch of n scores s, and ds into ds_out. */
-static double d_loss_side(const ganc_game *gm, const float *s, int n, int real, float *ds)
-{
-    double total = 0.0;
-    switch (gm->loss) {
-    case GANC_LOSS_NS:
-    case GANC_LOSS_MINIMAX: return ganc_bce_logits(s, NULL, real ? gm->real_target : 0.0f, n, ds, 1.0f);
-    case GANC_LOSS_WGAN:
-    case GANC_LOSS_WGAN_GP: /* minimise mean s(fake) - mean s(real) */
-        for (int i = 0; i < n; i++) {
-            total += real ? -s[i] : s[i];
-            ds[i] = (real ? -1.0f : 1.0f) / n;
-        }
-        break;
-    case GANC_LOSS_LSGAN: { /* real towards 1 (or the smoothed target), fake towards 0 */
-        const float t = real ? gm->real_target : 0.0f;
-        for (int i = 0; i < n; i++) {
-            total += 0.5 * ((double)s[i] - t) * ((double)s[i] - t);
-            ds[i] = (s[i] - t) / n;
-        }
-        break;
-    }
-    case GANC_LOSS_HINGE:
-        for (int i = 0; i < n; i++) {
-            const double margin = real ? 1.0 - s[i] : 1.0 + s[i];
-            total += margin > 0.0 ? margin : 0.0;
-            ds[i] = margin > 0.0 ? (real ? -1.0f : 1.0f) / n : 0.0f;
-        }
-        break;
-    }
-    return total / n;
-}
-
-/* G's loss on the scores of its samples, and ds. */
-static double g_loss(const ganc_game *gm, const float *s, int n, float *ds)
-{
-    double total = 0.0;
-    switch (gm->loss) {
-    case GANC_LOSS_NS: return ganc_bce_logits(s, NULL, 1.0f, n, ds, 1.0f);
-    case GANC_LOSS_MINIMAX:
-        /* minimise log(1 - D(G(z))) = -BCE(D(G(z)), 0): the same gradient with its sign flipped */
-        return -ganc_bce_logits(s, NULL, 0.0f, n, ds, -1.0f);
-    case GANC_LOSS_WGAN:
-    case GANC_LOSS_WGAN_GP:
-    case GANC_LOSS_HINGE:
-        for (int i = 0; i < n; i++) {
-            total -= s[i];
-            ds[i] = -1.0f / n;
-        }
-        break;
-    case GANC_LOSS_LSGAN:
-        for (int i = 0; i < n; i++) {
-            total += 0.5 * ((double)s[i] - 1.0) * ((double)s[i] - 1.0);
-            ds[i] = (s[i] - 1.0f) / n;
-        }
-        break;
-    }
-    return total / n;
-}
-
 static int cmp_desc(const void *a, const void *b)
 {
     const float x = *(const float *)a, y = *(const float *)b;
@@ -330,7 +270,7 @@ static void keep_top_k(ganc_game *gm, const float *s, int n, float *ds)
 
 static double mean_score(const ganc_game *gm, const float *s, int n)
 {
-    if (is_cross_entropy(gm->loss)) return mean_sigmoid(s, n);
+    if (gm->loss->cross_entropy) return mean_sigmoid(s, n);
     double t = 0.0;
     for (int i = 0; i < n; i++) t += s[i];
     return t / n;
@@ -395,7 +335,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     const float *in = d_input(gm, real, count);
     const float *out = ganc_net_forward(gm->d, in, md), *logit = logits_of(gm, out, md);
     gm->stats.d_real = mean_score(gm, logit, md);
-    double loss = d_loss_side(gm, logit, md, 1, gm->dlogit), info;
+    double loss = gm->loss->d_loss(logit, md, 1, gm->real_target, gm->dlogit), info;
     ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, NULL, &info), NULL, 1);
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
@@ -404,10 +344,10 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     out = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     logit = logits_of(gm, out, md);
     gm->stats.d_fake = mean_score(gm, logit, md);
-    loss += d_loss_side(gm, logit, md, 0, gm->dlogit);
+    loss += gm->loss->d_loss(logit, md, 0, gm->real_target, gm->dlogit);
     ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, gm->codes, &info), NULL, 1);
 
-    if (gm->loss == GANC_LOSS_WGAN_GP) {
+    if (gm->loss->lipschitz == GANC_LIPSCHITZ_GP) {
         /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
         const size_t per = count / (size_t)md;
         ganc_rng_uniform(&gm->noise, gm->dlogit, (size_t)md, 0.0f, 1.0f);
@@ -420,7 +360,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     gm->stats.d_loss = loss + gm->stats.penalty;
     gm->stats.gnorm_d = norm2(ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
     ganc_optim_step(&gm->opt_d, ganc_net_params(gm->d), ganc_net_grads(gm->d));
-    if (gm->loss == GANC_LOSS_WGAN) { /* keeps D (roughly) Lipschitz, as the WGAN paper does */
+    if (gm->loss->lipschitz == GANC_LIPSCHITZ_CLIP) { /* keeps D (roughly) Lipschitz, as the WGAN paper does */
         float *p = ganc_net_params(gm->d);
         const float c = gm->clip;
         for (size_t i = 0, n = ganc_net_param_count(gm->d); i < n; i++) p[i] = p[i] > c ? c : p[i] < -c ? -c : p[i];
@@ -438,7 +378,7 @@ void ganc_game_g_step(ganc_game *gm)
     train_noise(gm, m);
     const float *fake = ganc_net_forward(gm->g, gm->z, m);
     const float *out = ganc_net_forward(gm->d, d_input(gm, fake, count), md), *logit = logits_of(gm, out, md);
-    gm->stats.g_loss = g_loss(gm, logit, md, gm->dlogit);
+    gm->stats.g_loss = gm->loss->g_loss(logit, md, gm->dlogit);
     keep_top_k(gm, logit, md, gm->dlogit);
     /* (the code's term keeps every sample: top-k chooses what G learns realism from) */
     const float *dout = output_grad(gm, out, gm->dlogit, md, gm->codes, &gm->stats.info_loss);

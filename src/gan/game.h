@@ -1,11 +1,8 @@
 /* The adversarial game: k discriminator updates on m real and m generated samples, then one
- * generator update through a frozen D. Losses (D's output is a logit/score s):
- *   ns, minimax  D: cross-entropy, real -> 1 (or 1 - label smoothing), fake -> 0;
- *                G: -log sigmoid(s) (non-saturating) or log(1 - sigmoid(s))
- *   wgan         D: mean s(fake) - mean s(real), parameters clipped to [-clip, clip];  G: -mean s
- *   wgan-gp      as wgan without clipping, plus gp * mean (||grad D(x^)|| - 1)^2 on interpolates
- *   lsgan        D: (mean (s(real) - 1)^2 + mean s(fake)^2) / 2;  G: mean (s - 1)^2 / 2
- *   hinge        D: mean relu(1 - s(real)) + mean relu(1 + s(fake));  G: -mean s
+ * generator update through a frozen D. The losses are the rows of gan/losses.h: D's on its
+ * real and generated scores, G's on its samples' scores, and how D is kept Lipschitz (wgan
+ * clips D's parameters to [-clip, clip] after each D step; wgan-gp adds
+ * gp * mean (||grad D(x^)|| - 1)^2 on interpolates x^ of real and generated samples).
  * Any loss may add R1 (r1/2 * mean ||grad D(x)||^2 on real samples) and instance noise; with
  * PacGAN packing D sees batch/pack samples of pack*C channels (consecutive samples, which is
  * the same memory as the unpacked batch).
@@ -20,9 +17,9 @@
 #include "gan/penalty.h"
 
 typedef struct {
-    double d_loss;       /* BCE(D(x), 1) + BCE(D(G(z)), 0), last D step */
+    double d_loss;       /* D's loss on its real and generated samples plus the penalties, last D step */
     double g_loss;       /* the generator's loss as configured, last G step */
-    double d_real;       /* mean D(x), last D step: a probability for ns/minimax, else the raw score */
+    double d_real;       /* mean D(x), last D step: a probability for the cross-entropy losses, else the score */
     double d_fake;       /* mean D(G(z)), likewise */
     double penalty;      /* the gradient penalties' value (gp and r1), last D step */
     double gnorm_d, gnorm_g; /* L2 norms of the last gradients */
@@ -33,7 +30,7 @@ typedef struct {
     ganc_net *g, *d;
     ganc_optim opt_g, opt_d;
     int batch, z_dim, pack;
-    ganc_loss loss;
+    const ganc_loss_def *loss;
     float clip, gp, r1, inst_noise;
     double noise_scale; /* instance noise's current sigma (the trainer anneals it) */
     ganc_zdist z_dist;
@@ -52,7 +49,7 @@ typedef struct {
     float *q;          /* scratch: D's code guesses, then their gradient, batch x info_k */
     ganc_rng noise;
     float *z, *dlogit, *dfake;
-    float *d_in;          /* D's input with instance noise, or interpolates for wgan-gp */
+    float *d_in;          /* D's input with instance noise, or the gradient penalty's interpolates */
     ganc_penalty_work pen;
     float ema_decay;      /* 0: no EMA */
     float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */

@@ -4,11 +4,11 @@
  * Their parameter gradient needs the derivative of an input gradient (a "double backward").
  * With v_i = dP/dg_i, it equals the mixed second derivative  v . d/dtheta grad_x S  =
  * d/de grad_theta S(x + e v) at e = 0  (S = sum D, mixed partials commute), which is taken as a
- * central difference of two ordinary backward passes at x +- h v/|v|. For the piecewise-linear
+ * central difference of two ordinary backward passes at x +- e v. For the piecewise-linear
  * critics these penalties are used with (ReLU, leaky ReLU, maxout, linear layers) the difference
- * is exact unless the step crosses a kink; for smooth layers its error is O(h^2). The relative
- * step h is 1e-2 of the input's scale; the result matches PyTorch's autograd within 1e-3
- * (tests/test_penalty.c). The extra passes restore D's random stream (dropout masks stay the
+ * is exact unless the step crosses a kink; for smooth layers its error is O(e^2). e makes the
+ * largest input change 1e-3 of the input's scale (its largest magnitude, at least 1e-3);
+ * tests/test_penalty.c compares the result with PyTorch's autograd. The extra passes restore D's random stream (dropout masks stay the
  * same across them) and its running statistics (they are a regulariser, not data D sees). */
 #ifndef GANC_PENALTY_H
 #define GANC_PENALTY_H

@@ -101,9 +101,9 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
 int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
 {
     if (cfg->reject <= 0.0f) return 0;
-    if (cfg->loss != GANC_LOSS_NS && cfg->loss != GANC_LOSS_MINIMAX)
-        return ganc_fail(err, "--reject needs --loss ns or minimax (D's logit estimates log p_data/p_g only under "
-                              "cross-entropy)");
+    if (!ganc_loss_of(cfg->loss)->cross_entropy)
+        return ganc_fail(err, "--reject needs --loss %s (D's logit estimates log p_data/p_g only under cross-entropy)",
+                         GANC_LOSS_CROSS_ENTROPY_OR);
     if (cfg->pack != 1) return ganc_fail(err, "--reject needs --pack 1 (D must score single samples)");
     return 0;
 }

@@ -2,7 +2,7 @@
 #include "gan/reject.h"
 #include "data/toy2d.h"
 #include "ganc_internal.h"
-#include "io/safetensors.h"
+#include "gan/st_builder.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -73,104 +73,62 @@ void ganc_session_free(ganc_session *s)
 
 /* ---- checkpoint ------------------------------------------------------------------------ */
 
-enum { MAX_TENSORS = 512, MAX_META = 64 };
-
-typedef struct {
-    ganc_st_tensor t[MAX_TENSORS];
-    int n;
-    ganc_st_meta meta[MAX_META];
-    char values[MAX_META][600];
-    int n_meta;
-} st_builder;
-
-static void add_tensor(st_builder *b, const char *name, const float *data, int ndim, const int *dims)
+static void add_net(ganc_st_builder *b, ganc_net *net)
 {
-    ganc_st_tensor *t = &b->t[b->n++];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->dtype = GANC_ST_F32;
-    t->ndim = ndim;
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++) {
-        t->dims[i] = dims[i];
-        count *= (size_t)dims[i];
-    }
-    t->data = data;
-    t->nbytes = count * sizeof(float);
-}
-
-static void add_net(st_builder *b, ganc_net *net)
-{
-    for (int i = 0; i < ganc_net_view_count(net) && b->n < MAX_TENSORS - 4; i++) {
+    for (int i = 0; i < ganc_net_view_count(net); i++) {
         const ganc_view *v = ganc_net_view(net, i);
-        add_tensor(b, v->name, ganc_net_view_data(net, v), v->ndim, v->dims);
+        ganc_st_builder_tensor(b, v->name, ganc_net_view_data(net, v), v->ndim, v->dims);
     }
 }
 
-static void add_meta(st_builder *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add_meta(st_builder *b, const char *key, const char *fmt, ...)
+static void add_rng(ganc_st_builder *b, const char *key, const ganc_rng *r)
 {
-    if (b->n_meta == MAX_META) return;
-    ganc_st_meta *m = &b->meta[b->n_meta];
-    snprintf(m->key, sizeof m->key, "%s", key);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b->values[b->n_meta], sizeof b->values[0], fmt, ap);
-    va_end(ap);
-    m->value = b->values[b->n_meta++];
-}
-
-static void add_rng(st_builder *b, const char *key, const ganc_rng *r)
-{
-    add_meta(b, key, "%" PRIu64 " %" PRIu64, r->seed, r->counter);
+    ganc_st_builder_meta(b, key, "%" PRIu64 " %" PRIu64, r->seed, r->counter);
 }
 
 int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_ERR_LEN])
 {
-    static st_builder b; /* large; one checkpoint is written at a time */
-    memset(&b, 0, sizeof b);
+    ganc_st_builder b;
+    ganc_st_builder_init(&b);
     const ganc_game *gm = &s->game;
     add_net(&b, gm->g);
     add_net(&b, gm->d);
     int dims[1] = {(int)gm->opt_g.n};
-    add_tensor(&b, "optim.gen.m", gm->opt_g.m, 1, dims);
-    add_tensor(&b, "optim.gen.v", gm->opt_g.v, 1, dims);
+    ganc_st_builder_tensor(&b, "optim.gen.m", gm->opt_g.m, 1, dims);
+    ganc_st_builder_tensor(&b, "optim.gen.v", gm->opt_g.v, 1, dims);
     dims[0] = (int)gm->opt_d.n;
-    add_tensor(&b, "optim.disc.m", gm->opt_d.m, 1, dims);
-    add_tensor(&b, "optim.disc.v", gm->opt_d.v, 1, dims);
+    ganc_st_builder_tensor(&b, "optim.disc.m", gm->opt_d.m, 1, dims);
+    ganc_st_builder_tensor(&b, "optim.disc.v", gm->opt_d.v, 1, dims);
     if (gm->ema) {
         dims[0] = (int)gm->opt_g.n;
-        add_tensor(&b, "ema.gen", gm->ema, 1, dims);
+        ganc_st_builder_tensor(&b, "ema.gen", gm->ema, 1, dims);
         if (gm->n_state) {
             dims[0] = (int)gm->n_state;
-            add_tensor(&b, "ema.gen_state", gm->ema_state, 1, dims);
+            ganc_st_builder_tensor(&b, "ema.gen_state", gm->ema_state, 1, dims);
         }
     }
 
-    add_meta(&b, "format", "ganc-checkpoint-1");
-    add_meta(&b, "step", "%" PRId64, s->step);
-    add_meta(&b, "data.epoch", "%" PRId64, s->epoch);
-    add_meta(&b, "data.pos", "%d", s->pos);
-    add_meta(&b, "data.shape", "%d %d %d", s->data_shape.c, s->data_shape.h, s->data_shape.w);
+    ganc_st_builder_meta(&b, "format", "ganc-checkpoint-1");
+    ganc_st_builder_meta(&b, "step", "%" PRId64, s->step);
+    ganc_st_builder_meta(&b, "data.epoch", "%" PRId64, s->epoch);
+    ganc_st_builder_meta(&b, "data.pos", "%d", s->pos);
+    ganc_st_builder_meta(&b, "data.shape", "%d %d %d", s->data_shape.c, s->data_shape.h, s->data_shape.w);
     add_rng(&b, "rng.noise", &gm->noise);
     add_rng(&b, "rng.gen", ganc_net_rng(gm->g));
     add_rng(&b, "rng.disc", ganc_net_rng(gm->d));
-    add_meta(&b, "optim.gen.step", "%" PRId64, gm->opt_g.step);
-    add_meta(&b, "optim.disc.step", "%" PRId64, gm->opt_d.step);
-    add_meta(&b, "model.source", "%s", s->model.source);
+    ganc_st_builder_meta(&b, "optim.gen.step", "%" PRId64, gm->opt_g.step);
+    ganc_st_builder_meta(&b, "optim.disc.step", "%" PRId64, gm->opt_d.step);
+    ganc_st_builder_meta(&b, "model.source", "%s", s->model.source);
     for (int i = 0; i < ganc_config_option_count(); i++) {
         const char *key = ganc_config_option_at(i)->key;
-        char buf[64], name[80];
+        char buf[64], name[128]; /* (a name cut short here is still too long for the builder) */
         snprintf(name, sizeof name, "config.%s", key);
-        const char *v = ganc_config_get(&s->cfg, key, buf);
-        add_meta(&b, name, "%s", v);
+        ganc_st_builder_meta(&b, name, "%s", ganc_config_get(&s->cfg, key, buf));
     }
-    /* The model text can be long: it goes in by pointer, not through the fixed buffers. */
-    ganc_st_meta all[MAX_META + 1];
-    memcpy(all, b.meta, sizeof(ganc_st_meta) * (size_t)b.n_meta);
-    snprintf(all[b.n_meta].key, sizeof all[b.n_meta].key, "model");
-    all[b.n_meta].value = s->model.text;
-    return ganc_st_write(path, b.t, b.n, all, b.n_meta + 1, err);
+    ganc_st_builder_meta(&b, "model", "%s", s->model.text);
+    const int rc = ganc_st_builder_write(&b, path, err);
+    ganc_st_builder_free(&b);
+    return rc;
 }
 
 static int meta_i64(const ganc_st_file *f, const char *path, const char *key, int64_t *out, char err[GANC_ERR_LEN])

@@ -30,11 +30,11 @@ void ganc_session_free(ganc_session *s);
 int ganc_session_sampling(ganc_session *s, double reject, double truncation, char err[GANC_ERR_LEN]);
 
 /* safetensors: weights and running statistics under their view names (gen.0.weight ...),
- * optimizer moments (optim.gen.m ...), and in the metadata the step, data position, random
- * streams, the model text and every hyper-parameter. Written atomically. */
+ * optimizer moments (optim.gen.m ...), G's moving average (ema.gen ...), and in the metadata
+ * the step, data position, random streams, the model text and every hyper-parameter. Written
+ * atomically; nothing is left out (a name too long for the file fails the save). */
 int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_ERR_LEN]);
-/* Restores a session exactly. max_batch > 0 builds the networks for that batch instead of
- * the run's (for sampling). */
+/* Restores a session exactly, its networks built for the run's batch. */
 int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LEN]);
 
 #endif
