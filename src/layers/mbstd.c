@@ -129,4 +129,12 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
     }
 }
 
-const ganc_layer_ops ganc_mbstd_ops = {mbstd_setup, NULL, NULL, mbstd_forward, mbstd_backward};
+static const ganc_layer_option mbstd_options[] = {GANC_INT_OPTION("group", group, 2, GANC_MAX_SIZE, 0), {NULL}};
+
+const ganc_layer_def ganc_mbstd_def = {
+    .name = "mbstd",
+    .options = mbstd_options,
+    .setup = mbstd_setup,
+    .forward = mbstd_forward,
+    .backward = mbstd_backward,
+};
