@@ -163,6 +163,9 @@ typedef struct {
                      int param_grads, const ganc_pass *p);
     /* Multiply-adds x 2 of one forward for n samples (ganc_net_layer_flops); NULL: none counted. */
     double (*flops)(const ganc_layer *L, int n);
+    /* Bytes of the layer's own state that only its file knows (L->own, zeroed when the layer
+     * joins a network); 0: none. */
+    size_t own_size;
 } ganc_layer_def;
 
 /* The sizes of the layers whose one size is their number of outputs (dense N, conv N ...). */
@@ -172,6 +175,9 @@ int ganc_parse_pad(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN
 #define GANC_WINDOW_OPTIONS                                                                                    \
     GANC_REQUIRED_INT_OPTION("k", k, 1, GANC_MAX_KERNEL, "a kernel size k="),                                 \
         GANC_INT_OPTION("stride", stride, 1, GANC_MAX_KERNEL, 1), GANC_OWN_OPTION("pad", ganc_parse_pad)
+
+/* Layer i of a network, for a layer file's own network-wide switches (mbstd's gate). */
+ganc_layer *ganc_net_layer(ganc_net *net, int i);
 
 /* The registry (layers/registry.c), in GANC_LAYER_LIST's order. */
 extern const ganc_layer_def *const ganc_layers[GANC_LAYER_COUNT];
@@ -198,9 +204,7 @@ struct ganc_layer {
     const char *state_names[2];
     size_t state_counts[2];
     ganc_sn_matrix sn;           /* spectral norm (spec.sn): how the weight is read as a matrix */
-    float gate;                  /* mbstd: weight of the appended statistic (1 as built, 0 off) */
-    int hold;                    /* mbstd: append `held` to every sample instead of the batch's */
-    float held;                  /* mbstd: the mean over groups of the last statistic computed */
+    void *own;                   /* def->own_size bytes of the type's own state (mbstd's gate) */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
     float *out_buf;

@@ -46,6 +46,7 @@ ganc_net *ganc_net_create(const char *name, ganc_shape input)
 void ganc_net_free(ganc_net *net)
 {
     if (!net) return;
+    for (int i = 0; i < net->n_layers; i++) ganc_free(net->layers[i].own);
     ganc_free(net->layers);
     ganc_free(net->params);
     ganc_free(net->grads);
@@ -83,14 +84,21 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     L->def = ganc_layer_def_of(spec->type);
     L->in = current_output(net);
     if (!L->def) return ganc_fail(err, "unknown layer type %d", (int)spec->type);
-    if (L->def->setup(L, err)) return -1;
+    if (L->def->own_size) L->own = ganc_alloc(L->def->own_size);
+    if (L->def->setup(L, err)) goto refuse;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const double limit = (double)(1u << 28);
-    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit)
-        return ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)",
-                         L->def->name, L->out.c, L->out.h, L->out.w, L->n_weight);
+    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit) {
+        ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
+                  L->out.w, L->n_weight);
+        goto refuse;
+    }
     net->n_layers++;
     return 0;
+refuse:
+    ganc_free(L->own);
+    L->own = NULL;
+    return -1;
 }
 
 int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line, char err[GANC_ERR_LEN])
@@ -219,26 +227,6 @@ static int pass_slots(const ganc_net *net)
 
 void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
 
-int ganc_net_set_mbstd_gate(ganc_net *net, float gate)
-{
-    int count = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layers[i].def == ganc_layers[GANC_LAYER_MBSTD]) {
-            net->layers[i].gate = gate;
-            count++;
-        }
-    return count;
-}
-int ganc_net_set_mbstd_hold(ganc_net *net, int hold)
-{
-    int count = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layers[i].def == ganc_layers[GANC_LAYER_MBSTD]) {
-            net->layers[i].hold = hold != 0;
-            count++;
-        }
-    return count;
-}
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 
@@ -299,6 +287,7 @@ int ganc_net_max_batch(const ganc_net *net) { return net->max_batch; }
 int ganc_net_layer_count(const ganc_net *net) { return net->n_layers; }
 ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i) { return net->layers[i].out; }
 const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i) { return &net->layers[i].spec; }
+ganc_layer *ganc_net_layer(ganc_net *net, int i) { return &net->layers[i]; }
 const float *ganc_net_layer_output(const ganc_net *net, int i) { return net->layers[i].out_buf; }
 size_t ganc_net_param_count(const ganc_net *net) { return net->n_params; }
 float *ganc_net_params(ganc_net *net) { return net->params; }
