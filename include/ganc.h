@@ -79,6 +79,7 @@ static inline size_t ganc_shape_size(ganc_shape s) { return (size_t)s.c * (size_
     X(CONCAT_ELU, concat_elu)     \
     X(TANH, tanh)                 \
     X(SIGMOID, sigmoid)           \
+    X(GELU, gelu)                 \
     X(DROPOUT, dropout)           \
     X(MBSTD, mbstd)               \
     X(FLATTEN, flatten)           \

@@ -80,6 +80,8 @@ static const gc_case cases[] = {
     {"dense 12 bias=0\nbatchnorm\nsigmoid\nreshape 3 2 2\ndeconv 2 k=3 stride=2 pad=same\nsigmoid", 5, 1, 1, 4, 0, 0},
     {"conv 3 k=3 pad=same sn\nelu\nmbstd group=2\nconv 2 k=3 stride=2\nflatten\nmaxout 3 pieces=2 sn\ndense 1 sn", 2,
      5, 5, 4, 2, 0},
+    {"gelu", 3, 4, 5, 2, 0, 0},
+    {"dense 6\ngelu\ndense 2", 4, 1, 1, 3, 0, 0},
 };
 
 typedef struct {
