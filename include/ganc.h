@@ -62,35 +62,45 @@ static inline size_t ganc_shape_size(ganc_shape s) { return (size_t)s.c * (size_
 
 /* ---- layers ---------------------------------------------------------------------------- */
 
-typedef enum {
-    GANC_LAYER_DENSE,
-    GANC_LAYER_CONV,
-    GANC_LAYER_DECONV,
-    GANC_LAYER_BATCHNORM,
-    GANC_LAYER_RELU,
-    GANC_LAYER_LRELU,
-    GANC_LAYER_ELU,
-    GANC_LAYER_CONCAT_ELU,
-    GANC_LAYER_TANH,
-    GANC_LAYER_SIGMOID,
-    GANC_LAYER_DROPOUT,
-    GANC_LAYER_FLATTEN,
-    GANC_LAYER_RESHAPE,
-    GANC_LAYER_MAXOUT,
-    GANC_LAYER_MBSTD,
-    GANC_LAYER_COUNT
-} ganc_layer_type;
+/* Every layer type, one line each: X(CONSTANT, name), name as model files write it. The enum
+ * below and the library's registry of layer definitions (src/layers/registry.c: each type's
+ * options, sizes, passes and FLOP count come from its own file, src/layers/<name>.c or the
+ * file it shares) are both generated from this list, so adding a layer is its file plus one
+ * line here. The order is the one errors list the types in. */
+#define GANC_LAYER_LIST(X)        \
+    X(DENSE, dense)               \
+    X(CONV, conv)                 \
+    X(DECONV, deconv)             \
+    X(MAXOUT, maxout)             \
+    X(BATCHNORM, batchnorm)       \
+    X(RELU, relu)                 \
+    X(LRELU, lrelu)               \
+    X(ELU, elu)                   \
+    X(CONCAT_ELU, concat_elu)     \
+    X(TANH, tanh)                 \
+    X(SIGMOID, sigmoid)           \
+    X(GELU, gelu)                 \
+    X(DROPOUT, dropout)           \
+    X(MBSTD, mbstd)               \
+    X(FLATTEN, flatten)           \
+    X(RESHAPE, reshape)
+
+#define GANC_LAYER_ENUM_ENTRY_(constant, name) GANC_LAYER_##constant,
+typedef enum { GANC_LAYER_LIST(GANC_LAYER_ENUM_ENTRY_) GANC_LAYER_COUNT } ganc_layer_type;
+#undef GANC_LAYER_ENUM_ENTRY_
 
 typedef enum { GANC_PAD_EXPLICIT, GANC_PAD_SAME, GANC_PAD_VALID } ganc_pad_mode;
 
-/* What a model-file line declares; geometry is resolved when the layer joins a network. */
+/* What a model-file line declares; geometry is resolved when the layer joins a network. Each
+ * field belongs to the layers whose files name it as an option or size (the defaults are
+ * theirs too); other layers leave it 0. */
 typedef struct {
     ganc_layer_type type;
     int units;            /* dense/maxout: output features; conv/deconv: output channels */
     int k, stride;        /* square kernels */
     ganc_pad_mode pad_mode;
     int pad, outpad;      /* GANC_PAD_EXPLICIT: symmetric padding, deconv output padding */
-    int bias;             /* dense/conv/deconv have a bias (default 1) */
+    int bias;             /* dense/conv/deconv/maxout have a bias (default 1) */
     float eps, momentum;  /* batch norm */
     float alpha;          /* lrelu slope, elu/concat_elu alpha */
     float p;              /* dropout: probability of DROPPING a unit (PyTorch's p) */
@@ -105,7 +115,7 @@ typedef struct {
 /* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding
  * blanks are ignored; an empty line is an error here (callers skip those). */
 int ganc_layer_spec_parse(const char *line, ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
-const char *ganc_layer_type_name(ganc_layer_type t);
+const char *ganc_layer_type_name(ganc_layer_type t); /* "dense"; "?" outside the list */
 
 /* ---- networks -------------------------------------------------------------------------- */
 
@@ -164,8 +174,9 @@ void ganc_net_zero_grad(ganc_net *net);
  * layer to the arrays returned by ganc_net_profile (seconds; n_layers each). */
 void ganc_net_set_profiling(ganc_net *net, int on);
 void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward);
-/* Multiply-adds x 2 of one forward of layer i for n samples (dense, maxout, conv, deconv; 0 for
- * the others). A backward costs twice that (input and weight gradients). */
+/* Multiply-adds x 2 of one forward of layer i for n samples, as the layer's file counts them
+ * (dense, maxout, conv, deconv; 0 for layers that count none). A backward costs twice that
+ * (input and weight gradients). */
 double ganc_net_layer_flops(const ganc_net *net, int i, int n);
 
 ganc_shape ganc_net_input_shape(const ganc_net *net);

@@ -106,7 +106,53 @@ static inline int ganc_chunk_start(const ganc_chunks *c, int q)
     return c->lo + (int)((long long)c->count * q / (c->parts ? c->parts : 1));
 }
 
+/* ---- what a layer type is (each type's file defines one; layers/registry.c lists them) ---- */
+
+/* How a model-file value is read into a ganc_layer_spec field. */
+typedef enum {
+    GANC_OPTION_INT,   /* an integer in [lo, hi] into an int field */
+    GANC_OPTION_FLOAT, /* a finite number in [lo, hi] into a float field */
+    GANC_OPTION_OWN,   /* the option's own parse function (pad=same|valid|P, keep=K) */
+} ganc_option_kind;
+
+/* One option (key=value) or positional size of a layer line. */
 typedef struct {
+    const char *key;      /* before '='; for a size, what errors call it ("the size") */
+    ganc_option_kind kind;
+    double lo, hi;        /* INT, FLOAT: the accepted range */
+    size_t at;            /* INT, FLOAT: offset of the field in ganc_layer_spec */
+    double fallback;      /* INT, FLOAT: the field's value when the line does not give it */
+    const char *required; /* non-NULL: a line without it fails with "TYPE needs <required>"
+                           * (options only, among a type's first 64) */
+    int (*parse)(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN]); /* OWN */
+} ganc_layer_option;
+
+/* Offsets of ganc_layer_spec fields that fail to compile unless the field has the type the
+ * option kind writes. */
+#define GANC_SPEC_INT_FIELD(f) _Generic(((ganc_layer_spec *)0)->f, int: offsetof(ganc_layer_spec, f))
+#define GANC_SPEC_FLOAT_FIELD(f) _Generic(((ganc_layer_spec *)0)->f, float: offsetof(ganc_layer_spec, f))
+#define GANC_INT_OPTION(key, field, lo, hi, fallback)                                                         \
+    {key, GANC_OPTION_INT, lo, hi, GANC_SPEC_INT_FIELD(field), fallback, NULL, NULL}
+#define GANC_FLOAT_OPTION(key, field, lo, hi, fallback)                                                       \
+    {key, GANC_OPTION_FLOAT, lo, hi, GANC_SPEC_FLOAT_FIELD(field), fallback, NULL, NULL}
+#define GANC_REQUIRED_INT_OPTION(key, field, lo, hi, required)                                                \
+    {key, GANC_OPTION_INT, lo, hi, GANC_SPEC_INT_FIELD(field), 0, required, NULL}
+#define GANC_OWN_OPTION(key, parse) {key, GANC_OPTION_OWN, 0, 0, 0, 0, NULL, parse}
+
+enum { GANC_MAX_SIZE = 1 << 20, GANC_MAX_KERNEL = 64 }; /* model-file limits on sizes and windows */
+
+/* Readers for OWN options: "what" names the value in errors. */
+int ganc_parse_int(const char *s, int lo, int hi, const char *what, int *out, char err[GANC_ERR_LEN]);
+int ganc_parse_float(const char *s, double lo, double hi, const char *what, float *out, char err[GANC_ERR_LEN]);
+
+typedef struct {
+    /* the model-file line */
+    const char *name;                  /* as model files write it */
+    const ganc_layer_option *sizes;    /* positional sizes in order, ended by {NULL}; NULL: none */
+    const char *needs;                 /* what a line without all its sizes lacks ("TYPE needs ...") */
+    const ganc_layer_option *options;  /* key=value options, ended by {NULL}; NULL: none */
+    int weighted;                      /* has a weight matrix: also takes bias=, bias_init= and sn */
+    /* the layer in a network */
     /* Resolves output shape, parameter/state/saved/workspace sizes from L->spec and L->in. */
     int (*setup)(ganc_layer *L, char err[GANC_ERR_LEN]);
     void (*init)(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng); /* NULL: no parameters */
@@ -115,11 +161,34 @@ typedef struct {
     /* dx may be NULL (input gradient not wanted). */
     void (*backward)(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
                      int param_grads, const ganc_pass *p);
-} ganc_layer_ops;
+    /* Multiply-adds x 2 of one forward for n samples (ganc_net_layer_flops); NULL: none counted. */
+    double (*flops)(const ganc_layer *L, int n);
+    /* Bytes of the layer's own state that only its file knows (L->own, zeroed when the layer
+     * joins a network); 0: none. */
+    size_t own_size;
+} ganc_layer_def;
+
+/* The sizes of the layers whose one size is their number of outputs (dense N, conv N ...). */
+extern const ganc_layer_option ganc_units_size[];
+/* Options shared by conv and deconv: k= (required), stride=, pad=same|valid|P (padding.c). */
+int ganc_parse_pad(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN]);
+#define GANC_WINDOW_OPTIONS                                                                                    \
+    GANC_REQUIRED_INT_OPTION("k", k, 1, GANC_MAX_KERNEL, "a kernel size k="),                                 \
+        GANC_INT_OPTION("stride", stride, 1, GANC_MAX_KERNEL, 1), GANC_OWN_OPTION("pad", ganc_parse_pad)
+
+/* Layer i of a network, for a layer file's own network-wide switches (mbstd's gate). */
+ganc_layer *ganc_net_layer(ganc_net *net, int i);
+
+/* The registry (layers/registry.c), in GANC_LAYER_LIST's order. */
+extern const ganc_layer_def *const ganc_layers[GANC_LAYER_COUNT];
+const ganc_layer_def *ganc_layer_def_of(ganc_layer_type t); /* NULL outside the list */
+/* "dense, conv, ..." (last_sep before the last: ", " or " and "), the weighted ones only when
+ * weighted_only; cut short to fit len. */
+void ganc_layer_names(char *buf, size_t len, int weighted_only, const char *last_sep);
 
 struct ganc_layer {
     ganc_layer_spec spec;
-    const ganc_layer_ops *ops;
+    const ganc_layer_def *def;
     ganc_shape in, out;
     int pad_t, pad_b, pad_l, pad_r; /* conv: padding; deconv: crop before/after (after may be < 0) */
     /* sizes requested by setup (floats) */
@@ -135,19 +204,11 @@ struct ganc_layer {
     const char *state_names[2];
     size_t state_counts[2];
     ganc_sn_matrix sn;           /* spectral norm (spec.sn): how the weight is read as a matrix */
-    float gate;                  /* mbstd: weight of the appended statistic (1 as built, 0 off) */
-    int hold;                    /* mbstd: append `held` to every sample instead of the batch's */
-    float held;                  /* mbstd: the mean over groups of the last statistic computed */
+    void *own;                   /* def->own_size bytes of the type's own state (mbstd's gate) */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
     float *out_buf;
 };
-
-extern const ganc_layer_ops ganc_dense_ops, ganc_conv_ops, ganc_deconv_ops, ganc_batchnorm_ops,
-    ganc_relu_ops, ganc_lrelu_ops, ganc_elu_ops, ganc_concat_elu_ops, ganc_tanh_ops, ganc_sigmoid_ops,
-    ganc_dropout_ops, ganc_flatten_ops, ganc_reshape_ops, ganc_maxout_ops, ganc_mbstd_ops;
-
-const ganc_layer_ops *ganc_layer_ops_for(ganc_layer_type t);
 
 /* One spatial dimension of a (transposed) convolution: output size and padding/cropping
  * before and after (see layers/padding.c). Returns -1 when the input is too small. */

@@ -510,6 +510,52 @@ static void test_parser(void)
     }
 }
 
+/* The registry of layer types (GANC_LAYER_LIST): every type is named, parses back to itself
+ * by that name (or says what its line lacks), and the errors that list types name them all. */
+static void test_layer_registry(void)
+{
+    char want[GANC_ERR_LEN * 2] = "unknown layer type 'bogus' (", err[GANC_ERR_LEN] = "";
+    for (int t = 0; t < GANC_LAYER_COUNT; t++) {
+        const char *name = ganc_layer_type_name((ganc_layer_type)t);
+        int same = 0;
+        for (int u = 0; u < t; u++) same += !strcmp(name, ganc_layer_type_name((ganc_layer_type)u));
+        CHECK(strcmp(name, "?") != 0 && !same, "layer type %d is named '%s', as %d types before it", t, name, same);
+        strcat(want, t ? ", " : "");
+        strcat(want, name);
+        ganc_layer_spec sp;
+        char needs[64];
+        snprintf(needs, sizeof needs, "%s needs ", name);
+        err[0] = 0;
+        if (ganc_layer_spec_parse(name, &sp, err) == 0)
+            CHECK(sp.type == (ganc_layer_type)t, "'%s' parsed as type %d, want %d", name, sp.type, t);
+        else
+            CHECK(!strncmp(err, needs, strlen(needs)), "'%s' alone is rejected without saying what it needs: %s",
+                  name, err);
+    }
+    strcat(want, ")");
+    CHECK(!strcmp(ganc_layer_type_name(GANC_LAYER_COUNT), "?"), "GANC_LAYER_COUNT has a name");
+    err[0] = 0;
+    CHECK(ganc_layer_spec_parse("bogus 3 k=1", &(ganc_layer_spec){0}, err) == -1 && !strcmp(err, want),
+          "unknown type message: '%s', want '%s'", err, want);
+    /* the messages as they read before the types had a registry */
+    parse_bad("bogus", "unknown layer type 'bogus' (dense, conv, deconv, maxout, batchnorm, relu, lrelu, elu, "
+                       "concat_elu, tanh, sigmoid, ");
+    parse_bad("relu sn", "relu has no weight matrix to normalise: sn applies to dense, conv, deconv and maxout");
+    parse_bad("conv", "conv needs the number of output channels and k=, e.g. conv 64 k=5");
+    parse_bad("deconv", "deconv needs the number of output channels and k=, e.g. deconv 64 k=5");
+    parse_bad("conv 3", "conv needs a kernel size k=");
+    parse_bad("maxout 200", "maxout needs pieces=P (at least 2), e.g. maxout 200 pieces=5");
+    parse_bad("reshape 1 2", "reshape needs three sizes: reshape C H W");
+    parse_bad("reshape 1 0 2", "reshape size=0 is out of range [1, 1048576]");
+    parse_bad("tanh 2", "tanh takes 0 plain numbers, '2' is one too many");
+    parse_bad("dense 2 3", "dense takes 1 plain number, '3' is one too many");
+    parse_bad("elu slope=1", "elu has no option 'slope'");
+    parse_bad("conv 3 k=3 pad=x", "pad (an integer, same or valid) needs an integer, got 'x'");
+    parse_bad("dropout keep=2", "keep=2 is out of range [0.001, 1]");
+    parse_bad("dense 2 bias_init=x", "bias_init needs a number, got 'x'");
+    parse_bad("batchnorm bias=0", "batchnorm has no option 'bias'");
+}
+
 /* ---- 4. networks ------------------------------------------------------------------------ */
 
 static const char *const DISC_TEXT = "conv 32 k=5 stride=2 pad=same\n"
@@ -663,6 +709,28 @@ static void test_reference_shapes(void)
         check_views(g, "gen");
         ganc_net_free(g);
     }
+}
+
+/* FLOPs of one forward against closed forms: 2 x (multiply-adds per output) x outputs. */
+static void test_layer_flops(void)
+{
+    const char *text = "conv 4 k=3 stride=2 pad=same\n" /* 3x9x9 -> 4x5x5 */
+                       "batchnorm\n"
+                       "relu\n"
+                       "deconv 2 k=4 stride=2 pad=1\n" /* 4x5x5 -> 2x10x10 */
+                       "flatten\n"
+                       "maxout 3 pieces=2\n" /* 200 -> 3 */
+                       "dense 5\n";
+    ganc_net *net = test_make_net("flops", (ganc_shape){3, 9, 9}, text, 2);
+    if (!net) return;
+    const int n = 7;
+    const double want[] = {2.0 * n * (4 * 5 * 5) * (3 * 3 * 3), 0, 0, 2.0 * n * (4 * 5 * 5) * (2 * 4 * 4), 0,
+                           2.0 * n * (3 * 2) * 200, 2.0 * n * 5 * 3};
+    CHECK(ganc_net_layer_count(net) == 7, "flops net has %d layers", ganc_net_layer_count(net));
+    for (int i = 0; i < 7 && i < ganc_net_layer_count(net); i++)
+        CHECK(ganc_net_layer_flops(net, i, n) == want[i], "layer %d (%s): %g FLOPs, closed form %g", i,
+              ganc_layer_type_name(ganc_net_layer_spec(net, i)->type), ganc_net_layer_flops(net, i, n), want[i]);
+    ganc_net_free(net);
 }
 
 static void test_no_alloc_and_small_batch(void)
@@ -1558,7 +1626,9 @@ int main(void)
     test_rng_bernoulli_permutation();
     test_rng_streams();
     test_parser();
+    test_layer_registry();
     test_reference_shapes();
+    test_layer_flops();
     test_no_alloc_and_small_batch();
     test_stability_layers();
     test_mbstd_gate();

@@ -80,6 +80,8 @@ static const gc_case cases[] = {
     {"dense 12 bias=0\nbatchnorm\nsigmoid\nreshape 3 2 2\ndeconv 2 k=3 stride=2 pad=same\nsigmoid", 5, 1, 1, 4, 0, 0},
     {"conv 3 k=3 pad=same sn\nelu\nmbstd group=2\nconv 2 k=3 stride=2\nflatten\nmaxout 3 pieces=2 sn\ndense 1 sn", 2,
      5, 5, 4, 2, 0},
+    {"gelu", 3, 4, 5, 2, 0, 0},
+    {"dense 6\ngelu\ndense 2", 4, 1, 1, 3, 0, 0},
 };
 
 typedef struct {
@@ -244,9 +246,23 @@ static void run_case(const gc_case *tc, int index)
     ganc_net_free(p.net);
 }
 
+/* Every registered layer type has a case of its own (a one-line case of that type). */
+static void check_every_type_has_a_case(void)
+{
+    int covered[GANC_LAYER_COUNT] = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ganc_layer_spec sp;
+        char err[GANC_ERR_LEN];
+        if (!strchr(cases[i].spec, '\n') && ganc_layer_spec_parse(cases[i].spec, &sp, err) == 0) covered[sp.type] = 1;
+    }
+    for (int t = 0; t < GANC_LAYER_COUNT; t++)
+        CHECK(covered[t], "layer type %s has no gradient check case", ganc_layer_type_name((ganc_layer_type)t));
+}
+
 int main(void)
 {
     const int count = (int)(sizeof cases / sizeof cases[0]);
     for (int i = 0; i < count; i++) run_case(&cases[i], i);
+    check_every_type_has_a_case();
     return check_finish("gradcheck");
 }

@@ -292,7 +292,7 @@ class Layer:
             self.param_shapes = {"weight": (C,), "bias": (C,)}
             self.buffers = {"running_mean": torch.zeros(C),
                             "running_var": torch.ones(C)}
-        elif k in ("relu", "lrelu", "elu", "tanh", "sigmoid"):
+        elif k in ("relu", "lrelu", "elu", "tanh", "sigmoid", "gelu"):
             self.out_shape = self.in_shape
             self.param_shapes = {}
         elif k == "concat_elu":
@@ -354,6 +354,8 @@ class Layer:
             return torch.tanh(x)
         if k == "sigmoid":
             return torch.sigmoid(x)
+        if k == "gelu":
+            return F.gelu(x)  # the exact (erf) form, as nn.GELU()
         if k == "flatten":
             return x.reshape(N, -1)
         if k == "reshape":
@@ -415,9 +417,10 @@ LAYER_CASES = [
     ("mbstd_c", "mbstd", (5, 7, 1, 1)),
     ("mbstd_d", "mbstd group=4", (6, 10, 1, 1)),   # 4 does not divide 6: groups of 3
     ("mbstd_e", "mbstd group=8", (4, 2, 3, 3)),    # larger than the batch: one group
+    ("gelu", "gelu", (2, 3, 4, 4)),
 ]
 
-ACTIVATIONS = {"relu", "lrelu", "elu", "concat_elu", "tanh", "sigmoid"}
+ACTIVATIONS = {"relu", "lrelu", "elu", "concat_elu", "tanh", "sigmoid", "gelu"}
 
 
 def nudge_from_zero(x, thr=1e-3):

@@ -1,49 +1,10 @@
 /* Element-wise activations. Backward passes use whichever of x and y makes the derivative
  * cheapest; at a kink (x == 0) the derivative is that of the x <= 0 branch, as PyTorch's. */
-#include "ganc_internal.h"
 #include "kernels/vmath.h"
+#include "layers/elementwise.h"
 
 #include <math.h>
 #include <string.h>
-
-static int same_shape_setup(ganc_layer *L, char err[GANC_ERR_LEN])
-{
-    (void)err;
-    L->out = L->in;
-    return 0;
-}
-
-#define ELEMENTWISE(name, FWD, BWD)                                                                     \
-    static void name##_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)     \
-    {                                                                                                   \
-        (void)p;                                                                                        \
-        const float a = L->spec.alpha;                                                                  \
-        (void)a;                                                                                        \
-        const size_t total = (size_t)n * ganc_shape_size(L->in);                                        \
-        _Pragma("omp parallel for simd schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
-        {                                                                                               \
-            const float v = x[i];                                                                       \
-            y[i] = (FWD);                                                                               \
-        }                                                                                               \
-    }                                                                                                   \
-    static void name##_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, \
-                                int n, int param_grads, const ganc_pass *p)                             \
-    {                                                                                                   \
-        (void)p;                                                                                        \
-        (void)param_grads;                                                                              \
-        if (!dx) return;                                                                                \
-        const float a = L->spec.alpha;                                                                  \
-        (void)a;                                                                                        \
-        const size_t total = (size_t)n * ganc_shape_size(L->in);                                        \
-        _Pragma("omp parallel for simd schedule(static) if (total > 32768)") for (size_t i = 0; i < total; i++) \
-        {                                                                                               \
-            const float v = x[i], out = y[i];                                                           \
-            (void)v;                                                                                    \
-            (void)out;                                                                                  \
-            dx[i] = dy[i] * (BWD);                                                                      \
-        }                                                                                               \
-    }                                                                                                   \
-    const ganc_layer_ops ganc_##name##_ops = {same_shape_setup, NULL, NULL, name##_forward, name##_backward};
 
 /* Both branches are computed and one is selected, so the loops vectorise. */
 static inline float sigmoidf_stable(float v)
@@ -66,11 +27,15 @@ static inline float elu(float v, float a)
     return v > 0.0f ? v : neg;
 }
 
-ELEMENTWISE(relu, v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f)
-ELEMENTWISE(lrelu, v > 0.0f ? v : a * v, v > 0.0f ? 1.0f : a)
-ELEMENTWISE(elu, elu(v, a), v > 0.0f ? 1.0f : out + a)
-ELEMENTWISE(tanh, tanhf_fast(v), 1.0f - out * out)
-ELEMENTWISE(sigmoid, sigmoidf_stable(v), out * (1.0f - out))
+static const ganc_layer_option lrelu_options[] = {GANC_FLOAT_OPTION("slope", alpha, -1e3, 1e3, 0.2), {NULL}};
+/* elu and concat_elu */
+static const ganc_layer_option elu_options[] = {GANC_FLOAT_OPTION("alpha", alpha, 0.0, 1e3, 1.0), {NULL}};
+
+GANC_ELEMENTWISE(relu, NULL, v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f)
+GANC_ELEMENTWISE(lrelu, lrelu_options, v > 0.0f ? v : a * v, v > 0.0f ? 1.0f : a)
+GANC_ELEMENTWISE(elu, elu_options, elu(v, a), v > 0.0f ? 1.0f : out + a)
+GANC_ELEMENTWISE(tanh, NULL, tanhf_fast(v), 1.0f - out * out)
+GANC_ELEMENTWISE(sigmoid, NULL, sigmoidf_stable(v), out * (1.0f - out))
 
 /* concat-ELU: y = ELU([x, -x]) over channels, doubling them (the +x half first). */
 static int concat_elu_setup(ganc_layer *L, char err[GANC_ERR_LEN])
@@ -118,4 +83,10 @@ static void concat_elu_backward(ganc_layer *L, const float *x, const float *y, c
     }
 }
 
-const ganc_layer_ops ganc_concat_elu_ops = {concat_elu_setup, NULL, NULL, concat_elu_forward, concat_elu_backward};
+const ganc_layer_def ganc_concat_elu_def = {
+    .name = "concat_elu",
+    .options = elu_options,
+    .setup = concat_elu_setup,
+    .forward = concat_elu_forward,
+    .backward = concat_elu_backward,
+};

@@ -271,4 +271,18 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
     }
 }
 
-const ganc_layer_ops ganc_batchnorm_ops = {bn_setup, bn_init, bn_reset_state, bn_forward, bn_backward};
+static const ganc_layer_option bn_options[] = {
+    GANC_FLOAT_OPTION("eps", eps, 1e-12, 1.0, 1e-5),
+    GANC_FLOAT_OPTION("momentum", momentum, 0.0, 1.0, 0.1),
+    {NULL},
+};
+
+const ganc_layer_def ganc_batchnorm_def = {
+    .name = "batchnorm",
+    .options = bn_options,
+    .setup = bn_setup,
+    .init = bn_init,
+    .reset_state = bn_reset_state,
+    .forward = bn_forward,
+    .backward = bn_backward,
+};

@@ -159,4 +159,24 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
     if (dw_all) ganc_sn_grad_end(L, p);
 }
 
-const ganc_layer_ops ganc_conv_ops = {conv_setup, conv_init, ganc_sn_reset_state, conv_forward, conv_backward};
+/* each output value: one multiply-add per weight of its channel's filter (cin*k*k) */
+static double conv_flops(const ganc_layer *L, int n)
+{
+    return 2.0 * n * (double)ganc_shape_size(L->out) * ((double)L->n_weight / L->out.c);
+}
+
+static const ganc_layer_option conv_options[] = {GANC_WINDOW_OPTIONS, {NULL}};
+
+const ganc_layer_def ganc_conv_def = {
+    .name = "conv",
+    .sizes = ganc_units_size,
+    .needs = "the number of output channels and k=, e.g. conv 64 k=5",
+    .options = conv_options,
+    .weighted = 1,
+    .setup = conv_setup,
+    .init = conv_init,
+    .reset_state = ganc_sn_reset_state,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .flops = conv_flops,
+};

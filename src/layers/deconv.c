@@ -175,4 +175,28 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
     if (dw_all) ganc_sn_grad_end(L, p);
 }
 
-const ganc_layer_ops ganc_deconv_ops = {deconv_setup, deconv_init, ganc_sn_reset_state, deconv_forward, deconv_backward};
+/* each input value is spread over cout*k*k outputs */
+static double deconv_flops(const ganc_layer *L, int n)
+{
+    return 2.0 * n * (double)ganc_shape_size(L->in) * ((double)L->n_weight / L->in.c);
+}
+
+static const ganc_layer_option deconv_options[] = {
+    GANC_WINDOW_OPTIONS,
+    GANC_INT_OPTION("outpad", outpad, 0, GANC_MAX_KERNEL, 0),
+    {NULL},
+};
+
+const ganc_layer_def ganc_deconv_def = {
+    .name = "deconv",
+    .sizes = ganc_units_size,
+    .needs = "the number of output channels and k=, e.g. deconv 64 k=5",
+    .options = deconv_options,
+    .weighted = 1,
+    .setup = deconv_setup,
+    .init = deconv_init,
+    .reset_state = ganc_sn_reset_state,
+    .forward = deconv_forward,
+    .backward = deconv_backward,
+    .flops = deconv_flops,
+};

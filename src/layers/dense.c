@@ -41,4 +41,18 @@ static void dense_backward(ganc_layer *L, const float *x, const float *y, const 
             for (int j = 0; j < out; j++) L->dbias[j] += dy[(size_t)i * out + j];
 }
 
-const ganc_layer_ops ganc_dense_ops = {dense_setup, dense_init, ganc_sn_reset_state, dense_forward, dense_backward};
+/* each output: one multiply-add per weight of its row */
+static double dense_flops(const ganc_layer *L, int n) { return 2.0 * n * (double)L->n_weight; }
+
+const ganc_layer_def ganc_dense_def = {
+    .name = "dense",
+    .sizes = ganc_units_size,
+    .needs = "the number of output units: dense N",
+    .weighted = 1,
+    .setup = dense_setup,
+    .init = dense_init,
+    .reset_state = ganc_sn_reset_state,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .flops = dense_flops,
+};

@@ -45,4 +45,25 @@ static void dropout_backward(ganc_layer *L, const float *x, const float *y, cons
     for (size_t i = 0; i < total; i++) dx[i] = dy[i] * L->saved[i];
 }
 
-const ganc_layer_ops ganc_dropout_ops = {dropout_setup, NULL, NULL, dropout_forward, dropout_backward};
+/* keep=K: the probability of keeping a unit, p = 1 - K */
+static int parse_keep(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN])
+{
+    float keep;
+    if (ganc_parse_float(value, 0.001, 1.0, "keep", &keep, err)) return -1;
+    sp->p = 1.0f - keep;
+    return 0;
+}
+
+static const ganc_layer_option dropout_options[] = {
+    GANC_FLOAT_OPTION("p", p, 0.0, 0.999, 0.5),
+    GANC_OWN_OPTION("keep", parse_keep),
+    {NULL},
+};
+
+const ganc_layer_def ganc_dropout_def = {
+    .name = "dropout",
+    .options = dropout_options,
+    .setup = dropout_setup,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+enum { MAX_PIECES = 256 }; /* model files' limit */
+
 static int maxout_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
     if (L->spec.units <= 0) return ganc_fail(err, "maxout needs a positive number of units");
@@ -76,5 +78,24 @@ static void maxout_backward(ganc_layer *L, const float *x, const float *y, const
             for (int j = 0; j < rows; j++) L->dbias[j] += dz[(size_t)i * rows + j];
 }
 
-const ganc_layer_ops ganc_maxout_ops = {maxout_setup, maxout_init, ganc_sn_reset_state, maxout_forward,
-                                        maxout_backward};
+/* each linear output: one multiply-add per weight of its row (the maxima are not counted) */
+static double maxout_flops(const ganc_layer *L, int n) { return 2.0 * n * (double)L->n_weight; }
+
+static const ganc_layer_option maxout_options[] = {
+    GANC_REQUIRED_INT_OPTION("pieces", pieces, 2, MAX_PIECES, "pieces=P (at least 2), e.g. maxout 200 pieces=5"),
+    {NULL},
+};
+
+const ganc_layer_def ganc_maxout_def = {
+    .name = "maxout",
+    .sizes = ganc_units_size,
+    .needs = "the number of units and pieces=, e.g. maxout 200 pieces=5",
+    .options = maxout_options,
+    .weighted = 1,
+    .setup = maxout_setup,
+    .init = maxout_init,
+    .reset_state = ganc_sn_reset_state,
+    .forward = maxout_forward,
+    .backward = maxout_backward,
+    .flops = maxout_flops,
+};

@@ -31,12 +31,19 @@
 
 #define MBSTD_EPS 1e-8
 
+/* The layer's own state (L->own): the switches below set gate and hold, forward sets held. */
+typedef struct {
+    float gate; /* weight of the appended statistic (1 as built, 0 off) */
+    int hold;   /* append `held` to every sample instead of the batch's statistic */
+    float held; /* the mean over groups of the last statistic computed while not held */
+} mbstd_state;
+
 static int mbstd_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
     if (L->spec.group < 0 || L->spec.group == 1)
         return ganc_fail(err, "mbstd group=%d: a group needs at least 2 samples", L->spec.group);
     L->out = (ganc_shape){L->in.c + 1, L->in.h, L->in.w};
-    L->gate = 1.0f;
+    ((mbstd_state *)L->own)->gate = 1.0f;
     return 0;
 }
 
@@ -66,8 +73,9 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
 {
     (void)p;
     const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
-    if (L->hold) {
-        const float s = L->gate * L->held;
+    mbstd_state *const st = L->own;
+    if (st->hold) {
+        const float s = st->gate * st->held;
         for (int i = 0; i < n; i++) {
             float *yi = y + (size_t)i * out_size;
             memcpy(yi, x + (size_t)i * size, sizeof(float) * size);
@@ -86,7 +94,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
             total += sd;
         }
         over_groups += total / (double)size;
-        const float s = (float)(L->gate * (total / (double)size));
+        const float s = (float)(st->gate * (total / (double)size));
         for (int g = 0; g < g_size; g++) {
             const int i = g * groups + m;
             float *yi = y + (size_t)i * out_size;
@@ -94,7 +102,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
             for (size_t j = 0; j < plane; j++) yi[size + j] = s;
         }
     }
-    L->held = (float)(over_groups / groups);
+    st->held = (float)(over_groups / groups);
 }
 
 static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
@@ -105,7 +113,8 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
     (void)p;
     if (!dx) return;
     const size_t size = ganc_shape_size(L->in), plane = (size_t)L->in.h * L->in.w, out_size = size + plane;
-    if (L->hold) {
+    const mbstd_state *const st = L->own;
+    if (st->hold) {
         for (int i = 0; i < n; i++) memcpy(dx + (size_t)i * size, dy + (size_t)i * out_size, sizeof(float) * size);
         return;
     }
@@ -116,7 +125,7 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
             const float *ds = dy + (size_t)(g * groups + m) * out_size + size;
             for (size_t j = 0; j < plane; j++) d += ds[j];
         }
-        const double scale = L->gate * d / ((double)size * g_size);
+        const double scale = st->gate * d / ((double)size * g_size);
 #pragma omp parallel for schedule(static) if (size * g_size > 32768)
         for (size_t f = 0; f < size; f++) {
             double mu, sd;
@@ -129,4 +138,38 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
     }
 }
 
-const ganc_layer_ops ganc_mbstd_ops = {mbstd_setup, NULL, NULL, mbstd_forward, mbstd_backward};
+static const ganc_layer_option mbstd_options[] = {GANC_INT_OPTION("group", group, 2, GANC_MAX_SIZE, 0), {NULL}};
+
+const ganc_layer_def ganc_mbstd_def = {
+    .name = "mbstd",
+    .options = mbstd_options,
+    .setup = mbstd_setup,
+    .forward = mbstd_forward,
+    .backward = mbstd_backward,
+    .own_size = sizeof(mbstd_state),
+};
+
+/* The public switches (ganc.h): every mbstd layer of the network; returns how many. */
+int ganc_net_set_mbstd_gate(ganc_net *net, float gate)
+{
+    int count = 0;
+    for (int i = 0; i < ganc_net_layer_count(net); i++) {
+        ganc_layer *L = ganc_net_layer(net, i);
+        if (L->def != &ganc_mbstd_def) continue;
+        ((mbstd_state *)L->own)->gate = gate;
+        count++;
+    }
+    return count;
+}
+
+int ganc_net_set_mbstd_hold(ganc_net *net, int hold)
+{
+    int count = 0;
+    for (int i = 0; i < ganc_net_layer_count(net); i++) {
+        ganc_layer *L = ganc_net_layer(net, i);
+        if (L->def != &ganc_mbstd_def) continue;
+        ((mbstd_state *)L->own)->hold = hold != 0;
+        count++;
+    }
+    return count;
+}

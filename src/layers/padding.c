@@ -6,6 +6,20 @@
  *         at the end; a negative `after` appends positions that only receive the bias. */
 #include "ganc_internal.h"
 
+#include <string.h>
+
+/* pad=same, pad=valid or pad=P (conv and deconv lines). */
+int ganc_parse_pad(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN])
+{
+    if (!strcmp(value, "same")) sp->pad_mode = GANC_PAD_SAME;
+    else if (!strcmp(value, "valid")) sp->pad_mode = GANC_PAD_VALID;
+    else {
+        sp->pad_mode = GANC_PAD_EXPLICIT;
+        return ganc_parse_int(value, 0, GANC_MAX_KERNEL, "pad (an integer, same or valid)", &sp->pad, err);
+    }
+    return 0;
+}
+
 int ganc_resolve_padding(const ganc_layer_spec *sp, int transposed, int in, int *out, int *before, int *after)
 {
     const int k = sp->k, s = sp->stride;

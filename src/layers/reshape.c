@@ -36,5 +36,25 @@ static void copy_backward(ganc_layer *L, const float *x, const float *y, const f
     if (dx) memcpy(dx, dy, sizeof(float) * (size_t)n * ganc_shape_size(L->in));
 }
 
-const ganc_layer_ops ganc_flatten_ops = {flatten_setup, NULL, NULL, copy_forward, copy_backward};
-const ganc_layer_ops ganc_reshape_ops = {reshape_setup, NULL, NULL, copy_forward, copy_backward};
+const ganc_layer_def ganc_flatten_def = {
+    .name = "flatten",
+    .setup = flatten_setup,
+    .forward = copy_forward,
+    .backward = copy_backward,
+};
+
+static const ganc_layer_option reshape_sizes[] = {
+    GANC_INT_OPTION("reshape size", reshape.c, 1, GANC_MAX_SIZE, 0),
+    GANC_INT_OPTION("reshape size", reshape.h, 1, GANC_MAX_SIZE, 0),
+    GANC_INT_OPTION("reshape size", reshape.w, 1, GANC_MAX_SIZE, 0),
+    {NULL},
+};
+
+const ganc_layer_def ganc_reshape_def = {
+    .name = "reshape",
+    .sizes = reshape_sizes,
+    .needs = "three sizes: reshape C H W",
+    .setup = reshape_setup,
+    .forward = copy_forward,
+    .backward = copy_backward,
+};

@@ -46,6 +46,7 @@ ganc_net *ganc_net_create(const char *name, ganc_shape input)
 void ganc_net_free(ganc_net *net)
 {
     if (!net) return;
+    for (int i = 0; i < net->n_layers; i++) ganc_free(net->layers[i].own);
     ganc_free(net->layers);
     ganc_free(net->params);
     ganc_free(net->grads);
@@ -80,17 +81,24 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     ganc_layer *L = &net->layers[net->n_layers];
     memset(L, 0, sizeof *L);
     L->spec = *spec;
-    L->ops = ganc_layer_ops_for(spec->type);
+    L->def = ganc_layer_def_of(spec->type);
     L->in = current_output(net);
-    if (!L->ops) return ganc_fail(err, "unknown layer type %d", (int)spec->type);
-    if (L->ops->setup(L, err)) return -1;
+    if (!L->def) return ganc_fail(err, "unknown layer type %d", (int)spec->type);
+    if (L->def->own_size) L->own = ganc_alloc(L->def->own_size);
+    if (L->def->setup(L, err)) goto refuse;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const double limit = (double)(1u << 28);
-    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit)
-        return ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)",
-                         ganc_layer_type_name(spec->type), L->out.c, L->out.h, L->out.w, L->n_weight);
+    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit) {
+        ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
+                  L->out.w, L->n_weight);
+        goto refuse;
+    }
     net->n_layers++;
     return 0;
+refuse:
+    ganc_free(L->own);
+    L->own = NULL;
+    return -1;
 }
 
 int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line, char err[GANC_ERR_LEN])
@@ -193,7 +201,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         sv += L->n_saved_fixed + L->n_saved_per_sample * (size_t)max_batch;
         L->out_buf = net->acts + a;
         a += ganc_shape_size(L->out) * (size_t)max_batch;
-        if (L->ops->reset_state) L->ops->reset_state(L);
+        if (L->def->reset_state) L->def->reset_state(L);
     }
     net->built = 1;
     return 0;
@@ -204,8 +212,8 @@ void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng)
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
         /* State first: init may draw some of it (spectral norm's u and v) */
-        if (L->ops->reset_state) L->ops->reset_state(L);
-        if (L->ops->init) L->ops->init(L, scheme, rng);
+        if (L->def->reset_state) L->def->reset_state(L);
+        if (L->def->init) L->def->init(L, scheme, rng);
         if (L->spec.has_bias_init)
             for (size_t j = 0; j < L->n_bias; j++) L->bias[j] = L->spec.bias_init;
     }
@@ -219,26 +227,6 @@ static int pass_slots(const ganc_net *net)
 
 void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
 
-int ganc_net_set_mbstd_gate(ganc_net *net, float gate)
-{
-    int count = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layers[i].ops == &ganc_mbstd_ops) {
-            net->layers[i].gate = gate;
-            count++;
-        }
-    return count;
-}
-int ganc_net_set_mbstd_hold(ganc_net *net, int hold)
-{
-    int count = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layers[i].ops == &ganc_mbstd_ops) {
-            net->layers[i].hold = hold != 0;
-            count++;
-        }
-    return count;
-}
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 
@@ -253,7 +241,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
         const double t0 = net->profiling ? now_seconds() : 0.0;
-        L->ops->forward(L, in, L->out_buf, n, &pass);
+        L->def->forward(L, in, L->out_buf, n, &pass);
         if (net->profiling) net->prof_fwd[i] += now_seconds() - t0;
         in = L->out_buf;
     }
@@ -271,7 +259,7 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         const float *in = i ? net->layers[i - 1].out_buf : net->last_x;
         float *grad_in = i ? (grad_out == net->grad_a ? net->grad_b : net->grad_a) : dx;
         const double t0 = net->profiling ? now_seconds() : 0.0;
-        L->ops->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
+        L->def->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
         if (net->profiling) net->prof_bwd[i] += now_seconds() - t0;
         grad_out = grad_in;
     }
@@ -290,18 +278,7 @@ void ganc_net_profile(const ganc_net *net, const double **forward, const double 
 double ganc_net_layer_flops(const ganc_net *net, int i, int n)
 {
     const ganc_layer *L = &net->layers[i];
-    switch (L->spec.type) {
-    case GANC_LAYER_DENSE:
-    case GANC_LAYER_CONV:
-    case GANC_LAYER_MAXOUT:
-        /* each output value: one multiply-add per weight it sees */
-        return 2.0 * n * (double)ganc_shape_size(L->out) * ((double)L->n_weight / L->out.c);
-    case GANC_LAYER_DECONV:
-        /* each input value is spread over cout*k*k outputs */
-        return 2.0 * n * (double)ganc_shape_size(L->in) * ((double)L->n_weight / L->in.c);
-    default:
-        return 0.0;
-    }
+    return L->def->flops ? L->def->flops(L, n) : 0.0;
 }
 
 ganc_shape ganc_net_input_shape(const ganc_net *net) { return net->input; }
@@ -310,6 +287,7 @@ int ganc_net_max_batch(const ganc_net *net) { return net->max_batch; }
 int ganc_net_layer_count(const ganc_net *net) { return net->n_layers; }
 ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i) { return net->layers[i].out; }
 const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i) { return &net->layers[i].spec; }
+ganc_layer *ganc_net_layer(ganc_net *net, int i) { return &net->layers[i]; }
 const float *ganc_net_layer_output(const ganc_net *net, int i) { return net->layers[i].out_buf; }
 size_t ganc_net_param_count(const ganc_net *net) { return net->n_params; }
 float *ganc_net_params(ganc_net *net) { return net->params; }

@@ -1,5 +1,7 @@
 /* Parser for one model-file layer line: TYPE [positional ints] [key=value ...] [# comment].
- * Every value is range-checked here so that a network never sees an absurd size. */
+ * What a type takes (its sizes, options, ranges and defaults) is its definition's
+ * (layers/registry.c); every value is range-checked here so that a network never sees an
+ * absurd size. */
 #include "ganc_internal.h"
 
 #include <ctype.h>
@@ -8,33 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[GANC_LAYER_COUNT] = {
-    "dense", "conv", "deconv", "batchnorm", "relu", "lrelu", "elu",
-    "concat_elu", "tanh", "sigmoid", "dropout", "flatten", "reshape", "maxout", "mbstd"};
+enum { MAX_TOKENS = 16 };
 
-const char *ganc_layer_type_name(ganc_layer_type t)
-{
-    return (t >= 0 && t < GANC_LAYER_COUNT) ? type_names[t] : "?";
-}
-
-const ganc_layer_ops *ganc_layer_ops_for(ganc_layer_type t)
-{
-    static const ganc_layer_ops *const ops[GANC_LAYER_COUNT] = {
-        &ganc_dense_ops, &ganc_conv_ops, &ganc_deconv_ops, &ganc_batchnorm_ops, &ganc_relu_ops,
-        &ganc_lrelu_ops, &ganc_elu_ops, &ganc_concat_elu_ops, &ganc_tanh_ops, &ganc_sigmoid_ops,
-        &ganc_dropout_ops, &ganc_flatten_ops, &ganc_reshape_ops, &ganc_maxout_ops, &ganc_mbstd_ops};
-    return (t >= 0 && t < GANC_LAYER_COUNT) ? ops[t] : NULL;
-}
-
-enum { MAX_TOKENS = 16, MAX_SIZE = 1 << 20, MAX_KERNEL = 64, MAX_PIECES = 256 };
-
-/* Layers with a weight matrix: they take bias options and spectral normalisation. */
-static int has_weight_matrix(ganc_layer_type t)
-{
-    return t == GANC_LAYER_DENSE || t == GANC_LAYER_CONV || t == GANC_LAYER_DECONV || t == GANC_LAYER_MAXOUT;
-}
-
-static int parse_int(const char *s, int lo, int hi, const char *what, int *out, char err[GANC_ERR_LEN])
+int ganc_parse_int(const char *s, int lo, int hi, const char *what, int *out, char err[GANC_ERR_LEN])
 {
     char *end;
     errno = 0;
@@ -45,7 +23,7 @@ static int parse_int(const char *s, int lo, int hi, const char *what, int *out, 
     return 0;
 }
 
-static int parse_float(const char *s, double lo, double hi, const char *what, float *out, char err[GANC_ERR_LEN])
+int ganc_parse_float(const char *s, double lo, double hi, const char *what, float *out, char err[GANC_ERR_LEN])
 {
     char *end;
     errno = 0;
@@ -56,46 +34,75 @@ static int parse_float(const char *s, double lo, double hi, const char *what, fl
     return 0;
 }
 
-static int parse_option(ganc_layer_spec *sp, const char *key, const char *val, char err[GANC_ERR_LEN])
+const ganc_layer_option ganc_units_size[] = {GANC_INT_OPTION("the size", units, 1, GANC_MAX_SIZE, 0), {NULL}};
+
+static int parse_bias_init(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN])
 {
-    const ganc_layer_type t = sp->type;
-    const int convlike = t == GANC_LAYER_CONV || t == GANC_LAYER_DECONV;
-    if (convlike && !strcmp(key, "k")) return parse_int(val, 1, MAX_KERNEL, "k", &sp->k, err);
-    if (convlike && !strcmp(key, "stride")) return parse_int(val, 1, MAX_KERNEL, "stride", &sp->stride, err);
-    if (convlike && !strcmp(key, "pad")) {
-        if (!strcmp(val, "same")) sp->pad_mode = GANC_PAD_SAME;
-        else if (!strcmp(val, "valid")) sp->pad_mode = GANC_PAD_VALID;
-        else {
-            sp->pad_mode = GANC_PAD_EXPLICIT;
-            return parse_int(val, 0, MAX_KERNEL, "pad (an integer, same or valid)", &sp->pad, err);
+    sp->has_bias_init = 1;
+    return ganc_parse_float(value, -1e6, 1e6, "bias_init", &sp->bias_init, err);
+}
+
+/* What every layer with a weight matrix takes besides its own options (and the flag sn). */
+static const ganc_layer_option weight_options[] = {
+    GANC_INT_OPTION("bias", bias, 0, 1, 1),
+    GANC_OWN_OPTION("bias_init", parse_bias_init),
+    {NULL},
+};
+
+static int *int_field(ganc_layer_spec *sp, const ganc_layer_option *o) { return (int *)((char *)sp + o->at); }
+static float *float_field(ganc_layer_spec *sp, const ganc_layer_option *o) { return (float *)((char *)sp + o->at); }
+
+static int read_value(ganc_layer_spec *sp, const ganc_layer_option *o, const char *value, char err[GANC_ERR_LEN])
+{
+    switch (o->kind) {
+    case GANC_OPTION_INT:
+        return ganc_parse_int(value, (int)o->lo, (int)o->hi, o->key, int_field(sp, o), err);
+    case GANC_OPTION_FLOAT:
+        return ganc_parse_float(value, o->lo, o->hi, o->key, float_field(sp, o), err);
+    default:
+        return o->parse(sp, value, err);
+    }
+}
+
+static void set_fallbacks(ganc_layer_spec *sp, const ganc_layer_option *options)
+{
+    for (const ganc_layer_option *o = options; o && o->key; o++) {
+        if (o->kind == GANC_OPTION_INT) *int_field(sp, o) = (int)o->fallback;
+        if (o->kind == GANC_OPTION_FLOAT) *float_field(sp, o) = (float)o->fallback;
+    }
+}
+
+static int count_options(const ganc_layer_option *options)
+{
+    int n = 0;
+    while (options && options[n].key) n++;
+    return n;
+}
+
+/* The option called key among the type's own (index into def->options), then the weight
+ * options when the type has a weight matrix (index -1); NULL when it has none by that name. */
+static const ganc_layer_option *find_option(const ganc_layer_def *def, const char *key, int *own_index)
+{
+    for (int i = 0; i < count_options(def->options); i++)
+        if (!strcmp(def->options[i].key, key)) {
+            *own_index = i;
+            return &def->options[i];
         }
-        return 0;
-    }
-    if (t == GANC_LAYER_DECONV && !strcmp(key, "outpad")) return parse_int(val, 0, MAX_KERNEL, "outpad", &sp->outpad, err);
-    if (has_weight_matrix(t) && !strcmp(key, "bias")) return parse_int(val, 0, 1, "bias", &sp->bias, err);
-    if (has_weight_matrix(t) && !strcmp(key, "bias_init")) {
-        sp->has_bias_init = 1;
-        return parse_float(val, -1e6, 1e6, "bias_init", &sp->bias_init, err);
-    }
-    if (t == GANC_LAYER_BATCHNORM && !strcmp(key, "eps")) return parse_float(val, 1e-12, 1.0, "eps", &sp->eps, err);
-    if (t == GANC_LAYER_BATCHNORM && !strcmp(key, "momentum"))
-        return parse_float(val, 0.0, 1.0, "momentum", &sp->momentum, err);
-    if (t == GANC_LAYER_LRELU && !strcmp(key, "slope")) return parse_float(val, -1e3, 1e3, "slope", &sp->alpha, err);
-    if ((t == GANC_LAYER_ELU || t == GANC_LAYER_CONCAT_ELU) && !strcmp(key, "alpha"))
-        return parse_float(val, 0.0, 1e3, "alpha", &sp->alpha, err);
-    if (t == GANC_LAYER_MAXOUT && !strcmp(key, "pieces"))
-        return parse_int(val, 2, MAX_PIECES, "pieces", &sp->pieces, err);
-    if (t == GANC_LAYER_MBSTD && !strcmp(key, "group"))
-        return parse_int(val, 2, MAX_SIZE, "group", &sp->group, err);
-    if (t == GANC_LAYER_DROPOUT && !strcmp(key, "p")) return parse_float(val, 0.0, 0.999, "p", &sp->p, err);
-    if (t == GANC_LAYER_DROPOUT && !strcmp(key, "keep")) {
-        float keep;
-        if (parse_float(val, 0.001, 1.0, "keep", &keep, err)) return -1;
-        sp->p = 1.0f - keep;
-        return 0;
-    }
-    if (!strcmp(key, "sn")) return ganc_fail(err, "sn is a flag: write 'sn' alone, without '=%s'", val);
-    return ganc_fail(err, "%s has no option '%s'", type_names[t], key);
+    *own_index = -1;
+    if (def->weighted)
+        for (const ganc_layer_option *o = weight_options; o->key; o++)
+            if (!strcmp(o->key, key)) return o;
+    return NULL;
+}
+
+static const ganc_layer_def *find_type(const char *name, ganc_layer_type *type)
+{
+    for (int t = 0; t < GANC_LAYER_COUNT; t++)
+        if (!strcmp(name, ganc_layers[t]->name)) {
+            *type = (ganc_layer_type)t;
+            return ganc_layers[t];
+        }
+    return NULL;
 }
 
 int ganc_layer_spec_parse(const char *line, ganc_layer_spec *sp, char err[GANC_ERR_LEN])
@@ -115,54 +122,53 @@ int ganc_layer_spec_parse(const char *line, ganc_layer_spec *sp, char err[GANC_E
     if (ntok == 0) return ganc_fail(err, "empty layer line");
 
     memset(sp, 0, sizeof *sp);
-    sp->type = GANC_LAYER_COUNT;
-    for (int t = 0; t < GANC_LAYER_COUNT; t++)
-        if (!strcmp(tok[0], type_names[t])) sp->type = (ganc_layer_type)t;
-    if (sp->type == GANC_LAYER_COUNT)
-        return ganc_fail(err, "unknown layer type '%s' (dense, conv, deconv, maxout, batchnorm, relu, lrelu, elu, "
-                              "concat_elu, tanh, sigmoid, dropout, mbstd, flatten, reshape)", tok[0]);
-    sp->stride = 1;
-    sp->bias = 1;
-    sp->eps = 1e-5f;
-    sp->momentum = 0.1f;
-    sp->alpha = sp->type == GANC_LAYER_LRELU ? 0.2f : 1.0f;
-    sp->p = 0.5f;
+    const ganc_layer_def *def = find_type(tok[0], &sp->type);
+    if (!def) {
+        char names[GANC_ERR_LEN];
+        ganc_layer_names(names, sizeof names, 0, ", ");
+        return ganc_fail(err, "unknown layer type '%s' (%s)", tok[0], names);
+    }
+    set_fallbacks(sp, def->options);
+    if (def->weighted) set_fallbacks(sp, weight_options);
 
-    int npos = 0, pos[3] = {0, 0, 0};
-    const int want_pos = has_weight_matrix(sp->type) ? 1 : sp->type == GANC_LAYER_RESHAPE ? 3 : 0;
+    const int want_sizes = count_options(def->sizes);
+    int sizes = 0;
+    uint64_t given = 0; /* bit i: own option i was on the line (required ones are among the first 64) */
     for (int i = 1; i < ntok; i++) {
         if (!strcmp(tok[i], "sn")) { /* a flag: spectral normalisation of the weight */
-            if (!has_weight_matrix(sp->type))
-                return ganc_fail(err, "%s has no weight matrix to normalise: sn applies to dense, conv, deconv and "
-                                      "maxout", tok[0]);
+            if (!def->weighted) {
+                char names[GANC_ERR_LEN];
+                ganc_layer_names(names, sizeof names, 1, " and ");
+                return ganc_fail(err, "%s has no weight matrix to normalise: sn applies to %s", tok[0], names);
+            }
             sp->sn = 1;
             continue;
         }
         char *eq = strchr(tok[i], '=');
         if (!eq) {
-            if (npos == want_pos)
-                return ganc_fail(err, "%s takes %d plain number%s, '%s' is one too many", tok[0], want_pos,
-                                 want_pos == 1 ? "" : "s", tok[i]);
-            if (parse_int(tok[i], 1, MAX_SIZE, want_pos == 3 ? "reshape size" : "the size", &pos[npos], err)) return -1;
-            npos++;
+            if (sizes == want_sizes)
+                return ganc_fail(err, "%s takes %d plain number%s, '%s' is one too many", tok[0], want_sizes,
+                                 want_sizes == 1 ? "" : "s", tok[i]);
+            if (read_value(sp, &def->sizes[sizes], tok[i], err)) return -1;
+            sizes++;
             continue;
         }
         *eq = 0;
-        if (parse_option(sp, tok[i], eq + 1, err)) return -1;
+        int own;
+        const ganc_layer_option *o = find_option(def, tok[i], &own);
+        if (!o) {
+            if (!strcmp(tok[i], "sn")) return ganc_fail(err, "sn is a flag: write 'sn' alone, without '=%s'", eq + 1);
+            return ganc_fail(err, "%s has no option '%s'", tok[0], tok[i]);
+        }
+        if (read_value(sp, o, eq + 1, err)) return -1;
+        if (own >= 0 && own < 64) given |= (uint64_t)1 << own;
     }
-    if (npos < want_pos)
-        return ganc_fail(err, "%s needs %s", tok[0],
-                         sp->type == GANC_LAYER_RESHAPE  ? "three sizes: reshape C H W"
-                         : sp->type == GANC_LAYER_DENSE  ? "the number of output units: dense N"
-                         : sp->type == GANC_LAYER_MAXOUT ? "the number of units and pieces=, e.g. maxout 200 pieces=5"
-                                                         : "the number of output channels and k=, e.g. conv 64 k=5");
-    if ((sp->type == GANC_LAYER_CONV || sp->type == GANC_LAYER_DECONV) && sp->k == 0)
-        return ganc_fail(err, "%s needs a kernel size k=", tok[0]);
-    if (sp->type == GANC_LAYER_MAXOUT && sp->pieces == 0)
-        return ganc_fail(err, "maxout needs pieces=P (at least 2), e.g. maxout 200 pieces=5");
-    if (sp->type == GANC_LAYER_RESHAPE)
-        sp->reshape = (ganc_shape){pos[0], pos[1], pos[2]};
-    else
-        sp->units = pos[0];
+    if (sizes < want_sizes) {
+        if (def->needs) return ganc_fail(err, "%s needs %s", tok[0], def->needs);
+        return ganc_fail(err, "%s needs %d plain number%s", tok[0], want_sizes, want_sizes == 1 ? "" : "s");
+    }
+    for (int i = 0; i < count_options(def->options); i++)
+        if (def->options[i].required && i < 64 && !(given >> i & 1))
+            return ganc_fail(err, "%s needs %s", tok[0], def->options[i].required);
     return 0;
 }
