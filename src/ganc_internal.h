@@ -21,6 +21,14 @@ int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((forma
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N. */
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
+/* The same product on the calling thread only. ganc_sgemm splits a large product over threads
+ * when no parallel region is active, and a region that OpenMP ran with one thread is not active:
+ * the parts of a layer's batch call this one (through ganc_sgemm_fn), so that a part is computed
+ * the same way whether it got a thread of its own or shares one. */
+void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc);
+typedef void ganc_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                           const float *b, int ldb, float beta, float *c, int ldc);
 /* Whether ganc_sgemm uses our AVX-512 kernels; use = 1 or 0 switches them on or off (where the
  * build has them), -1 only asks. Benchmarks use it to time both paths in one process. */
 int ganc_sgemm_own_kernels(int use);
@@ -79,18 +87,22 @@ typedef struct {
     int slots;       /* threads a layer may run with its own block of work each (>= 1) */
 } ganc_pass;
 
-/* Threads for a layer that splits n samples, one contiguous range per thread, each thread
- * with its own block of p->work (p->work + t * L->n_work). */
+/* Parts for a layer that splits n samples, one contiguous range per part, each part with its
+ * own block of p->work (p->work + t * L->n_work). The layer asks OpenMP for one thread per
+ * part, but OpenMP may grant fewer (OMP_DYNAMIC, OMP_THREAD_LIMIT, a region nested in another),
+ * so a thread runs parts ganc_thread_num(), + ganc_team_size(), ... until all are done: the
+ * parts, and so every sum, are the same whatever the team (see conv.c). */
 static inline int ganc_pass_threads(const ganc_pass *p, int n) { return n < p->slots ? (n < 1 ? 1 : n) : p->slots; }
-/* This thread's samples [*lo, *hi) of n split over `threads`. */
+/* Part t's samples [*lo, *hi) of n split into `threads` parts. */
 static inline void ganc_split(int n, int threads, int t, int *lo, int *hi)
 {
     *lo = (int)((long long)n * t / threads);
     *hi = (int)((long long)n * (t + 1) / threads);
 }
 int ganc_thread_num(void); /* omp_get_thread_num(), 0 without OpenMP */
+int ganc_team_size(void);  /* omp_get_num_threads(): the threads running this region; 1 without OpenMP */
 
-/* Thread t's share of n samples cut into `parts` near-equal chunks of at most max_chunk:
+/* Part t's share of n samples cut into `parts` near-equal chunks of at most max_chunk:
  * chunk q is [ganc_chunk_start(&c, q), ganc_chunk_start(&c, q + 1)). */
 typedef struct {
     int lo, count, parts;
@@ -174,8 +186,9 @@ void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
 /* A (rows x in) weight and its bias as nn.Linear (torch) or N(0, 0.02) and 0 (dcgan), then the
  * spectral-norm vectors when the layer has them: dense and maxout layers. */
 void ganc_init_linear(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng);
-/* Inside a parallel region of `threads` threads: adds the weight and bias gradients that threads
- * 1.. accumulated in their work blocks (at `offset` floats into each) to dw and L->dbias. */
+/* Called by every thread of a layer's parallel region once all its `threads` parts are done
+ * (whatever the team): adds the weight and bias gradients that parts 1.. accumulated in their
+ * work blocks (at `offset` floats into each), in part order, to dw and L->dbias. */
 void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int threads, float *dw);
 
 #endif

@@ -1,0 +1,134 @@
+/* Results that must not depend on how many threads actually run. The layers that split a batch
+ * over threads (conv, deconv) ask OpenMP for one thread per part, but OpenMP may grant fewer
+ * (OMP_DYNAMIC, OMP_THREAD_LIMIT, a region nested in another): every part must still be
+ * computed, and computed as it would have been, so a pass inside a region limited to one thread
+ * must give the same bits as a normal one. The reference is the same network run normally. */
+#include "check.h"
+#include "nets.h"
+#include "ganc.h"
+#include "ganc_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static float *fbuf(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) {
+        fprintf(stderr, "test_threads: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* What one forward and backward leave: the output, the input gradient, the parameter gradients. */
+typedef struct {
+    float *y, *dx, *grads;
+} pass_out;
+
+/* Convolutions (with bias, without, spectrally normalised) and transposed convolutions, so
+ * every split loop and the per-thread gradient sums of both layers run. */
+static const char *const NET_TEXT = "conv 6 k=3 stride=2 pad=same\n"
+                                    "lrelu\n"
+                                    "conv 5 k=3 pad=same bias=0 sn\n"
+                                    "elu\n"
+                                    "deconv 4 k=4 stride=2 pad=same\n"
+                                    "deconv 2 k=3 pad=same sn\n";
+static const ganc_shape NET_IN = {3, 10, 10};
+enum { BATCH = 7 }; /* odd, so the parts are unequal */
+
+static void run_pass(ganc_net *net, const float *x, const float *dy, pass_out *o)
+{
+    const size_t out = ganc_shape_size(ganc_net_output_shape(net)) * BATCH;
+    ganc_net_zero_grad(net);
+    memcpy(o->y, ganc_net_forward(net, x, BATCH), sizeof(float) * out);
+    ganc_net_backward(net, dy, o->dx, 1);
+    memcpy(o->grads, ganc_net_grads(net), sizeof(float) * ganc_net_param_count(net));
+}
+
+/* run_pass from inside a parallel region whose nested regions get one thread each (as a
+ * library call from a user's own parallel loop would); *granted: the threads a nested region
+ * asking for `slots` actually got. Without OpenMP a plain run_pass. */
+static void run_pass_limited(ganc_net *net, const float *x, const float *dy, pass_out *o, int slots, int *granted)
+{
+#ifdef _OPENMP
+    const int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(1);
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp master
+        {
+#pragma omp parallel num_threads(slots)
+            {
+#pragma omp master
+                *granted = omp_get_num_threads();
+            }
+            run_pass(net, x, dy, o);
+        }
+    }
+    omp_set_max_active_levels(levels);
+#else
+    (void)slots;
+    *granted = 1;
+    run_pass(net, x, dy, o);
+#endif
+}
+
+/* Two identical networks built for `slots` parts; both see a first batch normally (which leaves
+ * every part's scratch and partial gradients dirty, and the outputs of that batch in place),
+ * then a second batch: A normally, B with one thread. B must match A bit for bit. */
+static void test_fewer_threads_than_parts(int slots)
+{
+    const int saved = ganc_threads();
+    ganc_set_threads(slots);
+    ganc_net *a = test_make_net("a", NET_IN, NET_TEXT, BATCH), *b = test_make_net("b", NET_IN, NET_TEXT, BATCH);
+    if (!a || !b) goto done;
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 77);
+    ganc_net_init(a, GANC_INIT_TORCH, &rng);
+    ganc_rng_seed(&rng, 77);
+    ganc_net_init(b, GANC_INIT_TORCH, &rng);
+
+    const size_t n_in = ganc_shape_size(NET_IN) * BATCH, n_out = ganc_shape_size(ganc_net_output_shape(a)) * BATCH;
+    const size_t n_par = ganc_net_param_count(a);
+    float *x1 = fbuf(n_in), *x2 = fbuf(n_in), *dy1 = fbuf(n_out), *dy2 = fbuf(n_out);
+    ganc_rng_normal(&rng, x1, n_in, 0.0f, 1.0f);
+    ganc_rng_normal(&rng, x2, n_in, 0.0f, 1.0f);
+    ganc_rng_normal(&rng, dy1, n_out, 0.0f, 1.0f);
+    ganc_rng_normal(&rng, dy2, n_out, 0.0f, 1.0f);
+    pass_out ra = {fbuf(n_out), fbuf(n_in), fbuf(n_par)}, rb = {fbuf(n_out), fbuf(n_in), fbuf(n_par)};
+
+    run_pass(a, x1, dy1, &ra);
+    run_pass(b, x1, dy1, &rb);
+    run_pass(a, x2, dy2, &ra);
+    int granted = 0;
+    run_pass_limited(b, x2, dy2, &rb, slots, &granted);
+#ifdef _OPENMP
+    CHECK(granted == 1, "%d parts: the limited region got %d threads, not 1 (the test would prove nothing)", slots,
+          granted);
+#endif
+    CHECK(!memcmp(ra.y, rb.y, sizeof(float) * n_out), "%d parts run by %d thread(s): the output differs", slots, granted);
+    CHECK(!memcmp(ra.dx, rb.dx, sizeof(float) * n_in), "%d parts run by %d thread(s): the input gradient differs", slots,
+          granted);
+    CHECK(!memcmp(ra.grads, rb.grads, sizeof(float) * n_par),
+          "%d parts run by %d thread(s): the parameter gradients differ", slots, granted);
+
+    free(x1), free(x2), free(dy1), free(dy2);
+    free(ra.y), free(ra.dx), free(ra.grads), free(rb.y), free(rb.dx), free(rb.grads);
+done:
+    ganc_net_free(a);
+    ganc_net_free(b);
+    ganc_set_threads(saved);
+}
+
+int main(void)
+{
+    test_fewer_threads_than_parts(2);
+    test_fewer_threads_than_parts(3);
+    return check_finish("threads");
+}
