@@ -29,6 +29,9 @@ void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alph
                        const float *b, int ldb, float beta, float *c, int ldc);
 typedef void ganc_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                            const float *b, int ldb, float beta, float *c, int ldc);
+/* Keeps OpenBLAS, when linked, to one thread (ours split the work: see kernels/gemm.c). Safe to
+ * call from any thread at any time; the first call does it. Call before any call into OpenBLAS. */
+void ganc_blas_single_thread(void);
 /* Whether ganc_sgemm uses our AVX-512 kernels; use = 1 or 0 switches them on or off (where the
  * build has them), -1 only asks. Benchmarks use it to time both paths in one process. */
 int ganc_sgemm_own_kernels(int use);

@@ -21,6 +21,7 @@
 
 #ifdef GANC_HAVE_OPENBLAS
 #include <cblas.h>
+#include <pthread.h>
 
 static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc)
@@ -103,14 +104,19 @@ static void gemm_any(int trans_a, int trans_b, int m, int n, int k, float alpha,
     gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-static void blas_single_thread(void)
+/* Once per process, by whichever thread gets here first while the others wait: a plain flag
+ * read and written by the threads of a parallel region, each making its first product, was a
+ * data race (ThreadSanitizer reports it), and openblas_set_num_threads is not meant to be
+ * called by several threads at once. */
+#ifdef GANC_HAVE_OPENBLAS
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_set_single(void) { openblas_set_num_threads(1); }
+#endif
+
+void ganc_blas_single_thread(void)
 {
 #ifdef GANC_HAVE_OPENBLAS
-    static int blas_single;
-    if (!blas_single) {
-        openblas_set_num_threads(1);
-        blas_single = 1;
-    }
+    pthread_once(&blas_once, blas_set_single);
 #endif
 }
 
@@ -118,7 +124,7 @@ void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alph
                        const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0) return;
-    blas_single_thread();
+    ganc_blas_single_thread();
     gemm_any(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -130,7 +136,7 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
 #ifdef _OPENMP
     if ((double)m * n * k > 2e5 && !omp_in_parallel()) threads = ganc_threads();
 #endif
-    blas_single_thread();
+    ganc_blas_single_thread();
     if (threads <= 1) {
         ganc_sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
