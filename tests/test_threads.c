@@ -126,9 +126,61 @@ done:
     ganc_set_threads(saved);
 }
 
+/* The minibatch-stddev statistic is a mean over features of a sum that runs over threads. Its
+ * output is a float and the sum a double, so an order that differs shows only near a float's
+ * rounding midpoint; this batch puts it there. Samples are +a_f, -a_f, +a_f, -a_f, so feature
+ * f's sd is exactly a_f (mean 0; the 1e-8 vanishes next to a_f^2 >= 2^28): 2^68, 2^44, then
+ * 16382 features of 2^14. Added one by one after the first two, each 2^14 is a quarter of the
+ * running sum's last place and is lost, and the mean (2^68 + 2^44) / 2^14 = 2^54 + 2^30 lies
+ * exactly halfway between two floats (rounding to 2^54); summed apart first, the 2^14s add up
+ * to enough to round it up to 2^54 + 2^31. So runs with 1, 2 and 3 threads agree only when the
+ * sum's order does not depend on the threads. A batch of normal draws is checked as well. */
+static void test_mbstd_thread_counts(void)
+{
+    enum { N = 4, C = 64, H = 16, W = 16, F = C * H * W }; /* F * N > 32768: the parallel path */
+    const size_t out_n = (size_t)N * (F + H * W);
+    ganc_net *net = test_make_net("mbstd", (ganc_shape){C, H, W}, "mbstd\n", N);
+    if (!net) return;
+    float *x = fbuf((size_t)N * F), *dy = fbuf(out_n), *y1 = fbuf(out_n), *dx1 = fbuf((size_t)N * F),
+          *dx = fbuf((size_t)N * F);
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 5);
+    ganc_rng_normal(&rng, dy, out_n, 0.0f, 1.0f);
+    const int saved = ganc_threads();
+    for (int data = 0; data < 2; data++) {
+        if (data == 0)
+            for (int i = 0; i < N; i++)
+                for (int f = 0; f < F; f++) {
+                    const float a = f == 0 ? 0x1p68f : f == 1 ? 0x1p44f : 0x1p14f;
+                    x[(size_t)i * F + f] = i % 2 ? -a : a;
+                }
+        else
+            ganc_rng_normal(&rng, x, (size_t)N * F, 0.0f, 1.0f);
+        const char *what = data == 0 ? "a sum on a rounding midpoint" : "normal draws";
+        for (int threads = 1; threads <= 3; threads++) {
+            ganc_set_threads(threads);
+            const float *y = ganc_net_forward(net, x, N);
+            ganc_net_backward(net, dy, threads == 1 ? dx1 : dx, 0);
+            if (threads == 1) {
+                memcpy(y1, y, sizeof(float) * out_n);
+                continue;
+            }
+            CHECK(!memcmp(y, y1, sizeof(float) * out_n),
+                  "mbstd on %s: the output with %d threads differs from 1 thread's (statistic %.9g, not %.9g)", what,
+                  threads, y[F], y1[F]);
+            CHECK(!memcmp(dx, dx1, sizeof(float) * (size_t)N * F),
+                  "mbstd on %s: the input gradient with %d threads differs from 1 thread's", what, threads);
+        }
+    }
+    ganc_set_threads(saved);
+    free(x), free(dy), free(y1), free(dx1), free(dx);
+    ganc_net_free(net);
+}
+
 int main(void)
 {
     test_fewer_threads_than_parts(2);
     test_fewer_threads_than_parts(3);
+    test_mbstd_thread_counts();
     return check_finish("threads");
 }
