@@ -26,7 +26,9 @@ extern "C" {
 
 /* All of ganc's heap allocations go through these (64-byte aligned). The counter lets tests
  * prove that nothing is allocated per step once a network is built. */
-void *ganc_alloc(size_t bytes);          /* zeroed; aborts with a message on out-of-memory */
+/* zeroed; aborts with a message on out-of-memory; NULL (with a message) for more than
+ * PTRDIFF_MAX bytes, a size no object can have: one computed with an overflow */
+void *ganc_alloc(size_t bytes);
 void ganc_free(void *p);
 uint64_t ganc_alloc_count(void);         /* number of ganc_alloc calls so far */
 

@@ -13,6 +13,20 @@ typedef struct {
 } philox_block;
 philox_block ganc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2]);
 
+/* a * b and a + b, or SIZE_MAX when the result does not fit a size_t: a size built from them
+ * saturates instead of wrapping round to a small number, so one limit check at the end refuses
+ * it. */
+static inline size_t ganc_size_mul(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t ganc_size_add(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
 /* snprintf into an error buffer; always returns -1 so callers can `return ganc_fail(...)`. */
 int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
