@@ -56,6 +56,15 @@ int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha
                       const float *b, int ldb, float beta, float *c, int ldc);
 #endif
 
+/* This thread's scratch for kernels that keep packed operands between calls (kernels/scratch.c):
+ * GANC_KERNEL_SCRATCH_FLOATS floats, 64-byte aligned, the same block on every call until
+ * ganc_shutdown frees them all (a later call allocates again); NULL when it cannot be allocated.
+ * A thread that exits hands its block to the next thread that asks. */
+#define GANC_KERNEL_SCRATCH_FLOATS ((size_t)96 * 256 + (size_t)256 * 1536) /* AVX-512 GEMM: packed A, B */
+float *ganc_kernel_scratch(void);
+void ganc_kernel_scratch_free(void);     /* every thread's block (ganc_shutdown) */
+size_t ganc_kernel_scratch_blocks(void); /* blocks allocated now (tests) */
+
 /* Geometry of a 2-D convolution window: input (c, h, w), kernel k, stride s, padding before
  * (top/left) and after (bottom/right), output (oh, ow). Padding after may be negative for a
  * transposed convolution's output padding (positions no input reaches). */

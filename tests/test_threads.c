@@ -1,13 +1,15 @@
-/* Results that must not depend on how many threads actually run. The layers that split a batch
- * over threads (conv, deconv) ask OpenMP for one thread per part, but OpenMP may grant fewer
- * (OMP_DYNAMIC, OMP_THREAD_LIMIT, a region nested in another): every part must still be
- * computed, and computed as it would have been, so a pass inside a region limited to one thread
- * must give the same bits as a normal one. The reference is the same network run normally. */
+/* Threads. Results must not depend on how many threads run: the layers that split a batch over
+ * threads (conv, deconv) ask OpenMP for one thread per part, but OpenMP may grant fewer
+ * (OMP_DYNAMIC, OMP_THREAD_LIMIT, a region nested in another), and every part must still be
+ * computed as it would have been (the reference: the same network run normally); mbstd's sum
+ * must come out the same with 1, 2 or 3 threads (the reference: 1 thread). And the kernels'
+ * per-thread scratch must be kept, handed on when a thread exits and freed by ganc_shutdown. */
 #include "check.h"
 #include "nets.h"
 #include "ganc.h"
 #include "ganc_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,10 +179,76 @@ static void test_mbstd_thread_counts(void)
     ganc_net_free(net);
 }
 
+/* ---- the kernels' per-thread scratch (the AVX-512 GEMM's packing buffers) ----------------- */
+
+typedef struct {
+    float *got;
+    pthread_barrier_t *all_have_one; /* NULL: exit at once */
+} scratch_job;
+
+static void *take_scratch(void *arg)
+{
+    scratch_job *j = arg;
+    j->got = ganc_kernel_scratch();
+    if (j->got) j->got[GANC_KERNEL_SCRATCH_FLOATS - 1] = 1.0f; /* the whole block is there (ASan) */
+    if (j->all_have_one) pthread_barrier_wait(j->all_have_one);
+    return NULL;
+}
+
+/* A thread keeps its block between calls; a thread that exits hands its block to the next one
+ * (threads that come and go do not pile blocks up); ganc_shutdown frees every block, and a call
+ * after it gets a new one. The count of blocks is the reference. The sanitizer build's leak
+ * check sees whether ganc_shutdown really freed them. */
+static void test_kernel_scratch(void)
+{
+    ganc_shutdown();
+    CHECK(ganc_kernel_scratch_blocks() == 0, "%zu scratch blocks after ganc_shutdown", ganc_kernel_scratch_blocks());
+    float *mine = ganc_kernel_scratch();
+    CHECK(mine && (uintptr_t)mine % 64 == 0 && ganc_kernel_scratch() == mine && ganc_kernel_scratch_blocks() == 1,
+          "the main thread's scratch is missing, unaligned, not kept or not counted once");
+
+    scratch_job one[4] = {{0}};
+    for (int i = 0; i < 4; i++) {
+        pthread_t t;
+        if (!CHECK(pthread_create(&t, NULL, take_scratch, &one[i]) == 0, "starting a thread")) return;
+        pthread_join(t, NULL);
+    }
+    CHECK(one[0].got && one[0].got != mine && one[1].got == one[0].got && one[3].got == one[0].got &&
+              ganc_kernel_scratch_blocks() == 2,
+          "4 threads one after another: %zu blocks (want 2: each exited thread's block goes to the next)",
+          ganc_kernel_scratch_blocks());
+
+    enum { AT_ONCE = 3 };
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, AT_ONCE);
+    scratch_job many[AT_ONCE];
+    pthread_t t[AT_ONCE];
+    for (int i = 0; i < AT_ONCE; i++) {
+        many[i] = (scratch_job){NULL, &barrier};
+        if (!CHECK(pthread_create(&t[i], NULL, take_scratch, &many[i]) == 0, "starting a thread")) return;
+    }
+    for (int i = 0; i < AT_ONCE; i++) pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    int distinct = 1;
+    for (int i = 0; i < AT_ONCE; i++)
+        for (int k = 0; k < i; k++) distinct &= many[i].got && many[i].got != many[k].got && many[i].got != mine;
+    CHECK(distinct && ganc_kernel_scratch_blocks() == 1 + AT_ONCE,
+          "%d threads at once: %zu blocks (want %d: the spare one reused, one each, none shared)", AT_ONCE,
+          ganc_kernel_scratch_blocks(), 1 + AT_ONCE);
+
+    ganc_shutdown();
+    CHECK(ganc_kernel_scratch_blocks() == 0, "%zu scratch blocks left after ganc_shutdown",
+          ganc_kernel_scratch_blocks());
+    mine = ganc_kernel_scratch();
+    CHECK(mine && ganc_kernel_scratch_blocks() == 1, "no new scratch after ganc_shutdown");
+    ganc_shutdown();
+}
+
 int main(void)
 {
     test_fewer_threads_than_parts(2);
     test_fewer_threads_than_parts(3);
     test_mbstd_thread_counts();
+    test_kernel_scratch();
     return check_finish("threads");
 }

@@ -1,7 +1,7 @@
-/* Every heap allocation of the library goes through ganc_alloc: 64-byte alignment for vector
- * code, zeroed memory, and a counter that tests use to prove the training step allocates
- * nothing once a network is built. */
-#include "ganc.h"
+/* ganc_alloc: the library's numeric buffers (include/ganc.h says which go through it and which
+ * do not), 64-byte aligned for vector code, zeroed, and counted, so that tests can prove the
+ * training step allocates nothing once a network is built. */
+#include "ganc_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,3 +32,5 @@ void *ganc_alloc(size_t bytes)
 void ganc_free(void *p) { free(p); }
 
 uint64_t ganc_alloc_count(void) { return alloc_calls; }
+
+void ganc_shutdown(void) { ganc_kernel_scratch_free(); }
