@@ -24,11 +24,23 @@ extern "C" {
 
 /* ---- memory ---------------------------------------------------------------------------- */
 
-/* All of ganc's heap allocations go through these (64-byte aligned). The counter lets tests
- * prove that nothing is allocated per step once a network is built. */
-void *ganc_alloc(size_t bytes);          /* zeroed; aborts with a message on out-of-memory */
+/* The numeric buffers of the library (networks, optimizers, batchers, metrics, the classifier:
+ * everything sized by a model and a batch) come from ganc_alloc: 64-byte aligned, zeroed, and
+ * counted, so tests prove that nothing is allocated per step once a network is built.
+ * Buffers sized by untrusted input or that grow as data arrives (the file readers and writers,
+ * images, logs, model text, the command line's sample and point buffers) use malloc/realloc,
+ * so that running out of memory is an error their caller can report rather than an abort, and
+ * are released with free() by the module that made them. The kernels' per-thread packing
+ * buffers are kept between calls (not counted: a thread's first product may come in any step)
+ * until ganc_shutdown. */
+/* zeroed; aborts with a message on out-of-memory; NULL (with a message) for more than
+ * PTRDIFF_MAX bytes, a size no object can have: one computed with an overflow */
+void *ganc_alloc(size_t bytes);
 void ganc_free(void *p);
 uint64_t ganc_alloc_count(void);         /* number of ganc_alloc calls so far */
+/* Frees what the library keeps between calls (every thread's GEMM packing buffers). Call it
+ * when no other ganc call is running, e.g. at exit; later calls allocate them again. */
+void ganc_shutdown(void);
 
 /* ---- threads --------------------------------------------------------------------------- */
 

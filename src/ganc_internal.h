@@ -13,6 +13,20 @@ typedef struct {
 } philox_block;
 philox_block ganc_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2]);
 
+/* a * b and a + b, or SIZE_MAX when the result does not fit a size_t: a size built from them
+ * saturates instead of wrapping round to a small number, so one limit check at the end refuses
+ * it. */
+static inline size_t ganc_size_mul(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t ganc_size_add(size_t a, size_t b)
+{
+    size_t r;
+    return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
 /* snprintf into an error buffer; always returns -1 so callers can `return ganc_fail(...)`. */
 int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -21,6 +35,17 @@ int ganc_fail(char err[GANC_ERR_LEN], const char *fmt, ...) __attribute__((forma
 /* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) M x K, op(B) K x N. */
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
+/* The same product on the calling thread only. ganc_sgemm splits a large product over threads
+ * when no parallel region is active, and a region that OpenMP ran with one thread is not active:
+ * the parts of a layer's batch call this one (through ganc_sgemm_fn), so that a part is computed
+ * the same way whether it got a thread of its own or shares one. */
+void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc);
+typedef void ganc_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                           const float *b, int ldb, float beta, float *c, int ldc);
+/* Keeps OpenBLAS, when linked, to one thread (ours split the work: see kernels/gemm.c). Safe to
+ * call from any thread at any time; the first call does it. Call before any call into OpenBLAS. */
+void ganc_blas_single_thread(void);
 /* Whether ganc_sgemm uses our AVX-512 kernels; use = 1 or 0 switches them on or off (where the
  * build has them), -1 only asks. Benchmarks use it to time both paths in one process. */
 int ganc_sgemm_own_kernels(int use);
@@ -30,6 +55,15 @@ int ganc_sgemm_own_kernels(int use);
 int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc);
 #endif
+
+/* This thread's scratch for kernels that keep packed operands between calls (kernels/scratch.c):
+ * GANC_KERNEL_SCRATCH_FLOATS floats, 64-byte aligned, the same block on every call until
+ * ganc_shutdown frees them all (a later call allocates again); NULL when it cannot be allocated.
+ * A thread that exits hands its block to the next thread that asks. */
+#define GANC_KERNEL_SCRATCH_FLOATS ((size_t)96 * 256 + (size_t)256 * 1536) /* AVX-512 GEMM: packed A, B */
+float *ganc_kernel_scratch(void);
+void ganc_kernel_scratch_free(void);     /* every thread's block (ganc_shutdown) */
+size_t ganc_kernel_scratch_blocks(void); /* blocks allocated now (tests) */
 
 /* Geometry of a 2-D convolution window: input (c, h, w), kernel k, stride s, padding before
  * (top/left) and after (bottom/right), output (oh, ow). Padding after may be negative for a
@@ -79,18 +113,22 @@ typedef struct {
     int slots;       /* threads a layer may run with its own block of work each (>= 1) */
 } ganc_pass;
 
-/* Threads for a layer that splits n samples, one contiguous range per thread, each thread
- * with its own block of p->work (p->work + t * L->n_work). */
+/* Parts for a layer that splits n samples, one contiguous range per part, each part with its
+ * own block of p->work (p->work + t * L->n_work). The layer asks OpenMP for one thread per
+ * part, but OpenMP may grant fewer (OMP_DYNAMIC, OMP_THREAD_LIMIT, a region nested in another),
+ * so a thread runs parts ganc_thread_num(), + ganc_team_size(), ... until all are done: the
+ * parts, and so every sum, are the same whatever the team (see conv.c). */
 static inline int ganc_pass_threads(const ganc_pass *p, int n) { return n < p->slots ? (n < 1 ? 1 : n) : p->slots; }
-/* This thread's samples [*lo, *hi) of n split over `threads`. */
+/* Part t's samples [*lo, *hi) of n split into `threads` parts. */
 static inline void ganc_split(int n, int threads, int t, int *lo, int *hi)
 {
     *lo = (int)((long long)n * t / threads);
     *hi = (int)((long long)n * (t + 1) / threads);
 }
 int ganc_thread_num(void); /* omp_get_thread_num(), 0 without OpenMP */
+int ganc_team_size(void);  /* omp_get_num_threads(): the threads running this region; 1 without OpenMP */
 
-/* Thread t's share of n samples cut into `parts` near-equal chunks of at most max_chunk:
+/* Part t's share of n samples cut into `parts` near-equal chunks of at most max_chunk:
  * chunk q is [ganc_chunk_start(&c, q), ganc_chunk_start(&c, q + 1)). */
 typedef struct {
     int lo, count, parts;
@@ -235,8 +273,9 @@ void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
 /* A (rows x in) weight and its bias as nn.Linear (torch) or N(0, 0.02) and 0 (dcgan), then the
  * spectral-norm vectors when the layer has them: dense and maxout layers. */
 void ganc_init_linear(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng);
-/* Inside a parallel region of `threads` threads: adds the weight and bias gradients that threads
- * 1.. accumulated in their work blocks (at `offset` floats into each) to dw and L->dbias. */
+/* Called by every thread of a layer's parallel region once all its `threads` parts are done
+ * (whatever the team): adds the weight and bias gradients that parts 1.. accumulated in their
+ * work blocks (at `offset` floats into each), in part order, to dw and L->dbias. */
 void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int threads, float *dw);
 
 #endif

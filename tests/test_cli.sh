@@ -247,5 +247,14 @@ expect_error "sample from a non-run" "ganc" $GANC sample "$T/images-idx3-ubyte" 
 expect_error "sample to an unknown format" ".png or .npy" $GANC sample "$T/a" -n 4 -o "$T/x.jpg"
 expect_error "unknown command" "unknown command" $GANC fly
 
+# --- fewer threads than asked: OpenMP may run a layer's parts on fewer threads than --threads
+# (OMP_THREAD_LIMIT, OMP_DYNAMIC); every part must still be computed, and computed the same way
+check "--threads 2 run" "$GANC train $COMMON --threads 2 --steps 10 --out $T/thr2 2>/dev/null"
+for env_limit in OMP_THREAD_LIMIT=1 OMP_DYNAMIC=true; do
+    check "--threads 2 under $env_limit writes the same checkpoint as without" \
+        "env $env_limit $GANC train $COMMON --threads 2 --steps 10 --out $T/thr-lim 2>/dev/null && cmp -s $T/thr2/ckpt/step_000000010.safetensors $T/thr-lim/ckpt/step_000000010.safetensors"
+    rm -rf "$T/thr-lim"
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1617,6 +1617,86 @@ static void test_spectral_norm_converges(void)
     ganc_net_free(net);
 }
 
+/* ---- sizes that overflow ------------------------------------------------------------------ */
+
+/* ganc_alloc refuses (NULL) a size no object can have instead of rounding it up past SIZE_MAX
+ * to a tiny block; ordinary sizes still come back zeroed and 64-byte aligned. */
+static void test_alloc_sizes(void)
+{
+    const size_t huge[3] = {SIZE_MAX - 10, SIZE_MAX - 63, (size_t)PTRDIFF_MAX + 1};
+    for (int i = 0; i < 3; i++) {
+        void *p = ganc_alloc(huge[i]);
+        CHECK(p == NULL, "ganc_alloc(%zu) returned a block instead of NULL", huge[i]);
+        ganc_free(p);
+    }
+    unsigned char *p = ganc_alloc(100);
+    int zero = 1;
+    for (int i = 0; i < 100; i++) zero &= p[i] == 0;
+    CHECK(p && ((uintptr_t)p % 64) == 0 && zero, "ganc_alloc(100): not a zeroed 64-byte aligned block");
+    ganc_free(p);
+}
+
+/* A network whose sizes overflow (an input of 2^64 values wraps to 0 in size_t; 2^48 wraps to 0
+ * as a dense layer's int input size; a transposed convolution's output side past INT_MAX) or
+ * would need more memory than the limit only in its saved values is refused with an error at
+ * ganc_net_add or ganc_net_build, before anything is allocated for it. */
+static void test_size_overflow_refused(void)
+{
+    static const struct {
+        ganc_shape in;
+        const char *line, *why, *needle;
+    } bad[] = {
+        {{1 << 22, 1 << 21, 1 << 21}, "dense 4", "input of 2^64 values",
+         "input 4194304 x 2097152 x 2097152 is too large"},
+        {{1 << 16, 1 << 16, 1 << 16}, "dense 4", "input of 2^48 values", "input 65536 x 65536 x 65536 is too large"},
+        {{1 << 16, 1 << 16, 1 << 16}, "flatten", "input of 2^48 values", "too large"},
+        {{0, 5, 5}, "flatten", "input with no channels", "input 0 x 5 x 5 has a side below 1"},
+        {{1, 1 << 27, 1}, "deconv 1 k=64 stride=64 pad=valid", "output side 2^33", "deconv layer is too large"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[GANC_ERR_LEN] = "";
+        ganc_net *net = ganc_net_create("big", bad[i].in);
+        int rc = ganc_net_add_text(net, bad[i].line, "big", 1, err);
+        if (rc == 0) rc = ganc_net_build(net, 2, err);
+        CHECK(rc == -1 && strstr(err, bad[i].needle), "%s (%s) was not refused with '%s': %s", bad[i].line,
+              bad[i].why, bad[i].needle, rc ? err : "accepted");
+        ganc_net_free(net);
+    }
+    /* specs the parser would refuse, given to ganc_net_add directly: units x pieces past INT_MAX,
+     * a kernel whose k * k is past INT_MAX */
+    ganc_layer_spec sp[2];
+    char perr[GANC_ERR_LEN] = "";
+    if (CHECK(ganc_layer_spec_parse("maxout 2 pieces=2", &sp[0], perr) == 0 &&
+                  ganc_layer_spec_parse("deconv 2 k=3", &sp[1], perr) == 0,
+              "parsing the base specs: %s", perr)) {
+        sp[0].units = sp[0].pieces = 1 << 20;
+        sp[1].k = 1 << 20;
+        for (int i = 0; i < 2; i++) {
+            char err[GANC_ERR_LEN] = "";
+            ganc_net *net = ganc_net_create("spec", (ganc_shape){2, 4, 4});
+            CHECK(ganc_net_add(net, &sp[i], err) == -1 && strstr(err, "too large"),
+                  "%s with %s 2^20 was not refused as too large: %s", i ? "deconv" : "maxout", i ? "k" : "units and pieces",
+                  err[0] ? err : "accepted");
+            ganc_net_free(net);
+        }
+    }
+    /* 1024 units of 256 pieces keep 2^18 + 2^10 floats per sample for backward: at a batch of
+     * 2^19 that is 2^39 bytes, though activations and weights are small */
+    char err[GANC_ERR_LEN] = "";
+    ganc_net *net = ganc_net_create("saved", (ganc_shape){8, 1, 1});
+    int rc = ganc_net_add_text(net, "maxout 1024 pieces=256", "saved", 1, err);
+    CHECK(rc == 0, "maxout 1024 pieces=256 on 8 inputs was refused: %s", err);
+    if (rc == 0) {
+        const uint64_t before = ganc_alloc_count();
+        rc = ganc_net_build(net, 1 << 19, err);
+        CHECK(rc == -1 && strstr(err, "GB"), "a build needing 2^39 bytes of saved values was not refused: %s",
+              rc ? err : "built");
+        CHECK(ganc_alloc_count() == before, "the refused build allocated %llu blocks",
+              (unsigned long long)(ganc_alloc_count() - before));
+    }
+    ganc_net_free(net);
+}
+
 int main(void)
 {
     test_vmath();
@@ -1640,5 +1720,7 @@ int main(void)
     test_adam();
     test_sgd();
     test_bce();
+    test_alloc_sizes();
+    test_size_overflow_refused();
     return check_finish("core");
 }

@@ -1,8 +1,10 @@
 #!/bin/sh
-# One short training run, its resume and a sample under valgrind's memcheck: zero memory errors
-# and zero leaks of any kind (only the OpenMP runtime's thread pool is suppressed, see
-# tests/valgrind.supp). Run by `make valgrind` on a build without AVX-512 (valgrind cannot
-# decode it) and with the portable GEMM (OpenBLAS picks AVX-512 kernels at run time).
+# One short training run, its resume, a sample, a classifier's training and an eval of the run
+# under valgrind's memcheck: zero memory errors and zero leaks of any kind (only the OpenMP
+# runtime's thread pool is suppressed, see tests/valgrind.supp). Run by `make valgrind` on a
+# build without AVX-512 (valgrind cannot decode it) and with the portable GEMM (OpenBLAS picks
+# AVX-512 kernels at run time); the AVX-512 GEMM's packing buffers are checked by the
+# sanitizer build's leak check instead (tests/test_threads.c, `make sanitize`).
 # Usage: GANC=path/to/ganc tests/test_valgrind.sh
 . "$(dirname "$0")/cli_fixture.sh"
 VG="valgrind -q --suppressions=$(dirname "$0")/valgrind.supp --error-exitcode=9 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
@@ -16,6 +18,16 @@ RUN="--model $T/tiny.gan --data $T/images-idx3-ubyte --seed 3 --log-every 5 --sa
 under_valgrind "train 20 steps" 0 train $RUN --steps 20 --out "$T/v"
 under_valgrind "resume to 30 steps" 0 train --resume "$T/v" --steps 30
 under_valgrind "sample" 0 sample "$T/v" -n 8 -o "$T/v.npy"
+# a classifier (a small one: valgrind runs ~50x slower) on the fixture's images with labels 0..3
+# in turn, testing on the last 64, then an eval of the run against those 64
+mkdir -p "$T/cls"
+cp "$T/images-idx3-ubyte" "$T/cls/train-images-idx3-ubyte"
+{ printf '\000\000\010\001\000\000\001\000'; LC_ALL=C awk 'BEGIN { for (i = 0; i < 256; i++) printf "%c", i % 4 }'; } \
+    > "$T/cls/train-labels-idx1-ubyte"
+printf 'conv 4 k=5 stride=2 pad=same\nrelu\nflatten\ndense 16\nrelu\ndense 4\n' > "$T/cls/arch"
+SPLIT="--data $T/cls/train-images-idx3-ubyte --split 192 --threads 2"
+under_valgrind "classifier train" 0 classifier train $SPLIT --arch "$T/cls/arch" --epochs 1 --batch 32 --out "$T/c.st"
+under_valgrind "eval" 0 eval "$T/v" $SPLIT --classifier "$T/c.st" --n 64
 under_valgrind "a file that is no checkpoint is refused without leaks" 1 info "$T/images-idx3-ubyte"
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

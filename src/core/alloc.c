@@ -1,7 +1,7 @@
-/* Every heap allocation of the library goes through ganc_alloc: 64-byte alignment for vector
- * code, zeroed memory, and a counter that tests use to prove the training step allocates
- * nothing once a network is built. */
-#include "ganc.h"
+/* ganc_alloc: the library's numeric buffers (include/ganc.h says which go through it and which
+ * do not), 64-byte aligned for vector code, zeroed, and counted, so that tests can prove the
+ * training step allocates nothing once a network is built. */
+#include "ganc_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +12,14 @@ static _Atomic uint64_t alloc_calls;
 void *ganc_alloc(size_t bytes)
 {
     alloc_calls++;
-    size_t rounded = (bytes + 63) / 64 * 64;
-    if (rounded == 0) rounded = 64;
+    /* No object can be larger than PTRDIFF_MAX bytes, so such a request is a size computed with
+     * an overflow (callers check theirs: ganc_size_mul); refuse it rather than let the rounding
+     * below wrap past SIZE_MAX to a tiny block. */
+    if (bytes > (size_t)PTRDIFF_MAX) {
+        fprintf(stderr, "ganc: refusing to allocate %zu bytes (more than any object can have)\n", bytes);
+        return NULL;
+    }
+    const size_t rounded = bytes <= 64 ? 64 : (bytes + 63) / 64 * 64;
     void *p = aligned_alloc(64, rounded);
     if (!p) {
         fprintf(stderr, "ganc: out of memory allocating %zu bytes\n", bytes);
@@ -26,3 +32,5 @@ void *ganc_alloc(size_t bytes)
 void ganc_free(void *p) { free(p); }
 
 uint64_t ganc_alloc_count(void) { return alloc_calls; }
+
+void ganc_shutdown(void) { ganc_kernel_scratch_free(); }

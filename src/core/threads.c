@@ -38,3 +38,12 @@ int ganc_thread_num(void)
     return 0;
 #endif
 }
+
+int ganc_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}

@@ -64,9 +64,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef GANC_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
@@ -215,11 +212,7 @@ static int lapack_available(void) { return dsyevd_ != NULL; }
 static int lapack_eig(int n, double *a, double *w, int want_vectors, char err[GANC_ERR_LEN])
 {
     /* One threading layer (see kernels/gemm.c): OpenBLAS stays single-threaded. */
-    static int blas_single;
-    if (!blas_single) {
-        openblas_set_num_threads(1);
-        blas_single = 1;
-    }
+    ganc_blas_single_thread();
     const char jobz = want_vectors ? 'V' : 'N', uplo = 'U';
     int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
     double work_query = 0.0;

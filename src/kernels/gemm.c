@@ -21,6 +21,7 @@
 
 #ifdef GANC_HAVE_OPENBLAS
 #include <cblas.h>
+#include <pthread.h>
 
 static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc)
@@ -103,6 +104,30 @@ static void gemm_any(int trans_a, int trans_b, int m, int n, int k, float alpha,
     gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+/* Once per process, by whichever thread gets here first while the others wait: a plain flag
+ * read and written by the threads of a parallel region, each making its first product, was a
+ * data race (ThreadSanitizer reports it), and openblas_set_num_threads is not meant to be
+ * called by several threads at once. */
+#ifdef GANC_HAVE_OPENBLAS
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_set_single(void) { openblas_set_num_threads(1); }
+#endif
+
+void ganc_blas_single_thread(void)
+{
+#ifdef GANC_HAVE_OPENBLAS
+    pthread_once(&blas_once, blas_set_single);
+#endif
+}
+
+void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    ganc_blas_single_thread();
+    gemm_any(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc)
 {
@@ -111,15 +136,9 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
 #ifdef _OPENMP
     if ((double)m * n * k > 2e5 && !omp_in_parallel()) threads = ganc_threads();
 #endif
-#ifdef GANC_HAVE_OPENBLAS
-    static int blas_single;
-    if (!blas_single) {
-        openblas_set_num_threads(1);
-        blas_single = 1;
-    }
-#endif
+    ganc_blas_single_thread();
     if (threads <= 1) {
-        gemm_any(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        ganc_sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Split the longer of C's dimensions into blocks that are multiples of 16. */

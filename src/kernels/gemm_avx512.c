@@ -18,7 +18,6 @@
 #if defined(__AVX512F__)
 
 #include <immintrin.h>
-#include <stdlib.h>
 
 enum {
     MR = 8,         /* rows of a register tile */
@@ -29,23 +28,11 @@ enum {
     NC = 1536       /* columns of B packed at a time (256 x 1536 floats: 1.5 MB) */
 };
 
-/* Per-thread packing buffers, allocated on a thread's first product and kept (the same
- * threads run every step; nothing is allocated per step). */
-static _Thread_local float *pack_a, *pack_b;
-
-static int pack_buffers(void)
-{
-    if (pack_a) return 0;
-    pack_a = aligned_alloc(64, sizeof(float) * MC * KC);
-    pack_b = aligned_alloc(64, sizeof(float) * KC * NC);
-    if (!pack_a || !pack_b) {
-        free(pack_a);
-        free(pack_b);
-        pack_a = pack_b = NULL;
-        return -1;
-    }
-    return 0;
-}
+/* The packing buffers are the thread's kernel scratch (kernels/scratch.c): allocated on its
+ * first product and kept (the same threads run every step; nothing is allocated per step),
+ * freed by ganc_shutdown. A is packed at its start, B after it (MC * KC floats: 64-byte aligned). */
+_Static_assert((size_t)MC * KC + (size_t)KC * NC <= GANC_KERNEL_SCRATCH_FLOATS, "packed A and B fit the scratch");
+_Static_assert(MC * KC % 16 == 0, "packed B starts 64-byte aligned");
 
 /* panel[p * stride] = src[p] for p < kc, or 0 where src is NULL (a ragged edge): one row of
  * A, or one column of a transposed B, into its place in a p-major panel. */
@@ -210,7 +197,9 @@ static void store_tile(const float *tile, int rows, int cols, float alpha, float
 int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc)
 {
-    if (pack_buffers()) return -1;
+    float *const pack_a = ganc_kernel_scratch();
+    if (!pack_a) return -1;
+    float *const pack_b = pack_a + (size_t)MC * KC;
     if (k <= 0) { /* no products: C = beta * C */
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];

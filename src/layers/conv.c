@@ -14,13 +14,15 @@ static ganc_conv_geom conv_geom(const ganc_layer *L)
                             L->out.h, L->out.w};
 }
 
-/* Each thread takes a contiguous range of the batch and works through it in chunks of at
- * most ganc_conv_chunk samples with its own block of p->work:
+/* The batch is cut into one contiguous part per thread (ganc_pass_threads); a part is worked
+ * through in chunks of at most ganc_conv_chunk samples with its own block of p->work:
  *   col (kk x chunk*plane) | channel-major output (cout x chunk*plane) | dW | dbias | plane
  * (plane: im2col's bordered input plane, ganc_conv_plane_floats)
  * so im2col, GEMM and layout copy of a chunk stay in that core's caches and the threads
- * never wait for each other inside a layer. Weight gradients: thread 0 accumulates into dW,
- * the others into their block, summed into dW in thread order at the end. */
+ * never wait for each other inside a layer. Weight gradients: part 0 accumulates into dW,
+ * the others into their block, summed into dW in part order at the end. When OpenMP grants
+ * fewer threads than parts, a thread runs several parts in turn (ganc_team_size): the same
+ * parts with the same products, so the same bits. */
 static size_t conv_col_floats(const ganc_layer *L)
 {
     const size_t kk = (size_t)L->in.c * L->spec.k * L->spec.k, plane = (size_t)L->out.h * L->out.w;
@@ -91,20 +93,22 @@ static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, con
     const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
     const size_t col_floats = conv_col_floats(L);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const int t = threads > 1 ? ganc_thread_num() : 0;
-        float *col = p->work + (size_t)t * L->n_work, *ycm = col + col_floats;
-        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            const size_t np = (size_t)n * plane;
-            chunk_im2col(L, &g, x + i0 * in_size, col, n);
-            ganc_sgemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
-            if (L->n_bias)
-                for (int c = 0; c < cout; c++)
-                    for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
-            ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
+        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            float *col = p->work + (size_t)t * L->n_work, *ycm = col + col_floats;
+            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+            for (int q = 0; q < ch.parts; q++) {
+                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+                const size_t np = (size_t)n * plane;
+                chunk_im2col(L, &g, x + i0 * in_size, col, n);
+                gemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+                if (L->n_bias)
+                    for (int c = 0; c < cout; c++)
+                        for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
+                ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
+            }
         }
     }
 }
@@ -120,37 +124,39 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
     const size_t col_floats = conv_col_floats(L), cm_floats = conv_cm_floats(L);
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
     const float *w = ganc_sn_weight(L);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const int t = threads > 1 ? ganc_thread_num() : 0;
-        float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats;
-        float *dw = NULL, *db = NULL;
-        if (dw_all) {
-            dw = t ? dycm + cm_floats : dw_all;
-            db = t ? dw + L->n_weight : L->dbias;
-            if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
-        }
-        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            const size_t np = (size_t)n * plane;
-            ganc_nchw_to_cnp(dy_all + i0 * out_size, dycm, n, cout, plane);
-            if (dw) {
-                chunk_im2col(L, &g, x_all + i0 * in_size, col, n);
-                ganc_sgemm(0, 1, cout, kk, (int)np, 1.0f, dycm, (int)np, col, (int)np, 1.0f, dw, kk);
-                if (L->n_bias)
-                    for (int c = 0; c < cout; c++) {
-                        float s = 0.0f;
-                        for (size_t j = 0; j < np; j++) s += dycm[(size_t)c * np + j];
-                        db[c] += s;
-                    }
+        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats;
+            float *dw = NULL, *db = NULL;
+            if (dw_all) {
+                dw = t ? dycm + cm_floats : dw_all;
+                db = t ? dw + L->n_weight : L->dbias;
+                if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
             }
-            if (dx_all) {
-                ganc_sgemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
-                for (int i = 0; i < n; i++) {
-                    float *dxi = dx_all + (i0 + i) * in_size;
-                    memset(dxi, 0, sizeof(float) * in_size);
-                    ganc_col2im(&g, col + i * plane, dxi, np, plane_scratch(L, col));
+            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+            for (int q = 0; q < ch.parts; q++) {
+                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+                const size_t np = (size_t)n * plane;
+                ganc_nchw_to_cnp(dy_all + i0 * out_size, dycm, n, cout, plane);
+                if (dw) {
+                    chunk_im2col(L, &g, x_all + i0 * in_size, col, n);
+                    gemm(0, 1, cout, kk, (int)np, 1.0f, dycm, (int)np, col, (int)np, 1.0f, dw, kk);
+                    if (L->n_bias)
+                        for (int c = 0; c < cout; c++) {
+                            float s = 0.0f;
+                            for (size_t j = 0; j < np; j++) s += dycm[(size_t)c * np + j];
+                            db[c] += s;
+                        }
+                }
+                if (dx_all) {
+                    gemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
+                    for (int i = 0; i < n; i++) {
+                        float *dxi = dx_all + (i0 + i) * in_size;
+                        memset(dxi, 0, sizeof(float) * in_size);
+                        ganc_col2im(&g, col + i * plane, dxi, np, plane_scratch(L, col));
+                    }
                 }
             }
         }

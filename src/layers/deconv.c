@@ -78,8 +78,9 @@ static float *plane_scratch(const ganc_layer *L, float *work)
     return work + deconv_col_floats(L) + deconv_cm_floats(L) + L->n_weight + L->n_bias;
 }
 
-/* n samples from x to y with a thread's work block. */
-static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work)
+/* n samples from x to y with a part's work block; gemm: see conv.c. */
+static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work,
+                                 ganc_sgemm_fn *gemm)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -87,7 +88,7 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
     float *col = work, *xcm = work + deconv_col_floats(L);
     ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
-    ganc_sgemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
+    gemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
         if (L->n_bias)
@@ -99,10 +100,10 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     }
 }
 
-/* w: the weight the forward used; dw, db: where this thread's gradients accumulate (NULL: none
+/* w: the weight the forward used; dw, db: where this part's gradients accumulate (NULL: none
  * wanted). */
 static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, const float *w,
-                                  float *dw, float *db, float *work)
+                                  float *dw, float *db, float *work, ganc_sgemm_fn *gemm)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -112,7 +113,7 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
     for (int i = 0; i < n; i++) ganc_im2col(&g, dy + i * out_size, col + i * plane_in, np, plane_scratch(L, work));
     if (dw) {
         ganc_nchw_to_cnp(x, cm, n, cin, plane_in);
-        ganc_sgemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, dw, kk);
+        gemm(0, 1, cin, kk, (int)np, 1.0f, cm, (int)np, col, (int)np, 1.0f, dw, kk);
         if (L->n_bias)
             for (int c = 0; c < L->out.c; c++) {
                 float s = 0.0f;
@@ -124,24 +125,27 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
             }
     }
     if (dx) {
-        ganc_sgemm(0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
+        gemm(0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
         ganc_cnp_to_nchw(cm, dx, n, cin, plane_in);
     }
 }
 
-/* Threads and chunks as in conv.c. */
+/* Parts, threads and chunks as in conv.c. */
 static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const int t = threads > 1 ? ganc_thread_num() : 0;
-        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, p->work + (size_t)t * L->n_work);
+        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+            for (int q = 0; q < ch.parts; q++) {
+                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+                deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, p->work + (size_t)t * L->n_work,
+                                     gemm);
+            }
         }
     }
 }
@@ -155,20 +159,22 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
     const size_t grads_at = deconv_col_floats(L) + deconv_cm_floats(L);
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
     const float *w = ganc_sn_weight(L);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        const int t = threads > 1 ? ganc_thread_num() : 0;
-        float *work = p->work + (size_t)t * L->n_work, *dw = NULL, *db = NULL;
-        if (dw_all) {
-            dw = t ? work + grads_at : dw_all;
-            db = t ? dw + L->n_weight : L->dbias;
-            if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
-        }
-        const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, dw, db,
-                                  work);
+        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            float *work = p->work + (size_t)t * L->n_work, *dw = NULL, *db = NULL;
+            if (dw_all) {
+                dw = t ? work + grads_at : dw_all;
+                db = t ? dw + L->n_weight : L->dbias;
+                if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
+            }
+            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+            for (int q = 0; q < ch.parts; q++) {
+                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+                deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, dw,
+                                      db, work, gemm);
+            }
         }
         if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
     }

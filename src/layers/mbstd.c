@@ -69,6 +69,34 @@ static void feature_stats(const float *x, size_t f, size_t size, int m, int grou
     *sd = sqrt(ss / g_size + MBSTD_EPS);
 }
 
+/* Sum over features of their sd in group m, in an order that does not depend on the number
+ * of threads (an OpenMP reduction adds the threads' partial sums in an unspecified order, over
+ * shares that depend on how many there are): blocks of SUM_BLOCK features, each summed in order,
+ * the block sums added in order. Up to SUM_BLOCK features this is the plain sum in order. */
+enum { SUM_BLOCK = 256, SUM_ROUND = 64 /* blocks per parallel loop (their sums on the stack) */ };
+static double sd_sum(const float *x, size_t size, int m, int groups, int g_size)
+{
+    const size_t blocks = (size + SUM_BLOCK - 1) / SUM_BLOCK;
+    double total = 0.0;
+    for (size_t b0 = 0; b0 < blocks; b0 += SUM_ROUND) {
+        const int nb = blocks - b0 < SUM_ROUND ? (int)(blocks - b0) : SUM_ROUND;
+        double part[SUM_ROUND];
+#pragma omp parallel for schedule(static) if (size * g_size > 32768)
+        for (int b = 0; b < nb; b++) {
+            const size_t f0 = (b0 + (size_t)b) * SUM_BLOCK, f1 = f0 + SUM_BLOCK < size ? f0 + SUM_BLOCK : size;
+            double s = 0.0;
+            for (size_t f = f0; f < f1; f++) {
+                double mu, sd;
+                feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
+                s += sd;
+            }
+            part[b] = s;
+        }
+        for (int b = 0; b < nb; b++) total += part[b];
+    }
+    return total;
+}
+
 static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     (void)p;
@@ -86,13 +114,7 @@ static void mbstd_forward(ganc_layer *L, const float *x, float *y, int n, const 
     const int g_size = group_size(L, n), groups = n / g_size;
     double over_groups = 0.0;
     for (int m = 0; m < groups; m++) {
-        double total = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : total) if (size * g_size > 32768)
-        for (size_t f = 0; f < size; f++) {
-            double mu, sd;
-            feature_stats(x, f, size, m, groups, g_size, &mu, &sd);
-            total += sd;
-        }
+        const double total = sd_sum(x, size, m, groups, g_size);
         over_groups += total / (double)size;
         const float s = (float)(st->gate * (total / (double)size));
         for (int g = 0; g < g_size; g++) {

@@ -62,6 +62,53 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net);
 }
 
+/* The most floats a layer's input, output, weight or scratch may hold (1 GB): far above any
+ * real GAN layer, and low enough that, with the bounds in layer_sizes_fit, no product of sizes
+ * a layer's setup or a batch makes can overflow. */
+#define MAX_LAYER_FLOATS ((size_t)1 << 28)
+#define MAX_KERNEL_ARG 32768 /* conv/deconv k, stride, pad, outpad (k * k fits an int) */
+
+/* c*h*w: 0 when a side is below 1, SIZE_MAX when the product overflows. */
+static size_t shape_floats(ganc_shape s)
+{
+    if (s.c < 1 || s.h < 1 || s.w < 1) return 0;
+    return ganc_size_mul(ganc_size_mul((size_t)s.c, (size_t)s.h), (size_t)s.w);
+}
+
+/* Before setup computes with them (partly in int): the input holds 1 .. MAX_LAYER_FLOATS values
+ * (the network's input is checked here; a layer's output below), and the spec's sizes are in
+ * range: the parser already keeps them far smaller, but ganc_net_add takes any spec. */
+static int layer_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    const ganc_layer_spec *sp = &L->spec;
+    const char *name = ganc_layer_type_name(sp->type);
+    const size_t in = shape_floats(L->in);
+    if (in == 0)
+        return ganc_fail(err, "%s layer: input %d x %d x %d has a side below 1", name, L->in.c, L->in.h, L->in.w);
+    if (in > MAX_LAYER_FLOATS)
+        return ganc_fail(err, "%s layer: input %d x %d x %d is too large (more than %zu values)", name, L->in.c,
+                         L->in.h, L->in.w, MAX_LAYER_FLOATS);
+    if (sp->type == GANC_LAYER_DENSE || sp->type == GANC_LAYER_MAXOUT || sp->type == GANC_LAYER_CONV ||
+        sp->type == GANC_LAYER_DECONV) {
+        const long long rows = (long long)sp->units * (sp->type == GANC_LAYER_MAXOUT ? sp->pieces : 1);
+        if (sp->units > (int)MAX_LAYER_FLOATS || rows > (long long)MAX_LAYER_FLOATS)
+            return ganc_fail(err, "%s layer is too large (%d units%s)", name, sp->units,
+                             sp->type == GANC_LAYER_MAXOUT ? " times its pieces" : "");
+    }
+    if (sp->type == GANC_LAYER_CONV || sp->type == GANC_LAYER_DECONV) {
+        if (sp->k > MAX_KERNEL_ARG || sp->stride > MAX_KERNEL_ARG || sp->pad > MAX_KERNEL_ARG ||
+            sp->outpad > MAX_KERNEL_ARG)
+            return ganc_fail(err, "%s layer is too large (k, stride, pad and outpad are at most %d)", name,
+                             MAX_KERNEL_ARG);
+        /* a transposed convolution's full output side is (in - 1) * stride + k */
+        const long long side = L->in.h > L->in.w ? L->in.h : L->in.w;
+        if (sp->type == GANC_LAYER_DECONV && side * sp->stride + sp->k + sp->outpad > (long long)MAX_LAYER_FLOATS)
+            return ganc_fail(err, "deconv layer is too large (an output side over %zu from a %d x %d input, stride %d)",
+                             MAX_LAYER_FLOATS, L->in.h, L->in.w, sp->stride);
+    }
+    return 0;
+}
+
 static ganc_shape current_output(const ganc_net *net)
 {
     return net->n_layers ? net->layers[net->n_layers - 1].out : net->input;
@@ -84,11 +131,13 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     L->def = ganc_layer_def_of(spec->type);
     L->in = current_output(net);
     if (!L->def) return ganc_fail(err, "unknown layer type %d", (int)spec->type);
+    if (layer_sizes_fit(L, err)) return -1;
     if (L->def->own_size) L->own = ganc_alloc(L->def->own_size);
     if (L->def->setup(L, err)) goto refuse;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
-    const double limit = (double)(1u << 28);
-    if ((double)L->out.c * L->out.h * L->out.w > limit || (double)L->n_weight > limit || (double)L->n_work > limit) {
+    const size_t out = shape_floats(L->out);
+    if (out == 0 || out > MAX_LAYER_FLOATS || L->n_weight > MAX_LAYER_FLOATS || L->n_work > MAX_LAYER_FLOATS ||
+        L->n_saved_per_sample > MAX_LAYER_FLOATS) {
         ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
                   L->out.w, L->n_weight);
         goto refuse;
@@ -140,19 +189,30 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     if (net->built) return ganc_fail(err, "network %s is already built", net->name);
     if (net->n_layers == 0) return ganc_fail(err, "network %s has no layers", net->name);
     if (max_batch <= 0) return ganc_fail(err, "batch size must be positive");
+    /* Every size saturates (ganc_size_add, ganc_size_mul), so a sum that would wrap is refused
+     * below instead of allocating a small buffer. */
+    const size_t batch = (size_t)max_batch, slots = ganc_threads() > 1 ? (size_t)ganc_threads() : 1;
     size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, widest = ganc_shape_size(net->input);
     for (int i = 0; i < net->n_layers; i++) {
         const ganc_layer *L = &net->layers[i];
         const size_t out = ganc_shape_size(L->out);
-        n_params += L->n_weight + L->n_bias;
-        n_state += L->n_state;
-        n_saved += L->n_saved_fixed + L->n_saved_per_sample * (size_t)max_batch;
-        n_acts += out * (size_t)max_batch;
+        n_params = ganc_size_add(n_params, ganc_size_add(L->n_weight, L->n_bias));
+        n_state = ganc_size_add(n_state, L->n_state);
+        n_saved = ganc_size_add(n_saved, ganc_size_add(L->n_saved_fixed, ganc_size_mul(L->n_saved_per_sample, batch)));
+        n_acts = ganc_size_add(n_acts, ganc_size_mul(out, batch));
         if (L->n_work > n_work) n_work = L->n_work;
         if (out > widest) widest = out;
     }
-    if ((double)(n_acts + n_work * (size_t)ganc_threads()) * sizeof(float) > 16e9 || (double)widest * max_batch * sizeof(float) > 4e9)
-        return ganc_fail(err, "network %s at batch %d would need more than 16 GB of activations", net->name, max_batch);
+    /* all the floats allocated below: parameters and gradients, state, saved values, activations,
+     * each thread's scratch, the two gradient buffers (a batch of the widest layer, which also
+     * bounds every n * size a layer computes in int) */
+    size_t total = ganc_size_add(ganc_size_mul(n_params, 2), n_state);
+    total = ganc_size_add(total, ganc_size_add(n_saved, n_acts));
+    total = ganc_size_add(total, ganc_size_mul(n_work, slots));
+    total = ganc_size_add(total, ganc_size_mul(ganc_size_mul(widest, batch), 2));
+    if (total > (size_t)16e9 / sizeof(float) || ganc_size_mul(widest, batch) > (size_t)4e9 / sizeof(float))
+        return ganc_fail(err, "network %s at batch %d would need more than 16 GB (activations, saved values, scratch)",
+                         net->name, max_batch);
     net->max_batch = max_batch;
     net->n_params = n_params;
     net->n_state = n_state;
@@ -162,7 +222,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->saved = ganc_alloc(sizeof(float) * n_saved);
     net->acts = ganc_alloc(sizeof(float) * n_acts);
     /* One block of scratch per thread for the layers that split the batch over threads. */
-    net->work_slots = ganc_threads() > 1 ? ganc_threads() : 1;
+    net->work_slots = (int)slots;
     net->work = ganc_alloc(sizeof(float) * n_work * (size_t)net->work_slots);
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
