@@ -3,6 +3,7 @@
 #include "ganc_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Most input pixels one output pixel reads along an axis. */
@@ -117,22 +118,22 @@ int ganc_fit_planes(const uint8_t *src, int c, int w, int h, uint8_t *dst, int o
     if (mode == GANC_FIT_CROP) {
         const int cw = wider ? scaled(h, ow, oh) : w, ch = wider ? h : scaled(w, oh, ow);
         const int x0 = (w - cw) / 2, y0 = (h - ch) / 2;
-        float *scratch = ganc_alloc(sizeof(float) * ganc_resize_scratch(cw, ch, ow, oh));
+        float *scratch = malloc(sizeof(float) * ganc_resize_scratch(cw, ch, ow, oh));
         if (!scratch) return ganc_fail(err, "out of memory resizing a %dx%d image", w, h);
         for (int k = 0; k < c; k++)
             ganc_resize_plane(src + (size_t)k * in_plane, (size_t)w, x0, y0, cw, ch, dst + (size_t)k * out_plane, ow,
                               oh, scratch);
-        ganc_free(scratch);
+        free(scratch);
         return 0;
     }
     /* PAD: the whole input into the centred (bw, bh) box, the rest background. */
     const int bw = wider ? ow : scaled(w, oh, h), bh = wider ? scaled(h, ow, w) : oh;
     const int bx = (ow - bw) / 2, by = (oh - bh) / 2;
-    float *scratch = ganc_alloc(sizeof(float) * ganc_resize_scratch(w, h, bw, bh));
-    uint8_t *box = ganc_alloc((size_t)bw * (size_t)bh);
+    float *scratch = malloc(sizeof(float) * ganc_resize_scratch(w, h, bw, bh));
+    uint8_t *box = malloc((size_t)bw * (size_t)bh);
     if (!scratch || !box) {
-        ganc_free(scratch);
-        ganc_free(box);
+        free(scratch);
+        free(box);
         return ganc_fail(err, "out of memory resizing a %dx%d image", w, h);
     }
     for (int k = 0; k < c; k++) {
@@ -142,7 +143,7 @@ int ganc_fit_planes(const uint8_t *src, int c, int w, int h, uint8_t *dst, int o
         for (int y = 0; y < bh; y++)
             memcpy(out + (size_t)(by + y) * (size_t)ow + (size_t)bx, box + (size_t)y * (size_t)bw, (size_t)bw);
     }
-    ganc_free(scratch);
-    ganc_free(box);
+    free(scratch);
+    free(box);
     return 0;
 }
