@@ -176,6 +176,9 @@ typedef struct {
 #define GANC_REQUIRED_INT_OPTION(key, field, lo, hi, required)                                                \
     {key, GANC_OPTION_INT, lo, hi, GANC_SPEC_INT_FIELD(field), 0, required, NULL}
 #define GANC_OWN_OPTION(key, parse) {key, GANC_OPTION_OWN, 0, 0, 0, 0, NULL, parse}
+/* The entry that ends a list of options or sizes (designated, so no compiler asks for the
+ * other fields). */
+#define GANC_OPTIONS_END {.key = NULL}
 
 enum { GANC_MAX_SIZE = 1 << 20, GANC_MAX_KERNEL = 64 }; /* model-file limits on sizes and windows */
 
@@ -186,9 +189,9 @@ int ganc_parse_float(const char *s, double lo, double hi, const char *what, floa
 typedef struct {
     /* the model-file line */
     const char *name;                  /* as model files write it */
-    const ganc_layer_option *sizes;    /* positional sizes in order, ended by {NULL}; NULL: none */
+    const ganc_layer_option *sizes;    /* positional sizes in order, ended by GANC_OPTIONS_END; NULL: none */
     const char *needs;                 /* what a line without all its sizes lacks ("TYPE needs ...") */
-    const ganc_layer_option *options;  /* key=value options, ended by {NULL}; NULL: none */
+    const ganc_layer_option *options;  /* key=value options, ended by GANC_OPTIONS_END; NULL: none */
     int weighted;                      /* has a weight matrix: also takes bias=, bias_init= and sn */
     /* the layer in a network */
     /* Resolves output shape, parameter/state/saved/workspace sizes from L->spec and L->in. */

@@ -27,9 +27,9 @@ static inline float elu(float v, float a)
     return v > 0.0f ? v : neg;
 }
 
-static const ganc_layer_option lrelu_options[] = {GANC_FLOAT_OPTION("slope", alpha, -1e3, 1e3, 0.2), {NULL}};
+static const ganc_layer_option lrelu_options[] = {GANC_FLOAT_OPTION("slope", alpha, -1e3, 1e3, 0.2), GANC_OPTIONS_END};
 /* elu and concat_elu */
-static const ganc_layer_option elu_options[] = {GANC_FLOAT_OPTION("alpha", alpha, 0.0, 1e3, 1.0), {NULL}};
+static const ganc_layer_option elu_options[] = {GANC_FLOAT_OPTION("alpha", alpha, 0.0, 1e3, 1.0), GANC_OPTIONS_END};
 
 GANC_ELEMENTWISE(relu, NULL, v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f)
 GANC_ELEMENTWISE(lrelu, lrelu_options, v > 0.0f ? v : a * v, v > 0.0f ? 1.0f : a)

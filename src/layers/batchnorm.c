@@ -274,7 +274,7 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
 static const ganc_layer_option bn_options[] = {
     GANC_FLOAT_OPTION("eps", eps, 1e-12, 1.0, 1e-5),
     GANC_FLOAT_OPTION("momentum", momentum, 0.0, 1.0, 0.1),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 const ganc_layer_def ganc_batchnorm_def = {

@@ -171,7 +171,7 @@ static double conv_flops(const ganc_layer *L, int n)
     return 2.0 * n * (double)ganc_shape_size(L->out) * ((double)L->n_weight / L->out.c);
 }
 
-static const ganc_layer_option conv_options[] = {GANC_WINDOW_OPTIONS, {NULL}};
+static const ganc_layer_option conv_options[] = {GANC_WINDOW_OPTIONS, GANC_OPTIONS_END};
 
 const ganc_layer_def ganc_conv_def = {
     .name = "conv",

@@ -190,7 +190,7 @@ static double deconv_flops(const ganc_layer *L, int n)
 static const ganc_layer_option deconv_options[] = {
     GANC_WINDOW_OPTIONS,
     GANC_INT_OPTION("outpad", outpad, 0, GANC_MAX_KERNEL, 0),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 const ganc_layer_def ganc_deconv_def = {

@@ -57,7 +57,7 @@ static int parse_keep(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_
 static const ganc_layer_option dropout_options[] = {
     GANC_FLOAT_OPTION("p", p, 0.0, 0.999, 0.5),
     GANC_OWN_OPTION("keep", parse_keep),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 const ganc_layer_def ganc_dropout_def = {

@@ -83,7 +83,7 @@ static double maxout_flops(const ganc_layer *L, int n) { return 2.0 * n * (doubl
 
 static const ganc_layer_option maxout_options[] = {
     GANC_REQUIRED_INT_OPTION("pieces", pieces, 2, MAX_PIECES, "pieces=P (at least 2), e.g. maxout 200 pieces=5"),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 const ganc_layer_def ganc_maxout_def = {

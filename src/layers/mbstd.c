@@ -160,7 +160,7 @@ static void mbstd_backward(ganc_layer *L, const float *x, const float *y, const 
     }
 }
 
-static const ganc_layer_option mbstd_options[] = {GANC_INT_OPTION("group", group, 2, GANC_MAX_SIZE, 0), {NULL}};
+static const ganc_layer_option mbstd_options[] = {GANC_INT_OPTION("group", group, 2, GANC_MAX_SIZE, 0), GANC_OPTIONS_END};
 
 const ganc_layer_def ganc_mbstd_def = {
     .name = "mbstd",

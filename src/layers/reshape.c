@@ -47,7 +47,7 @@ static const ganc_layer_option reshape_sizes[] = {
     GANC_INT_OPTION("reshape size", reshape.c, 1, GANC_MAX_SIZE, 0),
     GANC_INT_OPTION("reshape size", reshape.h, 1, GANC_MAX_SIZE, 0),
     GANC_INT_OPTION("reshape size", reshape.w, 1, GANC_MAX_SIZE, 0),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 const ganc_layer_def ganc_reshape_def = {

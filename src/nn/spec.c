@@ -34,7 +34,7 @@ int ganc_parse_float(const char *s, double lo, double hi, const char *what, floa
     return 0;
 }
 
-const ganc_layer_option ganc_units_size[] = {GANC_INT_OPTION("the size", units, 1, GANC_MAX_SIZE, 0), {NULL}};
+const ganc_layer_option ganc_units_size[] = {GANC_INT_OPTION("the size", units, 1, GANC_MAX_SIZE, 0), GANC_OPTIONS_END};
 
 static int parse_bias_init(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN])
 {
@@ -46,7 +46,7 @@ static int parse_bias_init(ganc_layer_spec *sp, const char *value, char err[GANC
 static const ganc_layer_option weight_options[] = {
     GANC_INT_OPTION("bias", bias, 0, 1, 1),
     GANC_OWN_OPTION("bias_init", parse_bias_init),
-    {NULL},
+    GANC_OPTIONS_END,
 };
 
 static int *int_field(ganc_layer_spec *sp, const ganc_layer_option *o) { return (int *)((char *)sp + o->at); }
