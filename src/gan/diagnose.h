@@ -1,5 +1,5 @@
 /* Training diagnostics: warns (on screen and in log.jsonl) when a run shows one of the
- * failures of GUIDE §1, and names the cures to try:
+ * failures of docs/design.md §1, and names the cures to try:
  *   - D has won: D(x) -> 1 and D(G(z)) -> 0 for many steps, so G's gradient vanishes;
  *   - mode collapse: the samples of the fixed noise batch are far less diverse than the data;
  *   - non-convergence: the losses oscillate strongly without a trend.
