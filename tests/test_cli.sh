@@ -127,7 +127,7 @@ check "a run trained with --reject 0 draws plainly (same weights: the points of 
     "$GANC train $TOY --reject 0 --sample-every 0 --out $T/ringr0 2>/dev/null && $GANC info $T/ringr0 | grep -q 'reject  *0$' && $GANC sample $T/ringr0 -n 100 -o $T/pr0.npy 2>/dev/null && $GANC sample $T/ring --reject 0 -n 100 -o $T/p0.npy 2>/dev/null && $GANC sample $T/ring -n 100 -o $T/p1.npy 2>/dev/null && cmp -s $T/pr0.npy $T/p0.npy && ! cmp -s $T/p0.npy $T/p1.npy && ! $GANC eval $T/ringr0 | grep -q rejection"
 check "sample --reject on an image run writes a grid" "$GANC sample $T/a --reject 1 -n 16 -o $T/rej.png 2>$T/rej.err && [ -s $T/rej.png ] && grep -q 'kept 16 of' $T/rej.err"
 check "sample --reject out of range: one line naming the flag" \
-    "! $GANC sample $T/ring --reject 2 -n 4 -o $T/x.npy 2>$T/rb.err && grep -q -- '--reject must be a number in \[0, 1\]' $T/rb.err && [ \$(wc -l < $T/rb.err) -eq 1 ] && [ ! -e $T/x.npy ]"
+    "! $GANC sample $T/ring --reject 2 -n 4 -o $T/x.npy 2>$T/rb.err && grep -q -- 'sample: --reject needs a number in \[0, 1\], got .2.' $T/rb.err && [ \$(wc -l < $T/rb.err) -eq 1 ] && [ ! -e $T/x.npy ]"
 check "--reject with a packed D is refused, naming --pack" \
     "$GANC train $TOY --pack 2 --reject 0 --steps 2 --sample-every 0 --out $T/ringp 2>/dev/null && ! $GANC sample $T/ringp --reject 1 -n 4 -o $T/x.png 2>$T/rp.err && grep -q -- '--reject needs --pack 1' $T/rp.err && [ ! -e $T/x.png ]"
 check "--reject with a Wasserstein D is refused, naming --loss" \
@@ -219,7 +219,7 @@ expect_error "unknown flag" "unknown option" $GANC train --out "$T/bad" --learni
 expect_error "unknown enum value" "--g-loss" $GANC train --out "$T/bad" --g-loss wasserstein
 expect_error "batch not a multiple of --pack" "multiple of --pack 3" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --pack 3
 expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out /proc/ganc-cannot-write-here
-expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench --batch 0
+expect_error "bench: flag out of range" "bench: --batch needs an integer in [1, 65536], got '0'" $GANC bench --batch 0
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
 expect_error "--mbstd off without an mbstd layer" "--mbstd off: the model's discriminator has no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd off
@@ -230,6 +230,55 @@ expect_error "sample --code beyond the run's codes" "codes are 0..2" $GANC sampl
 expect_error "sample --code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --code 0
 expect_error "sample --by-code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --by-code
 expect_error "sample --by-code with --code" "not with --code" $GANC sample $T/if1 -n 8 -o $T/c9.png --by-code --code 1
+# --- flags: one parser, one wording for every command, and --help from the same table ----------
+expect_error "train: an integer out of range" "train: --batch needs an integer in [1, 65536], got '0'" $GANC train --out "$T/bad" --batch 0
+expect_error "sample: an integer out of range" "sample: -n needs an integer in [1, 1000000], got '0'" $GANC sample $T/a -n 0 -o "$T/bad.png"
+expect_error "eval: an integer out of range" "eval: --n needs an integer in [4, 1000000], got '2'" $GANC eval $T/a --classifier "$T/x" --n 2
+expect_error "eval of a 2-D run: an integer out of range" "eval: --n needs an integer in [1, 10000000], got '0'" $GANC eval $T/ring --n 0
+expect_error "classifier train: an integer out of range" "classifier train: --epochs needs an integer in [1, 10000], got 'x'" $GANC classifier train --data "$T/x" --out "$T/bad" --epochs x
+expect_error "bench: --shape out of range" "bench: --shape H needs an integer in [1, 1024], got '0'" $GANC bench --shape 1 0 28
+expect_error "train: a number" "train: --lr-g needs a number in [0, 10], got 'fast'" $GANC train --out "$T/bad" --lr-g fast
+expect_error "sample: a number" "sample: --truncation needs a number in [0, 100], got 'nan'" $GANC sample $T/a --truncation nan -n 4 -o "$T/bad.png"
+expect_error "classifier train: a number in an open range" "classifier train: --lr needs a number in (0, 1), got '1'" $GANC classifier train --data "$T/x" --out "$T/bad" --lr 1
+expect_error "train: a seed" "train: --seed needs a non-negative integer, got '-1'" $GANC train --out "$T/bad" --seed -1
+expect_error "sample: a seed" "sample: --seed needs a non-negative integer, got '-1'" $GANC sample $T/a --seed -1 -n 4 -o "$T/bad.png"
+expect_error "train: a choice" "train: --loss needs one of: ns minimax" $GANC train --out "$T/bad" --loss wasserstein
+expect_error "train: a missing value" "train: --lr-g needs a value" $GANC train --out "$T/bad" --lr-g
+expect_error "sample: a missing value" "sample: --seed needs a value" $GANC sample $T/a -n 4 -o "$T/bad.png" --seed
+expect_error "eval: an empty value" "eval: --classifier needs a value" $GANC eval $T/a --classifier=
+expect_error "bench: too few values" "bench: --shape needs 3 values: --shape C H W" $GANC bench --shape 1 28
+expect_error "a switch with a value" "eval: --json takes no value" $GANC eval $T/a --classifier "$T/x" --json=1
+expect_error "train: an unknown flag" "train: unknown option '--learning-rate' (see ganc train --help)" $GANC train --out "$T/bad" --learning-rate=1
+expect_error "info: an unknown flag" "info: unknown option '-v' (see ganc info --help)" $GANC info $T/a -v
+expect_error "train: a stray argument" "train: unexpected argument 'fast' (see ganc train --help)" $GANC train --out "$T/bad" fast
+expect_error "sample: two runs" "sample: unexpected argument '$T/b' (one run at a time)" $GANC sample $T/a $T/b -n 4 -o "$T/bad.png"
+expect_error "info: no run" "info: which run? usage: ganc info DIR|CHECKPOINT" $GANC info
+expect_error "sample: a required flag" "sample: -o FILE.png|FILE.npy is required" $GANC sample $T/a -n 4
+check "--name=value is --name value" "$GANC sample $T/a -n 4 --seed=3 -o $T/eq.npy 2>/dev/null && $GANC sample $T/a -n 4 --seed 3 -o $T/sp.npy 2>/dev/null && cmp -s $T/eq.npy $T/sp.npy"
+# help_rows CMD...: the flag rows of the command's --help, a row's wrapped lines joined
+help_rows() {
+    "$@" --help | awk '/^  [^ ]/ { if (row != "") print row; row = $0; next }
+        /^    / && row != "" { sub(/^ +/, " "); row = row $0; next }
+        { if (row != "") print row; row = "" } END { if (row != "") print row }'
+}
+for cmd in train sample eval "classifier train" bench info; do
+    help_rows $GANC $cmd > "$T/rows.txt"
+    check "$cmd --help: every flag's row ends with its default (or says it is required)" \
+        "[ \$(grep -c '^  -' $T/rows.txt) -gt 0 ] && ! grep '^  -' $T/rows.txt | grep -v '^  --help ' | grep -v '(default .*)\$' | grep -qv '(required)\$'"
+    # each flag listed is one the parser takes: after it (and its value), the error is about
+    # the next flag, made up, or about its own value
+    unknown=
+    for f in $(sed -n 's/^  \(-[^ ]*\).*/\1/p' "$T/rows.txt" | grep -v '^--help$'); do
+        if $GANC $cmd $f --no-such-flag --no-such-flag >/dev/null 2>"$T/flag.err" || grep -qF -- "unknown option '$f'" "$T/flag.err"; then
+            unknown="$unknown $f"
+        fi
+    done
+    check "$cmd: every flag its --help lists is taken (not:$unknown)" "[ -z '$unknown' ]"
+done
+n_options() { $GANC info "$1" | sed -n '/^hyper-parameters:/,$p' | wc -l; } # with the heading: one more
+check "train --help lists every option of the config table (and --out, --resume, --help)" \
+    "[ \$(help_rows $GANC train | grep -c '^  --') -eq \$((\$(n_options $T/a) + 2)) ]"
+
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null
 sed '/^\[ train \]$/d' "$T/ds.gan" > "$T/ds-ok.gan"

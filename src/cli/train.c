@@ -3,6 +3,7 @@
  * directory is created, so a failed start leaves nothing behind. Here: the flags and the
  * session; run_dir.c makes the directory, train_run.c trains. */
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/run_dir.h"
 #include "cli/train_eval.h"
 #include "cli/train_run.h"
@@ -29,26 +30,43 @@ static const char *const resumable[] = {"steps",     "epochs",     "sample_every
                                         "keep",      "grid",       "threads",      "on_nan",    "eval_every",
                                         "eval_n",    "classifier", "truncation", NULL};
 
-static void usage(FILE *out)
+/* cli_command.other: --KEY VALUE for every KEY of the option table (and its old names). */
+static int config_flag(void *ctx, const char *name, const char *value, char err[GANC_ERR_LEN])
 {
-    fprintf(out, "usage: ganc train --out DIR [options]\n"
-                 "       ganc train --resume DIR [--steps N]\n\n"
-                 "Trains a GAN; DIR receives samples/, log.jsonl, loss.png and ckpt/.\n\n"
-                 "options (defaults: built-in, then the model's [train] section, then its [train DATA] section for\n"
-                 "the chosen --data, then these flags):\n");
+    config_flags *cf = ctx;
+    ganc_config probe;
+    ganc_config_defaults(&probe);
+    char buf[64];
+    if (strncmp(name, "--", 2) || !ganc_config_get(&probe, name + 2, buf)) return 1;
+    if (!value) return 0;
+    if (ganc_config_set(&probe, name + 2, value, err)) return -1;
+    if (cf->n == MAX_FLAGS) return ganc_fail(err, "too many flags");
+    char *key = cf->at[cf->n].key;
+    snprintf(key, sizeof cf->at[0].key, "%s", name + 2);
+    for (char *p = key; *p; p++)
+        if (*p == '-') *p = '_';
+    cf->at[cf->n++].value = value;
+    if (!strcmp(key, "model")) cf->model = value;
+    if (!strcmp(key, "data")) cf->data = value;
+    return 0;
+}
+
+/* cli_command.other_help: the option table's rows, with the built-in defaults. */
+static void config_help(void *ctx, FILE *out)
+{
+    (void)ctx;
     ganc_config d;
     ganc_config_defaults(&d);
     for (int i = 0; i < ganc_config_option_count(); i++) {
         const ganc_config_option *o = ganc_config_option_at(i);
-        char name[64], flagtxt[96], buf[64];
-        snprintf(name, sizeof name, "%s", o->key);
+        char name[64], buf[64], note[128];
+        snprintf(name, sizeof name, "--%s", o->key);
         for (char *p = name; *p; p++)
             if (*p == '_') *p = '-';
-        snprintf(flagtxt, sizeof flagtxt, "--%s %s", name, o->arg);
-        fprintf(out, "  %-28s %s (default %s)\n", flagtxt, o->help, ganc_config_get(&d, o->key, buf));
+        const char *def = ganc_config_get(&d, o->key, buf);
+        snprintf(note, sizeof note, "default %s", def[0] ? def : "none");
+        cli_flags_row(out, name, o->arg, o->help, note);
     }
-    fprintf(out, "  %-28s %s\n  %-28s %s\n", "--out DIR", "run directory to create", "--resume DIR",
-            "continue the run in DIR up to --steps");
 }
 
 /* --resume DIR: its newest checkpoint, with the flags a resumed run may change. */
@@ -60,9 +78,12 @@ static int resume_session(const char *dir, const config_flags *cf, ganc_session 
         int ok = 0;
         for (int k = 0; resumable[k]; k++) ok |= !strcmp(resumable[k], cf->at[i].key);
         if (!ok) {
+            char name[64];
+            snprintf(name, sizeof name, "%s", cf->at[i].key);
+            for (char *p = name; *p; p++)
+                if (*p == '_') *p = '-';
             ganc_session_free(s);
-            return ganc_fail(err, "train: --%s cannot change when resuming (it would not continue the same run)",
-                             cf->at[i].key);
+            return ganc_fail(err, "train: --%s cannot change when resuming (it would not continue the same run)", name);
         }
         ganc_config_set(&s->cfg, cf->at[i].key, cf->at[i].value, err);
     }
@@ -120,30 +141,27 @@ int cmd_train(int argc, char **argv)
 {
     config_flags cf = {0};
     const char *out = NULL, *resume = NULL;
+    cli_flag flags[] = {
+        {"--out", "DIR", "the run directory to create (this, or --resume)", CLI_TEXT, .dest = &out},
+        {"--resume", "DIR", "continue the run in DIR up to --steps", CLI_TEXT, .dest = &resume},
+    };
+    const cli_command cmd = {
+        .name = "train",
+        .usage = "ganc train --out DIR [options]\n"
+                 "ganc train --resume DIR [--steps N]",
+        .about = "Trains a GAN; DIR receives samples/, log.jsonl, loss.png and ckpt/.\n\n"
+                 "Options are taken from the built-in defaults (shown), then the model's [train] section,\n"
+                 "then its [train DATA] section for the chosen --data, then these flags.",
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+        .other = config_flag,
+        .other_help = config_help,
+        .other_ctx = &cf,
+    };
     char err[GANC_ERR_LEN];
-    for (int i = 0; i < argc;) {
-        char key[64];
-        const char *value;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        int r = cli_next_flag(argc, argv, &i, key, &value);
-        if (r == 1) return cli_error("train: unexpected argument '%s' (see ganc train --help)", argv[i]);
-        if (r == -1) return cli_error("train: --%s needs a value", key);
-        if (!strcmp(key, "out")) out = value;
-        else if (!strcmp(key, "resume")) resume = value;
-        else if (cf.n == MAX_FLAGS) return cli_error("train: too many flags");
-        else {
-            ganc_config probe;
-            ganc_config_defaults(&probe);
-            if (ganc_config_set(&probe, key, value, err)) return cli_error("train: %s", err);
-            if (!strcmp(key, "model")) cf.model = value;
-            if (!strcmp(key, "data")) cf.data = value;
-            snprintf(cf.at[cf.n].key, sizeof cf.at[cf.n].key, "%s", key);
-            cf.at[cf.n++].value = value;
-        }
-    }
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (resume && out && strcmp(resume, out)) return cli_error("train: give either --out or --resume, not both");
     if ((out && strlen(out) > 900) || (resume && strlen(resume) > 900)) return cli_error("train: the run directory path is too long");
     if (!resume && !out) return cli_error("train: --out DIR is required (or --resume DIR)");
