@@ -22,6 +22,34 @@ for env_threads in "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 --threads 3"; do
     rm -rf "$T/t1a" "$T/t1b"
 done
 check "log of resumed run has the same steps" "[ \"\$(grep -o '\"step\": [0-9]*' $T/a/log.jsonl)\" = \"\$(grep -o '\"step\": [0-9]*' $T/b/log.jsonl)\" ]"
+# log.jsonl lines without their one timing; with a file, or stdin
+no_timing() { sed 's/"sec_per_step": [^,}]*//' "$@"; }
+check "the resumed run's log.jsonl is the straight run's, byte for byte but sec_per_step" \
+    "no_timing $T/a/log.jsonl > $T/a.log && no_timing $T/b/log.jsonl > $T/b.log && [ \$(wc -l < $T/a.log) -eq 4 ] && cmp -s $T/a.log $T/b.log"
+
+# --- log.jsonl read back on resume: lines of any length ---------------------------------------
+# A line of over 1,024 bytes before the checkpoint (a 3,000-byte field in front of the losses,
+# as a long warning or many metrics would make one): the resumed run keeps it whole, writes the
+# rest as the straight run does, and draws loss.png with the points of a run without it (and of
+# the straight run: the plot does not see the text's rounding).
+pad=$(awk 'BEGIN { while (n++ < 3000) printf "x" }')
+drop_note() { sed 's/"note": "x*", //' "$@"; }
+check "two runs of 10 steps" "$GANC train $COMMON --steps 10 --out $T/lg1 2>/dev/null && cp -r $T/lg1 $T/lg2"
+sed "s/^{\"step\": 5, /{\"step\": 5, \"note\": \"$pad\", /" "$T/lg1/log.jsonl" > "$T/lg1.tmp" && mv "$T/lg1.tmp" "$T/lg1/log.jsonl"
+check "one has a line of over 3,000 bytes at step 5" "[ \$(grep -c '^{\"step\": 5, \"note\": \"x\{3000\}\", \"epoch\"' $T/lg1/log.jsonl) -eq 1 ]"
+check "both resume to 20" "$GANC train --resume $T/lg1 --steps 20 2>$T/lg1.err && $GANC train --resume $T/lg2 --steps 20 2>/dev/null"
+check "the resumed run keeps the long line whole" "[ \$(grep -c '^{\"step\": 5, \"note\": \"x\{3000\}\", \"epoch\": .*}\$' $T/lg1/log.jsonl) -eq 1 ]"
+check "... and the rest of log.jsonl as the straight run writes it" "drop_note $T/lg1/log.jsonl | no_timing > $T/lg1.log && cmp -s $T/lg1.log $T/a.log"
+check "... and reads its losses back: loss.png as without the long line, and as the straight run's" \
+    "[ -s $T/lg1/loss.png ] && cmp -s $T/lg1/loss.png $T/lg2/loss.png && cmp -s $T/lg1/loss.png $T/a/loss.png"
+check "... without a word about it" "! grep -q warning $T/lg1.err"
+# A line that is not JSON is dropped with a warning naming file and line; a last line cut off by
+# a killed run (no newline) is dropped without one.
+check "a run of 10 steps" "$GANC train $COMMON --steps 10 --out $T/lg3 2>/dev/null"
+{ head -n 1 "$T/lg3/log.jsonl"; echo 'not JSON'; tail -n +2 "$T/lg3/log.jsonl"; printf '{"step": 11, "d_lo'; } > "$T/lg3.tmp" && mv "$T/lg3.tmp" "$T/lg3/log.jsonl"
+check "resumed over a damaged log: one warning, for line 2" \
+    "$GANC train --resume $T/lg3 --steps 20 2>$T/lg3.err && [ \$(grep -c warning $T/lg3.err) -eq 1 ] && grep -q 'warning: $T/lg3/log.jsonl:2: not a log line (JSON: .*); dropped' $T/lg3.err"
+check "... and the log is the straight run's" "no_timing $T/lg3/log.jsonl | cmp -s - $T/a.log"
 check "run left samples, plot, log" "[ -s $T/a/samples/latest.png ] && [ -s $T/a/samples/step_000020.png ] && [ -s $T/a/loss.png ] && [ -s $T/a/log.jsonl ]"
 check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
 check "resume past the end is a no-op" "$GANC train --resume $T/a --steps 20 2>/dev/null"
@@ -164,6 +192,12 @@ check "it keeps its last good checkpoint" "$GANC info $T/nan1 >/dev/null 2>&1"
 $GANC train $DIVERGE --on-nan rollback --out $T/nan2 2>$T/nan2.err; rc=$?
 check "--on-nan rollback reloads the checkpoint with halved learning rates" "grep -q 'rolled back to step [0-9]* with learning rates halved (G 5, D 5), 1 of 3' $T/nan2.err && grep -q '(G 2.5, D 2.5), 2 of 3' $T/nan2.err"
 check "--on-nan rollback gives up after 3 tries" "[ $rc -ne 0 ] && [ \$(grep -c 'rolled back' $T/nan2.err) -eq 3 ] && grep -q 'after 3 rollbacks' $T/nan2.err"
+# the log is rewritten at each rollback (its lines after the checkpoint go) and goes on in the
+# new file: it ends at the step before the one that stopped the run
+$GANC train $DIVERGE --on-nan rollback --log-every 1 --out $T/nan3 2>$T/nan3.err
+stop=$(sed -n 's/^ganc: step \([0-9]*\): .*stopping.*/\1/p' $T/nan3.err)
+check "--on-nan rollback: log.jsonl goes on after each rollback, to step $((${stop:-1} - 1))" \
+    "[ -n \"$stop\" ] && [ \"\$(grep -o '^{\"step\": [0-9]*' $T/nan3/log.jsonl | tail -n 1)\" = '{\"step\": $((${stop:-1} - 1))' ]"
 
 # --- sample and info --------------------------------------------------------------------------
 check "sample png" "$GANC sample $T/a -n 10 -o $T/s.png 2>/dev/null && [ -s $T/s.png ]"

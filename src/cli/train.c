@@ -171,11 +171,9 @@ int cmd_train(int argc, char **argv)
     /* What --eval-every needs is loaded before a new run's directory exists: a missing or
      * wrong classifier leaves nothing behind. */
     const char *dir = resume ? resume : out;
-    char log_path[1100];
-    cli_pathf(log_path, sizeof log_path, "%s/log.jsonl", dir);
     cli_train_eval evals;
     int status;
-    if (cli_train_eval_init(&evals, &s, log_path, err) ||
+    if (cli_train_eval_init(&evals, &s, err) ||
         (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err)))
         status = cli_error("%s", err);
     else

@@ -74,7 +74,7 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     ganc_rng_seed(&fixed, s->cfg.seed * 4 + 6);
     ganc_game_noise(&s->game, &fixed, r->grid_z, s->cfg.grid);
     ganc_diagnose_init(&r->diag, s->cfg.loss);
-    if (cli_train_log_open(&r->log, r->dir, s->step, err)) return -1;
+    if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err)) return -1;
     if (r->toy) {
         char gif[1100];
         cli_pathf(gif, sizeof gif, "%s/samples/run.gif", r->dir);
@@ -116,7 +116,7 @@ static int rollback(train_run *r, const char *ck, char err[GANC_ERR_LEN])
     cfg.lr_d *= 0.5f;
     r->s->cfg = cfg;
     ganc_batcher_seek(&r->batcher, r->s->epoch, r->s->pos);
-    return cli_train_log_rewind(&r->log, r->s->step, err);
+    return cli_train_log_rewind(&r->log, r->s->step, r->evals, err);
 }
 
 /* After a step whose loss or gradient is not finite: 0 when rolled back (the loop goes on),
