@@ -22,6 +22,34 @@ for env_threads in "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 --threads 3"; do
     rm -rf "$T/t1a" "$T/t1b"
 done
 check "log of resumed run has the same steps" "[ \"\$(grep -o '\"step\": [0-9]*' $T/a/log.jsonl)\" = \"\$(grep -o '\"step\": [0-9]*' $T/b/log.jsonl)\" ]"
+# log.jsonl lines without their one timing; with a file, or stdin
+no_timing() { sed 's/"sec_per_step": [^,}]*//' "$@"; }
+check "the resumed run's log.jsonl is the straight run's, byte for byte but sec_per_step" \
+    "no_timing $T/a/log.jsonl > $T/a.log && no_timing $T/b/log.jsonl > $T/b.log && [ \$(wc -l < $T/a.log) -eq 4 ] && cmp -s $T/a.log $T/b.log"
+
+# --- log.jsonl read back on resume: lines of any length ---------------------------------------
+# A line of over 1,024 bytes before the checkpoint (a 3,000-byte field in front of the losses,
+# as a long warning or many metrics would make one): the resumed run keeps it whole, writes the
+# rest as the straight run does, and draws loss.png with the points of a run without it (and of
+# the straight run: the plot does not see the text's rounding).
+pad=$(awk 'BEGIN { while (n++ < 3000) printf "x" }')
+drop_note() { sed 's/"note": "x*", //' "$@"; }
+check "two runs of 10 steps" "$GANC train $COMMON --steps 10 --out $T/lg1 2>/dev/null && cp -r $T/lg1 $T/lg2"
+sed "s/^{\"step\": 5, /{\"step\": 5, \"note\": \"$pad\", /" "$T/lg1/log.jsonl" > "$T/lg1.tmp" && mv "$T/lg1.tmp" "$T/lg1/log.jsonl"
+check "one has a line of over 3,000 bytes at step 5" "[ \$(grep -c '^{\"step\": 5, \"note\": \"x\{3000\}\", \"epoch\"' $T/lg1/log.jsonl) -eq 1 ]"
+check "both resume to 20" "$GANC train --resume $T/lg1 --steps 20 2>$T/lg1.err && $GANC train --resume $T/lg2 --steps 20 2>/dev/null"
+check "the resumed run keeps the long line whole" "[ \$(grep -c '^{\"step\": 5, \"note\": \"x\{3000\}\", \"epoch\": .*}\$' $T/lg1/log.jsonl) -eq 1 ]"
+check "... and the rest of log.jsonl as the straight run writes it" "drop_note $T/lg1/log.jsonl | no_timing > $T/lg1.log && cmp -s $T/lg1.log $T/a.log"
+check "... and reads its losses back: loss.png as without the long line, and as the straight run's" \
+    "[ -s $T/lg1/loss.png ] && cmp -s $T/lg1/loss.png $T/lg2/loss.png && cmp -s $T/lg1/loss.png $T/a/loss.png"
+check "... without a word about it" "! grep -q warning $T/lg1.err"
+# A line that is not JSON is dropped with a warning naming file and line; a last line cut off by
+# a killed run (no newline) is dropped without one.
+check "a run of 10 steps" "$GANC train $COMMON --steps 10 --out $T/lg3 2>/dev/null"
+{ head -n 1 "$T/lg3/log.jsonl"; echo 'not JSON'; tail -n +2 "$T/lg3/log.jsonl"; printf '{"step": 11, "d_lo'; } > "$T/lg3.tmp" && mv "$T/lg3.tmp" "$T/lg3/log.jsonl"
+check "resumed over a damaged log: one warning, for line 2" \
+    "$GANC train --resume $T/lg3 --steps 20 2>$T/lg3.err && [ \$(grep -c warning $T/lg3.err) -eq 1 ] && grep -q 'warning: $T/lg3/log.jsonl:2: not a log line (JSON: .*); dropped' $T/lg3.err"
+check "... and the log is the straight run's" "no_timing $T/lg3/log.jsonl | cmp -s - $T/a.log"
 check "run left samples, plot, log" "[ -s $T/a/samples/latest.png ] && [ -s $T/a/samples/step_000020.png ] && [ -s $T/a/loss.png ] && [ -s $T/a/log.jsonl ]"
 check "keep: old checkpoints pruned to 3" "[ \$(ls $T/a/ckpt | wc -l) -le 3 ]"
 check "resume past the end is a no-op" "$GANC train --resume $T/a --steps 20 2>/dev/null"
@@ -127,7 +155,7 @@ check "a run trained with --reject 0 draws plainly (same weights: the points of 
     "$GANC train $TOY --reject 0 --sample-every 0 --out $T/ringr0 2>/dev/null && $GANC info $T/ringr0 | grep -q 'reject  *0$' && $GANC sample $T/ringr0 -n 100 -o $T/pr0.npy 2>/dev/null && $GANC sample $T/ring --reject 0 -n 100 -o $T/p0.npy 2>/dev/null && $GANC sample $T/ring -n 100 -o $T/p1.npy 2>/dev/null && cmp -s $T/pr0.npy $T/p0.npy && ! cmp -s $T/p0.npy $T/p1.npy && ! $GANC eval $T/ringr0 | grep -q rejection"
 check "sample --reject on an image run writes a grid" "$GANC sample $T/a --reject 1 -n 16 -o $T/rej.png 2>$T/rej.err && [ -s $T/rej.png ] && grep -q 'kept 16 of' $T/rej.err"
 check "sample --reject out of range: one line naming the flag" \
-    "! $GANC sample $T/ring --reject 2 -n 4 -o $T/x.npy 2>$T/rb.err && grep -q -- '--reject must be a number in \[0, 1\]' $T/rb.err && [ \$(wc -l < $T/rb.err) -eq 1 ] && [ ! -e $T/x.npy ]"
+    "! $GANC sample $T/ring --reject 2 -n 4 -o $T/x.npy 2>$T/rb.err && grep -q -- 'sample: --reject needs a number in \[0, 1\], got .2.' $T/rb.err && [ \$(wc -l < $T/rb.err) -eq 1 ] && [ ! -e $T/x.npy ]"
 check "--reject with a packed D is refused, naming --pack" \
     "$GANC train $TOY --pack 2 --reject 0 --steps 2 --sample-every 0 --out $T/ringp 2>/dev/null && ! $GANC sample $T/ringp --reject 1 -n 4 -o $T/x.png 2>$T/rp.err && grep -q -- '--reject needs --pack 1' $T/rp.err && [ ! -e $T/x.png ]"
 check "--reject with a Wasserstein D is refused, naming --loss" \
@@ -164,6 +192,12 @@ check "it keeps its last good checkpoint" "$GANC info $T/nan1 >/dev/null 2>&1"
 $GANC train $DIVERGE --on-nan rollback --out $T/nan2 2>$T/nan2.err; rc=$?
 check "--on-nan rollback reloads the checkpoint with halved learning rates" "grep -q 'rolled back to step [0-9]* with learning rates halved (G 5, D 5), 1 of 3' $T/nan2.err && grep -q '(G 2.5, D 2.5), 2 of 3' $T/nan2.err"
 check "--on-nan rollback gives up after 3 tries" "[ $rc -ne 0 ] && [ \$(grep -c 'rolled back' $T/nan2.err) -eq 3 ] && grep -q 'after 3 rollbacks' $T/nan2.err"
+# the log is rewritten at each rollback (its lines after the checkpoint go) and goes on in the
+# new file: it ends at the step before the one that stopped the run
+$GANC train $DIVERGE --on-nan rollback --log-every 1 --out $T/nan3 2>$T/nan3.err
+stop=$(sed -n 's/^ganc: step \([0-9]*\): .*stopping.*/\1/p' $T/nan3.err)
+check "--on-nan rollback: log.jsonl goes on after each rollback, to step $((${stop:-1} - 1))" \
+    "[ -n \"$stop\" ] && [ \"\$(grep -o '^{\"step\": [0-9]*' $T/nan3/log.jsonl | tail -n 1)\" = '{\"step\": $((${stop:-1} - 1))' ]"
 
 # --- sample and info --------------------------------------------------------------------------
 check "sample png" "$GANC sample $T/a -n 10 -o $T/s.png 2>/dev/null && [ -s $T/s.png ]"
@@ -219,7 +253,7 @@ expect_error "unknown flag" "unknown option" $GANC train --out "$T/bad" --learni
 expect_error "unknown enum value" "--g-loss" $GANC train --out "$T/bad" --g-loss wasserstein
 expect_error "batch not a multiple of --pack" "multiple of --pack 3" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --pack 3
 expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --out /proc/ganc-cannot-write-here
-expect_error "bench: flag out of range" "--batch must be an integer" $GANC bench --batch 0
+expect_error "bench: flag out of range" "bench: --batch needs an integer in [1, 65536], got '0'" $GANC bench --batch 0
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
 expect_error "--mbstd off without an mbstd layer" "--mbstd off: the model's discriminator has no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd off
@@ -230,6 +264,55 @@ expect_error "sample --code beyond the run's codes" "codes are 0..2" $GANC sampl
 expect_error "sample --code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --code 0
 expect_error "sample --by-code on a run without codes" "no InfoGAN code" $GANC sample $T/a -n 8 -o $T/c9.png --by-code
 expect_error "sample --by-code with --code" "not with --code" $GANC sample $T/if1 -n 8 -o $T/c9.png --by-code --code 1
+# --- flags: one parser, one wording for every command, and --help from the same table ----------
+expect_error "train: an integer out of range" "train: --batch needs an integer in [1, 65536], got '0'" $GANC train --out "$T/bad" --batch 0
+expect_error "sample: an integer out of range" "sample: -n needs an integer in [1, 1000000], got '0'" $GANC sample $T/a -n 0 -o "$T/bad.png"
+expect_error "eval: an integer out of range" "eval: --n needs an integer in [4, 1000000], got '2'" $GANC eval $T/a --classifier "$T/x" --n 2
+expect_error "eval of a 2-D run: an integer out of range" "eval: --n needs an integer in [1, 10000000], got '0'" $GANC eval $T/ring --n 0
+expect_error "classifier train: an integer out of range" "classifier train: --epochs needs an integer in [1, 10000], got 'x'" $GANC classifier train --data "$T/x" --out "$T/bad" --epochs x
+expect_error "bench: --shape out of range" "bench: --shape H needs an integer in [1, 1024], got '0'" $GANC bench --shape 1 0 28
+expect_error "train: a number" "train: --lr-g needs a number in [0, 10], got 'fast'" $GANC train --out "$T/bad" --lr-g fast
+expect_error "sample: a number" "sample: --truncation needs a number in [0, 100], got 'nan'" $GANC sample $T/a --truncation nan -n 4 -o "$T/bad.png"
+expect_error "classifier train: a number in an open range" "classifier train: --lr needs a number in (0, 1), got '1'" $GANC classifier train --data "$T/x" --out "$T/bad" --lr 1
+expect_error "train: a seed" "train: --seed needs a non-negative integer, got '-1'" $GANC train --out "$T/bad" --seed -1
+expect_error "sample: a seed" "sample: --seed needs a non-negative integer, got '-1'" $GANC sample $T/a --seed -1 -n 4 -o "$T/bad.png"
+expect_error "train: a choice" "train: --loss needs one of: ns minimax" $GANC train --out "$T/bad" --loss wasserstein
+expect_error "train: a missing value" "train: --lr-g needs a value" $GANC train --out "$T/bad" --lr-g
+expect_error "sample: a missing value" "sample: --seed needs a value" $GANC sample $T/a -n 4 -o "$T/bad.png" --seed
+expect_error "eval: an empty value" "eval: --classifier needs a value" $GANC eval $T/a --classifier=
+expect_error "bench: too few values" "bench: --shape needs 3 values: --shape C H W" $GANC bench --shape 1 28
+expect_error "a switch with a value" "eval: --json takes no value" $GANC eval $T/a --classifier "$T/x" --json=1
+expect_error "train: an unknown flag" "train: unknown option '--learning-rate' (see ganc train --help)" $GANC train --out "$T/bad" --learning-rate=1
+expect_error "info: an unknown flag" "info: unknown option '-v' (see ganc info --help)" $GANC info $T/a -v
+expect_error "train: a stray argument" "train: unexpected argument 'fast' (see ganc train --help)" $GANC train --out "$T/bad" fast
+expect_error "sample: two runs" "sample: unexpected argument '$T/b' (one run at a time)" $GANC sample $T/a $T/b -n 4 -o "$T/bad.png"
+expect_error "info: no run" "info: which run? usage: ganc info DIR|CHECKPOINT" $GANC info
+expect_error "sample: a required flag" "sample: -o FILE.png|FILE.npy is required" $GANC sample $T/a -n 4
+check "--name=value is --name value" "$GANC sample $T/a -n 4 --seed=3 -o $T/eq.npy 2>/dev/null && $GANC sample $T/a -n 4 --seed 3 -o $T/sp.npy 2>/dev/null && cmp -s $T/eq.npy $T/sp.npy"
+# help_rows CMD...: the flag rows of the command's --help, a row's wrapped lines joined
+help_rows() {
+    "$@" --help | awk '/^  [^ ]/ { if (row != "") print row; row = $0; next }
+        /^    / && row != "" { sub(/^ +/, " "); row = row $0; next }
+        { if (row != "") print row; row = "" } END { if (row != "") print row }'
+}
+for cmd in train sample eval "classifier train" bench info; do
+    help_rows $GANC $cmd > "$T/rows.txt"
+    check "$cmd --help: every flag's row ends with its default (or says it is required)" \
+        "[ \$(grep -c '^  -' $T/rows.txt) -gt 0 ] && ! grep '^  -' $T/rows.txt | grep -v '^  --help ' | grep -v '(default .*)\$' | grep -qv '(required)\$'"
+    # each flag listed is one the parser takes: after it (and its value), the error is about
+    # the next flag, made up, or about its own value
+    unknown=
+    for f in $(sed -n 's/^  \(-[^ ]*\).*/\1/p' "$T/rows.txt" | grep -v '^--help$'); do
+        if $GANC $cmd $f --no-such-flag --no-such-flag >/dev/null 2>"$T/flag.err" || grep -qF -- "unknown option '$f'" "$T/flag.err"; then
+            unknown="$unknown $f"
+        fi
+    done
+    check "$cmd: every flag its --help lists is taken (not:$unknown)" "[ -z '$unknown' ]"
+done
+n_options() { $GANC info "$1" | sed -n '/^hyper-parameters:/,$p' | wc -l; } # with the heading: one more
+check "train --help lists every option of the config table (and --out, --resume, --help)" \
+    "[ \$(help_rows $GANC train | grep -c '^  --') -eq \$((\$(n_options $T/a) + 2)) ]"
+
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null
 sed '/^\[ train \]$/d' "$T/ds.gan" > "$T/ds-ok.gan"

@@ -183,6 +183,22 @@ if have_numpy; then
     check "the run with evaluations computes exactly what the run without them does" \
         "$GANC train $EV --out $T/noev 2>/dev/null && tensors $T/ev/ckpt/step_000000030.safetensors > $T/ev.t && tensors $T/noev/ckpt/step_000000030.safetensors > $T/noev.t && [ -s $T/ev.t ] && cmp -s $T/ev.t $T/noev.t"
 fi
+# A resumed run reads its metrics back from log.jsonl, whatever the length of the lines: the
+# metrics line of step 10 made 3,000 bytes longer (a field in front of fid), the run resumed to
+# 30 draws the metrics.png of the same run resumed without it (and of the straight run), and
+# keeps the line whole.
+pad=$(awk 'BEGIN { while (n++ < 3000) printf "x" }')
+no_timing() { sed 's/"sec_per_step": [^,}]*//' "$@"; }
+check "--eval-every: two runs of 10 steps" \
+    "$GANC train $EV --steps 10 --eval-every 10 --eval-n 100 --classifier $T/c.st --out $T/evl1 2>/dev/null && cp -r $T/evl1 $T/evl2"
+sed "s/^{\"step\": 10, \"fid\"/{\"step\": 10, \"note\": \"$pad\", \"fid\"/" "$T/evl1/log.jsonl" > "$T/evl1.tmp" && mv "$T/evl1.tmp" "$T/evl1/log.jsonl"
+long_metrics() { grep -c '^{"step": 10, "note": "x\{3000\}", "fid": .*}$' "$1"; }
+check "one has a metrics line of over 3,000 bytes" "[ \$(long_metrics $T/evl1/log.jsonl) -eq 1 ]"
+check "both resume to 30" "$GANC train --resume $T/evl1 --steps 30 2>/dev/null && $GANC train --resume $T/evl2 --steps 30 2>/dev/null"
+check "the resumed run reads the long line's metrics back: metrics.png as without it, and as the straight run's" \
+    "[ -s $T/evl1/metrics.png ] && cmp -s $T/evl1/metrics.png $T/evl2/metrics.png && cmp -s $T/evl1/metrics.png $T/ev/metrics.png"
+check "... keeps the line whole, and the rest of log.jsonl as the straight run writes it" \
+    "[ \$(long_metrics $T/evl1/log.jsonl) -eq 1 ] && sed 's/\"note\": \"x*\", //' $T/evl1/log.jsonl | no_timing > $T/evl1.log && no_timing $T/ev/log.jsonl > $T/ev.log && [ \$(grep -c fid $T/ev.log) -eq 3 ] && cmp -s $T/evl1.log $T/ev.log"
 expect_error "--eval-every without --classifier says how to make one" "ganc classifier train" \
     $GANC train $EV --eval-every 10 --out "$T/bad"
 

@@ -2,6 +2,7 @@
  * iteration), as the median over timed iterations after a warm-up, with achieved GFLOP/s
  * against a measured sgemm peak and, with --profile, the time of every layer. */
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "ganc_internal.h"
 
 #include <stdlib.h>
@@ -83,59 +84,49 @@ static void print_profile(const char *title, const ganc_net *net, int iters, int
     }
 }
 
+/* --shape C H W: the synthetic images' shape */
+static int parse_shape(const char *cmd, const cli_flag *f, char **v, char err[GANC_ERR_LEN])
+{
+    ganc_shape *shape = f->dest;
+    char what[3][64];
+    const char *names = "CHW";
+    for (int k = 0; k < 3; k++) snprintf(what[k], sizeof what[k], "%s: %s %c", cmd, f->name, names[k]);
+    return cli_flag_int(what[0], v[0], 1, 64, &shape->c, err) || cli_flag_int(what[1], v[1], 1, 1024, &shape->h, err) ||
+                   cli_flag_int(what[2], v[2], 1, 1024, &shape->w, err)
+               ? -1
+               : 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     const char *model_name = "dcgan28";
-    int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0;
+    int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0, shape_given = 0;
     ganc_shape shape = {1, 28, 28};
-    int shape_given = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: ganc bench [--model M] [--batch B] [--threads T] [--iters N] [--shape C H W] [--profile]\n\n"
-                   "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
-                   "iterations after 3 warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
-                   "of a measured sgemm peak (n = 2048, OpenBLAS where linked), then which GEMM ran\n"
-                   "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512 kernels); --profile adds\n"
-                   "per-layer times.\n");
-            return 0;
-        }
-        if (!strcmp(a, "--profile")) {
-            profile = 1;
-            continue;
-        }
-        if (!strcmp(a, "--shape")) {
-            long c, h, w;
-            if (i + 3 >= argc) return cli_error("bench: --shape needs three sizes C H W");
-            if (cli_parse_long("bench", "--shape C", argv[i + 1], 1, 64, &c) ||
-                cli_parse_long("bench", "--shape H", argv[i + 2], 1, 1024, &h) ||
-                cli_parse_long("bench", "--shape W", argv[i + 3], 1, 1024, &w))
-                return 1;
-            shape = (ganc_shape){(int)c, (int)h, (int)w};
-            i += 3;
-            shape_given = 1;
-            continue;
-        }
-        if (i + 1 >= argc) return cli_error("bench: %s needs a value", a);
-        const char *v = argv[++i];
-        if (!strcmp(a, "--model")) {
-            model_name = v;
-            continue;
-        }
-        /* the integer options: where each goes and its range */
-        static const struct {
-            const char *flag;
-            long lo, hi;
-        } ints[] = {{"--batch", 1, 65536}, {"--threads", 0, 1024}, {"--iters", 1, 100000}, {"--warmup", 0, 100000}};
-        int *const dest[] = {&batch, &threads, &iters, &warmup};
-        size_t k = 0;
-        while (k < sizeof ints / sizeof ints[0] && strcmp(a, ints[k].flag)) k++;
-        if (k == sizeof ints / sizeof ints[0]) return cli_error("bench: unknown option '%s' (see ganc bench --help)", a);
-        long x;
-        if (cli_parse_long("bench", a, v, ints[k].lo, ints[k].hi, &x)) return 1;
-        *dest[k] = (int)x;
-    }
+    cli_flag flags[] = {
+        {"--model", "NAME|FILE", "model preset or model file", CLI_TEXT, .dest = &model_name},
+        {"--batch", "B", "samples per batch", CLI_INT, 1, 65536, .dest = &batch, .def = "the model's"},
+        {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads},
+        {"--iters", "N", "timed iterations", CLI_INT, 1, 100000, .dest = &iters},
+        {"--warmup", "N", "untimed iterations first", CLI_INT, 0, 100000, .dest = &warmup},
+        {"--shape", "C H W", "the synthetic images' shape", CLI_VALUES, .dest = &shape, .nargs = 3,
+         .parse = parse_shape, .given = &shape_given, .def = "1 28 28; 2-D models: 2 1 1"},
+        {"--profile", NULL, "also the time of every layer", CLI_SWITCH, .dest = &profile},
+    };
+    const cli_command cmd = {
+        .name = "bench",
+        .usage = "ganc bench [options]",
+        .about = "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
+                 "iterations after the warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
+                 "of a measured sgemm peak (n = 2048, OpenBLAS where linked), then which GEMM ran\n"
+                 "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512 kernels); --profile adds\n"
+                 "per-layer times.",
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+    };
     char err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     ganc_config cfg;
     ganc_model model;
     ganc_config_defaults(&cfg);

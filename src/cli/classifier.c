@@ -1,5 +1,6 @@
 /* ganc classifier train: the feature network of `ganc eval`, trained on a data set's labels and
  * written as a safetensors file with its architecture and test accuracy. */
+#include "cli/flags.h"
 #include "cli/splits.h"
 #include "eval/classifier.h"
 #include "ganc_internal.h"
@@ -9,27 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ganc classifier train --data NAME|IDX --out FILE [options]\n\n"
-            "Trains the feature network of 'ganc eval' on the labels beside the IDX file and writes\n"
-            "it to FILE (safetensors), with its test accuracy.\n\n"
-            "  --data NAME|IDX   fashion-mnist, mnist-10k or an IDX images file (labels beside it)\n"
-            "  --out FILE        the classifier file to write\n"
-            "  --test IDX        test images (default: the t10k-* file beside a train-* file)\n"
-            "  --split N         train on images 0..N-1 of --data, test on the rest\n"
-            "                    (mnist-10k: 8000 unless given)\n"
-            "  --epochs N        passes over the training images (default 5)\n"
-            "  --batch B         images per step (default 64)\n"
-            "  --lr LR           Adam's peak learning rate, cosine-decayed to LR/100 (default 0.002)\n"
-            "  --arch FILE       layer lines ending in 'dense CLASSES' (default: the built-in network,\n"
-            "                    in src/eval/classifier.c)\n"
-            "  --limit N         train on the first N training images only (quick checks)\n"
-            "  --seed S          seeds the weights, the data order and dropout (default 1)\n"
-            "  --threads T       worker threads, 0: all cores (default 0)\n");
-}
 
 /* A whole (small) text file into buf. */
 static int read_arch(const char *path, char *buf, size_t cap, char err[GANC_ERR_LEN])
@@ -44,48 +24,66 @@ static int read_arch(const char *path, char *buf, size_t cap, char err[GANC_ERR_
     return 0;
 }
 
+/* The flags of `ganc classifier train`, read into cfg and the rest. */
+typedef struct {
+    const char *data, *outp, *test, *arch_path;
+    int split, limit, threads;
+} train_args;
+
+static int parse_args(int argc, char **argv, train_args *a, ganc_classifier_train_cfg *cfg, FILE *help_out)
+{
+    memset(a, 0, sizeof *a);
+    int epochs = cfg->epochs, batch = cfg->batch;
+    double lr = cfg->lr;
+    cli_flag flags[] = {
+        {"--data", "NAME|IDX", "fashion-mnist, mnist-10k or an IDX images file (labels beside it)", CLI_TEXT,
+         .dest = &a->data, .required = ""},
+        {"--out", "FILE", "the classifier file to write", CLI_TEXT, .dest = &a->outp, .required = ""},
+        {"--test", "IDX", "test images", CLI_TEXT, .dest = &a->test, .def = "the t10k-* file beside a train-* file"},
+        {"--split", "N", "train on images 0..N-1 of --data, test on the rest", CLI_INT, 1, 1 << 30, .dest = &a->split,
+         .def = "none; mnist-10k: 8000"},
+        {"--epochs", "N", "passes over the training images", CLI_INT, 1, 10000, .dest = &epochs},
+        {"--batch", "B", "images per step", CLI_INT, 1, 4096, .dest = &batch},
+        {"--lr", "LR", "Adam's peak learning rate, cosine-decayed to LR/100", CLI_NUM, 0.0, 1.0, .dest = &lr,
+         .open = 1},
+        {"--arch", "FILE", "layer lines ending in 'dense CLASSES'", CLI_TEXT, .dest = &a->arch_path,
+         .def = "the built-in network, in src/eval/classifier.c"},
+        {"--limit", "N", "train on the first N training images only (quick checks)", CLI_INT, 1, 1 << 30,
+         .dest = &a->limit, .def = "all"},
+        {"--seed", "S", "seeds the weights, the data order and dropout", CLI_SEED, .dest = &cfg->seed},
+        {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &a->threads},
+    };
+    const cli_command cmd = {
+        .name = "classifier train",
+        .usage = "ganc classifier train --data NAME|IDX --out FILE [options]",
+        .about = "Trains the feature network of 'ganc eval' on the labels beside the IDX file and writes\n"
+                 "it to FILE (safetensors), with its test accuracy.",
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+    };
+    if (help_out) {
+        cli_flags_help(&cmd, help_out);
+        return 1;
+    }
+    char err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 1 : -cli_error("%s", err);
+    cfg->epochs = epochs;
+    cfg->batch = batch;
+    cfg->lr = (float)lr;
+    return 0;
+}
+
 static int cmd_classifier_train(int argc, char **argv)
 {
-    const char *data = NULL, *outp = NULL, *test = NULL, *arch_path = NULL;
-    long split = 0, limit = 0, threads = 0;
     ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();
-    for (int i = 0; i < argc;) {
-        char key[64];
-        const char *v;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        const int r = cli_next_flag(argc, argv, &i, key, &v);
-        if (r == 1) return cli_error("classifier train: unexpected argument '%s' (see ganc classifier train --help)", argv[i]);
-        if (r == -1) return cli_error("classifier train: --%s needs a value", key);
-        long x = 0;
-        int bad = 0;
-        if (!strcmp(key, "data")) data = v;
-        else if (!strcmp(key, "out")) outp = v;
-        else if (!strcmp(key, "test")) test = v;
-        else if (!strcmp(key, "arch")) arch_path = v;
-        else if (!strcmp(key, "split")) bad = cli_parse_long("classifier train", key, v, 1, 1L << 30, &split);
-        else if (!strcmp(key, "limit")) bad = cli_parse_long("classifier train", key, v, 1, 1L << 30, &limit);
-        else if (!strcmp(key, "threads")) bad = cli_parse_long("classifier train", key, v, 0, 1024, &threads);
-        else if (!strcmp(key, "epochs")) bad = cli_parse_long("classifier train", key, v, 1, 10000, &x) || (cfg.epochs = (int)x, 0);
-        else if (!strcmp(key, "batch")) bad = cli_parse_long("classifier train", key, v, 1, 4096, &x) || (cfg.batch = (int)x, 0);
-        else if (!strcmp(key, "seed")) {
-            unsigned long long seed;
-            bad = cli_parse_seed("classifier train", key, v, &seed) || (cfg.seed = seed, 0);
-        } else if (!strcmp(key, "lr")) {
-            char *end;
-            const double lr = strtod(v, &end);
-            if (end == v || *end || !(lr > 0 && lr < 1)) return cli_error("classifier train: --lr must be in (0, 1), got '%s'", v);
-            cfg.lr = (float)lr;
-        } else {
-            return cli_error("classifier train: unknown option '--%s' (see ganc classifier train --help)", key);
-        }
-        if (bad) return 1;
-    }
-    if (!data) return cli_error("classifier train: --data NAME|IDX is required");
-    if (!outp) return cli_error("classifier train: --out FILE is required");
-    ganc_set_threads((int)threads);
+    train_args a;
+    const int parsed = parse_args(argc, argv, &a, &cfg, NULL);
+    if (parsed) return parsed > 0 ? 0 : 1;
+    const char *data = a.data, *outp = a.outp, *test = a.test, *arch_path = a.arch_path;
+    const int split = a.split, limit = a.limit;
+    ganc_set_threads(a.threads);
 
     char err[GANC_ERR_LEN];
     cli_split sp;
@@ -165,7 +163,9 @@ out:
 int cmd_classifier(int argc, char **argv)
 {
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        usage(argc < 1 ? stderr : stdout);
+        ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();
+        train_args a;
+        parse_args(0, NULL, &a, &cfg, argc < 1 ? stderr : stdout);
         return argc < 1 ? 2 : 0;
     }
     if (!strcmp(argv[0], "train")) return cmd_classifier_train(argc - 1, argv + 1);

@@ -24,15 +24,6 @@ void cli_pathf(char *buf, size_t cap, const char *fmt, ...) __attribute__((forma
 /* Prints "ganc: MESSAGE" to stderr and returns 1 (the exit status of a failed command). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "--key value" or "--key=value" at argv[*i]; advances *i. Returns 0 with *key (without
- * dashes) and *value set, 1 when argv[*i] is not a flag, -1 when its value is missing. */
-int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **value);
-/* Integer flag values: 0, or -1 after one line naming the command, the flag ("-n" as typed, or
- * an option key such as "feature_batch"), the range and the value. */
-int cli_parse_long(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out);
-int cli_parse_double(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out);
-int cli_parse_seed(const char *cmd, const char *flag, const char *v, unsigned long long *out);
-
 /* The newest checkpoint of a run directory (DIR/ckpt/step_*.safetensors), or PATH itself
  * when it is a file. Returns -1 with a message when there is none. */
 int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN]);

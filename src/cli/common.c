@@ -1,4 +1,4 @@
-/* Helpers shared by the sub-commands: errors, flags, finding checkpoints and data. */
+/* Helpers shared by the sub-commands: errors, finding checkpoints and data (flags: flags.c). */
 #include "cli/cli.h"
 #include "data/data.h"
 #include "ganc_internal.h"
@@ -29,77 +29,6 @@ void cli_pathf(char *buf, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, cap, fmt, ap);
     va_end(ap);
-}
-
-int cli_next_flag(int argc, char **argv, int *i, char key[64], const char **value)
-{
-    const char *a = argv[*i];
-    if (a[0] != '-' || a[1] != '-' || !a[2]) return 1;
-    const char *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    if (len >= 64) len = 63;
-    memcpy(key, a + 2, len);
-    key[len] = 0;
-    for (char *p = key; *p; p++)
-        if (*p == '-') *p = '_';
-    if (eq) {
-        *value = eq + 1;
-    } else if (*i + 1 < argc) {
-        *value = argv[++*i];
-    } else {
-        *value = NULL;
-        return -1;
-    }
-    (*i)++;
-    return 0;
-}
-
-/* "-n" as typed, or an option key ("feature_batch") shown as the flag (--feature-batch) */
-static void flag_name(const char *flag, char out[80])
-{
-    if (flag[0] == '-') {
-        snprintf(out, 80, "%s", flag);
-        return;
-    }
-    snprintf(out, 80, "--%s", flag);
-    for (char *p = out; *p; p++)
-        if (*p == '_') *p = '-';
-}
-
-int cli_parse_long(const char *cmd, const char *flag, const char *v, long lo, long hi, long *out)
-{
-    char *end, name[80];
-    const long x = strtol(v, &end, 10);
-    if (end == v || *end || x < lo || x > hi) {
-        flag_name(flag, name);
-        return cli_error("%s: %s must be an integer in [%ld, %ld], got '%s'", cmd, name, lo, hi, v);
-    }
-    *out = x;
-    return 0;
-}
-
-int cli_parse_double(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out)
-{
-    char *end, name[80];
-    const double x = strtod(v, &end);
-    if (end == v || *end || !(x >= lo && x <= hi)) { /* NaN fails the range test too */
-        flag_name(flag, name);
-        return cli_error("%s: %s must be a number in [%g, %g], got '%s'", cmd, name, lo, hi, v);
-    }
-    *out = x;
-    return 0;
-}
-
-int cli_parse_seed(const char *cmd, const char *flag, const char *v, unsigned long long *out)
-{
-    char *end, name[80];
-    const unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end || v[0] == '-') {
-        flag_name(flag, name);
-        return cli_error("%s: %s needs a non-negative integer, got '%s'", cmd, name, v);
-    }
-    *out = x;
-    return 0;
 }
 
 int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN])

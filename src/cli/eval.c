@@ -11,6 +11,7 @@
  *
  * Stacked MNIST: 3-channel images scored by a 1-channel classifier. The reference is then
  * stacked too: STACKED_REF_N samples composed from the test split's digits. */
+#include "cli/flags.h"
 #include "cli/splits.h"
 #include "eval/evaluate.h"
 #include "gan/reject.h"
@@ -31,41 +32,20 @@
 
 typedef struct {
     const char *run, *classifier, *data, *test, *samples;
-    long split, n, threads, feature_batch;
+    int split, n, threads, feature_batch;
     double reject, truncation; /* < 0: the run's own --reject, --truncation */
     uint64_t seed;
     int json, have_n, have_seed;
 } eval_opts;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: ganc eval RUN|CHECKPOINT --classifier FILE [options]\n"
-            "       ganc eval --samples FILE.npy --data NAME|IDX --classifier FILE [options]\n"
-            "       ganc eval --data NAME|IDX --classifier FILE [options]   (real images: the floor)\n\n"
-            "Scores N images against the data's test split in the classifier's penultimate features:\n"
-            "FID, KID, precision, recall, density, coverage (k = 3), the KL of the predicted class\n"
-            "histogram from the test split's, the mean confidence and the share of images the\n"
-            "classifier cannot name (unsure: largest class probability below 0.5). 3-channel images with a\n"
-            "1-channel classifier are Stacked MNIST: also the modes hit (of 1000) and their KL from uniform.\n\n"
-            "  --classifier FILE  from 'ganc classifier train'\n"
-            "  --data NAME|IDX    data set whose test split is the reference (default: the run's)\n"
-            "  --test IDX         test images (default: t10k-* beside a train-* file)\n"
-            "  --split N          test on images N.. of --data (mnist-10k: 8000 unless given)\n"
-            "  --samples FILE     float32 .npy, (N, C, H, W) or (N, H, W), values in [0, 1]\n"
-            "  --n N              images to score (default %d; Stacked MNIST %d)\n"
-            "  --seed S           the noise (as 'ganc sample --seed S': the same samples), the floor's\n"
-            "                     choice of images, KID's subsets (default: the run's seed, else 1)\n"
-            "  --reject Q         draw the run's samples by discriminator rejection, M at D's Q-quantile\n"
-            "                     (1: exact; 0: off; default: the run's --reject)\n"
-            "  --truncation T     draw the run's z from N(0, 1) truncated to [-T, T] (0: off; default:\n"
-            "                     the run's --truncation)\n"
-            "  --json             one JSON object on stdout instead of the table\n"
-            "  --feature-batch B  images per classifier pass (default %d; the numbers do not depend on it)\n"
-            "  --threads T        worker threads, 0: all cores (default 0)\n",
-            DEFAULT_N, STACKED_N, FEATURE_BATCH);
-}
+static const char about[] =
+    "Scores N images against the data's test split in the classifier's penultimate features:\n"
+    "FID, KID, precision, recall, density, coverage (k = 3), the KL of the predicted class\n"
+    "histogram from the test split's, the mean confidence and the share of images the\n"
+    "classifier cannot name (unsure: largest class probability below 0.5). 3-channel images with a\n"
+    "1-channel classifier are Stacked MNIST: also the modes hit (of 1000) and their KL from uniform.";
 
+/* Reads argv into o: 0, 1 after --help, or -1 after an error line. */
 static int parse_args(int argc, char **argv, eval_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -74,46 +54,51 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     o->seed = 1;
     o->reject = -1.0;
     o->truncation = -1.0;
-    for (int i = 0; i < argc;) {
-        char key[64];
-        const char *v;
-        if (!strcmp(argv[i], "--json")) {
-            o->json = 1;
-            i++;
-            continue;
-        }
-        const int r = cli_next_flag(argc, argv, &i, key, &v);
-        if (r == 1) {
-            if (argv[i][0] == '-') return cli_error("eval: unknown option '%s' (see ganc eval --help)", argv[i]);
-            if (o->run) return cli_error("eval: unexpected argument '%s' (one run at a time)", argv[i]);
-            o->run = argv[i++];
-            continue;
-        }
-        if (r == -1) return cli_error("eval: --%s needs a value", key);
-        int bad = 0;
-        if (!strcmp(key, "classifier")) o->classifier = v;
-        else if (!strcmp(key, "data")) o->data = v;
-        else if (!strcmp(key, "test")) o->test = v;
-        else if (!strcmp(key, "samples")) o->samples = v;
-        else if (!strcmp(key, "split")) bad = cli_parse_long("eval", key, v, 1, 1L << 30, &o->split);
-        else if (!strcmp(key, "n")) bad = cli_parse_long("eval", key, v, GANC_PRDC_K + 1, 1000000, &o->n) || (o->have_n = 1, 0);
-        else if (!strcmp(key, "threads")) bad = cli_parse_long("eval", key, v, 0, 1024, &o->threads);
-        else if (!strcmp(key, "reject")) bad = cli_parse_double("eval", key, v, 0.0, 1.0, &o->reject);
-        else if (!strcmp(key, "truncation")) bad = cli_parse_double("eval", key, v, 0.0, 100.0, &o->truncation);
-        else if (!strcmp(key, "feature_batch")) bad = cli_parse_long("eval", key, v, 1, 4096, &o->feature_batch);
-        else if (!strcmp(key, "seed")) {
-            unsigned long long seed;
-            bad = cli_parse_seed("eval", key, v, &seed) || (o->seed = seed, o->have_seed = 1, 0);
-        } else {
-            return cli_error("eval: unknown option '--%s' (see ganc eval --help)", key);
-        }
-        if (bad) return 1;
-    }
-    if (!o->classifier) return cli_error("eval: --classifier FILE is required (make one with 'ganc classifier train')");
-    if (o->run && o->samples) return cli_error("eval: give a run or --samples, not both");
-    if (!o->run && o->reject >= 0.0) return cli_error("eval: --reject draws a run's samples; give a run");
-    if (!o->run && o->truncation >= 0.0) return cli_error("eval: --truncation draws a run's samples; give a run");
-    if (!o->run && !o->data) return cli_error("eval: what to score? a run, --samples FILE.npy with --data, or --data alone");
+    char n_default[64];
+    snprintf(n_default, sizeof n_default, "%d; Stacked MNIST %d", DEFAULT_N, STACKED_N);
+    cli_flag flags[] = {
+        {"--classifier", "FILE", "the feature network, from 'ganc classifier train'", CLI_TEXT, .dest = &o->classifier,
+         .required = "make one with 'ganc classifier train'"},
+        {"--data", "NAME|IDX", "data set whose test split is the reference", CLI_TEXT, .dest = &o->data,
+         .def = "the run's"},
+        {"--test", "IDX", "test images", CLI_TEXT, .dest = &o->test, .def = "t10k-* beside a train-* file"},
+        {"--split", "N", "test on images N.. of --data", CLI_INT, 1, 1 << 30, .dest = &o->split,
+         .def = "none; mnist-10k: 8000"},
+        {"--samples", "FILE", "float32 .npy, (N, C, H, W) or (N, H, W), values in [0, 1]", CLI_TEXT,
+         .dest = &o->samples},
+        {"--n", "N", "images to score", CLI_INT, GANC_PRDC_K + 1, 1000000, .dest = &o->n, .def = n_default,
+         .given = &o->have_n},
+        {"--seed", "S", "the noise (as 'ganc sample --seed S': the same samples), the floor's choice of images, KID's "
+         "subsets", CLI_SEED, .dest = &o->seed, .def = "the run's seed, else 1", .given = &o->have_seed},
+        {"--reject", "Q", "draw the run's samples by discriminator rejection, M at D's Q-quantile (1: exact; 0: off)",
+         CLI_NUM, 0.0, 1.0, .dest = &o->reject, .def = "the run's --reject"},
+        {"--truncation", "T", "draw the run's z from N(0, 1) truncated to [-T, T] (0: off)", CLI_NUM, 0.0, 100.0,
+         .dest = &o->truncation, .def = "the run's --truncation"},
+        {"--json", NULL, "one JSON object on stdout instead of the table", CLI_SWITCH, .dest = &o->json},
+        {"--feature-batch", "B", "images per classifier pass (the numbers do not depend on it)", CLI_INT, 1, 4096,
+         .dest = &o->feature_batch},
+        {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &o->threads},
+    };
+    const cli_command cmd = {
+        .name = "eval",
+        .usage = "ganc eval RUN|CHECKPOINT --classifier FILE [options]\n"
+                 "ganc eval --samples FILE.npy --data NAME|IDX --classifier FILE [options]\n"
+                 "ganc eval --data NAME|IDX --classifier FILE [options]   (real images: the floor)",
+        .about = about,
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+        .operand = "RUN|CHECKPOINT",
+        .operand_help = "a run directory (its newest checkpoint) or one checkpoint file: N samples of its generator",
+        .operand_dest = &o->run,
+    };
+    char err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 1 : -cli_error("%s", err);
+    if (o->run && o->samples) return -cli_error("eval: give a run or --samples, not both");
+    if (!o->run && o->reject >= 0.0) return -cli_error("eval: --reject draws a run's samples; give a run");
+    if (!o->run && o->truncation >= 0.0) return -cli_error("eval: --truncation draws a run's samples; give a run");
+    if (!o->run && !o->data) return -cli_error("eval: what to score? a run, --samples FILE.npy with --data, or --data alone");
     return 0;
 }
 
@@ -358,9 +343,10 @@ static int is_toy_checkpoint(const char *path)
 
 int cmd_eval(int argc, char **argv)
 {
+    eval_opts o;
     for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { /* both kinds of run */
+            parse_args(1, (char *[]){"--help", NULL}, &o);
             printf("\n");
             return cmd_eval_toy2d(1, (char *[]){"--help", NULL});
         }
@@ -369,7 +355,6 @@ int cmd_eval(int argc, char **argv)
         if (cli_find_checkpoint(argv[0], path, sizeof path, err)) return cli_error("eval: %s", err);
         if (is_toy_checkpoint(path)) return cmd_eval_toy2d(argc, argv);
     }
-    eval_opts o;
     if (parse_args(argc, argv, &o)) return 1;
     ganc_set_threads((int)o.threads);
     char err[GANC_ERR_LEN];

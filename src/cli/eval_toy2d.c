@@ -1,6 +1,7 @@
 /* ganc eval on a 2-D run: modes captured, % high-quality samples and reverse KL of 2,500
  * generated points (the PacGAN protocol, GUIDE §5). */
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "eval/toy2d_metrics.h"
 #include "gan/reject.h"
 #include "ganc_internal.h"
@@ -59,57 +60,43 @@ out:
 int cmd_eval_toy2d(int argc, char **argv)
 {
     const char *src = NULL;
-    long n = 2500;
-    unsigned long long seed = 1;
-    int json = 0;
-    double reject = -1.0, truncation = -1.0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage (2-D runs): ganc eval RUN|CHECKPOINT [--n N] [--seed S] [--reject Q] [--truncation T]\n"
-                   "                        [--threads T] [--json]\n\n"
-                   "2-D runs (--data ring|grid): modes captured, %% high-quality samples (within 3 sigma of\n"
-                   "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
-                   "points (default 2500, the PacGAN protocol). --json prints one JSON object.\n"
-                   "--reject Q draws the points by discriminator rejection (1: exact; 0: off; default: the\n"
-                   "run's --reject); --truncation T draws z truncated to [-T, T] (0: off; default: the run's).\n");
-            return 0;
-        }
-        if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--n") || !strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--reject") ||
-                   !strcmp(a, "--truncation")) {
-            if (i + 1 >= argc) return cli_error("eval: %s needs a value", a);
-            const char *v = argv[++i];
-            long t;
-            if (!strcmp(a, "--threads")) {
-                if (cli_parse_long("eval", a, v, 0, 1024, &t)) return 1;
-                ganc_set_threads((int)t);
-            } else if (!strcmp(a, "--reject")) {
-                if (cli_parse_double("eval", a, v, 0.0, 1.0, &reject)) return 1;
-            } else if (!strcmp(a, "--truncation")) {
-                if (cli_parse_double("eval", a, v, 0.0, 100.0, &truncation)) return 1;
-            } else if (!strcmp(a, "--n")) {
-                if (cli_parse_long("eval", a, v, 1, 10000000, &n)) return 1;
-            } else if (cli_parse_seed("eval", a, v, &seed)) {
-                return 1;
-            }
-        } else if (a[0] == '-') {
-            return cli_error("eval: unknown option '%s' (see ganc eval --help)", a);
-        } else if (!src) {
-            src = a;
-        } else {
-            return cli_error("eval: unexpected argument '%s'", a);
-        }
-    }
-    if (!src) return cli_error("eval: which run? usage: ganc eval RUN [--n N] [--json]");
+    int n = 2500, json = 0, threads = 0, have_threads = 0;
+    uint64_t seed = 1;
+    double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
+    cli_flag flags[] = {
+        {"--n", "N", "generated points to score (2500: the PacGAN protocol)", CLI_INT, 1, 10000000, .dest = &n},
+        {"--seed", "S", "the points' noise", CLI_SEED, .dest = &seed},
+        {"--reject", "Q", "draw the points by discriminator rejection, M at D's Q-quantile (1: exact; 0: off)",
+         CLI_NUM, 0.0, 1.0, .dest = &reject, .def = "the run's --reject"},
+        {"--truncation", "T", "draw z from N(0, 1) truncated to [-T, T] (0: off)", CLI_NUM, 0.0, 100.0,
+         .dest = &truncation, .def = "the run's --truncation"},
+        {"--json", NULL, "one JSON object on stdout instead of the table", CLI_SWITCH, .dest = &json},
+        {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
+    };
+    const cli_command cmd = {
+        .name = "eval",
+        .usage = "ganc eval RUN|CHECKPOINT [options]   (2-D runs)",
+        .about = "2-D runs (--data ring|grid): modes captured, % high-quality samples (within 3 sigma of\n"
+                 "their nearest mode) and reverse KL of the mode histogram from uniform, on N generated\n"
+                 "points.",
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+        .operand = "RUN|CHECKPOINT",
+        .operand_help = "a 2-D run's directory (its newest checkpoint) or one checkpoint file",
+        .operand_dest = &src,
+        .operand_required = 1,
+    };
     char path[1100], err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     int status;
     if (!s.toy) status = cli_error("eval: %s is not a 2-D run (--data ring|grid)", path);
     else if (ganc_session_sampling(&s, reject, truncation, err)) status = cli_error("eval: %s", err);
-    else status = cli_eval_toy2d(&s, (int)n, seed, json);
+    else status = cli_eval_toy2d(&s, n, seed, json);
     ganc_session_free(&s);
     return status;
 }

@@ -1,5 +1,6 @@
 /* ganc sample and ganc info: read a run's checkpoint, draw from G or describe the run. */
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/toy_view.h"
 #include "ganc_internal.h"
 #include "io/image.h"
@@ -18,69 +19,46 @@ static int ends_with(const char *s, const char *suffix)
 int cmd_sample(int argc, char **argv)
 {
     const char *src = NULL, *outp = NULL;
-    long n = 64;
-    unsigned long long seed = 0;
-    int have_seed = 0;
+    int n = 64, threads = 0, have_threads = 0, have_seed = 0, by_code = 0;
+    int code = -1; /* < 0: drawn uniformly */
+    uint64_t seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
-    long code = -1;                           /* < 0: drawn uniformly */
-    int by_code = 0;                          /* one row of n per code, the same noise in each */
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [--seed S] [--reject Q]\n"
-                   "                   [--truncation T] [--code C | --by-code] [--threads T]\n\n"
-                   "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).\n"
-                   "  .png: a grid of the samples; .npy: float32 array (N, C, H, W) with values in [0, 1].\n"
-                   "  2-D runs (--data ring|grid): .npy is (N, 2); .png shows the points over D's map.\n"
-                   "  --seed S: noise seed (default: the run's seed).\n"
-                   "  --reject Q: discriminator rejection sampling, M at D's Q-quantile (1: exact; 0: off;\n"
-                   "              default: the run's --reject). See ganc train --help.\n"
-                   "  --truncation T: draw z from N(0, 1) truncated to [-T, T]: more typical samples, less\n"
-                   "              variety (0: off; default: the run's --truncation).\n"
-                   "  --code C: runs with --info-codes K: every sample with code C (0..K-1) instead of codes\n"
-                   "              drawn uniformly -- one kind of sample, as G learnt to keep them apart.\n"
-                   "  --by-code: runs with --info-codes K: N samples for each code, K rows of N (the same\n"
-                   "              noise down each column, unless --reject redraws it): what each code learnt.\n"
-                   "  --threads T: worker threads (0: all cores, the default).\n");
-            return 0;
-        }
-        if ((!strcmp(a, "-n") || !strcmp(a, "-o") || !strcmp(a, "--seed") || !strcmp(a, "--reject") ||
-             !strcmp(a, "--truncation") || !strcmp(a, "--code") || !strcmp(a, "--threads")) &&
-            i + 1 >= argc)
-            return cli_error("sample: %s needs a value", a);
-        if (!strcmp(a, "-n")) {
-            if (cli_parse_long("sample", a, argv[++i], 1, 1000000, &n)) return 1;
-        } else if (!strcmp(a, "--reject")) {
-            if (cli_parse_double("sample", a, argv[++i], 0.0, 1.0, &reject)) return 1;
-        } else if (!strcmp(a, "--truncation")) {
-            if (cli_parse_double("sample", a, argv[++i], 0.0, 100.0, &truncation)) return 1;
-        } else if (!strcmp(a, "--by-code")) {
-            by_code = 1;
-        } else if (!strcmp(a, "--code")) {
-            if (cli_parse_long("sample", a, argv[++i], 0, 1023, &code)) return 1;
-        } else if (!strcmp(a, "--threads")) {
-            long t;
-            if (cli_parse_long("sample", a, argv[++i], 0, 1024, &t)) return 1;
-            ganc_set_threads((int)t);
-        } else if (!strcmp(a, "-o")) {
-            outp = argv[++i];
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_parse_seed("sample", a, argv[++i], &seed)) return 1;
-            have_seed = 1;
-        } else if (a[0] == '-') {
-            return cli_error("sample: unknown option '%s' (see ganc sample --help)", a);
-        } else if (!src) {
-            src = a;
-        } else {
-            return cli_error("sample: unexpected argument '%s'", a);
-        }
-    }
-    if (!src) return cli_error("sample: which run? usage: ganc sample DIR|CHECKPOINT -n N -o FILE");
-    if (!outp) return cli_error("sample: -o FILE.png or FILE.npy is required");
+    cli_flag flags[] = {
+        {"-n", "N", "samples to draw (with --by-code: of each code)", CLI_INT, 1, 1000000, .dest = &n},
+        {"-o", "FILE.png|FILE.npy", "where to write them: .png a grid of the samples; .npy a float32 array "
+         "(N, C, H, W) with values in [0, 1] (2-D runs: (N, 2) points; .png shows them over D's map)",
+         CLI_TEXT, .dest = &outp, .required = ""},
+        {"--seed", "S", "noise seed", CLI_SEED, .dest = &seed,
+         .def = "the run's seed, whose noise the run's pictures show", .given = &have_seed},
+        {"--reject", "Q", "discriminator rejection sampling, M at D's Q-quantile (1: exact; 0: off; see ganc train "
+         "--help)", CLI_NUM, 0.0, 1.0, .dest = &reject, .def = "the run's --reject"},
+        {"--truncation", "T", "draw z from N(0, 1) truncated to [-T, T]: more typical samples, less variety (0: off)",
+         CLI_NUM, 0.0, 100.0, .dest = &truncation, .def = "the run's --truncation"},
+        {"--code", "C", "runs with --info-codes K: every sample with code C (0..K-1) -- one kind of sample, as G "
+         "learnt to keep them apart", CLI_INT, 0, 1023, .dest = &code, .def = "codes drawn uniformly"},
+        {"--by-code", NULL, "runs with --info-codes K: N samples of each code, K rows of N (the same noise down each "
+         "column, unless --reject redraws it): what each code learnt", CLI_SWITCH, .dest = &by_code},
+        {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
+    };
+    const cli_command cmd = {
+        .name = "sample",
+        .usage = "ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [options]",
+        .about = "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).",
+        .flags = flags,
+        .n_flags = (int)(sizeof flags / sizeof flags[0]),
+        .operand = "DIR|CHECKPOINT",
+        .operand_help = "a run directory (its newest checkpoint) or one checkpoint file",
+        .operand_dest = &src,
+        .operand_required = 1,
+    };
+    char path[1100], err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
     const int npy = ends_with(outp, ".npy");
     if (!npy && !ends_with(outp, ".png")) return cli_error("sample: -o %s: the file name must end in .png or .npy", outp);
 
-    char path[1100], err[GANC_ERR_LEN];
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     if (ganc_session_sampling(&s, reject, truncation, err)) {
@@ -96,8 +74,8 @@ int cmd_sample(int argc, char **argv)
         const int k = s.cfg.info_codes;
         if (code >= k) {
             ganc_session_free(&s);
-            if (!k) return cli_error("sample: --code %ld: this run has no InfoGAN code (train with --info-codes K)", code);
-            return cli_error("sample: --code %ld: this run's codes are 0..%d (--info-codes %d)", code, k - 1, k);
+            if (!k) return cli_error("sample: --code %d: this run has no InfoGAN code (train with --info-codes K)", code);
+            return cli_error("sample: --code %d: this run's codes are 0..%d (--info-codes %d)", code, k - 1, k);
         }
         s.game.sample_code = (int)code;
     }
@@ -110,7 +88,7 @@ int cmd_sample(int argc, char **argv)
     float *x = malloc(sizeof(float) * (size_t)total * sample);
     int status = 0;
     if (!x) {
-        status = cli_error("sample: out of memory for %ld samples", n);
+        status = cli_error("sample: out of memory for %ld samples", total);
         goto out;
     }
     /* the default seed matches the run's sample grids; ganc eval --seed S draws these samples */
@@ -161,14 +139,22 @@ out:
 
 int cmd_info(int argc, char **argv)
 {
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        printf("usage: ganc info DIR|CHECKPOINT\n\nPrints the model, step, hyper-parameters and parameter counts of a run.\n");
-        return argc < 1;
-    }
-    if (argc > 1) return cli_error("info: one run or checkpoint at a time");
+    const char *src = NULL;
+    const cli_command cmd = {
+        .name = "info",
+        .usage = "ganc info DIR|CHECKPOINT",
+        .about = "Prints the model, step, hyper-parameters and parameter counts of a run.",
+        .operand = "DIR|CHECKPOINT",
+        .operand_help = "a run directory (its newest checkpoint) or one checkpoint file",
+        .operand_dest = &src,
+        .operand_required = 1,
+    };
     char path[1100], err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
+    if (parsed > 0) cli_flags_help(&cmd, stdout);
+    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     ganc_session s;
-    if (cli_find_checkpoint(argv[0], path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     printf("checkpoint   %s\n", path);
     printf("model        %s\n", s.model.source);
     printf("step         %" PRId64 " (epoch %" PRId64 ", position %d)\n", s.step, s.epoch, s.pos);

@@ -1,5 +1,6 @@
 /* Periodic evaluation during training (see train_eval.h). */
 #include "cli/train_eval.h"
+#include "cli/train_log.h"
 #include "gan/reject.h"
 #include "eval/toy2d_metrics.h"
 #include "ganc_internal.h"
@@ -30,15 +31,26 @@ static int add_point(cli_train_eval *e, double step, double a, double b)
     return 0;
 }
 
-static double field(const char *line, const char *key)
+/* A number of a log line read back; NaN where it is missing or null (as written for NaN). */
+static double number_or_nan(const ganc_json *line, const char *key)
 {
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\": ", key);
-    const char *p = strstr(line, k);
-    return p ? atof(p + strlen(k)) : NAN;
+    const ganc_json *v = ganc_json_get(line, key);
+    return v && v->type == GANC_JSON_NUMBER ? v->number : NAN;
 }
 
-int cli_train_eval_init(cli_train_eval *e, ganc_session *s, const char *log_path, char err[GANC_ERR_LEN])
+int cli_train_eval_replay(cli_train_eval *e, const ganc_json *line, int64_t step)
+{
+    if (!e->on) return 0;
+    if (ganc_json_get(line, "fid"))
+        return add_point(e, (double)step, number_or_nan(line, "fid"), 100.0 * number_or_nan(line, "kid"));
+    if (ganc_json_get(line, "modes"))
+        return add_point(e, (double)step, number_or_nan(line, "modes"), number_or_nan(line, "high_quality"));
+    return 0;
+}
+
+void cli_train_eval_forget(cli_train_eval *e) { e->n = 0; }
+
+int cli_train_eval_init(cli_train_eval *e, ganc_session *s, char err[GANC_ERR_LEN])
 {
     memset(e, 0, sizeof *e);
     if (s->cfg.eval_every <= 0) return 0;
@@ -59,16 +71,6 @@ int cli_train_eval_init(cli_train_eval *e, ganc_session *s, const char *log_path
         if (ganc_eval_features_compute(&e->c, &src, &e->ref, err)) return -1;
         e->have_ref = 1;
     }
-    /* a resumed run: the metrics logged before its checkpoint */
-    FILE *in = fopen(log_path, "r");
-    char line[2048];
-    while (in && fgets(line, sizeof line, in)) {
-        long long st;
-        if (sscanf(line, "{\"step\": %lld", &st) != 1 || st > s->step) continue;
-        if (strstr(line, "\"fid\"")) add_point(e, (double)st, field(line, "fid"), 100.0 * field(line, "kid"));
-        else if (strstr(line, "\"modes\"")) add_point(e, (double)st, field(line, "modes"), field(line, "high_quality"));
-    }
-    if (in) fclose(in);
     return 0;
 }
 
@@ -94,8 +96,10 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
                  ganc_toy2d_evaluate(s->toy, x, n, &m, err);
         ganc_free(x);
         if (rc) return -1;
-        fprintf(log, "{\"step\": %" PRId64 ", \"modes\": %d, \"modes_total\": %d, \"high_quality\": %.6g, \"reverse_kl\": %.6g, \"n\": %d}\n",
-                s->step, m.modes, m.modes_total, m.high_quality, isnan(m.reverse_kl) ? -1.0 : m.reverse_kl, m.n);
+        fprintf(log, "{\"step\": %" PRId64 ", \"modes\": %d, \"modes_total\": %d", s->step, m.modes, m.modes_total);
+        cli_log_number(log, "high_quality", m.high_quality);
+        cli_log_number(log, "reverse_kl", isnan(m.reverse_kl) ? -1.0 : m.reverse_kl);
+        fprintf(log, ", \"n\": %d}\n", m.n);
         if (add_point(e, (double)s->step, m.modes, m.high_quality)) return ganc_fail(err, "out of memory");
         return draw(e, s, dir, err);
     }
@@ -111,11 +115,13 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     rc = ganc_eval_compare(&gen, &e->ref, seed, &r, err);
     ganc_eval_features_free(&gen);
     if (rc) return -1;
-    fprintf(log,
-            "{\"step\": %" PRId64 ", \"fid\": %.6g, \"kid\": %.6g, \"precision\": %.6g, \"recall\": %.6g, "
-            "\"density\": %.6g, \"coverage\": %.6g, \"class_kl\": %.6g, \"confidence\": %.6g, "
-            "\"unsure\": %.6g, \"n\": %d}\n",
-            s->step, r.fid, r.kid, r.precision, r.recall, r.density, r.coverage, r.class_kl, r.confidence, r.unsure, r.n);
+    fprintf(log, "{\"step\": %" PRId64, s->step);
+    const char *const keys[] = {"fid",      "kid",      "precision", "recall", "density",
+                                "coverage", "class_kl", "confidence", "unsure"};
+    const double values[] = {r.fid,      r.kid,      r.precision,  r.recall, r.density,
+                             r.coverage, r.class_kl, r.confidence, r.unsure};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) cli_log_number(log, keys[k], values[k]);
+    fprintf(log, ", \"n\": %d}\n", r.n);
     if (add_point(e, (double)s->step, r.fid, 100.0 * r.kid)) return ganc_fail(err, "out of memory");
     return draw(e, s, dir, err);
 }

@@ -9,6 +9,7 @@
 
 #include "cli/splits.h"
 #include "eval/evaluate.h"
+#include "io/json.h"
 
 typedef struct {
     int on;
@@ -20,9 +21,13 @@ typedef struct {
     float *step, *a, *b; /* image runs: FID, KID x 100; 2-D runs: modes, high quality % */
 } cli_train_eval;
 
-/* Loads what the evaluations need (nothing when eval_every is 0) and the metrics already in
- * log_path up to `step` (a resumed run). */
-int cli_train_eval_init(cli_train_eval *e, ganc_session *s, const char *log_path, char err[GANC_ERR_LEN]);
+/* Loads what the evaluations need (nothing when eval_every is 0). */
+int cli_train_eval_init(cli_train_eval *e, ganc_session *s, char err[GANC_ERR_LEN]);
+/* A resumed run: one line of its log.jsonl read back (train_log.c), whose metrics, if it has
+ * any, go back into the history drawn in metrics.png. */
+int cli_train_eval_replay(cli_train_eval *e, const ganc_json *line, int64_t step);
+/* Empties that history (a rollback reads the log back again). */
+void cli_train_eval_forget(cli_train_eval *e);
 /* Scores the generator now: one line in log, and metrics.png in dir. */
 int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char *dir, char err[GANC_ERR_LEN]);
 void cli_train_eval_free(cli_train_eval *e);

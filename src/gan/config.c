@@ -141,9 +141,8 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
     case T_INT:
     case T_I64: {
         long long v = strtoll(value, &end, 10);
-        if (end == value || *end || errno) return ganc_fail(err, "--%s needs an integer, got '%s'", name, value);
-        if (v < o->lo || v > o->hi)
-            return ganc_fail(err, "--%s %s is out of range [%.0f, %.0f]", name, value, o->lo, o->hi);
+        if (end == value || *end || errno || v < o->lo || v > o->hi) /* the wording of src/cli/flags.c */
+            return ganc_fail(err, "--%s needs an integer in [%.0f, %.0f], got '%s'", name, o->lo, o->hi, value);
         if (o->type == T_INT) *(int *)field = (int)v;
         else *(int64_t *)field = v;
         return 0;
@@ -157,8 +156,8 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
     }
     case T_FLOAT: {
         double v = strtod(value, &end);
-        if (end == value || *end || errno || !isfinite(v)) return ganc_fail(err, "--%s needs a number, got '%s'", name, value);
-        if (v < o->lo || v > o->hi) return ganc_fail(err, "--%s %s is out of range [%g, %g]", name, value, o->lo, o->hi);
+        if (end == value || *end || errno || !(v >= o->lo && v <= o->hi)) /* NaN is outside too */
+            return ganc_fail(err, "--%s needs a number in [%g, %g], got '%s'", name, o->lo, o->hi, value);
         *(float *)field = (float)v;
         return 0;
     }
@@ -177,7 +176,7 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
             }
             s += len + (s[len] == ' ');
         }
-        return ganc_fail(err, "--%s must be one of: %s (got '%s')", name, o->choices, value);
+        return ganc_fail(err, "--%s needs one of: %s, got '%s'", name, o->choices, value);
     }
     }
     return -1;

@@ -1,0 +1,73 @@
+/* Command-line flags from a table. Each command describes its flags once -- name, value name,
+ * help, type, range, where the value goes -- and one parser reads argv into them, with the
+ * same wording of errors for every command, while one generator writes `--help` from the same
+ * rows, each with its default. */
+#ifndef GANC_CLI_FLAGS_H
+#define GANC_CLI_FLAGS_H
+
+#include "ganc.h"
+
+#include <stdio.h>
+
+typedef enum {
+    CLI_INT,    /* int *: an integer in [lo, hi] */
+    CLI_NUM,    /* double *: a number in [lo, hi] ((lo, hi) with .open) */
+    CLI_SEED,   /* uint64_t *: any non-negative 64-bit integer */
+    CLI_TEXT,   /* const char **: any non-empty text */
+    CLI_SWITCH, /* int *: takes no value; set to 1 */
+    CLI_VALUES, /* .nargs values handed to .parse (e.g. --shape C H W) */
+} cli_flag_type;
+
+typedef struct cli_flag cli_flag;
+struct cli_flag {
+    const char *name; /* as typed: "--seed", "-n" (long names also take "--name=value") */
+    const char *arg;  /* the value's name in help and messages ("N", "C H W"); NULL: a switch */
+    const char *help;
+    cli_flag_type type;
+    double lo, hi; /* CLI_INT, CLI_NUM */
+    void *dest;
+    /* The rest, by name when needed: */
+    const char *def;      /* --help's default where dest's value does not say it ("the run's") */
+    const char *required; /* non-NULL: the flag must be given; a hint for the message ("" none) */
+    int *given;           /* set to 1 when the flag appears */
+    int open;             /* CLI_NUM: 1 excludes both ends of the range */
+    int nargs;            /* CLI_VALUES: how many values follow the flag */
+    /* CLI_VALUES: reads values[0 .. nargs-1] into f->dest; -1 with a message in err */
+    int (*parse)(const char *cmd, const cli_flag *f, char **values, char err[GANC_ERR_LEN]);
+};
+
+typedef struct {
+    const char *name;  /* "sample", "classifier train": starts every message */
+    const char *usage; /* synopsis lines (the first without "usage: "), '\n' between them */
+    const char *about; /* what the command does, printed under the synopsis */
+    cli_flag *flags;
+    int n_flags;
+    /* The one argument that is not a flag (a run), or operand NULL when none is taken. */
+    const char *operand, *operand_help;
+    const char **operand_dest;
+    int operand_required;
+    /* Flags outside the table (ganc train: the options of src/gan/config.c), each with one
+     * value. With value NULL: 0 when the flag is known, else 1. Otherwise takes the value:
+     * 0, or -1 with a message (naming the flag, not the command) in err. */
+    int (*other)(void *ctx, const char *name, const char *value, char err[GANC_ERR_LEN]);
+    void (*other_help)(void *ctx, FILE *out); /* their --help rows (cli_flags_row) */
+    void *other_ctx;
+} cli_command;
+
+/* Reads argv (the arguments after the command's name) into the table's destinations.
+ * Returns 0 when parsed; 1, touching nothing, when --help or -h stands where a flag may (the
+ * caller then prints cli_flags_help, whose defaults are still the destinations' values); -1
+ * with one line in err that starts with the command's name. */
+int cli_flags_parse(const cli_command *c, int argc, char **argv, char err[GANC_ERR_LEN]);
+
+/* The command's help: synopsis, about, then one row per flag with its default. */
+void cli_flags_help(const cli_command *c, FILE *out);
+/* One row of a flag list: "  --name ARG   help (default DEF)", the help wrapped to the width
+ * of the page; def NULL: no default shown. */
+void cli_flags_row(FILE *out, const char *name, const char *arg, const char *help, const char *def);
+
+/* Value checks shared with CLI_VALUES parsers; what names the value in the message
+ * ("bench: --shape H"). 0, or -1 with "WHAT needs an integer in [LO, HI], got 'V'" in err. */
+int cli_flag_int(const char *what, const char *v, double lo, double hi, int *out, char err[GANC_ERR_LEN]);
+
+#endif
