@@ -34,7 +34,7 @@ static double iteration_flops(const ganc_net *g, const ganc_net *d, int m)
     return total;
 }
 
-/* GFLOP/s of ganc_sgemm on n = 2048 squares (the protocol's peak, GUIDE §5: OpenBLAS where
+/* GFLOP/s of ganc_sgemm on n = 2048 squares (the protocol's peak, docs/design.md §5: OpenBLAS where
  * linked; own = 1 times our AVX-512 kernels instead, where the build has them). */
 static double sgemm_peak(int own)
 {

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define DEFAULT_N 10000
-#define STACKED_N 26000          /* GUIDE §5: modes hit by 26,000 samples */
+#define STACKED_N 26000          /* docs/design.md §5: modes hit by 26,000 samples */
 #define STACKED_REF_N 10000      /* stacked reference images composed from the test digits */
 #define STACKED_REF_SEED 0x54455354ull /* "TEST": their composition (the training set uses another) */
 #define FEATURE_BATCH 250

@@ -1,5 +1,5 @@
 /* ganc eval on a 2-D run: modes captured, % high-quality samples and reverse KL of 2,500
- * generated points (the PacGAN protocol, GUIDE §5). */
+ * generated points (the PacGAN protocol, docs/design.md §5). */
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "eval/toy2d_metrics.h"
