@@ -165,6 +165,15 @@ static void test_file_and_batches(const ganc_dataset *ds)
     c.test_accuracy = 0.875;
     snprintf(path, sizeof path, "%s/cls.safetensors", check_tmpdir());
     ganc_st_meta extra[] = {{"data", "quadrants"}};
+    /* more metadata than the file takes is refused, never cut short in silence */
+    ganc_st_meta many[60];
+    char value[] = "v";
+    for (int i = 0; i < 60; i++) {
+        snprintf(many[i].key, sizeof many[i].key, "k%d", i);
+        many[i].value = value;
+    }
+    CHECK(ganc_classifier_save(path, &c, many, 60, err) == -1 && strstr(err, "metadata entries"),
+          "60 extra metadata entries refused: %s", err);
     if (!CHECK(ganc_classifier_save(path, &c, extra, 1, err) == 0, "save: %s", err)) return;
     if (!CHECK(ganc_classifier_load(path, 7, &small, err) == 0, "load (batch 7): %s", err)) return;
     if (!CHECK(ganc_classifier_load(path, 100, &big, err) == 0, "load (batch 100): %s", err)) return;

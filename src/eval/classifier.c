@@ -118,7 +118,12 @@ int ganc_classifier_save(const char *path, const ganc_classifier *c, const ganc_
     ganc_st_meta meta[MAX_META] = {{"format", GANC_CLASSIFIER_FORMAT}, {"arch", c->arch}, {"shape", shape},
                                    {"classes", classes}, {"test_accuracy", acc}};
     int n_meta = 5;
-    for (int i = 0; i < n_extra && n_meta < MAX_META; i++) meta[n_meta++] = extra[i];
+    if (n_extra > MAX_META - n_meta) { /* never drop an entry silently */
+        free(t);
+        return ganc_fail(err, "%s: %d metadata entries, more than the %d a classifier file takes", path,
+                         n_extra + n_meta, MAX_META);
+    }
+    for (int i = 0; i < n_extra; i++) meta[n_meta++] = extra[i];
     const int rc = ganc_st_write(path, t, nv, meta, n_meta, err);
     free(t);
     return rc;
