@@ -40,12 +40,6 @@ static void write_bytes(const char *rel, const void *data, size_t n)
     fclose(f);
 }
 
-/* Picture k: (h, w, c) interleaved bytes that differ per picture and per pixel. */
-static void picture(int k, int w, int h, int c, uint8_t *px)
-{
-    for (int i = 0; i < w * h * c; i++) px[i] = (uint8_t)(k * 40 + i * 7 + (i % c) * 60);
-}
-
 static void load(const char *rel, ganc_folder_options *o, ganc_dataset *ds, ganc_folder_report *r, int *rc,
                  char err[GANC_ERR_LEN])
 {
@@ -63,6 +57,12 @@ static void options(ganc_folder_options *o)
 }
 
 #ifdef GANC_HAVE_STB
+/* Picture k: (h, w, c) interleaved bytes that differ per picture and per pixel. */
+static void picture(int k, int w, int h, int c, uint8_t *px)
+{
+    for (int i = 0; i < w * h * c; i++) px[i] = (uint8_t)(k * 40 + i * 7 + (i % c) * 60);
+}
+
 /* Compares sample i of ds with picture k ((h, w, c) interleaved) plane by plane. */
 static int same_picture(const ganc_dataset *ds, int i, const uint8_t *px, int c)
 {
