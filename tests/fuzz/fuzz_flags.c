@@ -72,6 +72,7 @@ static void command_line(const uint8_t *data, size_t size)
         while (i < size && (text[i] == ' ' || text[i] == '\n' || text[i] == 0)) text[i++] = 0;
         if (i < size) argv[argc++] = text + i;
         while (i < size && text[i] != ' ' && text[i] != '\n' && text[i] != 0) i++;
+        if (i < size) text[i++] = 0; /* ends this argument even when it is the 256th */
     }
     int n = 7, sw = 0, xy[2] = {0, 0}, given = 0;
     double q = 0.5, open = 0.5;
