@@ -83,7 +83,7 @@ enum { SIDE = 16, N_TRAIN = 512, N_TEST = 256, BATCH = 32 };
 static int make(ganc_classifier *c, int max_batch, uint64_t seed)
 {
     char arch[2048], err[GANC_ERR_LEN];
-    ganc_classifier_default_arch(4, arch, sizeof arch);
+    ganc_classifier_default_arch(4, (ganc_shape){1, SIDE, SIDE}, arch, sizeof arch);
     const int rc = ganc_classifier_create(c, arch, (ganc_shape){1, SIDE, SIDE}, 4, max_batch, seed, err);
     CHECK(rc == 0, "create: %s", err);
     return rc;

@@ -127,7 +127,7 @@ check "the training file against itself (--test, all 600 images)" \
 
 # --- Stacked MNIST: three quadrant images as channels, 64 modes --------------------------------
 check "dcgan28 trains on stacked-mnist:IDX (3 channels)" \
-    "$GANC train --data stacked-mnist:$TRAIN --steps 2 --batch 8 --out $T/st --threads 1 2>$T/st.err && grep -q '128000 images 3x28x28' $T/st.err && $GANC info $T/st | grep -q 'data shape *3 x 28 x 28'"
+    "$GANC train --data stacked-mnist:$TRAIN --steps 2 --batch 8 --out $T/st --threads 1 2>$T/st.err && grep -q '128000 images.*28x28 RGB' $T/st.err && $GANC info $T/st | grep -q 'data shape *3 x 28 x 28'"
 check "eval of a stacked run with a 1-channel classifier" \
     "$GANC eval $T/st --classifier $T/c.st --n 400 --json --threads 1 > $T/st.json 2>/dev/null"
 check "stacked: modes and mode_kl in the JSON" "between \"\$(json modes $T/st.json)\" 1 64 && between \"\$(json mode_kl $T/st.json)\" 0 10 && [ \"\$(json n_modes $T/st.json)\" = 64 ]"

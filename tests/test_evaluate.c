@@ -20,7 +20,7 @@ enum { SIDE = 16, N_TRAIN = 512, N_REF = 300, BATCH = 32 };
 static int train_classifier(const ganc_dataset *ds, ganc_classifier *c, const char *path)
 {
     char arch[2048], err[GANC_ERR_LEN];
-    ganc_classifier_default_arch(4, arch, sizeof arch);
+    ganc_classifier_default_arch(4, (ganc_shape){1, SIDE, SIDE}, arch, sizeof arch);
     if (!CHECK(ganc_classifier_create(c, arch, (ganc_shape){1, SIDE, SIDE}, 4, BATCH, 9, err) == 0, "create: %s", err))
         return -1;
     ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();

@@ -28,6 +28,7 @@ static int read_arch(const char *path, char *buf, size_t cap, char err[GANC_ERR_
 typedef struct {
     const char *data, *outp, *test, *arch_path;
     int split, limit, threads;
+    cli_data_flags fit;
 } train_args;
 
 static int parse_args(int argc, char **argv, train_args *a, ganc_classifier_train_cfg *cfg, FILE *help_out)
@@ -36,12 +37,13 @@ static int parse_args(int argc, char **argv, train_args *a, ganc_classifier_trai
     int epochs = cfg->epochs, batch = cfg->batch;
     double lr = cfg->lr;
     cli_flag flags[] = {
-        {"--data", "NAME|IDX", "fashion-mnist, mnist-10k or an IDX images file (labels beside it)", CLI_TEXT,
-         .dest = &a->data, .required = ""},
+        {"--data", "NAME|PATH", "fashion-mnist, mnist-10k, a folder of pictures in class sub-folders, cifar10:DIR, "
+         "cifar100:DIR, an NPY array or an IDX images file (with labels)", CLI_TEXT, .dest = &a->data, .required = ""},
+        CLI_DATA_FLAGS(&a->fit),
         {"--out", "FILE", "the classifier file to write", CLI_TEXT, .dest = &a->outp, .required = ""},
-        {"--test", "IDX", "test images", CLI_TEXT, .dest = &a->test, .def = "the t10k-* file beside a train-* file"},
-        {"--split", "N", "train on images 0..N-1 of --data, test on the rest", CLI_INT, 1, 1 << 30, .dest = &a->split,
-         .def = "none; mnist-10k: 8000"},
+        {"--test", "PATH", "test images", CLI_TEXT, .dest = &a->test, .def = "the data's own test split"},
+        {"--split", "N", "train on images 0..N-1 of --data, test on the rest (a folder or NPY array: N drawn at random)",
+         CLI_INT, 1, 1 << 30, .dest = &a->split, .def = "mnist-10k: 8000; a folder or NPY: all but a random tenth"},
         {"--epochs", "N", "passes over the training images", CLI_INT, 1, 10000, .dest = &epochs},
         {"--batch", "B", "images per step", CLI_INT, 1, 4096, .dest = &batch},
         {"--lr", "LR", "Adam's peak learning rate, cosine-decayed to LR/100", CLI_NUM, 0.0, 1.0, .dest = &lr,
@@ -55,9 +57,10 @@ static int parse_args(int argc, char **argv, train_args *a, ganc_classifier_trai
     };
     const cli_command cmd = {
         .name = "classifier train",
-        .usage = "ganc classifier train --data NAME|IDX --out FILE [options]",
-        .about = "Trains the feature network of 'ganc eval' on the labels beside the IDX file and writes\n"
-                 "it to FILE (safetensors), with its test accuracy.",
+        .usage = "ganc classifier train --data NAME|PATH --out FILE [options]",
+        .about = "Trains the feature network of 'ganc eval' on the data's labels (the labels file beside an\n"
+                 "IDX or NPY file, a folder's class sub-folders, CIFAR's) and writes it to FILE\n"
+                 "(safetensors), with its test accuracy.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
     };
@@ -87,7 +90,10 @@ static int cmd_classifier_train(int argc, char **argv)
 
     char err[GANC_ERR_LEN];
     cli_split sp;
-    if (cli_split_load(data, test, (int)split, &sp, err)) return cli_error("%s", err);
+    ganc_config data_cfg;
+    ganc_config_defaults(&data_cfg);
+    if (cli_data_flags_apply(&a.fit, data, &data_cfg, err) || cli_split_load(&data_cfg, test, (int)split, &sp, err))
+        return cli_error("%s", err);
     int status = 0;
     ganc_classifier c = {0};
     if (sp.stacked) {
@@ -95,7 +101,7 @@ static int cmd_classifier_train(int argc, char **argv)
         goto out;
     }
     if (!sp.train.labels || !sp.test->labels) {
-        status = cli_error("%s: no labels beside the images (labels-idx1-* is needed to train a classifier)",
+        status = cli_error("%s: no labels (an IDX file's labels-idx1-* beside it, a folder's class sub-folders) to train a classifier on",
                            !sp.train.labels ? sp.data_path : sp.test_desc);
         goto out;
     }
@@ -110,7 +116,7 @@ static int cmd_classifier_train(int argc, char **argv)
         goto out;
     }
     char arch[8192];
-    if (arch_path ? read_arch(arch_path, arch, sizeof arch, err) : (ganc_classifier_default_arch(classes, arch, sizeof arch), 0)) {
+    if (arch_path ? read_arch(arch_path, arch, sizeof arch, err) : (ganc_classifier_default_arch(classes, sp.train.shape, arch, sizeof arch), 0)) {
         status = cli_error("%s", err);
         goto out;
     }

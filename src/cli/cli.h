@@ -3,6 +3,7 @@
 #define GANC_CLI_H
 
 #include "data/data.h"
+#include "data/source.h"
 #include "gan/session.h"
 
 #include <stdio.h>
@@ -31,11 +32,19 @@ int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char er
 /* Resolves --data: "fashion-mnist", "mnist-10k" or a path. */
 int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN]);
 
-/* Opens --data for training: an IDX file (through cli_resolve_data; path receives the file)
- * or a 2-D set (ring, grid: *toy is set, ds holds no pixels, only n = GANC_TOY2D_EPOCH and
- * the shape 2x1x1; path receives the name). */
-int cli_open_data(const char *name, ganc_dataset *ds, const ganc_toy2d **toy, char *path, size_t cap,
+/* Opens cfg's --data (resolved by cli_resolve_data) with its data options (--size, --crop, ...);
+ * test: a source's own test split (CIFAR). verbose: a folder's decoding progress and what its
+ * walk found (the cache, broken pictures: the first CLI_BROKEN_SHOWN) go to stderr. */
+enum { CLI_BROKEN_SHOWN = 5 };
+int cli_open_source(const ganc_config *cfg, int test, int verbose, ganc_source *src, char err[GANC_ERR_LEN]);
+/* The same for a path already resolved (cfg gives the options only). */
+int cli_open_path(const char *path, const ganc_config *cfg, int test, int verbose, ganc_source *src,
                   char err[GANC_ERR_LEN]);
+/* Records src's class names in s (its checkpoints keep them): the source's names, else the
+ * label numbers; none for an unlabelled or stacked set. */
+int cli_source_classes(const ganc_source *src, ganc_session *s, char err[GANC_ERR_LEN]);
+/* DIR/data.txt: what the run trains on, the cache, every broken picture, the class names. */
+int cli_write_data_report(const ganc_source *src, const char *dir, char err[GANC_ERR_LEN]);
 
 /* Progress on a terminal (one redrawn line) or plain lines otherwise. */
 typedef struct {

@@ -106,17 +106,106 @@ int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR
     return 0;
 }
 
-int cli_open_data(const char *name, ganc_dataset *ds, const ganc_toy2d **toy, char *path, size_t cap,
+/* The decoding progress of a folder: one redrawn line on a terminal, else a line per tenth. */
+typedef struct {
+    const char *what;
+    int tty, shown, last_tenth;
+    double last;
+} decode_progress;
+
+static void on_decode(void *ctx, int done, int total)
+{
+    decode_progress *p = ctx;
+    const double now = cli_now();
+    if (p->tty) {
+        if (done < total && now - p->last < 0.2) return;
+        p->last = now;
+        fprintf(stderr, "\rganc: decoding %s: %d of %d pictures", p->what, done, total);
+        if (done == total) fputc('\n', stderr);
+        p->shown = 1;
+        return;
+    }
+    const int tenth = total ? (int)((long long)done * 10 / total) : 10;
+    if (tenth == p->last_tenth) return;
+    p->last_tenth = tenth;
+    fprintf(stderr, "ganc: decoding %s: %d of %d pictures\n", p->what, done, total);
+}
+
+/* What a folder's walk found, on stderr: the cache, then the broken pictures (the first few). */
+static void report_folder(const ganc_source *src)
+{
+    const ganc_folder_report *r = &src->report;
+    if (!r->images) return;
+    struct stat st;
+    const double mb = r->cache_path[0] && stat(r->cache_path, &st) == 0 ? (double)st.st_size / 1e6 : 0.0;
+    if (r->cache_path[0])
+        fprintf(stderr, "ganc: %s: %d pictures %s %s (%.1f MB)\n", src->ds.images_path, r->images,
+                r->from_cache ? "read from the cache" : "decoded into the cache", r->cache_path, mb);
+    if (r->ignored) fprintf(stderr, "ganc: %s: %d files that are not pictures ignored\n", src->ds.images_path, r->ignored);
+    if (r->note[0]) fprintf(stderr, "ganc: %s: %s\n", src->ds.images_path, r->note);
+    if (!r->broken) return;
+    fprintf(stderr, "ganc: %s: %d broken picture%s skipped:\n", src->ds.images_path, r->broken, r->broken > 1 ? "s" : "");
+    for (int i = 0; i < r->broken && i < CLI_BROKEN_SHOWN; i++) fprintf(stderr, "  %s\n", r->broken_names[i]);
+    if (r->broken > CLI_BROKEN_SHOWN) fprintf(stderr, "  ... and %d more\n", r->broken - CLI_BROKEN_SHOWN);
+}
+
+int cli_open_source(const ganc_config *cfg, int test, int verbose, ganc_source *src, char err[GANC_ERR_LEN])
+{
+    char path[1024];
+    memset(src, 0, sizeof *src);
+    if (cli_resolve_data(cfg->data, path, sizeof path, err)) return -1;
+    return cli_open_path(path, cfg, test, verbose, src, err);
+}
+
+int cli_open_path(const char *path, const ganc_config *cfg, int test, int verbose, ganc_source *src,
                   char err[GANC_ERR_LEN])
 {
-    char unused[GANC_ERR_LEN];
-    memset(ds, 0, sizeof *ds);
-    *toy = ganc_toy2d_find(name, unused);
-    if (*toy) {
-        ds->n = GANC_TOY2D_EPOCH;
-        ds->shape = (ganc_shape){2, 1, 1};
-        snprintf(path, cap, "%s", name);
-        return 0;
+    ganc_source_options o;
+    memset(src, 0, sizeof *src);
+    if (ganc_source_options_from_config(cfg, &o, err)) return -1;
+    o.test = test;
+    decode_progress prog = {.what = path, .tty = isatty(2), .last_tenth = -1};
+    if (verbose) {
+        o.progress = on_decode;
+        o.progress_ctx = &prog;
     }
-    return cli_resolve_data(name, path, cap, err) || ganc_dataset_load_idx(path, ds, err) ? -1 : 0;
+    if (ganc_source_open(path, &o, src, err)) return -1;
+    if (verbose) report_folder(src);
+    return 0;
+}
+
+int cli_write_data_report(const ganc_source *src, const char *dir, char err[GANC_ERR_LEN])
+{
+    const ganc_folder_report *r = &src->report;
+    char path[1100];
+    cli_pathf(path, sizeof path, "%s/data.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return ganc_fail(err, "%s: %s", path, strerror(errno));
+    fprintf(f, "data: %s\n", src->desc);
+    if (r->cache_path[0]) fprintf(f, "cache: %s\n", r->cache_path);
+    if (r->note[0]) fprintf(f, "note: %s\n", r->note);
+    if (r->images) fprintf(f, "ignored (not pictures): %d\nbroken (skipped): %d\n", r->ignored, r->broken);
+    for (int i = 0; i < r->broken; i++) fprintf(f, "  %s\n", r->broken_names[i]);
+    char buf[16];
+    for (int k = 0; src->ds.labels && k < src->ds.n_classes; k++)
+        fprintf(f, "class %d: %s\n", k, ganc_source_class_name(src, k, buf));
+    if (fclose(f)) return ganc_fail(err, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+int cli_source_classes(const ganc_source *src, ganc_session *s, char err[GANC_ERR_LEN])
+{
+    const int n = src->ds.labels && !src->ds.base_n ? src->ds.n_classes : 0;
+    if (n <= 0) return ganc_session_set_classes(s, NULL, 0, err);
+    char **names = calloc((size_t)n, sizeof *names), (*bufs)[16] = calloc((size_t)n, sizeof *bufs);
+    if (!names || !bufs) {
+        free(names);
+        free(bufs);
+        return ganc_fail(err, "out of memory");
+    }
+    for (int k = 0; k < n; k++) names[k] = (char *)ganc_source_class_name(src, k, bufs[k]);
+    const int rc = ganc_session_set_classes(s, names, n, err);
+    free(names);
+    free(bufs);
+    return rc;
 }

@@ -36,6 +36,7 @@ typedef struct {
     double reject, truncation; /* < 0: the run's own --reject, --truncation */
     uint64_t seed;
     int json, have_n, have_seed;
+    cli_data_flags fit; /* --size, --crop, ...: how the reference data's images are fitted */
 } eval_opts;
 
 static const char about[] =
@@ -59,9 +60,10 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     cli_flag flags[] = {
         {"--classifier", "FILE", "the feature network, from 'ganc classifier train'", CLI_TEXT, .dest = &o->classifier,
          .required = "make one with 'ganc classifier train'"},
-        {"--data", "NAME|IDX", "data set whose test split is the reference", CLI_TEXT, .dest = &o->data,
+        {"--data", "NAME|PATH", "data set whose test split is the reference", CLI_TEXT, .dest = &o->data,
          .def = "the run's"},
-        {"--test", "IDX", "test images", CLI_TEXT, .dest = &o->test, .def = "t10k-* beside a train-* file"},
+        CLI_DATA_FLAGS(&o->fit),
+        {"--test", "PATH", "test images", CLI_TEXT, .dest = &o->test, .def = "the data's own test split"},
         {"--split", "N", "test on images N.. of --data", CLI_INT, 1, 1 << 30, .dest = &o->split,
          .def = "none; mnist-10k: 8000"},
         {"--samples", "FILE", "float32 .npy, (N, C, H, W) or (N, H, W), values in [0, 1]", CLI_TEXT,
@@ -166,11 +168,17 @@ typedef struct {
     int from, n;
 } reference;
 
-static int reference_load(const eval_opts *o, const char *data, int scored_channels, reference *ref,
+/* run_cfg: the run's options (its data and how it was fitted), or NULL without a run; the flags
+ * given override them. */
+static int reference_load(const eval_opts *o, const ganc_config *run_cfg, int scored_channels, reference *ref,
                           char err[GANC_ERR_LEN])
 {
     memset(ref, 0, sizeof *ref);
-    if (cli_split_load(data, o->test, (int)o->split, &ref->sp, err)) return -1;
+    ganc_config cfg;
+    if (run_cfg) cfg = *run_cfg;
+    else ganc_config_defaults(&cfg);
+    if (cli_data_flags_apply(&o->fit, o->data, &cfg, err) || cli_split_load(&cfg, o->test, (int)o->split, &ref->sp, err))
+        return -1;
     ref->ds = ref->sp.test;
     ref->from = ref->sp.test_from;
     ref->n = ref->sp.test_n;
@@ -231,7 +239,7 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     if (cli_find_checkpoint(o->run, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err))
         return cli_error("%s", err);
     reference ref;
-    if (reference_load(o, o->data ? o->data : s.cfg.data, s.data_shape.c, &ref, err)) {
+    if (reference_load(o, &s.cfg, s.data_shape.c, &ref, err)) {
         ganc_session_free(&s);
         return cli_error("%s", err);
     }
@@ -278,7 +286,7 @@ static int eval_samples(const eval_opts *o, ganc_classifier *c)
                              v, i);
         }
     reference ref;
-    if (reference_load(o, o->data, shape.c, &ref, err)) {
+    if (reference_load(o, NULL, shape.c, &ref, err)) {
         free(x);
         return cli_error("%s", err);
     }
@@ -300,7 +308,7 @@ static int eval_floor(const eval_opts *o, ganc_classifier *c)
     /* the scored channels: stacked data scores stacked training images */
     const int stacked = !strcmp(o->data, "stacked-mnist") || !strncmp(o->data, GANC_STACKED_PREFIX, strlen(GANC_STACKED_PREFIX));
     reference ref;
-    if (reference_load(o, o->data, stacked ? 3 : 1, &ref, err)) return cli_error("%s", err);
+    if (reference_load(o, NULL, stacked ? 3 : 1, &ref, err)) return cli_error("%s", err);
     ganc_dataset train_stacked = {0};
     const ganc_dataset *train = &ref.sp.train;
     long n = default_n(o, ref.sp.stacked);

@@ -1,6 +1,7 @@
 /* The flag parser and help generator (see flags.h). The parser prints nothing (errors go back
  * in err), so that the fuzzer (tests/fuzz/fuzz_flags.c) can run it alone. */
 #include "cli/flags.h"
+#include "gan/config.h"
 #include "ganc_internal.h"
 
 #include <errno.h>
@@ -228,4 +229,13 @@ void cli_flags_help(const cli_command *c, FILE *out)
     }
     if (c->other_help) c->other_help(c->other_ctx, out);
     cli_flags_row(out, "--help", NULL, "this text", NULL);
+}
+
+int cli_data_flags_apply(const cli_data_flags *d, const char *data, ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    const char *keys[] = {"data", "size", "crop", "channels", "background"};
+    const char *values[] = {data, d->size, d->crop, d->channels, d->background};
+    for (int i = 0; i < 5; i++)
+        if (values[i] && ganc_config_set(cfg, keys[i], values[i], err)) return -1;
+    return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef GANC_CLI_FLAGS_H
 #define GANC_CLI_FLAGS_H
 
+#include "gan/config.h"
 #include "ganc.h"
 
 #include <stdio.h>
@@ -69,5 +70,22 @@ void cli_flags_row(FILE *out, const char *name, const char *arg, const char *hel
 /* Value checks shared with CLI_VALUES parsers; what names the value in the message
  * ("bench: --shape H"). 0, or -1 with "WHAT needs an integer in [LO, HI], got 'V'" in err. */
 int cli_flag_int(const char *what, const char *v, double lo, double hi, int *out, char err[GANC_ERR_LEN]);
+
+/* The flags that fit a data set's images (ganc train takes them as options of its table): the
+ * same names, values and checks as there, for `ganc eval` and `ganc classifier train`. */
+typedef struct {
+    const char *size, *crop, *channels, *background;
+} cli_data_flags;
+#define CLI_DATA_FLAGS(d)                                                                                           \
+    {"--size", "S|HxW", "fit the data's images to this size (0: their own)", CLI_TEXT, .dest = &(d)->size,          \
+     .def = "the run's, else 0"},                                                                                   \
+    {"--crop", "center|pad", "images of another aspect ratio: keep the centre, or pad", CLI_TEXT,                  \
+     .dest = &(d)->crop, .def = "the run's, else center"},                                                         \
+    {"--channels", "auto|1|3", "grey or RGB images", CLI_TEXT, .dest = &(d)->channels, .def = "the run's, else auto"}, \
+    {"--background", "white|black|R,G,B", "under transparency and padding", CLI_TEXT, .dest = &(d)->background,    \
+     .def = "the run's, else white"}
+/* Sets cfg's data options from the flags given (data: --data, or NULL to keep cfg's); the
+ * errors are the option table's ("--size needs ..."). */
+int cli_data_flags_apply(const cli_data_flags *d, const char *data, ganc_config *cfg, char err[GANC_ERR_LEN]);
 
 #endif

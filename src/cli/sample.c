@@ -161,6 +161,16 @@ int cmd_info(int argc, char **argv)
     printf("data shape   %d x %d x %d, pixels in [%g, %g]\n", s.data_shape.c, s.data_shape.h, s.data_shape.w, s.lo, s.hi);
     printf("generator    %zu parameters, %d layers\n", ganc_net_param_count(s.game.g), ganc_net_layer_count(s.game.g));
     printf("discriminator %zu parameters, %d layers\n", ganc_net_param_count(s.game.d), ganc_net_layer_count(s.game.d));
+    if (s.classes) {
+        /* one line: the names separated by commas (the checkpoint keeps one a line) */
+        printf("classes      %d:", ganc_session_class_count(&s));
+        for (const char *c = s.classes; *c;) {
+            const size_t len = strcspn(c, "\n");
+            printf(" %.*s%s", (int)len, c, c[len] ? "," : "");
+            c += len + (c[len] != 0);
+        }
+        printf("\n");
+    }
     printf("hyper-parameters:\n");
     for (int i = 0; i < ganc_config_option_count(); i++) {
         char buf[64];

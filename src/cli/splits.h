@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "data/data.h"
+#include "gan/config.h"
 
 typedef struct {
     ganc_dataset train;          /* the data file; training images are [0, train_n) */
@@ -16,9 +17,10 @@ typedef struct {
     char test_desc[1100];        /* where the test images are, for messages and metadata */
 } cli_split;
 
-/* data: a --data value (names resolved as ganc train does); test: --test IDX or NULL;
- * split: --split N or 0. */
-int cli_split_load(const char *data, const char *test, int split, cli_split *sp, char err[GANC_ERR_LEN]);
+/* cfg: the --data value (names resolved as ganc train does) and the options that fit its images
+ * (--size, --channels, ...; --xflip is ignored: these are the images themselves); test: --test
+ * PATH or NULL (read with the same options); split: --split N or 0. */
+int cli_split_load(const ganc_config *cfg, const char *test, int split, cli_split *sp, char err[GANC_ERR_LEN]);
 void cli_split_free(cli_split *sp);
 
 #endif

@@ -108,7 +108,7 @@ static int resume_session(const char *dir, const config_flags *cf, ganc_session 
 }
 
 /* A new run: defaults, the model's [train] and [train DATA] sections, then the flags. */
-static int new_session(const config_flags *cf, ganc_session *s, char err[GANC_ERR_LEN])
+static int new_session(const config_flags *cf, ganc_session *s, ganc_source *src, char err[GANC_ERR_LEN])
 {
     ganc_config cfg;
     ganc_model model;
@@ -122,18 +122,15 @@ static int new_session(const config_flags *cf, ganc_session *s, char err[GANC_ER
     }
     for (int i = 0; i < cf->n; i++) ganc_config_set(&cfg, cf->at[i].key, cf->at[i].value, err);
     /* The data shape decides the networks: the data is opened before the session exists. */
-    char data_path[1024];
-    ganc_dataset probe;
-    const ganc_toy2d *probe_toy;
-    if (cli_open_data(cfg.data, &probe, &probe_toy, data_path, sizeof data_path, err)) {
+    if (cli_open_source(&cfg, 0, 1, src, err)) {
         ganc_model_free(&model);
         return -1;
     }
-    const ganc_shape shape = probe.shape;
-    ganc_dataset_free(&probe);
     ganc_set_threads(cfg.threads); /* before the networks are built: per-thread scratch */
-    const int rc = ganc_session_create(s, &cfg, &model, shape, err);
+    int rc = ganc_session_create(s, &cfg, &model, src->shape, err);
     ganc_model_free(&model);
+    if (rc == 0 && (rc = cli_source_classes(src, s, err))) ganc_session_free(s);
+    if (rc) ganc_source_close(src);
     return rc;
 }
 
@@ -167,7 +164,12 @@ int cmd_train(int argc, char **argv)
     if (!resume && !out) return cli_error("train: --out DIR is required (or --resume DIR)");
 
     ganc_session s;
-    if (resume ? resume_session(resume, &cf, &s, err) : new_session(&cf, &s, err)) return cli_error("%s", err);
+    ganc_source src;
+    if (resume ? resume_session(resume, &cf, &s, err) : new_session(&cf, &s, &src, err)) return cli_error("%s", err);
+    if (resume && cli_open_source(&s.cfg, 0, 1, &src, err)) {
+        ganc_session_free(&s);
+        return cli_error("%s", err);
+    }
     /* What --eval-every needs is loaded before a new run's directory exists: a missing or
      * wrong classifier leaves nothing behind. */
     const char *dir = resume ? resume : out;
@@ -177,8 +179,9 @@ int cmd_train(int argc, char **argv)
         (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err)))
         status = cli_error("%s", err);
     else
-        status = cli_train_run(&s, dir, &evals);
+        status = cli_train_run(&s, dir, &evals, &src);
     cli_train_eval_free(&evals);
+    ganc_source_close(&src);
     ganc_session_free(&s);
     return status;
 }

@@ -24,9 +24,8 @@ typedef struct {
     ganc_session *s;
     const char *dir;
     cli_train_eval *evals;
-    ganc_dataset ds;
-    const ganc_toy2d *toy; /* a 2-D run: ds holds no pixels, batches come from here */
-    char data_path[1024];
+    const ganc_source *src;
+    const ganc_toy2d *toy; /* a 2-D run (src's): the plane's pictures and metrics */
     int64_t total; /* the step the run ends at */
     ganc_batcher batcher;
     float *real;             /* the last real batch */
@@ -45,15 +44,15 @@ typedef struct {
 static int open_data(train_run *r, char err[GANC_ERR_LEN])
 {
     const ganc_session *s = r->s;
-    if (cli_open_data(s->cfg.data, &r->ds, &r->toy, r->data_path, sizeof r->data_path, err)) return -1;
-    const ganc_shape got = r->ds.shape, want = s->data_shape;
+    r->toy = r->src->toy;
+    const ganc_shape got = r->src->shape, want = s->data_shape;
     if (got.c != want.c || got.h != want.h || got.w != want.w)
-        return ganc_fail(err, "%s: images are %dx%dx%d but the run was trained on %dx%dx%d", r->data_path, got.c, got.h,
+        return ganc_fail(err, "%s: images are %dx%dx%d but the run was trained on %dx%dx%d", s->cfg.data, got.c, got.h,
                          got.w, want.c, want.h, want.w);
-    if (s->cfg.batch > r->ds.n)
-        return ganc_fail(err, "--batch %d is larger than the data set (%d images)", s->cfg.batch, r->ds.n);
+    if (s->cfg.batch > r->src->n)
+        return ganc_fail(err, "--batch %d is larger than the data set (%d images)", s->cfg.batch, r->src->n);
     const int64_t per_iter = (int64_t)s->cfg.batch * s->cfg.d_steps;
-    const int64_t per_epoch = ((int64_t)r->ds.n + per_iter - 1) / per_iter;
+    const int64_t per_epoch = ((int64_t)r->src->n + per_iter - 1) / per_iter;
     r->total = s->cfg.steps ? s->cfg.steps : (int64_t)s->cfg.epochs * per_epoch;
     return 0;
 }
@@ -63,7 +62,7 @@ static int open_data(train_run *r, char err[GANC_ERR_LEN])
 static int start(train_run *r, char err[GANC_ERR_LEN])
 {
     ganc_session *s = r->s;
-    ganc_batcher_init(&r->batcher, r->ds.n, s->cfg.seed * 4 + 5);
+    ganc_batcher_init(&r->batcher, r->src->n, s->cfg.seed * 4 + 5);
     ganc_batcher_seek(&r->batcher, s->epoch, s->pos);
     const size_t sample = ganc_shape_size(s->data_shape);
     r->real = ganc_alloc(sizeof(float) * sample * (size_t)s->cfg.batch);
@@ -74,18 +73,15 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     ganc_rng_seed(&fixed, s->cfg.seed * 4 + 6);
     ganc_game_noise(&s->game, &fixed, r->grid_z, s->cfg.grid);
     ganc_diagnose_init(&r->diag, s->cfg.loss);
-    if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err)) return -1;
+    if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err) || cli_write_data_report(r->src, r->dir, err))
+        return -1;
     if (r->toy) {
         char gif[1100];
         cli_pathf(gif, sizeof gif, "%s/samples/run.gif", r->dir);
         if (cli_toy_view_init(&r->toy_view, s, gif, err)) return -1;
-        fprintf(stderr, "ganc: training %s on %s (2-D points, %d modes) from step %" PRId64 " to %" PRId64 " -> %s\n",
-                s->model.source, r->data_path, r->toy->n_modes, s->step, r->total, r->dir);
-    } else {
-        fprintf(stderr, "ganc: training %s on %s (%d images %dx%dx%d) from step %" PRId64 " to %" PRId64 " -> %s\n",
-                s->model.source, r->data_path, r->ds.n, s->data_shape.c, s->data_shape.h, s->data_shape.w, s->step,
-                r->total, r->dir);
     }
+    fprintf(stderr, "ganc: training %s on %s from step %" PRId64 " to %" PRId64 " -> %s\n", s->model.source,
+            r->src->desc, s->step, r->total, r->dir);
     return 0;
 }
 
@@ -95,8 +91,7 @@ static void one_iteration(train_run *r)
     ganc_game_set_schedule(&s->game, &s->cfg, s->step, r->total);
     for (int k = 0; k < s->cfg.d_steps; k++) {
         ganc_batcher_next(&r->batcher, s->cfg.batch, r->idx);
-        if (r->toy) ganc_toy2d_fill(r->toy, s->cfg.seed * 4 + 7, r->batcher.epoch, r->idx, s->cfg.batch, r->real);
-        else ganc_dataset_fill(&r->ds, r->idx, s->cfg.batch, s->lo, s->hi, r->real);
+        ganc_source_fill(r->src, r->idx, s->cfg.batch, r->batcher.epoch, s->lo, s->hi, r->real);
         ganc_game_d_step(&s->game, r->real);
     }
     ganc_game_g_step(&s->game);
@@ -149,7 +144,7 @@ static void log_losses(train_run *r)
     const double now = cli_now(), sec = (now - r->t_last) / (double)(s->step - r->step_last);
     r->t_last = now;
     r->step_last = s->step;
-    cli_train_log_losses(&r->log, s, (double)r->batcher.epoch + (double)r->batcher.pos / r->ds.n, sec);
+    cli_train_log_losses(&r->log, s, (double)r->batcher.epoch + (double)r->batcher.pos / r->src->n, sec);
     char warning[512];
     if (ganc_diagnose_step(&r->diag, &s->game.stats, s->step, s->cfg.log_every, warning, sizeof warning))
         cli_train_log_warning(&r->log, r->prog.tty, s->step, warning);
@@ -237,19 +232,17 @@ static int loop(train_run *r)
     return status;
 }
 
-int cli_train_run(ganc_session *s, const char *dir, cli_train_eval *evals)
+int cli_train_run(ganc_session *s, const char *dir, cli_train_eval *evals, const ganc_source *src)
 {
     train_run r;
     memset(&r, 0, sizeof r);
     r.s = s;
     r.dir = dir;
     r.evals = evals;
+    r.src = src;
     char err[GANC_ERR_LEN];
     ganc_set_threads(s->cfg.threads);
-    if (open_data(&r, err)) {
-        ganc_dataset_free(&r.ds);
-        return cli_error("%s", err);
-    }
+    if (open_data(&r, err)) return cli_error("%s", err);
     int status = start(&r, err) ? cli_error("%s", err) : loop(&r);
     if (cli_toy_view_finish(&r.toy_view, err) && status == 0) status = cli_error("%s", err);
     cli_train_log_close(&r.log);
@@ -258,6 +251,5 @@ int cli_train_run(ganc_session *s, const char *dir, cli_train_eval *evals)
     ganc_free(r.grid_z);
     ganc_free(r.grid_pix);
     ganc_batcher_free(&r.batcher);
-    ganc_dataset_free(&r.ds);
     return status;
 }

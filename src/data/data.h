@@ -48,6 +48,10 @@ typedef struct {
  * data set's, so `ganc train --data stacked-mnist:PATH` works through this one entry. */
 int ganc_dataset_load_idx(const char *images_path, ganc_dataset *ds, char err[GANC_ERR_LEN]);
 void ganc_dataset_free(ganc_dataset *ds);
+/* A new set of images idx[0..n) of ds (copied: pixels, labels, class names). */
+int ganc_dataset_subset(const ganc_dataset *ds, const int32_t *idx, int n, ganc_dataset *out, char err[GANC_ERR_LEN]);
+/* Frees (or unmaps) the pixels alone, leaving pixels NULL: for a caller that replaces them. */
+void ganc_dataset_release_pixels(ganc_dataset *ds);
 
 /* CIFAR-10 or CIFAR-100 in the binary format: spec "cifar10:DIR" or "cifar100:DIR"; the
  * training files, or with test != 0 the test file; labels (CIFAR-100: the fine ones) and class

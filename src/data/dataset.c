@@ -163,13 +163,21 @@ int ganc_dataset_label(const ganc_dataset *ds, int i)
     return (ds->labels[d[0]] * k + ds->labels[d[1]]) * k + ds->labels[d[2]];
 }
 
-void ganc_dataset_free(ganc_dataset *ds)
+void ganc_dataset_release_pixels(ganc_dataset *ds)
 {
-    if (!ds) return;
     if (ds->map)
         munmap(ds->map, ds->map_len);
     else
         free(ds->pixels);
+    ds->map = NULL;
+    ds->map_len = 0;
+    ds->pixels = NULL;
+}
+
+void ganc_dataset_free(ganc_dataset *ds)
+{
+    if (!ds) return;
+    ganc_dataset_release_pixels(ds);
     free(ds->labels);
     if (ds->class_names)
         for (int k = 0; k < ds->n_classes; k++) free(ds->class_names[k]);
@@ -202,4 +210,32 @@ void ganc_dataset_fill(const ganc_dataset *ds, const int32_t *idx, int m, float 
         const uint8_t *src = ds->pixels + (size_t)idx[i] * size;
         for (size_t j = 0; j < size; j++) dst[j] = lut[src[j]];
     }
+}
+
+int ganc_dataset_subset(const ganc_dataset *ds, const int32_t *idx, int n, ganc_dataset *out, char err[GANC_ERR_LEN])
+{
+    memset(out, 0, sizeof *out);
+    if (ds->base_n) return ganc_fail(err, "%s: a stacked set cannot be split by image", ds->images_path);
+    const size_t size = ganc_shape_size(ds->shape);
+    out->pixels = malloc(size * (size_t)(n > 0 ? n : 1));
+    out->labels = ds->labels ? malloc((size_t)(n > 0 ? n : 1)) : NULL;
+    out->class_names = ds->class_names ? calloc((size_t)ds->n_classes, sizeof *out->class_names) : NULL;
+    if (!out->pixels || (ds->labels && !out->labels) || (ds->class_names && !out->class_names)) goto oom;
+    for (int k = 0; ds->class_names && k < ds->n_classes; k++)
+        if (ds->class_names[k] && !(out->class_names[k] = strdup(ds->class_names[k]))) goto oom;
+    for (int i = 0; i < n; i++) {
+        assert(idx[i] >= 0 && idx[i] < ds->n);
+        memcpy(out->pixels + (size_t)i * size, ds->pixels + (size_t)idx[i] * size, size);
+        if (ds->labels) out->labels[i] = ds->labels[idx[i]];
+    }
+    out->n = n;
+    out->shape = ds->shape;
+    out->n_classes = ds->n_classes;
+    memcpy(out->images_path, ds->images_path, sizeof out->images_path);
+    memcpy(out->labels_path, ds->labels_path, sizeof out->labels_path);
+    return 0;
+oom:
+    out->n_classes = ds->n_classes; /* so that free releases every name */
+    ganc_dataset_free(out);
+    return ganc_fail(err, "%s: out of memory taking %d of its images", ds->images_path, n);
 }

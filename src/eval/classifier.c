@@ -8,33 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Why this shape: two 5x5 convolutions with stride 2 (28 -> 14 -> 7; strided rather than
- * pooled, as the library has no pooling layer), batch norm for fast and stable Adam training,
- * and a 128-unit feature layer: wide enough to separate the classes of MNIST-like sets, small
- * enough that FID's 128 x 128 covariances and the k-NN searches of precision/recall stay cheap.
- * About 3 M multiply-adds per 28x28 image, and it meets the accuracy targets (docs/results.md
- * has them and the measured training times); a deeper variant (two 3x3 convolutions per
- * resolution) costs 7.8 M per image, 2.6 times as much. Dropout after the
- * features regularises the last layer without touching the features themselves (it is the
- * identity in eval mode). */
-static const char default_arch[] =
-    "# ganc's feature network (issue 6)\n"
-    "conv 32 k=5 stride=2 pad=same bias=0\n"
-    "batchnorm\n"
-    "relu\n"
-    "conv 64 k=5 stride=2 pad=same bias=0\n"
-    "batchnorm\n"
-    "relu\n"
-    "flatten\n"
-    "dense 128 bias=0\n"
-    "batchnorm\n"
-    "relu\n"
-    "dropout p=0.3   # the features: this layer's output (the identity in eval mode)\n"
-    "dense %d\n";
+/* Why this shape: 5x5 convolutions with stride 2 (28 -> 14 -> 7; strided rather than pooled,
+ * as the library has no pooling layer), batch norm for fast and stable Adam training, and a
+ * 128-unit feature layer: wide enough to separate the classes of MNIST-like sets, small enough
+ * that FID's 128 x 128 covariances and the k-NN searches of precision/recall stay cheap. At
+ * 28x28 it is two convolutions, about 3 M multiply-adds per image, and it meets the accuracy
+ * targets (docs/results.md has them and the measured training times); a deeper variant (two
+ * 3x3 convolutions per resolution) costs 2.6 times as much. Larger pictures get one more
+ * stride-2 convolution (twice the channels, at most 256) per halving until the side is at most
+ * 8 (32 -> 16 -> 8: two; 64 -> 32 -> 16 -> 8: three), so the feature layer sees a map of the
+ * same small size whatever the input: a 64x64 RGB set gets a network that can learn it, not
+ * one whose dense layer drowns in 16,384 inputs. Dropout after the features regularises the
+ * last layer without touching the features themselves (it is the identity in eval mode). */
+static const char head[] = "# ganc's feature network (issue 6)\n";
+static const char tail[] = "flatten\n"
+                           "dense 128 bias=0\n"
+                           "batchnorm\n"
+                           "relu\n"
+                           "dropout p=0.3   # the features: this layer's output (the identity in eval mode)\n"
+                           "dense %d\n";
 
-int ganc_classifier_default_arch(int classes, char *buf, size_t cap)
+int ganc_classifier_default_arch(int classes, ganc_shape shape, char *buf, size_t cap)
 {
-    return snprintf(buf, cap, default_arch, classes);
+    char text[2048];
+    size_t at = (size_t)snprintf(text, sizeof text, "%s", head);
+    int side = shape.h > shape.w ? shape.h : shape.w, width = 32;
+    for (int stage = 0; stage < 2 || side > 8; stage++) { /* at least two stages, as at 28x28 */
+        at += (size_t)snprintf(text + at, sizeof text - at, "conv %d k=5 stride=2 pad=same bias=0\nbatchnorm\nrelu\n", width);
+        side = (side + 1) / 2;
+        if (width < 256) width *= 2;
+    }
+    snprintf(text + at, sizeof text - at, "%s", tail);
+    return snprintf(buf, cap, text, classes);
 }
 
 int ganc_classifier_create(ganc_classifier *c, const char *arch, ganc_shape shape, int classes, int max_batch,

@@ -27,9 +27,10 @@ typedef struct {
     char data[512];        /* what it was trained on (metadata "data"), for messages */
 } ganc_classifier;
 
-/* The built-in architecture for `classes` classes, as text (conv/batchnorm/relu blocks, a
- * dense feature layer, dropout, dense classes). Returns the length written (snprintf's). */
-int ganc_classifier_default_arch(int classes, char *buf, size_t cap);
+/* The built-in architecture for `classes` classes and inputs of `shape`, as text (stride-2
+ * conv/batchnorm/relu blocks until the side is at most 8, at least two; a dense feature layer,
+ * dropout, dense classes). Returns the length written (snprintf's). */
+int ganc_classifier_default_arch(int classes, ganc_shape shape, char *buf, size_t cap);
 
 /* Builds the network from arch for inputs of `shape` and batches up to max_batch, initialised
  * from seed (PyTorch's default initialisation; dropout masks from a stream of the same seed).

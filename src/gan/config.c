@@ -1,5 +1,6 @@
 /* The option table and its parser. Values are range-checked here, once, for every source. */
 #include "gan/config.h"
+#include "data/source.h"
 #include "ganc_internal.h"
 
 #include <errno.h>
@@ -20,10 +21,38 @@ typedef struct {
     /* T_STR: hi = 1 when the value may be empty */
 } option;
 
+static int check_size(const char *v, char err[GANC_ERR_LEN])
+{
+    int h, w;
+    return ganc_parse_size(v, &h, &w, err);
+}
+
+static int check_background(const char *v, char err[GANC_ERR_LEN])
+{
+    uint8_t rgb[3];
+    return ganc_parse_background(v, rgb, err);
+}
+
+/* Text options that are not 512-byte names: their field's size and the check of a value. */
+static const struct {
+    const char *key;
+    size_t cap;
+    int (*check)(const char *value, char err[GANC_ERR_LEN]);
+} text_rules[] = {
+    {"size", sizeof(((ganc_config *)0)->size), check_size},
+    {"background", sizeof(((ganc_config *)0)->background), check_background},
+};
+
 #define OFF(f) offsetof(ganc_config, f)
 static const option options[] = {
     {{"model", "NAME|FILE", "model preset (dcgan28, mlp) or model file", 0}, T_STR, OFF(model), 0, 0, NULL},
-    {{"data", "NAME|IDX", "fashion-mnist, mnist-10k, stacked-mnist[:IDX] (three digits as RGB), or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
+    {{"data", "NAME|PATH", "fashion-mnist, mnist-10k, stacked-mnist[:IDX] (three digits as RGB), ring, grid (2-D points), a folder of pictures (its sub-folders are the classes), cifar10:DIR, cifar100:DIR, an NPY array, or an IDX images file", 1}, T_STR, OFF(data), 0, 0, NULL},
+    {{"size", "S|HxW", "the images' size: every image is fitted to it (area filter down, bilinear up; see --crop); 0: the data's own (a folder's pictures must then agree)", 1}, T_STR, OFF(size), 0, 0, NULL},
+    {{"crop", "center|pad", "an image of another aspect ratio than --size keeps its centre (center) or is shrunk whole into it, the rest filled with --background (pad)", 1}, T_ENUM, OFF(crop), 0, 0, "center pad"},
+    {{"channels", "auto|1|3", "grey or RGB images (auto: the data's own; a folder is RGB when any picture has colour)", 1}, T_ENUM, OFF(channels), 0, 0, "auto 1 3"},
+    {{"background", "white|black|R,G,B", "the colour under transparent pixels and around padded images", 1}, T_STR, OFF(background), 0, 0, NULL},
+    {{"strict", "off|on", "a broken picture in a data folder stops the run (off: it is skipped and named)", 1}, T_ENUM, OFF(strict), 0, 0, "off on"},
+    {{"xflip", "off|on", "every image also mirrored left-right (twice the images per epoch; for small sets, as StyleGAN2-ADA's --mirror)", 1}, T_ENUM, OFF(xflip), 0, 0, "off on"},
     {{"z_dim", "N", "dimension of the noise z", 1}, T_INT, OFF(z_dim), 1, 65536, NULL},
     {{"z_dist", "normal|uniform|mixture", "distribution of z: N(0, 1), U(0, 1), or a mixture of --z-modes Gaussians N(mu_k, I) with equal weights (a static Gaussian-mixture prior, Ben-Yosef & Weinshall 2018: G need not tear one Gaussian into separate modes)", 1}, T_ENUM, OFF(z_dist), 0, 0, "normal uniform mixture"},
     {{"z_modes", "K", "--z-dist mixture: number of Gaussians", 1}, T_INT, OFF(z_modes), 1, 4096, NULL},
@@ -78,6 +107,8 @@ void ganc_config_defaults(ganc_config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->model, sizeof c->model, "dcgan28");
     snprintf(c->data, sizeof c->data, "fashion-mnist");
+    snprintf(c->size, sizeof c->size, "0");
+    snprintf(c->background, sizeof c->background, "white");
     c->z_dim = 100;
     c->z_dist = GANC_Z_NORMAL;
     c->z_modes = 10;
@@ -161,11 +192,18 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
         *(float *)field = (float)v;
         return 0;
     }
-    case T_STR:
+    case T_STR: {
+        size_t cap = 512;
         if (!value[0] && o->hi != 1) return ganc_fail(err, "--%s needs a value", name);
-        if (strlen(value) >= 512) return ganc_fail(err, "--%s value is too long", name);
-        snprintf((char *)field, 512, "%s", value);
+        for (size_t i = 0; i < sizeof text_rules / sizeof text_rules[0]; i++) {
+            if (strcmp(text_rules[i].key, o->pub.key)) continue;
+            if (text_rules[i].check(value, err)) return -1;
+            cap = text_rules[i].cap;
+        }
+        if (strlen(value) >= cap) return ganc_fail(err, "--%s value is too long", name);
+        snprintf((char *)field, cap, "%s", value);
         return 0;
+    }
     case T_ENUM: {
         int idx = 0;
         for (const char *s = o->choices; *s; idx++) {
@@ -217,3 +255,17 @@ const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64])
 
 int ganc_config_option_count(void) { return N_OPTIONS; }
 const ganc_config_option *ganc_config_option_at(int i) { return &options[i].pub; }
+
+int ganc_source_options_from_config(const ganc_config *c, ganc_source_options *o, char err[GANC_ERR_LEN])
+{
+    static const int channels_of[] = {0, 1, 3}; /* the choices "auto 1 3" */
+    ganc_source_options_default(o);
+    if (ganc_parse_size(c->size, &o->height, &o->width, err) || ganc_parse_background(c->background, o->background, err))
+        return -1;
+    o->fit = c->crop ? GANC_FIT_PAD : GANC_FIT_CROP;
+    o->channels = channels_of[c->channels];
+    o->strict = c->strict;
+    o->xflip = c->xflip;
+    o->seed = c->seed * 4 + 7; /* the 2-D sets' points: the stream runs have always used */
+    return 0;
+}

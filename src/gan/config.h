@@ -12,7 +12,14 @@ typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
 
 typedef struct {
     char model[512];   /* preset name or model file */
-    char data[512];    /* fashion-mnist, mnist-10k or an IDX path */
+    char data[512];    /* a data set's name, file or folder (src/data/source.h) */
+    /* how an image set is fitted to one shape (src/data/source.h; ganc_source_options_from_config) */
+    char size[16];       /* "S", "HxW", or "0": the data's own */
+    int crop;            /* 0 centre crop, 1 pad, for aspect ratios that differ */
+    int channels;        /* 0 the data's own, 1 grey, 2 RGB (an index: see channels_of) */
+    char background[16]; /* "white", "black" or "R,G,B": under transparency and padding */
+    int strict;          /* a broken picture in a folder stops the run */
+    int xflip;           /* every image also mirrored left-right */
     char classifier[512]; /* --eval-every: the feature network (ganc classifier train); "" none */
     int eval_every, eval_n; /* metrics every N steps (0: never) on eval_n generated samples */
     int z_dim;
@@ -63,5 +70,10 @@ typedef struct {
 
 int ganc_config_option_count(void);
 const ganc_config_option *ganc_config_option_at(int i);
+
+/* The data options (size, crop, channels, background, strict, xflip; the 2-D sets' seed) as
+ * the data layer takes them. */
+#include "data/source.h"
+int ganc_source_options_from_config(const ganc_config *c, ganc_source_options *o, char err[GANC_ERR_LEN]);
 
 #endif

@@ -69,6 +69,32 @@ void ganc_session_free(ganc_session *s)
 {
     ganc_game_free(&s->game);
     ganc_model_free(&s->model);
+    free(s->classes);
+    s->classes = NULL;
+}
+
+int ganc_session_set_classes(ganc_session *s, char *const *names, int n, char err[GANC_ERR_LEN])
+{
+    free(s->classes);
+    s->classes = NULL;
+    if (n <= 0 || !names) return 0;
+    size_t len = 0;
+    for (int k = 0; k < n; k++) len += strlen(names[k] ? names[k] : "") + 1;
+    char *p = s->classes = malloc(len);
+    if (!p) return ganc_fail(err, "out of memory keeping %d class names", n);
+    for (int k = 0; k < n; k++) {
+        for (const char *c = names[k] ? names[k] : ""; *c; c++) *p++ = *c == '\n' || *c == '\r' ? ' ' : *c;
+        *p++ = k + 1 < n ? '\n' : 0;
+    }
+    return 0;
+}
+
+int ganc_session_class_count(const ganc_session *s)
+{
+    if (!s->classes) return 0;
+    int n = 1;
+    for (const char *c = s->classes; *c; c++) n += *c == '\n';
+    return n;
 }
 
 /* ---- checkpoint ------------------------------------------------------------------------ */
@@ -126,6 +152,7 @@ int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_
         ganc_st_builder_meta(&b, name, "%s", ganc_config_get(&s->cfg, key, buf));
     }
     ganc_st_builder_meta(&b, "model", "%s", s->model.text);
+    if (s->classes) ganc_st_builder_meta(&b, "data.classes", "%s", s->classes);
     const int rc = ganc_st_builder_write(&b, path, err);
     ganc_st_builder_free(&b);
     return rc;
@@ -238,6 +265,11 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         goto fail;
     }
     s->pos = (int)pos;
+    const char *classes = ganc_st_meta_get(&f, "data.classes");
+    if (classes && !(s->classes = strdup(classes))) {
+        ganc_fail(err, "%s: out of memory", path);
+        goto fail;
+    }
     /* D as it stands at this step (sampling with --reject scores through it) */
     ganc_net_set_mbstd_gate(gm->d, (float)ganc_mbstd_gate(&s->cfg, s->step));
     rc = 0;

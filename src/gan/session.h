@@ -18,12 +18,17 @@ typedef struct {
     int64_t step;      /* iterations completed */
     int64_t epoch;     /* data position: epoch and index within it */
     int pos;
+    char *classes;     /* the data's class names, one a line (malloc'd), or NULL: kept in checkpoints */
 } ganc_session;
 
 /* A fresh session: builds G and D from the model for data_shape and initialises weights. */
 int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_model *model, ganc_shape data_shape,
                         char err[GANC_ERR_LEN]);
 void ganc_session_free(ganc_session *s);
+/* Records the data's n class names (a line break inside a name becomes a space); 0 clears. */
+int ganc_session_set_classes(ganc_session *s, char *const *names, int n, char err[GANC_ERR_LEN]);
+/* How many class names the session holds (lines of s->classes). */
+int ganc_session_class_count(const ganc_session *s);
 /* How the run's samples are drawn, changed after it was created or loaded (resume, sample,
  * eval): reject and truncation (< 0: keep the run's), copied where the game reads them and
  * checked (ganc_reject_check, ganc_game_check_truncation). */
