@@ -120,7 +120,7 @@ static void on_decode(void *ctx, int done, int total)
     if (p->tty) {
         if (done < total && now - p->last < 0.2) return;
         p->last = now;
-        fprintf(stderr, "\rganc: decoding %s: %d of %d pictures", p->what, done, total);
+        fprintf(stderr, "\rganc: reading %s: %d of %d files", p->what, done, total);
         if (done == total) fputc('\n', stderr);
         p->shown = 1;
         return;
@@ -128,7 +128,7 @@ static void on_decode(void *ctx, int done, int total)
     const int tenth = total ? (int)((long long)done * 10 / total) : 10;
     if (tenth == p->last_tenth) return;
     p->last_tenth = tenth;
-    fprintf(stderr, "ganc: decoding %s: %d of %d pictures\n", p->what, done, total);
+    fprintf(stderr, "ganc: reading %s: %d of %d files\n", p->what, done, total);
 }
 
 /* What a folder's walk found, on stderr: the cache, then the broken pictures (the first few). */
