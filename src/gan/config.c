@@ -1,6 +1,7 @@
 /* The option table and its parser. Values are range-checked here, once, for every source. */
 #include "gan/config.h"
 #include "data/source.h"
+#include "gan/diffaug.h"
 #include "ganc_internal.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_INT, T_I64, T_U64, T_FLOAT, T_STR, T_ENUM } opt_type;
+typedef enum { T_INT, T_I64, T_U64, T_FLOAT, T_STR, T_ENUM, T_AUG } opt_type; /* T_AUG: gan/diffaug.h's list */
 
 typedef struct {
     ganc_config_option pub;
@@ -66,6 +67,7 @@ static const option options[] = {
     {{"pack", "N", "PacGAN: D judges N samples at once (the batch must be a multiple of N)", 1}, T_INT, OFF(pack), 1, 64, NULL},
     {{"inst_noise", "S", "instance noise: N(0, S^2) added to D's real and generated inputs, S annealed linearly to 0 (0: off)", 1}, T_FLOAT, OFF(inst_noise), 0, 100, NULL},
     {{"inst_noise_steps", "N", "steps over which the instance noise fades to 0", 1}, T_INT, OFF(inst_noise_steps), 1, 1e9, NULL},
+    {{"diffaug", "LIST", "differentiable augmentation (DiffAugment, Zhao et al. 2020) for small sets: random color, translation and/or cutout (comma-separated), drawn anew for every sample, applied to everything D sees, real and generated, in D's and G's steps, G's gradient flowing back through them (none: off; pictures only)", 1}, T_AUG, OFF(diffaug), 0, 0, NULL},
     {{"optim", "adam|sgd", "optimizer of both players", 1}, T_ENUM, OFF(optim), 0, 0, "adam sgd"},
     {{"lr_g", "LR", "generator learning rate", 1}, T_FLOAT, OFF(lr_g), 0, 10, NULL},
     {{"lr_d", "LR", "discriminator learning rate", 1}, T_FLOAT, OFF(lr_d), 0, 10, NULL},
@@ -216,6 +218,7 @@ int ganc_config_set(ganc_config *c, const char *key, const char *value, char err
         }
         return ganc_fail(err, "--%s needs one of: %s, got '%s'", name, o->choices, value);
     }
+    case T_AUG: return ganc_diffaug_parse(value, (unsigned *)field, err);
     }
     return -1;
 }
@@ -249,6 +252,7 @@ const char *ganc_config_get(const ganc_config *c, const char *key, char buf[64])
         snprintf(buf, 64, "%.*s", (int)len, s);
         break;
     }
+    case T_AUG: ganc_diffaug_format(*(const unsigned *)field, buf, 64); break;
     }
     return buf;
 }

@@ -35,6 +35,7 @@ typedef struct {
     int pack;           /* PacGAN: D judges `pack` samples at once, concatenated along channels */
     float inst_noise;   /* > 0: instance noise N(0, s^2) on D's inputs, s annealed linearly to 0 */
     int inst_noise_steps; /* ... at this step (fixed, so that a resumed run anneals as a straight one) */
+    unsigned diffaug;   /* DiffAugment: GANC_AUG_* transforms (gan/diffaug.h) on all D sees; 0: off */
     ganc_optim_type optim;
     float lr_g, lr_d, beta1, beta2, adam_eps, momentum, weight_decay;
     int64_t lr_decay_from; /* > 0: learning rates fall linearly from this step ... */

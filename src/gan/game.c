@@ -72,6 +72,16 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     if (cfg->top_k < 1.0f) gm->order = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
     const int gp = gm->loss->lipschitz == GANC_LIPSCHITZ_GP;
     if (cfg->inst_noise > 0.0f || gp) gm->d_in = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+    gm->seed = cfg->seed;
+    if (cfg->diffaug) {
+        char unused[GANC_ERR_LEN]; /* (it fails only on a shape ganc_game_check_diffaug refuses) */
+        if (ganc_diffaug_init(&gm->aug, cfg->diffaug, ganc_net_output_shape(g), cfg->batch, unused) == 0) {
+            gm->diffaug = cfg->diffaug;
+            gm->aug_real = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+            gm->aug_fake = ganc_alloc(sizeof(float) * (size_t)cfg->batch * sample);
+            ganc_game_aug_stream(cfg->seed, 0, &gm->aug_rng);
+        }
+    }
     if (gp || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
     gm->ema_decay = cfg->ema;
     if (cfg->ema > 0.0f) {
@@ -104,6 +114,9 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->dout);
     ganc_free(gm->q);
     ganc_free(gm->d_in);
+    ganc_free(gm->aug_real);
+    ganc_free(gm->aug_fake);
+    ganc_diffaug_free(&gm->aug);
     ganc_penalty_work_free(&gm->pen);
     ganc_free(gm->ema);
     ganc_free(gm->ema_swap);
@@ -149,6 +162,34 @@ void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step,
     const double fade = 1.0 - (double)step / cfg->inst_noise_steps;
     gm->noise_scale = fade > 0.0 ? cfg->inst_noise * fade : 0.0;
     gm->top_k = ganc_top_k_fraction(cfg, step, total);
+    if (gm->diffaug) ganc_game_aug_stream(gm->seed, step, &gm->aug_rng);
+}
+
+void ganc_game_aug_stream(uint64_t seed, int64_t step, ganc_rng *rng)
+{
+    /* A key of its own per step: the noise stream's key turned by "diffaug!", then the step
+     * spread over all 64 bits (multiplying by an odd constant keeps distinct steps distinct). */
+    const uint64_t base = (seed * 4 + 1) ^ 0x6469666661756721ull;
+    ganc_rng_seed(rng, base ^ ((uint64_t)step * 0x9E3779B97F4A7C15ull));
+}
+
+int ganc_game_check_diffaug(const ganc_config *cfg, ganc_shape data, int points, char err[GANC_ERR_LEN])
+{
+    if (!cfg->diffaug) return 0;
+    char list[64];
+    ganc_diffaug_format(cfg->diffaug, list, sizeof list);
+    if (points)
+        return ganc_fail(err, "--diffaug %s: the transforms are for pictures, and --data %s is 2-D points (--diffaug none)",
+                         list, cfg->data);
+    if (cfg->diffaug & GANC_AUG_TRANSLATION && (data.h < 4 || data.w < 4))
+        return ganc_fail(err, "--diffaug %s: translation needs pictures of at least 4x4 (its shift is an eighth of the "
+                              "side), these are %dx%d",
+                         list, data.h, data.w);
+    if (cfg->diffaug & GANC_AUG_CUTOUT && (data.h < 2 || data.w < 2))
+        return ganc_fail(err, "--diffaug %s: cutout needs pictures of at least 2x2 (its square is half the side), these "
+                              "are %dx%d",
+                         list, data.h, data.w);
+    return 0;
 }
 
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN])
@@ -312,6 +353,15 @@ static const float *output_grad(ganc_game *gm, const float *out, const float *ds
     return gm->dout;
 }
 
+/* x (n samples), or with --diffaug x through a fresh draw of the transforms, written to out. */
+static const float *augment(ganc_game *gm, const float *x, int n, float *out)
+{
+    if (!gm->diffaug) return x;
+    ganc_diffaug_draw(&gm->aug, n, &gm->aug_rng);
+    ganc_diffaug_forward(&gm->aug, x, out);
+    return out;
+}
+
 /* x, or x plus instance noise (in gm->d_in) while its sigma is above 0. */
 static const float *d_input(ganc_game *gm, const float *x, size_t count)
 {
@@ -332,6 +382,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
 
     /* Real and fake pass through D separately (each with its own batch statistics) and the
      * backward of one finishes before the other's forward overwrites D's activations. */
+    real = augment(gm, real, m, gm->aug_real); /* what D sees of the real batch, before the noise */
     const float *in = d_input(gm, real, count);
     const float *out = ganc_net_forward(gm->d, in, md), *logit = logits_of(gm, out, md);
     gm->stats.d_real = mean_score(gm, logit, md);
@@ -340,7 +391,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
     train_noise(gm, m);
-    const float *fake = ganc_net_forward(gm->g, gm->z, m);
+    const float *fake = augment(gm, ganc_net_forward(gm->g, gm->z, m), m, gm->aug_fake);
     out = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     logit = logits_of(gm, out, md);
     gm->stats.d_fake = mean_score(gm, logit, md);
@@ -376,7 +427,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_zero_grad(gm->g);
 
     train_noise(gm, m);
-    const float *fake = ganc_net_forward(gm->g, gm->z, m);
+    const float *fake = augment(gm, ganc_net_forward(gm->g, gm->z, m), m, gm->aug_fake);
     const float *out = ganc_net_forward(gm->d, d_input(gm, fake, count), md), *logit = logits_of(gm, out, md);
     gm->stats.g_loss = gm->loss->g_loss(logit, md, gm->dlogit);
     keep_top_k(gm, logit, md, gm->dlogit);
@@ -384,6 +435,7 @@ void ganc_game_g_step(ganc_game *gm)
     const float *dout = output_grad(gm, out, gm->dlogit, md, gm->codes, &gm->stats.info_loss);
     /* D is frozen: only its input gradient is computed (instance noise passes it unchanged). */
     ganc_net_backward(gm->d, dout, gm->dfake, 0);
+    if (gm->diffaug) ganc_diffaug_backward(&gm->aug, gm->dfake, gm->dfake); /* the draw of this step's batch */
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     ganc_optim_step(&gm->opt_g, ganc_net_params(gm->g), ganc_net_grads(gm->g));

@@ -9,11 +9,24 @@
  * InfoGAN (--info-codes K): z's last K components are a one-hot code c ~ U{0..K-1}; D outputs
  * its logit and K code logits q; D's loss on generated samples and G's loss each add
  * info_weight * CE(softmax(q), c) (the variational lower bound on the mutual information of c
- * and G(z, c), Chen et al. 2016); the real samples carry no code. */
+ * and G(z, c), Chen et al. 2016); the real samples carry no code.
+ * DiffAugment (--diffaug, gan/diffaug.h): every batch D sees, real or generated, in D's steps
+ * and in G's, first goes through random transforms drawn anew for each of its samples (the real
+ * and the generated batch each get their own draws), and G's gradient comes back through their
+ * adjoint. Everything else acts on what D sees: instance noise is added to the augmented
+ * batch, R1 is the gradient at the augmented reals (as DiffAugment's StyleGAN2 code does),
+ * WGAN-GP's interpolates lie between the augmented real and generated batches of the step,
+ * PacGAN packs augmented samples, D's mbstd statistic and top-k's scores are over augmented
+ * samples, and InfoGAN's code guesses are made on augmented generated samples (so G is asked
+ * for codes that survive the transforms, as it is asked for realism that does).
+ * The draws come from a stream of their own whose key is the run's seed and the step
+ * (ganc_game_set_schedule places it), so a resumed run draws exactly what a straight one does
+ * and nothing else in the run draws differently with the option on. */
 #ifndef GANC_GAME_H
 #define GANC_GAME_H
 
 #include "gan/config.h"
+#include "gan/diffaug.h"
 #include "gan/penalty.h"
 
 typedef struct {
@@ -51,6 +64,11 @@ typedef struct {
     float *z, *dlogit, *dfake;
     float *d_in;          /* D's input with instance noise, or the gradient penalty's interpolates */
     ganc_penalty_work pen;
+    unsigned diffaug;     /* GANC_AUG_* kinds, 0: off */
+    ganc_diffaug aug;     /* the transforms and their last draw */
+    uint64_t seed;        /* the run's seed: with the step, the key of the transforms' draws */
+    ganc_rng aug_rng;     /* the current step's draws (ganc_game_set_schedule) */
+    float *aug_real, *aug_fake; /* the augmented batches of the last step, batch x sample each */
     float ema_decay;      /* 0: no EMA */
     float *ema, *ema_swap; /* EMA of G's parameters; scratch to swap them in for sampling */
     /* ... and of G's state (batch norm's running statistics, which belong to the live weights:
@@ -78,7 +96,8 @@ double ganc_mbstd_gate(const ganc_config *cfg, int64_t step);
  * 1, or with cfg->top_k = NU < 1 a linear fall from 1 at step 0 to NU at `total`. */
 double ganc_top_k_fraction(const ganc_config *cfg, int64_t step, int64_t total);
 /* Everything that follows the step: both optimizers' learning rates (cfg's times
- * ganc_lr_factor), D's mbstd gate, the instance noise's sigma and the top-k fraction. */
+ * ganc_lr_factor), D's mbstd gate, the instance noise's sigma, the top-k fraction and, with
+ * --diffaug, the stream of the step's transforms (ganc_game_aug_stream). */
 void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
 
 void ganc_game_d_step(ganc_game *gm, const float *real);
@@ -95,6 +114,14 @@ void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
  * code), or with what assumes one output per sample (PacGAN packing, the R1 and WGAN-GP
  * penalties) or with a mixture z. */
 int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN]);
+/* The generator of DiffAugment's draws in `step`: keyed by the run's seed and the step, from
+ * its start, so that the draws are a pure function of (seed, step). Within a step the D steps
+ * draw first (each: the real batch, then the generated one), then the G step. */
+void ganc_game_aug_stream(uint64_t seed, int64_t step, ganc_rng *rng);
+/* Refuses --diffaug where the transforms do not fit: 2-D points (`points`, no picture to
+ * transform), translation on pictures under 4 pixels a side (its shift, an eighth of the side
+ * rounded, would be 0), cutout under 2 (its square, half the side, would be the whole side). */
+int ganc_game_check_diffaug(const ganc_config *cfg, ganc_shape data, int points, char err[GANC_ERR_LEN]);
 /* Refuses a truncation below 0.05 (other than 0) or with a uniform z. */
 int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* D's logit for each of n samples from D's output (n x (1 + info_k)): column 0, the rest being
