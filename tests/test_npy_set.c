@@ -329,26 +329,27 @@ static void refused(const char *what, const char *file, const char *named, const
 
 static void test_refusals(void)
 {
-    uint8_t x[2 * 3 * 4 * 4] = {0};
+    enum { NEED = 2 * 3 * 4 * 4 }; /* the data (2, 3, 4, 4) needs; x has room for trailing bytes */
+    uint8_t x[NEED + 8] = {0};
     const char *p = tpath("bad.npy");
 
     write_raw(p, "P5 not an array\n", 16);
     refused("not NPY", p, p, "not an NPY file", NULL);
-    write_npy(p, "|u1", "(2, 3, 4, 4)", x, sizeof x - 5);
+    write_npy(p, "|u1", "(2, 3, 4, 4)", x, NEED - 5);
     refused("truncated data", p, p, "truncated", "96 bytes");
-    write_npy(p, "|u1", "(2, 3, 4, 4)", x, sizeof x + 3);
+    write_npy(p, "|u1", "(2, 3, 4, 4)", x, NEED + 3);
     refused("trailing bytes", p, p, "trailing", NULL);
     write_raw(p, "\x93NUMPY\x01\x00\x40\x00{'descr'", 17);
     refused("cut header", p, p, "truncated NPY header", NULL);
-    write_npy(p, "|u1", "(2, 3, 4, 4", x, sizeof x);
+    write_npy(p, "|u1", "(2, 3, 4, 4", x, NEED);
     refused("bad header", p, p, "bad NPY header", NULL);
-    write_npy(p, "<f8", "(2, 3, 4, 4)", x, sizeof x);
+    write_npy(p, "<f8", "(2, 3, 4, 4)", x, NEED);
     refused("float64", p, p, "'<f8' not supported", "'|u1' (uint8) or '<f4'");
-    write_npy(p, "<i4", "(2, 3, 4, 4)", x, sizeof x);
+    write_npy(p, "<i4", "(2, 3, 4, 4)", x, NEED);
     refused("int32 images", p, p, "'<i4' not supported", "'<f4'");
-    write_npy(p, ">f4", "(2, 3, 4, 4)", x, sizeof x);
+    write_npy(p, ">f4", "(2, 3, 4, 4)", x, NEED);
     refused("big-endian float", p, p, "big-endian", "'>f4'");
-    write_npy_v(p, 1, "|u1", 1, "(2, 3, 4, 4)", x, sizeof x);
+    write_npy_v(p, 1, "|u1", 1, "(2, 3, 4, 4)", x, NEED);
     refused("fortran order", p, p, "fortran_order", "C order");
     write_npy(p, "|u1", "(96,)", x, 96);
     refused("rank 1", p, p, "1 dimensions", "(N, H, W, C)");
