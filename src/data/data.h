@@ -58,6 +58,11 @@ void ganc_dataset_release_pixels(ganc_dataset *ds);
  * names (src/data/cifar.c lists the files). */
 int ganc_dataset_load_cifar(const char *spec, int test, ganc_dataset *ds, char err[GANC_ERR_LEN]);
 
+/* An NPY array of images: (N, C, H, W), (N, H, W, C) or (N, H, W), uint8 or float32 in [0, 1],
+ * held as uint8 NCHW; labels from PATH-without-.npy + "_labels.npy" or ".labels.npy" beside it,
+ * when one exists (src/data/npy_set.c says how the layout is told and which dtypes are taken). */
+int ganc_dataset_load_npy(const char *path, ganc_dataset *ds, char err[GANC_ERR_LEN]);
+
 /* Converts samples idx[0..m) to floats in [lo, hi] (pixel 0 -> lo, 255 -> hi), NCHW. */
 void ganc_dataset_fill(const ganc_dataset *ds, const int32_t *idx, int m, float lo, float hi, float *out);
 

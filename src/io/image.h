@@ -22,6 +22,31 @@ int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, 
  * allocating. *data is malloc'ed (free with free()). */
 int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char err[GANC_ERR_LEN]);
 
+/* An NPY file of any dtype, opened and its header parsed (format versions 1.0, 2.0 and 3.0),
+ * for readers that take other dtypes than ganc_npy_read (src/data/npy_set.c). The header is
+ * only parsed, not judged: the caller decides which descr, order and rank it accepts, then
+ * checks the size with ganc_npy_check_size and reads the data with ganc_npy_read_bytes. */
+typedef struct {
+    int fd;           /* -1 once closed */
+    const char *path; /* as given to ganc_npy_open, for messages */
+    char descr[32];   /* as written, e.g. "|u1", "<f4", ">i8" */
+    int fortran_order;
+    int ndim;         /* 0 to 4 (more dimensions are refused while parsing) */
+    int64_t dims[4];  /* each 0 .. INT32_MAX */
+    uint64_t data_bytes; /* bytes in the file after the header */
+} ganc_npy_file;
+
+/* Opens path and parses its header; on success the file is positioned at the first data byte.
+ * `need` names the dtypes the caller takes, for the refusal of a structured dtype. On failure
+ * nothing stays open and err is one line "PATH: ...". */
+int ganc_npy_open(const char *path, const char *need, ganc_npy_file *f, char err[GANC_ERR_LEN]);
+/* *count = the product of the dims, checked without overflow to fill the file's data exactly
+ * at `item` bytes each (truncated data and trailing bytes are errors) and to fit in memory. */
+int ganc_npy_check_size(const ganc_npy_file *f, size_t item, uint64_t *count, char err[GANC_ERR_LEN]);
+/* Reads the next n bytes of data; a file that ends early is an error. */
+int ganc_npy_read_bytes(ganc_npy_file *f, void *buf, size_t n, char err[GANC_ERR_LEN]);
+void ganc_npy_close(ganc_npy_file *f);
+
 /* A line plot: up to 4 series over a shared x axis, drawn into a PNG with axes, tick labels,
  * a title and a legend. NaN/inf points are skipped. */
 typedef struct {

@@ -100,6 +100,7 @@ int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, 
 typedef struct {
     const char *s, *e;
     const char *path;
+    const char *need; /* the dtypes the caller takes, for the refusal of a structured one */
     char *err;
 } hp;
 
@@ -217,7 +218,7 @@ static int parse_header(hp *h, npy_header *out)
             if (out->have_descr) return ganc_fail(h->err, "%s: bad NPY header: 'descr' given twice", h->path);
             skip_ws(h);
             if (h->s < h->e && *h->s == '[')
-                return ganc_fail(h->err, "%s: structured dtype not supported (need '<f4', float32)", h->path);
+                return ganc_fail(h->err, "%s: structured dtype not supported (need %s)", h->path, h->need);
             if (parse_string(h, out->descr, sizeof out->descr, "'descr'")) return -1;
             out->have_descr = 1;
         } else if (!strcmp(key, "fortran_order")) {
@@ -275,36 +276,37 @@ static int read_fail(const char *path, char err[GANC_ERR_LEN], const char *what)
     return ganc_fail(err, "%s: file shrank while reading %s", path, what);
 }
 
-int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char err[GANC_ERR_LEN])
+void ganc_npy_close(ganc_npy_file *f)
 {
-    const char *p = path && *path ? path : "(empty path)";
-    if (!data || !ndim || !dims) return ganc_fail(err, "%s: no output given", p);
-    *data = NULL;
-    *ndim = 0;
-    for (int i = 0; i < 4; i++) dims[i] = 1;
-    if (!path || !*path) return ganc_fail(err, "(empty path): cannot open: no file name");
+    if (f && f->fd >= 0) close(f->fd);
+    if (f) f->fd = -1;
+}
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ganc_fail(err, "%s: cannot open: %s", path, strerror(errno));
+int ganc_npy_open(const char *path, const char *need, ganc_npy_file *f, char err[GANC_ERR_LEN])
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->path = path && *path ? path : "(empty path)";
+    if (!path || !*path) return ganc_fail(err, "(empty path): cannot open: no file name");
+    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (f->fd < 0) return ganc_fail(err, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st)) {
-        int e = errno;
-        close(fd);
-        return ganc_fail(err, "%s: cannot stat: %s", path, strerror(e));
+    char *hdr = NULL;
+    int rc = -1;
+    if (fstat(f->fd, &st)) {
+        ganc_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
     }
     if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return ganc_fail(err, "%s: not a regular file", path);
+        ganc_fail(err, "%s: not a regular file", path);
+        goto done;
     }
     uint64_t size = (uint64_t)st.st_size;
-    char *hdr = NULL;
-    float *buf = NULL;
-    int rc = -1;
 
     uint8_t pre[12];
     if (size < 10) {
         if (size >= 6) {
-            if (read_exact(fd, pre, 6)) {
+            if (read_exact(f->fd, pre, 6)) {
                 read_fail(path, err, "the magic");
                 goto done;
             }
@@ -316,7 +318,7 @@ int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char e
         ganc_fail(err, "%s: not an NPY file (%llu bytes, truncated header)", path, (unsigned long long)size);
         goto done;
     }
-    if (read_exact(fd, pre, 10)) {
+    if (read_exact(f->fd, pre, 10)) {
         read_fail(path, err, "the header");
         goto done;
     }
@@ -335,7 +337,7 @@ int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char e
             ganc_fail(err, "%s: truncated NPY header (%llu bytes)", path, (unsigned long long)size);
             goto done;
         }
-        if (read_exact(fd, pre + 10, 2)) {
+        if (read_exact(f->fd, pre + 10, 2)) {
             read_fail(path, err, "the header");
             goto done;
         }
@@ -358,76 +360,103 @@ int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char e
         ganc_fail(err, "%s: out of memory", path);
         goto done;
     }
-    if (read_exact(fd, hdr, (size_t)hlen)) {
+    if (read_exact(f->fd, hdr, (size_t)hlen)) {
         read_fail(path, err, "the header");
         goto done;
     }
     hdr[hlen] = '\0';
 
     npy_header h;
-    hp cur = {hdr, hdr + hlen, path, err};
+    hp cur = {hdr, hdr + hlen, path, need, err};
     if (parse_header(&cur, &h)) goto done;
-    if (strcmp(h.descr, "<f4") != 0) {
-        ganc_fail(err, "%s: dtype '%s' not supported (need '<f4', little-endian float32)", path, h.descr);
-        goto done;
-    }
-    if (h.fortran) {
-        ganc_fail(err, "%s: fortran_order True not supported (need C order)", path);
-        goto done;
-    }
-    if (h.ndim < 1) {
-        ganc_fail(err, "%s: 0-d arrays not supported (need 1 to 4 dimensions)", path);
-        goto done;
-    }
+    memcpy(f->descr, h.descr, sizeof f->descr);
+    f->fortran_order = h.fortran;
+    f->ndim = h.ndim;
+    for (int i = 0; i < h.ndim; i++) f->dims[i] = h.dims[i];
+    f->data_bytes = size - prefix - hlen;
+    rc = 0;
+done:
+    free(hdr);
+    if (rc) ganc_npy_close(f);
+    return rc;
+}
+
+int ganc_npy_check_size(const ganc_npy_file *f, size_t item, uint64_t *count_out, char err[GANC_ERR_LEN])
+{
     uint64_t count = 1;
     int overflow = 0;
-    for (int i = 0; i < h.ndim; i++) {
-        if (h.dims[i] != 0 && count > UINT64_MAX / 4 / (uint64_t)h.dims[i]) overflow = 1;
-        else count *= (uint64_t)h.dims[i];
+    for (int i = 0; i < f->ndim; i++) {
+        if (f->dims[i] != 0 && count > UINT64_MAX / item / (uint64_t)f->dims[i]) overflow = 1;
+        else count *= (uint64_t)f->dims[i];
     }
     char shape[80];
     int k = snprintf(shape, sizeof shape, "(");
-    for (int i = 0; i < h.ndim; i++) k += snprintf(shape + k, sizeof shape - (size_t)k, i ? ", %lld" : "%lld", (long long)h.dims[i]);
-    snprintf(shape + k, sizeof shape - (size_t)k, h.ndim == 1 ? ",)" : ")");
-    uint64_t have = size - prefix - hlen;
-    if (overflow || count * 4 > have) {
-        if (overflow)
-            ganc_fail(err, "%s: shape %s is too large for the %llu bytes of data in the file", path, shape,
-                      (unsigned long long)have);
-        else
-            ganc_fail(err, "%s: shape %s needs %llu bytes of data but the file has %llu (truncated?)", path, shape,
-                      (unsigned long long)(count * 4), (unsigned long long)have);
+    for (int i = 0; i < f->ndim; i++)
+        k += snprintf(shape + k, sizeof shape - (size_t)k, i ? ", %lld" : "%lld", (long long)f->dims[i]);
+    snprintf(shape + k, sizeof shape - (size_t)k, f->ndim == 1 ? ",)" : ")");
+    const uint64_t have = f->data_bytes;
+    if (overflow)
+        return ganc_fail(err, "%s: shape %s is too large for the %llu bytes of data in the file", f->path, shape,
+                         (unsigned long long)have);
+    if (count * item > have)
+        return ganc_fail(err, "%s: shape %s needs %llu bytes of data but the file has %llu (truncated?)", f->path,
+                         shape, (unsigned long long)(count * item), (unsigned long long)have);
+    if (count * item != have)
+        return ganc_fail(err, "%s: shape %s needs %llu bytes of data but the file has %llu (trailing bytes)", f->path,
+                         shape, (unsigned long long)(count * item), (unsigned long long)have);
+    if (count * item > (uint64_t)SIZE_MAX) return ganc_fail(err, "%s: array too large for this machine", f->path);
+    *count_out = count;
+    return 0;
+}
+
+int ganc_npy_read_bytes(ganc_npy_file *f, void *buf, size_t n, char err[GANC_ERR_LEN])
+{
+    if (n && read_exact(f->fd, buf, n)) return read_fail(f->path, err, "the data");
+    return 0;
+}
+
+int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char err[GANC_ERR_LEN])
+{
+    const char *p = path && *path ? path : "(empty path)";
+    if (!data || !ndim || !dims) return ganc_fail(err, "%s: no output given", p);
+    *data = NULL;
+    *ndim = 0;
+    for (int i = 0; i < 4; i++) dims[i] = 1;
+
+    ganc_npy_file f;
+    if (ganc_npy_open(path, "'<f4', float32", &f, err)) return -1;
+    float *buf = NULL;
+    uint64_t count;
+    int rc = -1;
+    if (strcmp(f.descr, "<f4") != 0) {
+        ganc_fail(err, "%s: dtype '%s' not supported (need '<f4', little-endian float32)", path, f.descr);
         goto done;
     }
-    if (count * 4 != have) {
-        ganc_fail(err, "%s: shape %s needs %llu bytes of data but the file has %llu (trailing bytes)", path, shape,
-                  (unsigned long long)(count * 4), (unsigned long long)have);
+    if (f.fortran_order) {
+        ganc_fail(err, "%s: fortran_order True not supported (need C order)", path);
         goto done;
     }
-    if (count * 4 > (uint64_t)SIZE_MAX) {
-        ganc_fail(err, "%s: array too large for this machine", path);
+    if (f.ndim < 1) {
+        ganc_fail(err, "%s: 0-d arrays not supported (need 1 to 4 dimensions)", path);
         goto done;
     }
+    if (ganc_npy_check_size(&f, 4, &count, err)) goto done;
     size_t nbytes = (size_t)count * 4;
     buf = malloc(nbytes ? nbytes : 4);
     if (!buf) {
         ganc_fail(err, "%s: out of memory for %llu bytes", path, (unsigned long long)nbytes);
         goto done;
     }
-    if (nbytes && read_exact(fd, buf, nbytes)) {
-        read_fail(path, err, "the data");
-        goto done;
-    }
+    if (ganc_npy_read_bytes(&f, buf, nbytes, err)) goto done;
     if (!host_is_little_endian()) swap4((uint8_t *)buf, (size_t)count);
 
     *data = buf;
     buf = NULL;
-    *ndim = h.ndim;
-    for (int i = 0; i < h.ndim; i++) dims[i] = (int)h.dims[i];
+    *ndim = f.ndim;
+    for (int i = 0; i < f.ndim; i++) dims[i] = (int)f.dims[i];
     rc = 0;
 done:
     free(buf);
-    free(hdr);
-    close(fd);
+    ganc_npy_close(&f);
     return rc;
 }
