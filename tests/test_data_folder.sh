@@ -115,5 +115,19 @@ check "an IDX set at --size 8" "'$GANC' train --data '$T/images-idx3-ubyte' --mo
 "$GANC" info "$T/idx8" > "$T/idx8.info" 2>&1
 check "... is 1 x 8 x 8" "grep -q 'data shape *1 x 8 x 8' '$T/idx8.info'"
 
+# --- an NPY array through the same interface: (N, H, W, C) uint8 with labels beside it ----------
+npy_u8() { # npy_u8 DESCR SHAPE BYTES SEED: a v1.0 NPY file of BYTES pseudo-random bytes (or labels 0/1)
+    LC_ALL=C awk -v descr="$1" -v shape="$2" -v n="$3" -v seed="$4" 'BEGIN {
+        srand(seed); h = sprintf("{\047descr\047: \047%s\047, \047fortran_order\047: False, \047shape\047: %s, }", descr, shape)
+        printf "%cNUMPY%c%c%c%c%-117s\n", 147, 1, 0, 118, 0, h
+        for (i = 0; i < n; i++) printf "%c", descr == "|u1" && shape ~ /,\)$/ ? i % 2 : int(rand() * 256)
+    }'
+}
+npy_u8 '|u1' '(16, 8, 8, 3)' $((16 * 8 * 8 * 3)) 5 > "$T/set.npy"
+npy_u8 '|u1' '(16,)' 16 5 > "$T/set_labels.npy"
+check "an NPY array trains" "'$GANC' train --data '$T/set.npy' --model '$T/tiny.gan' --steps 1 --batch 8 --out '$T/npy' > '$T/npy.out' 2>&1"
+"$GANC" info "$T/npy" > "$T/npy.info" 2>&1
+check "... as 3 x 8 x 8 with its 2 label classes" "grep -q 'data shape *3 x 8 x 8' '$T/npy.info' && grep -q '^classes *2: 0, 1' '$T/npy.info'"
+
 echo "test_data_folder: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

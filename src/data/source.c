@@ -138,7 +138,7 @@ static int open_images(const char *spec, const ganc_source_options *o, ganc_sour
         fo.progress_ctx = o->progress_ctx;
         if (ganc_dataset_load_folder(spec, &fo, ds, &s->report, err)) return -1;
     } else if (ends_with(spec, ".npy")) {
-        return ganc_fail(err, "%s: NPY data sets are not read yet", spec);
+        if (ganc_dataset_load_npy(spec, ds, err)) return -1;
     } else {
         if (ganc_dataset_load_idx(spec, ds, err)) return -1;
     }
