@@ -1663,22 +1663,29 @@ static void test_size_overflow_refused(void)
         ganc_net_free(net);
     }
     /* specs the parser would refuse, given to ganc_net_add directly: units x pieces past INT_MAX,
-     * a kernel whose k * k is past INT_MAX */
-    ganc_layer_spec sp[2];
-    char perr[GANC_ERR_LEN] = "";
-    if (CHECK(ganc_layer_spec_parse("maxout 2 pieces=2", &sp[0], perr) == 0 &&
-                  ganc_layer_spec_parse("deconv 2 k=3", &sp[1], perr) == 0,
-              "parsing the base specs: %s", perr)) {
-        sp[0].units = sp[0].pieces = 1 << 20;
-        sp[1].k = 1 << 20;
-        for (int i = 0; i < 2; i++) {
-            char err[GANC_ERR_LEN] = "";
-            ganc_net *net = ganc_net_create("spec", (ganc_shape){2, 4, 4});
-            CHECK(ganc_net_add(net, &sp[i], err) == -1 && strstr(err, "too large"),
-                  "%s with %s 2^20 was not refused as too large: %s", i ? "deconv" : "maxout", i ? "k" : "units and pieces",
-                  err[0] ? err : "accepted");
-            ganc_net_free(net);
-        }
+     * kernels whose k * k is past INT_MAX (each type's sizes_fit), a weighted layer's units past
+     * the float limit (ganc_net_add's own check for every weighted type) */
+    static const struct {
+        const char *line, *why, *needle;
+    } spec_bad[] = {
+        {"maxout 2 pieces=2", "units and pieces 2^20", "units times its pieces"},
+        {"deconv 2 k=3", "k 2^20", "k, stride, pad and outpad are at most"},
+        {"conv 2 k=3", "k 2^20", "k, stride, pad and outpad are at most"},
+        {"dense 2", "units 2^29", "(536870912 units)"},
+    };
+    for (int i = 0; i < 4; i++) {
+        ganc_layer_spec sp;
+        char err[GANC_ERR_LEN] = "";
+        if (!CHECK(ganc_layer_spec_parse(spec_bad[i].line, &sp, err) == 0, "parsing %s: %s", spec_bad[i].line, err))
+            continue;
+        if (i == 0) sp.units = sp.pieces = 1 << 20;
+        else if (i < 3) sp.k = 1 << 20;
+        else sp.units = 1 << 29;
+        ganc_net *net = ganc_net_create("spec", (ganc_shape){2, 4, 4});
+        const int rc = ganc_net_add(net, &sp, err); /* before CHECK's arguments read err */
+        CHECK(rc == -1 && strstr(err, spec_bad[i].needle), "%s with %s was not refused with '%s': %s",
+              spec_bad[i].line, spec_bad[i].why, spec_bad[i].needle, rc ? err : "accepted");
+        ganc_net_free(net);
     }
     /* 1024 units of 256 pieces keep 2^18 + 2^10 floats per sample for backward: at a batch of
      * 2^19 that is 2^39 bytes, though activations and weights are small */

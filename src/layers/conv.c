@@ -179,6 +179,7 @@ const ganc_layer_def ganc_conv_def = {
     .needs = "the number of output channels and k=, e.g. conv 64 k=5",
     .options = conv_options,
     .weighted = 1,
+    .sizes_fit = ganc_window_sizes_fit,
     .setup = conv_setup,
     .init = conv_init,
     .reset_state = ganc_sn_reset_state,

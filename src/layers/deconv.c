@@ -181,6 +181,18 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
     if (dw_all) ganc_sn_grad_end(L, p);
 }
 
+/* The window's sizes, and the full output side (in - 1) * stride + k within the float limit. */
+static int deconv_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (ganc_window_sizes_fit(L, err)) return -1;
+    const ganc_layer_spec *sp = &L->spec;
+    const long long side = L->in.h > L->in.w ? L->in.h : L->in.w;
+    if (side * sp->stride + sp->k + sp->outpad > (long long)GANC_MAX_LAYER_FLOATS)
+        return ganc_fail(err, "deconv layer is too large (an output side over %zu from a %d x %d input, stride %d)",
+                         GANC_MAX_LAYER_FLOATS, L->in.h, L->in.w, sp->stride);
+    return 0;
+}
+
 /* each input value is spread over cout*k*k outputs */
 static double deconv_flops(const ganc_layer *L, int n)
 {
@@ -199,6 +211,7 @@ const ganc_layer_def ganc_deconv_def = {
     .needs = "the number of output channels and k=, e.g. deconv 64 k=5",
     .options = deconv_options,
     .weighted = 1,
+    .sizes_fit = deconv_sizes_fit,
     .setup = deconv_setup,
     .init = deconv_init,
     .reset_state = ganc_sn_reset_state,
