@@ -284,14 +284,18 @@ const float *ganc_sn_weight(const ganc_layer *L);
 float *ganc_sn_grad_begin(ganc_layer *L, const ganc_pass *p);
 void ganc_sn_grad_end(ganc_layer *L, const ganc_pass *p);
 
-/* Initialisers shared by the layers. fan_in as PyTorch computes it. */
-void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
-/* A (rows x in) weight and its bias as nn.Linear (torch) or N(0, 0.02) and 0 (dcgan), then the
- * spectral-norm vectors when the layer has them: dense and maxout layers. */
-void ganc_init_linear(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng);
+/* The initialiser shared by the layers. fan_in as PyTorch computes it for the layer. */
+/* A weighted layer's weight and bias as PyTorch's nn.Linear and nn.Conv2d do (uniform within
+ * 1/sqrt(fan_in)) or N(0, 0.02) and 0 (dcgan), then its spectral-norm vectors when it has
+ * them. The weight and bias are drawn in that order, from rng. */
+void ganc_init_weighted(ganc_layer *L, ganc_init_scheme scheme, int fan_in, ganc_rng *rng);
 /* Called by every thread of a layer's parallel region once all its `threads` parts are done
  * (whatever the team): adds the weight and bias gradients that parts 1.. accumulated in their
  * work blocks (at `offset` floats into each), in part order, to dw and L->dbias. */
 void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int threads, float *dw);
+/* Where part t accumulates its weight and bias gradients (*dw, *db): part 0 into dw_all and
+ * L->dbias themselves, a later part into its own work block at `offset` floats (zeroed here),
+ * which ganc_sum_thread_grads adds in at the end. Both NULL when dw_all is (none wanted). */
+void ganc_part_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int t, float *dw_all, float **dw, float **db);
 
 #endif

@@ -30,7 +30,10 @@ static int maxout_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 }
 
 /* nn.Linear's initialisers: the fan-in is the input size, whatever the number of pieces. */
-static void maxout_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng) { ganc_init_linear(L, scheme, rng); }
+static void maxout_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    ganc_init_weighted(L, scheme, L->weight_dims[1], rng); /* fan-in: the inputs */
+}
 
 /* z (n x rows) and the winners (n x units) in the saved buffer, for a batch of n. */
 static float *saved_z(const ganc_layer *L) { return L->saved + L->n_saved_fixed; }
