@@ -347,6 +347,16 @@ static void add_bad(ganc_shape in, const char *line, const char *why)
     ganc_net_free(net);
 }
 
+/* ganc_net_add_text of `text` on a fresh 1x8x8 network (freed again); err is cleared first. */
+static int add_text_8x8(const char *text, const char *source, int first_line, char err[GANC_ERR_LEN])
+{
+    ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+    err[0] = 0;
+    const int rc = ganc_net_add_text(net, text, source, first_line, err);
+    ganc_net_free(net);
+    return rc;
+}
+
 static void test_parser(void)
 {
     ganc_layer_spec sp;
@@ -465,42 +475,27 @@ static void test_parser(void)
     /* ganc_net_add_text names the source and the line, counting blank and comment lines. */
     {
         char err[GANC_ERR_LEN] = "";
-        ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        CHECK(ganc_net_add_text(net, "# a model\n\nconv 8 k=0\nrelu\n", "model.txt", 1, err) == -1,
-              "add_text accepted conv k=0");
+        CHECK(add_text_8x8("# a model\n\nconv 8 k=0\nrelu\n", "model.txt", 1, err) == -1, "add_text accepted conv k=0");
         CHECK(strstr(err, "model.txt:3:") != NULL, "add_text error does not name model.txt:3: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 pad=same\n   \t\n reshape 4 8 9 # wrong\n", "model.txt", 1, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 pad=same\n   \t\n reshape 4 8 9 # wrong\n", "model.txt", 1, err) == -1,
               "add_text accepted a mismatched reshape");
         CHECK(strstr(err, "model.txt:3:") != NULL, "add_text network error does not name model.txt:3: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 pad=same\r\n# c\r\nfoo\r\n", "cfg.ini", 20, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 pad=same\r\n# c\r\nfoo\r\n", "cfg.ini", 20, err) == -1,
               "add_text accepted an unknown type");
         CHECK(strstr(err, "cfg.ini:22:") != NULL, "add_text with first_line 20 does not name cfg.ini:22: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 sn\n# the stability lab\nmbstd\nlrelu sn\n", "lab.gan", 1, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 sn\n# the stability lab\nmbstd\nlrelu sn\n", "lab.gan", 1, err) == -1,
               "add_text accepted sn on lrelu");
         CHECK(strstr(err, "lab.gan:4:") && strstr(err, "lrelu") && strstr(err, "sn"),
               "add_text error for 'lrelu sn' does not name lab.gan:4, the layer and sn: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "flatten\nmaxout 10 pieces=1\n", "lab.gan", 1, err) == -1,
+        CHECK(add_text_8x8("flatten\nmaxout 10 pieces=1\n", "lab.gan", 1, err) == -1,
               "add_text accepted maxout pieces=1");
         CHECK(strstr(err, "lab.gan:2:") && strstr(err, "pieces"), "maxout pieces=1 error: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+        ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
         CHECK(ganc_net_add_text(net, "\n# c\nconv 4 k=3 pad=same\n\nrelu\nflatten", "m", 1, err) == 0,
               "add_text rejected a valid model: %s", err);
         CHECK(ganc_net_layer_count(net) == 3, "add_text added %d layers, want 3", ganc_net_layer_count(net));
