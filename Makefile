@@ -1,7 +1,7 @@
 # ganc build. Optional parts are probed and can be switched off:
 #   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
-# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), valgrind,
-# fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
+# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), tsan (the
+# race tests under ThreadSanitizer), valgrind, fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
 
 CC       ?= cc
 BUILD    ?= build
@@ -83,7 +83,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
+.PHONY: all test sanitize tsan valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
 
 all: $(LIB) $(GANC)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -130,6 +130,18 @@ test: $(TEST_BIN) $(GANC)
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test
+
+# The race tests (tests/race_*.c: threads that make the same first calls at once) under
+# ThreadSanitizer, built with clang into build/tsan; any report stops the run with a non-zero
+# exit. OpenMP is off because libgomp is not built for TSan (the tests start pthreads instead);
+# OpenBLAS stays on, since the one-time set-up they race is in its path.
+RACE_TESTS := $(wildcard tests/race_*.c)
+tsan:
+	@$(MAKE) -s BUILD=build/tsan CC=clang OPENMP=0 NATIVE=0 CFLAGS="-fsanitize=thread -O1" \
+	  $(RACE_TESTS:tests/%.c=build/tsan/tests/%)
+	@for t in $(RACE_TESTS:tests/%.c=build/tsan/tests/%); do \
+	  TSAN_OPTIONS="halt_on_error=1 exitcode=66" $$t || { echo "FAILED: $$t"; exit 1; }; \
+	done
 
 # A short training run, resume and sample under valgrind's memcheck (tests/test_valgrind.sh), on
 # a build valgrind can decode: no AVX-512, portable GEMM.

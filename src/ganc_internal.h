@@ -181,6 +181,10 @@ typedef struct {
 #define GANC_OPTIONS_END {.key = NULL}
 
 enum { GANC_MAX_SIZE = 1 << 20, GANC_MAX_KERNEL = 64 }; /* model-file limits on sizes and windows */
+/* The most floats a layer's input, output, weight or scratch may hold (1 GB): far above any
+ * real GAN layer, and low enough that, with the checks before setup (ganc_net_add's and the
+ * type's sizes_fit), no product of sizes a layer's setup or a batch makes can overflow. */
+#define GANC_MAX_LAYER_FLOATS ((size_t)1 << 28)
 
 /* Readers for OWN options: "what" names the value in errors. */
 int ganc_parse_int(const char *s, int lo, int hi, const char *what, int *out, char err[GANC_ERR_LEN]);
@@ -194,6 +198,12 @@ typedef struct {
     const ganc_layer_option *options;  /* key=value options, ended by GANC_OPTIONS_END; NULL: none */
     int weighted;                      /* has a weight matrix: also takes bias=, bias_init= and sn */
     /* the layer in a network */
+    /* Before setup, which computes with the spec's sizes partly in int: refuses the sizes of
+     * this type that could overflow there (ganc_net_add takes a spec from any caller, not only
+     * the parser, whose limits are far smaller). ganc_net_add itself checks what every type
+     * has: the input, and a weighted layer's units (at most GANC_MAX_LAYER_FLOATS). NULL:
+     * nothing more to check. */
+    int (*sizes_fit)(const ganc_layer *L, char err[GANC_ERR_LEN]);
     /* Resolves output shape, parameter/state/saved/workspace sizes from L->spec and L->in. */
     int (*setup)(ganc_layer *L, char err[GANC_ERR_LEN]);
     void (*init)(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng); /* NULL: no parameters */
@@ -213,6 +223,9 @@ typedef struct {
 extern const ganc_layer_option ganc_units_size[];
 /* Options shared by conv and deconv: k= (required), stride=, pad=same|valid|P (padding.c). */
 int ganc_parse_pad(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN]);
+/* conv's and deconv's sizes_fit: k, stride, pad and outpad small enough that k * k and the
+ * padded sides fit an int (padding.c). */
+int ganc_window_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN]);
 #define GANC_WINDOW_OPTIONS                                                                                    \
     GANC_REQUIRED_INT_OPTION("k", k, 1, GANC_MAX_KERNEL, "a kernel size k="),                                 \
         GANC_INT_OPTION("stride", stride, 1, GANC_MAX_KERNEL, 1), GANC_OWN_OPTION("pad", ganc_parse_pad)
@@ -271,14 +284,18 @@ const float *ganc_sn_weight(const ganc_layer *L);
 float *ganc_sn_grad_begin(ganc_layer *L, const ganc_pass *p);
 void ganc_sn_grad_end(ganc_layer *L, const ganc_pass *p);
 
-/* Initialisers shared by the layers. fan_in as PyTorch computes it. */
-void ganc_init_torch_uniform(float *w, size_t n, int fan_in, ganc_rng *rng);
-/* A (rows x in) weight and its bias as nn.Linear (torch) or N(0, 0.02) and 0 (dcgan), then the
- * spectral-norm vectors when the layer has them: dense and maxout layers. */
-void ganc_init_linear(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng);
+/* The initialiser shared by the layers. fan_in as PyTorch computes it for the layer. */
+/* A weighted layer's weight and bias as PyTorch's nn.Linear and nn.Conv2d do (uniform within
+ * 1/sqrt(fan_in)) or N(0, 0.02) and 0 (dcgan), then its spectral-norm vectors when it has
+ * them. The weight and bias are drawn in that order, from rng. */
+void ganc_init_weighted(ganc_layer *L, ganc_init_scheme scheme, int fan_in, ganc_rng *rng);
 /* Called by every thread of a layer's parallel region once all its `threads` parts are done
  * (whatever the team): adds the weight and bias gradients that parts 1.. accumulated in their
  * work blocks (at `offset` floats into each), in part order, to dw and L->dbias. */
 void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int threads, float *dw);
+/* Where part t accumulates its weight and bias gradients (*dw, *db): part 0 into dw_all and
+ * L->dbias themselves, a later part into its own work block at `offset` floats (zeroed here),
+ * which ganc_sum_thread_grads adds in at the end. Both NULL when dw_all is (none wanted). */
+void ganc_part_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int t, float *dw_all, float **dw, float **db);
 
 #endif

@@ -347,6 +347,16 @@ static void add_bad(ganc_shape in, const char *line, const char *why)
     ganc_net_free(net);
 }
 
+/* ganc_net_add_text of `text` on a fresh 1x8x8 network (freed again); err is cleared first. */
+static int add_text_8x8(const char *text, const char *source, int first_line, char err[GANC_ERR_LEN])
+{
+    ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+    err[0] = 0;
+    const int rc = ganc_net_add_text(net, text, source, first_line, err);
+    ganc_net_free(net);
+    return rc;
+}
+
 static void test_parser(void)
 {
     ganc_layer_spec sp;
@@ -465,42 +475,27 @@ static void test_parser(void)
     /* ganc_net_add_text names the source and the line, counting blank and comment lines. */
     {
         char err[GANC_ERR_LEN] = "";
-        ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        CHECK(ganc_net_add_text(net, "# a model\n\nconv 8 k=0\nrelu\n", "model.txt", 1, err) == -1,
-              "add_text accepted conv k=0");
+        CHECK(add_text_8x8("# a model\n\nconv 8 k=0\nrelu\n", "model.txt", 1, err) == -1, "add_text accepted conv k=0");
         CHECK(strstr(err, "model.txt:3:") != NULL, "add_text error does not name model.txt:3: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 pad=same\n   \t\n reshape 4 8 9 # wrong\n", "model.txt", 1, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 pad=same\n   \t\n reshape 4 8 9 # wrong\n", "model.txt", 1, err) == -1,
               "add_text accepted a mismatched reshape");
         CHECK(strstr(err, "model.txt:3:") != NULL, "add_text network error does not name model.txt:3: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 pad=same\r\n# c\r\nfoo\r\n", "cfg.ini", 20, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 pad=same\r\n# c\r\nfoo\r\n", "cfg.ini", 20, err) == -1,
               "add_text accepted an unknown type");
         CHECK(strstr(err, "cfg.ini:22:") != NULL, "add_text with first_line 20 does not name cfg.ini:22: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "conv 4 k=3 sn\n# the stability lab\nmbstd\nlrelu sn\n", "lab.gan", 1, err) == -1,
+        CHECK(add_text_8x8("conv 4 k=3 sn\n# the stability lab\nmbstd\nlrelu sn\n", "lab.gan", 1, err) == -1,
               "add_text accepted sn on lrelu");
         CHECK(strstr(err, "lab.gan:4:") && strstr(err, "lrelu") && strstr(err, "sn"),
               "add_text error for 'lrelu sn' does not name lab.gan:4, the layer and sn: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
-        err[0] = 0;
-        CHECK(ganc_net_add_text(net, "flatten\nmaxout 10 pieces=1\n", "lab.gan", 1, err) == -1,
+        CHECK(add_text_8x8("flatten\nmaxout 10 pieces=1\n", "lab.gan", 1, err) == -1,
               "add_text accepted maxout pieces=1");
         CHECK(strstr(err, "lab.gan:2:") && strstr(err, "pieces"), "maxout pieces=1 error: '%s'", err);
-        ganc_net_free(net);
 
-        net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
+        ganc_net *net = ganc_net_create("txt", (ganc_shape){1, 8, 8});
         CHECK(ganc_net_add_text(net, "\n# c\nconv 4 k=3 pad=same\n\nrelu\nflatten", "m", 1, err) == 0,
               "add_text rejected a valid model: %s", err);
         CHECK(ganc_net_layer_count(net) == 3, "add_text added %d layers, want 3", ganc_net_layer_count(net));
@@ -1663,22 +1658,29 @@ static void test_size_overflow_refused(void)
         ganc_net_free(net);
     }
     /* specs the parser would refuse, given to ganc_net_add directly: units x pieces past INT_MAX,
-     * a kernel whose k * k is past INT_MAX */
-    ganc_layer_spec sp[2];
-    char perr[GANC_ERR_LEN] = "";
-    if (CHECK(ganc_layer_spec_parse("maxout 2 pieces=2", &sp[0], perr) == 0 &&
-                  ganc_layer_spec_parse("deconv 2 k=3", &sp[1], perr) == 0,
-              "parsing the base specs: %s", perr)) {
-        sp[0].units = sp[0].pieces = 1 << 20;
-        sp[1].k = 1 << 20;
-        for (int i = 0; i < 2; i++) {
-            char err[GANC_ERR_LEN] = "";
-            ganc_net *net = ganc_net_create("spec", (ganc_shape){2, 4, 4});
-            CHECK(ganc_net_add(net, &sp[i], err) == -1 && strstr(err, "too large"),
-                  "%s with %s 2^20 was not refused as too large: %s", i ? "deconv" : "maxout", i ? "k" : "units and pieces",
-                  err[0] ? err : "accepted");
-            ganc_net_free(net);
-        }
+     * kernels whose k * k is past INT_MAX (each type's sizes_fit), a weighted layer's units past
+     * the float limit (ganc_net_add's own check for every weighted type) */
+    static const struct {
+        const char *line, *why, *needle;
+    } spec_bad[] = {
+        {"maxout 2 pieces=2", "units and pieces 2^20", "units times its pieces"},
+        {"deconv 2 k=3", "k 2^20", "k, stride, pad and outpad are at most"},
+        {"conv 2 k=3", "k 2^20", "k, stride, pad and outpad are at most"},
+        {"dense 2", "units 2^29", "(536870912 units)"},
+    };
+    for (int i = 0; i < 4; i++) {
+        ganc_layer_spec sp;
+        char err[GANC_ERR_LEN] = "";
+        if (!CHECK(ganc_layer_spec_parse(spec_bad[i].line, &sp, err) == 0, "parsing %s: %s", spec_bad[i].line, err))
+            continue;
+        if (i == 0) sp.units = sp.pieces = 1 << 20;
+        else if (i < 3) sp.k = 1 << 20;
+        else sp.units = 1 << 29;
+        ganc_net *net = ganc_net_create("spec", (ganc_shape){2, 4, 4});
+        const int rc = ganc_net_add(net, &sp, err); /* before CHECK's arguments read err */
+        CHECK(rc == -1 && strstr(err, spec_bad[i].needle), "%s with %s was not refused with '%s': %s",
+              spec_bad[i].line, spec_bad[i].why, spec_bad[i].needle, rc ? err : "accepted");
+        ganc_net_free(net);
     }
     /* 1024 units of 256 pieces keep 2^18 + 2^10 floats per sample for backward: at a batch of
      * 2^19 that is 2^39 bytes, though activations and weights are small */

@@ -2,7 +2,8 @@
  * PNG, BMP, TGA, PPM/PGM read back pixel for pixel, RGBA composited, grey sets, mixed sizes,
  * broken files named and skipped (or stopping with --strict), a decompression bomb refused from
  * its header, empty folders, folders of non-pictures, symbolic link loops, and the cache: reused
- * when nothing changed, rebuilt when a file changes, damaged caches refused. */
+ * when nothing changed (with the same report of broken files), rebuilt when a file changes or
+ * it is of the first format, damaged caches refused. */
 #include "check.h"
 #include "data/folder.h"
 #include "data/image_header.h"
@@ -161,7 +162,7 @@ static void test_classes(void)
     fputc(0x7f, f); /* n */
     fclose(f);
     ganc_dataset bad;
-    CHECK(ganc_image_cache_read(r.cache_path, 0, &bad, err) == -1, "a cache read with the wrong key is refused");
+    CHECK(ganc_image_cache_read(r.cache_path, 0, &bad, NULL, err) == -1, "a cache read with the wrong key is refused");
     ganc_dataset_free(&ds);
     ganc_folder_report_free(&r);
 }
@@ -214,29 +215,40 @@ static void test_alpha_grey_sizes(void)
     ganc_folder_report_free(&r);
 }
 
-static void test_broken(void)
+/* In folder rel: good.png, and three broken pictures (truncated.png, garbage.jpg, bomb.png). */
+static void make_broken(const char *rel)
 {
-    char p[1024], err[GANC_ERR_LEN];
-    ganc_folder_options o;
-    ganc_dataset ds;
-    ganc_folder_report r;
-    int rc;
-    mkdirs("broken/a");
+    char p[1024], name[256];
+    mkdirs(rel);
     uint8_t px[16 * 16 * 3];
     picture(1, 16, 16, 3, px);
-    path_of(p, sizeof p, "broken/a/good.png");
+    snprintf(name, sizeof name, "%s/good.png", rel);
+    path_of(p, sizeof p, name);
     stbi_write_png(p, 16, 16, 3, px, 48);
     /* a truncated PNG: the header is whole, the data is not */
     FILE *f = fopen(p, "rb");
     uint8_t buf[4096];
     const size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    write_bytes("broken/a/truncated.png", buf, n / 2);
-    write_bytes("broken/a/garbage.jpg", "this is not a jpeg at all", 25);
+    snprintf(name, sizeof name, "%s/truncated.png", rel);
+    write_bytes(name, buf, n / 2);
+    snprintf(name, sizeof name, "%s/garbage.jpg", rel);
+    write_bytes(name, "this is not a jpeg at all", 25);
     /* a decompression bomb: a PNG header declaring 50000 x 50000 */
     uint8_t bomb[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
                         0, 0, 0xc3, 0x50, 0, 0, 0xc3, 0x50, 8, 2, 0, 0, 0};
-    write_bytes("broken/a/bomb.png", bomb, sizeof bomb);
+    snprintf(name, sizeof name, "%s/bomb.png", rel);
+    write_bytes(name, bomb, sizeof bomb);
+}
+
+static void test_broken(void)
+{
+    char err[GANC_ERR_LEN];
+    ganc_folder_options o;
+    ganc_dataset ds;
+    ganc_folder_report r;
+    int rc;
+    make_broken("broken/a");
     options(&o);
     load("broken", &o, &ds, &r, &rc, err);
     CHECK(rc == 0 && ds.n == 1 && r.broken == 3, "one good picture, three broken skipped: rc %d n %d broken %d (%s)", rc,
@@ -255,6 +267,80 @@ static void test_broken(void)
     o.strict = 1;
     load("broken", &o, &ds, &r, &rc, err);
     CHECK(rc == -1 && strstr(err, "--strict") && strstr(err, "broken"), "--strict stops at a broken file: %s", err);
+    ganc_folder_report_free(&r);
+}
+
+/* Whether b says what a says: the same broken pictures with the same reasons in the same order,
+ * the same count of ignored files and the same note; `what` names b in the failures. */
+static void check_same_report(const ganc_folder_report *a, const ganc_folder_report *b, const char *what)
+{
+    CHECK(b->broken == a->broken, "%s: %d broken pictures, the first load %d", what, b->broken, a->broken);
+    for (int i = 0; i < a->broken && i < b->broken; i++)
+        CHECK(!strcmp(a->broken_names[i], b->broken_names[i]), "%s: broken picture %d is '%s', the first load's '%s'",
+              what, i, b->broken_names[i], a->broken_names[i]);
+    CHECK(b->ignored == a->ignored, "%s: %d files ignored, the first load %d", what, b->ignored, a->ignored);
+    CHECK(!strcmp(a->note, b->note), "%s: the note '%s', the first load's '%s'", what, b->note, a->note);
+}
+
+/* The report of a load from the cache is the report of the load that made it: broken pictures
+ * with their reasons, ignored files, the note (here: a picture beside the class folder, so the
+ * set is unlabelled). A cache of the first format (no report kept) is rebuilt, not trusted. */
+static void test_broken_cached(void)
+{
+    char err[GANC_ERR_LEN], p[1024];
+    ganc_folder_options o;
+    ganc_dataset ds, again;
+    ganc_folder_report r, r2;
+    int rc;
+    make_broken("cached/cls");
+    uint8_t px[16 * 16 * 3];
+    picture(2, 16, 16, 3, px);
+    path_of(p, sizeof p, "cached/top.png");
+    stbi_write_png(p, 16, 16, 3, px, 48);
+    write_bytes("cached/cls/notes.txt", "not a picture\n", 14);
+    options(&o);
+    load("cached", &o, &ds, &r, &rc, err);
+    if (!CHECK(rc == 0 && !r.from_cache && r.cache_path[0] && r.broken == 3 && r.ignored == 1 && r.note[0],
+               "the first load: 3 broken, 1 ignored, a note, a cache: rc %d broken %d ignored %d note '%s' (%s)", rc,
+               r.broken, r.ignored, r.note, rc ? err : r.cache_path))
+        return;
+    load("cached", &o, &again, &r2, &rc, err);
+    CHECK(rc == 0 && r2.from_cache && again.n == ds.n, "the second load maps the cache: rc %d from_cache %d (%s)", rc,
+          r2.from_cache, rc ? err : "");
+    check_same_report(&r, &r2, "a load from the cache");
+    ganc_dataset_free(&again);
+    ganc_folder_report_free(&r2);
+
+    /* the first format's magic: refused, decoded again, written again in the current one */
+    FILE *f = fopen(r.cache_path, "r+b");
+    fseek(f, 7, SEEK_SET);
+    fputc(1, f);
+    fclose(f);
+    load("cached", &o, &again, &r2, &rc, err);
+    CHECK(rc == 0 && !r2.from_cache && !strcmp(r2.cache_path, r.cache_path),
+          "a cache of the first format is rebuilt in place: rc %d from_cache %d", rc, r2.from_cache);
+    check_same_report(&r, &r2, "the load that rebuilt the cache");
+    ganc_dataset_free(&again);
+    ganc_folder_report_free(&r2);
+    load("cached", &o, &again, &r2, &rc, err);
+    CHECK(rc == 0 && r2.from_cache, "the rebuilt cache is used next: rc %d from_cache %d", rc, r2.from_cache);
+    check_same_report(&r, &r2, "a load from the rebuilt cache");
+    ganc_dataset_free(&again);
+    ganc_folder_report_free(&r2);
+
+    /* a report that does not hold as many lines as its header says is damage: rebuilt */
+    f = fopen(r.cache_path, "r+b");
+    fseek(f, 40, SEEK_SET);
+    fputc(4, f); /* broken: 4 lines where 3 are */
+    fclose(f);
+    load("cached", &o, &again, &r2, &rc, err);
+    CHECK(rc == 0 && !r2.from_cache, "a cache whose report is damaged is rebuilt: rc %d from_cache %d", rc,
+          r2.from_cache);
+    check_same_report(&r, &r2, "the load that rebuilt a damaged report");
+    ganc_dataset_free(&again);
+    ganc_folder_report_free(&r2);
+
+    ganc_dataset_free(&ds);
     ganc_folder_report_free(&r);
 }
 #endif
@@ -342,6 +428,7 @@ int main(void)
     test_classes();
     test_alpha_grey_sizes();
     test_broken();
+    test_broken_cached();
 #else
     printf("  note: built without stb: decoding checks skipped, the error checked instead\n");
 #endif

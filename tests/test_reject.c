@@ -6,21 +6,16 @@
  * accepted x1's mean and acceptance rate come from a numerical integral of that density. */
 #include "check.h"
 #include "gan/reject.h"
+#include "nets.h"
 #include "ganc_internal.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 static ganc_net *linear_net(const char *name, float w1, float w2, float bias, int out, int batch)
 {
-    ganc_net *net = ganc_net_create(name, (ganc_shape){2, 1, 1});
-    char err[GANC_ERR_LEN], text[64];
-    snprintf(text, sizeof text, "dense %d\n", out);
-    if (ganc_net_add_text(net, text, name, 1, err) || ganc_net_build(net, batch, err)) {
-        fprintf(stderr, "%s: %s\n", name, err);
-        return NULL;
-    }
+    ganc_net *net = test_dense_net(name, 2, out, batch);
+    if (!net) return NULL;
     float *p = ganc_net_params(net); /* dense: weights (out x in), then bias */
     if (out == 2) {
         p[0] = 1.0f, p[1] = 0.0f, p[2] = 0.0f, p[3] = 1.0f, p[4] = 0.0f, p[5] = 0.0f;

@@ -40,23 +40,6 @@ static double box_mean(const uint8_t *src, int w, int h, int ow, int oh, int x, 
     return sum / ((double)w * h);
 }
 
-static void test_shrink_is_box_mean(int w, int h, int ow, int oh)
-{
-    uint8_t *src = malloc((size_t)w * h);
-    for (int i = 0; i < w * h; i++) src[i] = rnd_byte();
-    uint8_t *dst = resize(src, w, h, ow, oh);
-    double worst = 0.0;
-    for (int y = 0; y < oh; y++)
-        for (int x = 0; x < ow; x++) {
-            const double d = fabs(dst[y * ow + x] - box_mean(src, w, h, ow, oh, x, y));
-            if (d > worst) worst = d;
-        }
-    CHECK(worst <= 0.5 + 1e-3, "shrink %dx%d -> %dx%d: largest distance from the box mean %.3f (> 0.5)", w, h, ow,
-          oh, worst);
-    free(src);
-    free(dst);
-}
-
 /* Linear interpolation between pixel centres, one axis. */
 static double lerp_axis(int x, int in, int out, int *i0, int *i1)
 {
@@ -68,7 +51,20 @@ static double lerp_axis(int x, int in, int out, int *i0, int *i1)
     return u - *i0;
 }
 
-static void test_grow_is_bilinear(int w, int h, int ow, int oh)
+/* Output pixel (x, y) interpolated bilinearly between the input's pixel centres. */
+static double bilinear(const uint8_t *src, int w, int h, int ow, int oh, int x, int y)
+{
+    int x0, x1, y0, y1;
+    const double fx = lerp_axis(x, w, ow, &x0, &x1), fy = lerp_axis(y, h, oh, &y0, &y1);
+    const double top = src[y0 * w + x0] * (1 - fx) + src[y0 * w + x1] * fx;
+    const double bottom = src[y1 * w + x0] * (1 - fx) + src[y1 * w + x1] * fx;
+    return top * (1 - fy) + bottom * fy;
+}
+
+/* A random w x h picture resized to ow x oh must be within rounding (0.5) of the reference
+ * everywhere: `want` gives output pixel (x, y) by the definition; `what` names it in errors. */
+static void check_resize(int w, int h, int ow, int oh, double (*want)(const uint8_t *, int, int, int, int, int, int),
+                         const char *what)
 {
     uint8_t *src = malloc((size_t)w * h);
     for (int i = 0; i < w * h; i++) src[i] = rnd_byte();
@@ -76,18 +72,20 @@ static void test_grow_is_bilinear(int w, int h, int ow, int oh)
     double worst = 0.0;
     for (int y = 0; y < oh; y++)
         for (int x = 0; x < ow; x++) {
-            int x0, x1, y0, y1;
-            const double fx = lerp_axis(x, w, ow, &x0, &x1), fy = lerp_axis(y, h, oh, &y0, &y1);
-            const double top = src[y0 * w + x0] * (1 - fx) + src[y0 * w + x1] * fx;
-            const double bottom = src[y1 * w + x0] * (1 - fx) + src[y1 * w + x1] * fx;
-            const double d = fabs(dst[y * ow + x] - (top * (1 - fy) + bottom * fy));
+            const double d = fabs(dst[y * ow + x] - want(src, w, h, ow, oh, x, y));
             if (d > worst) worst = d;
         }
-    CHECK(worst <= 0.5 + 1e-3, "grow %dx%d -> %dx%d: largest distance from bilinear %.3f (> 0.5)", w, h, ow, oh,
-          worst);
+    CHECK(worst <= 0.5 + 1e-3, "%dx%d -> %dx%d: largest distance from %s %.3f (> 0.5)", w, h, ow, oh, what, worst);
     free(src);
     free(dst);
 }
+
+static void test_shrink_is_box_mean(int w, int h, int ow, int oh)
+{
+    check_resize(w, h, ow, oh, box_mean, "the box mean");
+}
+
+static void test_grow_is_bilinear(int w, int h, int ow, int oh) { check_resize(w, h, ow, oh, bilinear, "bilinear"); }
 
 static void test_checkerboard(void)
 {

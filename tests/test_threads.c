@@ -83,18 +83,24 @@ static void run_pass_limited(ganc_net *net, const float *x, const float *dy, pas
 
 /* Two identical networks built for `slots` parts; both see a first batch normally (which leaves
  * every part's scratch and partial gradients dirty, and the outputs of that batch in place),
- * then a second batch: A normally, B with one thread. B must match A bit for bit. */
+ * then a second batch: A normally, B with one thread. B must match A bit for bit. And A's
+ * second batch must match a third identical network C's, for which the first batch was a
+ * forward pass only (the same spectral-norm steps, no partial gradients left behind): each
+ * part starts its partial gradients from zero on every batch, whatever the last one left. */
 static void test_fewer_threads_than_parts(int slots)
 {
     const int saved = ganc_threads();
     ganc_set_threads(slots);
     ganc_net *a = test_make_net("a", NET_IN, NET_TEXT, BATCH), *b = test_make_net("b", NET_IN, NET_TEXT, BATCH);
-    if (!a || !b) goto done;
+    ganc_net *c = test_make_net("c", NET_IN, NET_TEXT, BATCH);
+    if (!a || !b || !c) goto done;
     ganc_rng rng;
     ganc_rng_seed(&rng, 77);
     ganc_net_init(a, GANC_INIT_TORCH, &rng);
     ganc_rng_seed(&rng, 77);
     ganc_net_init(b, GANC_INIT_TORCH, &rng);
+    ganc_rng_seed(&rng, 77);
+    ganc_net_init(c, GANC_INIT_TORCH, &rng);
 
     const size_t n_in = ganc_shape_size(NET_IN) * BATCH, n_out = ganc_shape_size(ganc_net_output_shape(a)) * BATCH;
     const size_t n_par = ganc_net_param_count(a);
@@ -104,6 +110,7 @@ static void test_fewer_threads_than_parts(int slots)
     ganc_rng_normal(&rng, dy1, n_out, 0.0f, 1.0f);
     ganc_rng_normal(&rng, dy2, n_out, 0.0f, 1.0f);
     pass_out ra = {fbuf(n_out), fbuf(n_in), fbuf(n_par)}, rb = {fbuf(n_out), fbuf(n_in), fbuf(n_par)};
+    pass_out rc = {fbuf(n_out), fbuf(n_in), fbuf(n_par)};
 
     run_pass(a, x1, dy1, &ra);
     run_pass(b, x1, dy1, &rb);
@@ -119,12 +126,19 @@ static void test_fewer_threads_than_parts(int slots)
           granted);
     CHECK(!memcmp(ra.grads, rb.grads, sizeof(float) * n_par),
           "%d parts run by %d thread(s): the parameter gradients differ", slots, granted);
+    ganc_net_forward(c, x1, BATCH);
+    run_pass(c, x2, dy2, &rc);
+    CHECK(!memcmp(ra.grads, rc.grads, sizeof(float) * n_par),
+          "%d parts: the second batch's parameter gradients differ from those of a network with no backward before",
+          slots);
 
     free(x1), free(x2), free(dy1), free(dy2);
     free(ra.y), free(ra.dx), free(ra.grads), free(rb.y), free(rb.dx), free(rb.grads);
+    free(rc.y), free(rc.dx), free(rc.grads);
 done:
     ganc_net_free(a);
     ganc_net_free(b);
+    ganc_net_free(c);
     ganc_set_threads(saved);
 }
 

@@ -526,15 +526,15 @@ int ganc_dataset_load_folder(const char *dir, const ganc_folder_options *o, ganc
         const uint64_t key = cache_key(w, o);
         cache_file(dir, o, key, r->cache_path, sizeof r->cache_path);
         char why[GANC_ERR_LEN];
-        if (ganc_image_cache_read(r->cache_path, key, ds, why) == 0) {
+        if (ganc_image_cache_read(r->cache_path, key, ds, r, why) == 0) {
             r->from_cache = 1;
         } else {
             rc = decode_all(w, dir, o, ds, r, err);
             if (rc == 0) {
                 make_parents(r->cache_path);
                 ganc_dataset mapped;
-                if (ganc_image_cache_write(r->cache_path, key, ds, why) == 0 &&
-                    ganc_image_cache_read(r->cache_path, key, &mapped, why) == 0) {
+                if (ganc_image_cache_write(r->cache_path, key, ds, r, why) == 0 &&
+                    ganc_image_cache_read(r->cache_path, key, &mapped, NULL, why) == 0) {
                     ganc_dataset_free(ds); /* from now on the set is the mapped file */
                     *ds = mapped;
                 } else {

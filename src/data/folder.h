@@ -17,7 +17,8 @@
  *   report, or with strict stop the load.
  * - The cache: one file per folder and options under the cache directory, named by a hash of
  *   the options and of every picture's path, size and modification time; any change there
- *   makes a new one. */
+ *   makes a new one. It keeps the report too, so a load from it names the same broken
+ *   pictures as the load that made it. */
 #ifndef GANC_FOLDER_H
 #define GANC_FOLDER_H
 
@@ -60,10 +61,16 @@ int ganc_dataset_load_folder(const char *dir, const ganc_folder_options *o, ganc
                              ganc_folder_report *report, char err[GANC_ERR_LEN]);
 void ganc_folder_report_free(ganc_folder_report *r);
 
-/* The cache file (src/data/image_cache.c): the set's bytes behind a header that is checked
- * against the file's size before anything is trusted. key is the hash the file is named by. */
-int ganc_image_cache_write(const char *path, uint64_t key, const ganc_dataset *ds, char err[GANC_ERR_LEN]);
-/* Maps the file; fails (without a message worth showing) when it is not a cache of key. */
-int ganc_image_cache_read(const char *path, uint64_t key, ganc_dataset *ds, char err[GANC_ERR_LEN]);
+/* The cache file (src/data/image_cache.c): the set's bytes, and the report of the load that
+ * decoded them (its broken pictures with why, files ignored, note; r may be NULL: none), behind
+ * a header that is checked against the file's size before anything is trusted. key is the hash
+ * the file is named by. */
+int ganc_image_cache_write(const char *path, uint64_t key, const ganc_dataset *ds, const ganc_folder_report *r,
+                           char err[GANC_ERR_LEN]);
+/* Maps the file; fails (without a message worth showing) when it is not a cache of key. When r
+ * is not NULL, its broken, broken_names, ignored and note become the file's (the rest of r is
+ * left alone; free it with ganc_folder_report_free). */
+int ganc_image_cache_read(const char *path, uint64_t key, ganc_dataset *ds, ganc_folder_report *r,
+                          char err[GANC_ERR_LEN]);
 
 #endif

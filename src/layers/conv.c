@@ -60,15 +60,7 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 
 static void conv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 {
-    const int fan_in = L->in.c * L->spec.k * L->spec.k;
-    if (scheme == GANC_INIT_DCGAN) {
-        ganc_rng_normal(rng, L->weight, L->n_weight, 0.0f, 0.02f);
-        for (size_t i = 0; i < L->n_bias; i++) L->bias[i] = 0.0f;
-    } else {
-        ganc_init_torch_uniform(L->weight, L->n_weight, fan_in, rng);
-        if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, fan_in, rng);
-    }
-    ganc_sn_init(L, rng);
+    ganc_init_weighted(L, scheme, L->in.c * L->spec.k * L->spec.k, rng); /* fan-in: one filter's weights */
 }
 
 /* This thread's bordered-plane scratch in its work block (col points at the block's start). */
@@ -128,13 +120,8 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats;
-            float *dw = NULL, *db = NULL;
-            if (dw_all) {
-                dw = t ? dycm + cm_floats : dw_all;
-                db = t ? dw + L->n_weight : L->dbias;
-                if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
-            }
+            float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats, *dw, *db;
+            ganc_part_grads(L, p, col_floats + cm_floats, t, dw_all, &dw, &db);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
@@ -179,6 +166,7 @@ const ganc_layer_def ganc_conv_def = {
     .needs = "the number of output channels and k=, e.g. conv 64 k=5",
     .options = conv_options,
     .weighted = 1,
+    .sizes_fit = ganc_window_sizes_fit,
     .setup = conv_setup,
     .init = conv_init,
     .reset_state = ganc_sn_reset_state,

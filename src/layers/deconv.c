@@ -46,15 +46,7 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 {
     /* PyTorch computes ConvTranspose2d's fan-in from weight.size(1), the OUTPUT channels. */
-    const int fan_in = L->spec.units * L->spec.k * L->spec.k;
-    if (scheme == GANC_INIT_DCGAN) {
-        ganc_rng_normal(rng, L->weight, L->n_weight, 0.0f, 0.02f);
-        for (size_t i = 0; i < L->n_bias; i++) L->bias[i] = 0.0f;
-    } else {
-        ganc_init_torch_uniform(L->weight, L->n_weight, fan_in, rng);
-        if (L->n_bias) ganc_init_torch_uniform(L->bias, L->n_bias, fan_in, rng);
-    }
-    ganc_sn_init(L, rng);
+    ganc_init_weighted(L, scheme, L->spec.units * L->spec.k * L->spec.k, rng);
 }
 
 static int deconv_chunk(const ganc_layer *L)
@@ -163,12 +155,8 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *work = p->work + (size_t)t * L->n_work, *dw = NULL, *db = NULL;
-            if (dw_all) {
-                dw = t ? work + grads_at : dw_all;
-                db = t ? dw + L->n_weight : L->dbias;
-                if (t) memset(dw, 0, sizeof(float) * (L->n_weight + L->n_bias));
-            }
+            float *work = p->work + (size_t)t * L->n_work, *dw, *db;
+            ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
@@ -179,6 +167,18 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
         if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
     }
     if (dw_all) ganc_sn_grad_end(L, p);
+}
+
+/* The window's sizes, and the full output side (in - 1) * stride + k within the float limit. */
+static int deconv_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if (ganc_window_sizes_fit(L, err)) return -1;
+    const ganc_layer_spec *sp = &L->spec;
+    const long long side = L->in.h > L->in.w ? L->in.h : L->in.w;
+    if (side * sp->stride + sp->k + sp->outpad > (long long)GANC_MAX_LAYER_FLOATS)
+        return ganc_fail(err, "deconv layer is too large (an output side over %zu from a %d x %d input, stride %d)",
+                         GANC_MAX_LAYER_FLOATS, L->in.h, L->in.w, sp->stride);
+    return 0;
 }
 
 /* each input value is spread over cout*k*k outputs */
@@ -199,6 +199,7 @@ const ganc_layer_def ganc_deconv_def = {
     .needs = "the number of output channels and k=, e.g. deconv 64 k=5",
     .options = deconv_options,
     .weighted = 1,
+    .sizes_fit = deconv_sizes_fit,
     .setup = deconv_setup,
     .init = deconv_init,
     .reset_state = ganc_sn_reset_state,

@@ -16,7 +16,10 @@ static int dense_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     return 0;
 }
 
-static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng) { ganc_init_linear(L, scheme, rng); }
+static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    ganc_init_weighted(L, scheme, L->weight_dims[1], rng); /* fan-in: the inputs */
+}
 
 static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {

@@ -30,7 +30,10 @@ static int maxout_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 }
 
 /* nn.Linear's initialisers: the fan-in is the input size, whatever the number of pieces. */
-static void maxout_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng) { ganc_init_linear(L, scheme, rng); }
+static void maxout_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
+{
+    ganc_init_weighted(L, scheme, L->weight_dims[1], rng); /* fan-in: the inputs */
+}
 
 /* z (n x rows) and the winners (n x units) in the saved buffer, for a batch of n. */
 static float *saved_z(const ganc_layer *L) { return L->saved + L->n_saved_fixed; }
@@ -81,6 +84,14 @@ static void maxout_backward(ganc_layer *L, const float *x, const float *y, const
 /* each linear output: one multiply-add per weight of its row (the maxima are not counted) */
 static double maxout_flops(const ganc_layer *L, int n) { return 2.0 * n * (double)L->n_weight; }
 
+/* units * pieces linear outputs, within the float limit (ganc_net_add checks units alone). */
+static int maxout_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    if ((long long)L->spec.units * L->spec.pieces > (long long)GANC_MAX_LAYER_FLOATS)
+        return ganc_fail(err, "maxout layer is too large (%d units times its pieces)", L->spec.units);
+    return 0;
+}
+
 static const ganc_layer_option maxout_options[] = {
     GANC_REQUIRED_INT_OPTION("pieces", pieces, 2, MAX_PIECES, "pieces=P (at least 2), e.g. maxout 200 pieces=5"),
     GANC_OPTIONS_END,
@@ -92,6 +103,7 @@ const ganc_layer_def ganc_maxout_def = {
     .needs = "the number of units and pieces=, e.g. maxout 200 pieces=5",
     .options = maxout_options,
     .weighted = 1,
+    .sizes_fit = maxout_sizes_fit,
     .setup = maxout_setup,
     .init = maxout_init,
     .reset_state = ganc_sn_reset_state,

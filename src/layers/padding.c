@@ -20,6 +20,20 @@ int ganc_parse_pad(ganc_layer_spec *sp, const char *value, char err[GANC_ERR_LEN
     return 0;
 }
 
+/* Far above the model-file limit (GANC_MAX_KERNEL), and low enough that k * k and a side padded
+ * on both ends fit an int. */
+#define MAX_WINDOW_ARG 32768
+
+int ganc_window_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
+{
+    const ganc_layer_spec *sp = &L->spec;
+    if (sp->k > MAX_WINDOW_ARG || sp->stride > MAX_WINDOW_ARG || sp->pad > MAX_WINDOW_ARG ||
+        sp->outpad > MAX_WINDOW_ARG)
+        return ganc_fail(err, "%s layer is too large (k, stride, pad and outpad are at most %d)", L->def->name,
+                         MAX_WINDOW_ARG);
+    return 0;
+}
+
 int ganc_resolve_padding(const ganc_layer_spec *sp, int transposed, int in, int *out, int *before, int *after)
 {
     const int k = sp->k, s = sp->stride;

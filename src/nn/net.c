@@ -62,12 +62,6 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net);
 }
 
-/* The most floats a layer's input, output, weight or scratch may hold (1 GB): far above any
- * real GAN layer, and low enough that, with the bounds in layer_sizes_fit, no product of sizes
- * a layer's setup or a batch makes can overflow. */
-#define MAX_LAYER_FLOATS ((size_t)1 << 28)
-#define MAX_KERNEL_ARG 32768 /* conv/deconv k, stride, pad, outpad (k * k fits an int) */
-
 /* c*h*w: 0 when a side is below 1, SIZE_MAX when the product overflows. */
 static size_t shape_floats(ganc_shape s)
 {
@@ -75,38 +69,22 @@ static size_t shape_floats(ganc_shape s)
     return ganc_size_mul(ganc_size_mul((size_t)s.c, (size_t)s.h), (size_t)s.w);
 }
 
-/* Before setup computes with them (partly in int): the input holds 1 .. MAX_LAYER_FLOATS values
- * (the network's input is checked here; a layer's output below), and the spec's sizes are in
- * range: the parser already keeps them far smaller, but ganc_net_add takes any spec. */
+/* Before setup computes with them (partly in int): the input holds 1 .. GANC_MAX_LAYER_FLOATS
+ * values (the network's input is checked here; a layer's output after setup), a weighted
+ * layer's units are in that range too, and the type's own sizes pass its sizes_fit. The parser
+ * already keeps them far smaller, but ganc_net_add takes any spec. */
 static int layer_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN])
 {
-    const ganc_layer_spec *sp = &L->spec;
-    const char *name = ganc_layer_type_name(sp->type);
+    const char *name = L->def->name;
     const size_t in = shape_floats(L->in);
     if (in == 0)
         return ganc_fail(err, "%s layer: input %d x %d x %d has a side below 1", name, L->in.c, L->in.h, L->in.w);
-    if (in > MAX_LAYER_FLOATS)
+    if (in > GANC_MAX_LAYER_FLOATS)
         return ganc_fail(err, "%s layer: input %d x %d x %d is too large (more than %zu values)", name, L->in.c,
-                         L->in.h, L->in.w, MAX_LAYER_FLOATS);
-    if (sp->type == GANC_LAYER_DENSE || sp->type == GANC_LAYER_MAXOUT || sp->type == GANC_LAYER_CONV ||
-        sp->type == GANC_LAYER_DECONV) {
-        const long long rows = (long long)sp->units * (sp->type == GANC_LAYER_MAXOUT ? sp->pieces : 1);
-        if (sp->units > (int)MAX_LAYER_FLOATS || rows > (long long)MAX_LAYER_FLOATS)
-            return ganc_fail(err, "%s layer is too large (%d units%s)", name, sp->units,
-                             sp->type == GANC_LAYER_MAXOUT ? " times its pieces" : "");
-    }
-    if (sp->type == GANC_LAYER_CONV || sp->type == GANC_LAYER_DECONV) {
-        if (sp->k > MAX_KERNEL_ARG || sp->stride > MAX_KERNEL_ARG || sp->pad > MAX_KERNEL_ARG ||
-            sp->outpad > MAX_KERNEL_ARG)
-            return ganc_fail(err, "%s layer is too large (k, stride, pad and outpad are at most %d)", name,
-                             MAX_KERNEL_ARG);
-        /* a transposed convolution's full output side is (in - 1) * stride + k */
-        const long long side = L->in.h > L->in.w ? L->in.h : L->in.w;
-        if (sp->type == GANC_LAYER_DECONV && side * sp->stride + sp->k + sp->outpad > (long long)MAX_LAYER_FLOATS)
-            return ganc_fail(err, "deconv layer is too large (an output side over %zu from a %d x %d input, stride %d)",
-                             MAX_LAYER_FLOATS, L->in.h, L->in.w, sp->stride);
-    }
-    return 0;
+                         L->in.h, L->in.w, GANC_MAX_LAYER_FLOATS);
+    if (L->def->weighted && L->spec.units > (int)GANC_MAX_LAYER_FLOATS)
+        return ganc_fail(err, "%s layer is too large (%d units)", name, L->spec.units);
+    return L->def->sizes_fit ? L->def->sizes_fit(L, err) : 0;
 }
 
 static ganc_shape current_output(const ganc_net *net)
@@ -136,8 +114,8 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     if (L->def->setup(L, err)) goto refuse;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const size_t out = shape_floats(L->out);
-    if (out == 0 || out > MAX_LAYER_FLOATS || L->n_weight > MAX_LAYER_FLOATS || L->n_work > MAX_LAYER_FLOATS ||
-        L->n_saved_per_sample > MAX_LAYER_FLOATS) {
+    if (out == 0 || out > GANC_MAX_LAYER_FLOATS || L->n_weight > GANC_MAX_LAYER_FLOATS ||
+        L->n_work > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
         ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
                   L->out.w, L->n_weight);
         goto refuse;
