@@ -58,6 +58,7 @@ check "the first run decoded into the cache" "grep -q 'decoded into the cache' '
 # --- resume: the same checkpoint bytes as the straight run ----------------------------------
 run --steps 2 --out "$T/resumed" > "$T/r1.out" 2>&1
 check "a second run reads the cache" "grep -q 'read from the cache' '$T/r1.out'"
+check "... and still names the broken picture" "grep -q 'broken.png' '$T/r1.out' && grep -q 'broken.png' '$T/resumed/data.txt'"
 "$GANC" train --resume "$T/resumed" --steps 4 > "$T/r2.out" 2>&1
 check "the resumed run ends at step 4" "[ -f '$T/resumed/ckpt/step_000000004.safetensors' ]"
 check "resume is bit-identical to a straight run" \
