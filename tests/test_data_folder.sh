@@ -87,6 +87,15 @@ touch -d '2001-01-01' "$F/red/r0.ppm"
 run --steps 1 --out "$T/changed" > "$T/changed.out" 2>&1
 check "a changed file rebuilds the cache" "grep -q 'decoded into the cache' '$T/changed.out'"
 
+# --- a set too large for the memory allowed is decoded through a mapped scratch file --------------
+GANC_CACHE_DIR=$T/cache-ram run --steps 1 --out "$T/ram" > /dev/null 2>&1
+GANC_CACHE_DIR=$T/cache-mapped GANC_DECODE_RAM_MAX=1 run --steps 1 --out "$T/mapped" > "$T/mapped.out" 2>&1
+check "decoding through a scratch file caches the same bytes as in memory" \
+    "cmp -s \"\$(ls '$T'/cache-ram/*.gancset)\" \"\$(ls '$T'/cache-mapped/*.gancset)\""
+check "... and leaves no scratch file behind" "[ \"\$(ls '$T/cache-mapped' | wc -l)\" = 1 ]"
+check "... and trains the same first step" \
+    "cmp -s '$T/ram/ckpt/step_000000001.safetensors' '$T/mapped/ckpt/step_000000001.safetensors'"
+
 # --- a classifier and eval on the folder -------------------------------------------------------
 check "classifier train on a folder" \
     "'$GANC' classifier train --data '$F' --size 8 --epochs 2 --batch 8 --out '$T/cls.safetensors' > '$T/cls.out' 2>&1"

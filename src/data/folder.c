@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifdef GANC_HAVE_STB
 #include <stb/stb_image.h>
@@ -428,6 +430,45 @@ static int collect_report(walk_state *w, ganc_folder_report *r)
 
 #endif
 
+#ifdef GANC_HAVE_STB
+/* The largest decoded set held in ordinary memory while it is built: $GANC_DECODE_RAM_MAX bytes,
+ * else a quarter of the machine's memory. A larger one is decoded into a scratch file beside the
+ * cache file, mapped shared, so that the kernel writes its pages out as needed: a set larger
+ * than memory is built, cached and trained on without ever being resident as a whole. */
+static size_t decode_ram_max(void)
+{
+    const char *v = getenv("GANC_DECODE_RAM_MAX");
+    if (v && *v) return (size_t)strtoull(v, NULL, 10);
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (size_t)pages / 4 * (size_t)page : (size_t)1 << 30;
+}
+
+/* bytes of memory for the pixels: malloc'd (*map NULL), or a mapped scratch file next to
+ * cache_path (already unlinked: it vanishes with the mapping). NULL when neither works. */
+static uint8_t *pixel_memory(size_t bytes, const char *cache_path, void **map)
+{
+    *map = NULL;
+    if (bytes <= decode_ram_max()) return malloc(bytes ? bytes : 1);
+    char path[1024];
+    snprintf(path, sizeof path, "%.990s.decoding-XXXXXX", cache_path[0] ? cache_path : ".ganc-decode");
+    make_parents(path);
+    const int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    void *m = ftruncate(fd, (off_t)bytes) == 0 ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (m == MAP_FAILED) return NULL;
+    *map = m;
+    return m;
+}
+
+static void pixel_memory_free(uint8_t *pixels, void *map, size_t bytes)
+{
+    if (map) munmap(map, bytes);
+    else free(pixels);
+}
+#endif
+
 static int decode_all(walk_state *w, const char *dir, const ganc_folder_options *o, ganc_dataset *ds,
                       ganc_folder_report *r, char err[GANC_ERR_LEN])
 {
@@ -452,10 +493,13 @@ static int decode_all(walk_state *w, const char *dir, const ganc_folder_options 
     const size_t sample = ganc_shape_size(s);
     if (sample > SIZE_MAX / (size_t)candidates)
         return ganc_fail(err, "%s: %d pictures of %dx%dx%d do not fit in memory", dir, candidates, s.c, s.h, s.w);
-    uint8_t *pixels = malloc(sample * (size_t)candidates);
+    void *map;
+    const size_t bytes = sample * (size_t)candidates;
+    uint8_t *pixels = pixel_memory(bytes, r->cache_path, &map);
     int *slot = malloc(sizeof *slot * (size_t)w->n), *kept = malloc(sizeof *kept * (size_t)candidates);
     if (!pixels || !slot || !kept) {
-        free(pixels), free(slot), free(kept);
+        if (pixels) pixel_memory_free(pixels, map, bytes);
+        free(slot), free(kept);
         return ganc_fail(err, "%s: out of memory for %d pictures of %dx%dx%d", dir, candidates, s.c, s.h, s.w);
     }
     int at = 0;
@@ -494,10 +538,12 @@ static int decode_all(walk_state *w, const char *dir, const ganc_folder_options 
         ds->n = n;
         ds->shape = s;
         ds->pixels = pixels;
+        ds->map = map; /* ganc_dataset_free unmaps a scratch file */
+        ds->map_len = map ? bytes : 0;
         pixels = NULL;
         rc = assign_labels(w, kept, n, ds, r, err);
     }
-    free(pixels);
+    if (pixels) pixel_memory_free(pixels, map, bytes);
     free(slot);
     free(kept);
     return rc;
