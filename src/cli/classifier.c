@@ -92,7 +92,7 @@ static int cmd_classifier_train(int argc, char **argv)
     cli_split sp;
     ganc_config data_cfg;
     ganc_config_defaults(&data_cfg);
-    if (cli_data_flags_apply(&a.fit, data, &data_cfg, err) || cli_split_load(&data_cfg, test, (int)split, &sp, err))
+    if (cli_data_flags_apply(&a.fit, data, &data_cfg, err) || cli_split_load(&data_cfg, test, (int)split, 1, &sp, err))
         return cli_error("%s", err);
     int status = 0;
     ganc_classifier c = {0};

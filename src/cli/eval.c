@@ -177,7 +177,7 @@ static int reference_load(const eval_opts *o, const ganc_config *run_cfg, int sc
     ganc_config cfg;
     if (run_cfg) cfg = *run_cfg;
     else ganc_config_defaults(&cfg);
-    if (cli_data_flags_apply(&o->fit, o->data, &cfg, err) || cli_split_load(&cfg, o->test, (int)o->split, &ref->sp, err))
+    if (cli_data_flags_apply(&o->fit, o->data, &cfg, err) || cli_split_load(&cfg, o->test, (int)o->split, 1, &ref->sp, err))
         return -1;
     ref->ds = ref->sp.test;
     ref->from = ref->sp.test_from;

@@ -70,10 +70,11 @@ static int ends_with(const char *s, const char *suffix)
 static int same_shape(ganc_shape a, ganc_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
 
 /* Opens path as a whole set of images (no mirroring) into ds. */
-static int open_images(const char *path, const ganc_config *cfg, int test, ganc_dataset *ds, char err[GANC_ERR_LEN])
+static int open_images(const char *path, const ganc_config *cfg, int test, int verbose, ganc_dataset *ds,
+                       char err[GANC_ERR_LEN])
 {
     ganc_source src;
-    if (cli_open_path(path, cfg, test, 1, &src, err)) return -1;
+    if (cli_open_path(path, cfg, test, verbose, &src, err)) return -1;
     if (src.kind != GANC_SOURCE_IMAGES) {
         ganc_source_close(&src);
         return ganc_fail(err, "%s: 2-D points have no test split (ganc eval scores 2-D runs by their modes)", path);
@@ -84,7 +85,8 @@ static int open_images(const char *path, const ganc_config *cfg, int test, ganc_
     return 0;
 }
 
-int cli_split_load(const ganc_config *data_cfg, const char *test, int split, cli_split *sp, char err[GANC_ERR_LEN])
+int cli_split_load(const ganc_config *data_cfg, const char *test, int split, int verbose, cli_split *sp,
+                   char err[GANC_ERR_LEN])
 {
     memset(sp, 0, sizeof *sp);
     char path[1024], tpath[1024];
@@ -98,10 +100,10 @@ int cli_split_load(const ganc_config *data_cfg, const char *test, int split, cli
         memmove(path, path + plen, strlen(path + plen) + 1);
     }
     snprintf(sp->data_path, sizeof sp->data_path, "%s", path);
-    if (open_images(path, cfg, 0, &sp->train, err)) return -1;
+    if (open_images(path, cfg, 0, verbose, &sp->train, err)) return -1;
     sp->train_n = sp->train.n;
     if (test) {
-        if (open_images(test, cfg, 0, &sp->own_test, err)) goto fail;
+        if (open_images(test, cfg, 0, verbose, &sp->own_test, err)) goto fail;
         if (!same_shape(sp->own_test.shape, sp->train.shape)) {
             ganc_fail(err, "--test %s: images are %dx%dx%d, the data's are %dx%dx%d", test, sp->own_test.shape.c,
                       sp->own_test.shape.h, sp->own_test.shape.w, sp->train.shape.c, sp->train.shape.h,
@@ -114,14 +116,14 @@ int cli_split_load(const ganc_config *data_cfg, const char *test, int split, cli
         return 0;
     }
     if (!split && (!strncmp(path, "cifar10:", 8) || !strncmp(path, "cifar100:", 9))) {
-        if (open_images(path, cfg, 1, &sp->own_test, err)) goto fail;
+        if (open_images(path, cfg, 1, verbose, &sp->own_test, err)) goto fail;
         sp->test = &sp->own_test;
         sp->test_n = sp->own_test.n;
         snprintf(sp->test_desc, sizeof sp->test_desc, "the test batch of %s", path);
         return 0;
     }
     if (!split && beside_t10k(path, tpath)) {
-        if (open_images(tpath, cfg, 0, &sp->own_test, err)) goto fail;
+        if (open_images(tpath, cfg, 0, verbose, &sp->own_test, err)) goto fail;
         sp->test = &sp->own_test;
         sp->test_n = sp->own_test.n;
         snprintf(sp->test_desc, sizeof sp->test_desc, "%s", tpath);

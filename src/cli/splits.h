@@ -19,8 +19,10 @@ typedef struct {
 
 /* cfg: the --data value (names resolved as ganc train does) and the options that fit its images
  * (--size, --channels, ...; --xflip is ignored: these are the images themselves); test: --test
- * PATH or NULL (read with the same options); split: --split N or 0. */
-int cli_split_load(const ganc_config *cfg, const char *test, int split, cli_split *sp, char err[GANC_ERR_LEN]);
+ * PATH or NULL (read with the same options); split: --split N or 0; verbose: a folder's
+ * decoding progress and report on stderr (cli_open_source's). */
+int cli_split_load(const ganc_config *cfg, const char *test, int split, int verbose, cli_split *sp,
+                   char err[GANC_ERR_LEN]);
 void cli_split_free(cli_split *sp);
 
 #endif

@@ -62,7 +62,7 @@ int cli_train_eval_init(cli_train_eval *e, ganc_session *s, char err[GANC_ERR_LE
                              s->cfg.data);
         if (ganc_classifier_load(s->cfg.classifier, 100, &e->c, err)) return -1;
         e->have_c = 1;
-        if (cli_split_load(&s->cfg, NULL, 0, &e->sp, err)) return -1;
+        if (cli_split_load(&s->cfg, NULL, 0, 0, &e->sp, err)) return -1;
         e->have_sp = 1;
         ganc_dataset_source_ctx ctx;
         ganc_image_source src;
