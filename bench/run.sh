@@ -3,20 +3,46 @@
 #
 # For each model and batch size: `ganc bench` and bench/torch_gan.py (same G and D, same
 # iteration: one D step + one G step, median of ITERS timed iterations after 3 warm-up ones,
-# THREADS threads each). Prints one table; the last line is ratio_min=X.XX, the smallest
-# ganc it/s / PyTorch it/s over the rows.
+# THREADS threads each). Prints one table ending in the line ratio_min=X.XX, the smallest
+# ganc it/s / PyTorch it/s over the rows; then the data path's lines (below).
 #
-# Environment: ITERS (20), THREADS (2), MODELS ("dcgan28 mlp"), BATCHES ("64 256"),
-# PYTHON (/usr/bin/python3: Debian's, which has torch), GANC (build/ganc).
+# The colour presets run on 3-channel pictures of their size (dcgan32 3x32x32, dcgan64
+# 3x64x64), the others on 1x28x28; each row checks that both programs count the same
+# parameters. After the table, BENCH_DATA (build/bench_data_path) times the data path of
+# 64x64 RGB pictures on one thread beside what the dcgan64 row's training consumes.
+#
+# Environment: ITERS (20), THREADS (2), MODELS ("dcgan28 mlp dcgan32 dcgan64"), BATCHES
+# ("64 256"; the colour presets at 64 only unless BATCHES is set), PYTHON (/usr/bin/python3:
+# Debian's, which has torch), GANC (build/ganc), BENCH_DATA (build/bench_data_path; "" skips it).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 ITERS=${ITERS:-20}
 THREADS=${THREADS:-2}
-MODELS=${MODELS:-dcgan28 mlp}
+MODELS=${MODELS:-dcgan28 mlp dcgan32 dcgan64}
+batches_set=${BATCHES+1}
 BATCHES=${BATCHES:-64 256}
 PYTHON=${PYTHON:-/usr/bin/python3}
 GANC=${GANC:-build/ganc}
+BENCH_DATA=${BENCH_DATA-build/bench_data_path}
+
+# The data shape of a model's rows (C H W).
+shape_of() {
+    case $1 in
+        dcgan32) echo "3 32 32" ;;
+        dcgan64) echo "3 64 64" ;;
+        *) echo "1 28 28" ;;
+    esac
+}
+
+# The batch sizes of a model's rows: a colour preset's iteration costs 4-23 times dcgan28's,
+# so by default it runs at batch 64 only.
+batches_of() {
+    case $1 in
+        dcgan32 | dcgan64) [ -n "$batches_set" ] && echo "$BATCHES" || echo 64 ;;
+        *) echo "$BATCHES" ;;
+    esac
+}
 # One threading layer in PyTorch (its OpenMP pool); ganc keeps OpenBLAS single-threaded itself.
 OPENBLAS_NUM_THREADS=1
 export OPENBLAS_NUM_THREADS
@@ -43,10 +69,15 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 rows=""      # "model batch ganc_it torch_it gflops pct ganc_rss torch_rss" per line
 failed=0
+data_consumes=""  # images/s of the dcgan64 row at batch 64 (real images: batch x it/s)
 for m in $MODELS; do
-    for b in $BATCHES; do
-        g_it=- g_gf=- g_pct=- g_rss=- t_it=- t_rss=-
-        if "$GANC" bench --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" >"$tmp/ganc" 2>&1; then
+    shape=$(shape_of "$m")
+    for b in $(batches_of "$m"); do
+        g_it=- g_gf=- g_pct=- g_rss=- t_it=- t_rss=- g_params=- t_params=-
+        # shellcheck disable=SC2086 # $shape is three words
+        if "$GANC" bench --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" --shape $shape \
+            >"$tmp/ganc" 2>&1; then
+            g_params=$(awk '/^parameters / { print $3 "/" $5; exit }' "$tmp/ganc")
             # iter/s X  images/s Y  ms/iter Z (min W)  MFLOP/image F  GFLOP/s G  sgemm peak P GFLOP/s (Q%)  peak RSS R MB
             # shellcheck disable=SC2046 # word splitting wanted
             set -- $(awk '/^iter\/s / {
@@ -67,25 +98,36 @@ for m in $MODELS; do
             cat "$tmp/ganc" >&2
         fi
         if [ $have_torch = 1 ]; then
+            # shellcheck disable=SC2086 # $shape is three words
             if "$PYTHON" bench/torch_gan.py --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" \
-                >"$tmp/torch" 2>&1; then
+                --shape $shape >"$tmp/torch" 2>&1; then
                 # shellcheck disable=SC2046 # word splitting wanted
                 set -- $(awk '/^torch / {
-                    it = rss = "-"
+                    it = rss = pg = pd = "-"
                     for (i = 2; i <= NF; i++) {
                         split($i, kv, "=")
                         if (kv[1] == "it_s") it = kv[2]
                         if (kv[1] == "rss_mb") rss = kv[2]
+                        if (kv[1] == "params_g") pg = kv[2]
+                        if (kv[1] == "params_d") pd = kv[2]
                     }
-                    print it, rss
+                    print it, rss, pg "/" pd
                 }' "$tmp/torch" | tail -n 1)
-                [ $# -eq 2 ] && { t_it=$1 t_rss=$2; }
+                [ $# -eq 3 ] && { t_it=$1 t_rss=$2 t_params=$3; }
             fi
             if [ "$t_it" = - ]; then
                 failed=1
                 echo "bench: torch_gan.py --model $m --batch $b failed:" >&2
                 cat "$tmp/torch" >&2
+            elif [ "$g_it" != - ] && [ "$g_params" != "$t_params" ]; then
+                # not the same networks: the row would compare nothing
+                failed=1
+                echo "bench: $m: ganc counts G/D parameters $g_params, PyTorch $t_params" >&2
+                t_it=-
             fi
+        fi
+        if [ "$m" = dcgan64 ] && [ "$b" = 64 ] && [ "$g_it" != - ]; then
+            data_consumes=$(awk -v b="$b" -v it="$g_it" 'BEGIN { printf "%.2f", b * it }')
         fi
         rows="$rows$m $b $g_it $t_it $g_gf $g_pct $g_rss $t_rss
 "
@@ -116,4 +158,17 @@ printf '%s' "$rows" | awk -v have_torch=$have_torch '
         else if (missing || min == "") print "ratio_min=n/a (a run failed)"
         else printf "ratio_min=%.2f\n", min
     }'
+
+# The data path (bench/data_path.c): shuffle, fill, flip, DiffAugment of 64x64 RGB on one
+# thread, beside the images/s dcgan64 training consumes (its row above, when there is one).
+if [ -n "$BENCH_DATA" ]; then
+    echo
+    if [ ! -x "$BENCH_DATA" ]; then
+        failed=1
+        echo "bench: $BENCH_DATA missing (make $BENCH_DATA)" >&2
+    elif ! OMP_NUM_THREADS=1 "$BENCH_DATA" ${data_consumes:+--consumes "$data_consumes"}; then
+        failed=1
+        echo "bench: $BENCH_DATA failed" >&2
+    fi
+fi
 exit $failed

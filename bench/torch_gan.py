@@ -2,11 +2,12 @@
 """PyTorch reference for `ganc bench`: trains the same G and D, the same way, and times it.
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_gan.py --model dcgan28 --batch 64 \
-        --threads 2 --iters 20 [--warmup 3] [--verbose] [--profile]
+        --threads 2 --iters 20 [--shape C H W] [--warmup 3] [--verbose] [--profile]
 
 --model takes a preset name (models/NAME.gan) or a model file. The networks are built from
 the file's layer lines exactly as ganc builds them (G's input z as (z_dim, 1, 1), D's input
-the data shape, here 1x28x28), with TensorFlow-style pad=same/valid: asymmetric zero padding
+the data shape: --shape, 1 28 28 by default; bench/run.sh gives dcgan32 3 32 32 and dcgan64
+3 64 64, the shapes `ganc bench` picks for them), with TensorFlow-style pad=same/valid: asymmetric zero padding
 for conv, the asymmetric crop of the full transposed convolution for deconv (the same rules as
 tools/make_fixtures.py, copied here so this script stands alone). The [train] section gives
 z_dim, z_dist, batch (unless --batch), init, optimiser and learning rates.

@@ -256,6 +256,15 @@ expect_error "unwritable --out" "cannot" $GANC train --model "$T/tiny.gan" --dat
 expect_error "bench: flag out of range" "bench: --batch needs an integer in [1, 65536], got '0'" $GANC bench --batch 0
 expect_error "bench: --shape with a zero size" "--shape H" $GANC bench --shape 1 0 28
 expect_error "bench: unknown flag" "unknown option '--fast'" $GANC bench --fast 1
+# Without --shape, bench takes the size a model's generator makes (3 channels when they follow
+# the data's); the parameter counts are PyTorch's for the same networks (bench/torch_gan.py
+# --verbose), which also match the layers' sums by hand (dcgan32's G: 100*256*16 + 256*128*16 +
+# 128*64*16 + 64*3*16 weights, 2*(256+128+64) batch-norm affines).
+bench_head() { $GANC bench --model "$1" --batch 2 --threads 1 --iters 1 --warmup 0 2>&1 | head -n 2 | tr '\n' ' '; }
+check "bench: dcgan28 on 1x28x28 as before" "bench_head dcgan28 | grep -q 'shape 1x28x28 .*parameters G 404705 D 258401'"
+check "bench: dcgan32 on 3x32x32 without --shape" "bench_head dcgan32 | grep -q 'shape 3x32x32 .*parameters G 1068928 D 663296'"
+check "bench: dcgan64 on 3x64x64 without --shape" "bench_head dcgan64 | grep -q 'shape 3x64x64 .*parameters G 3576704 D 2765568'"
+check "bench: --shape still wins" "$GANC bench --model dcgan32 --shape 1 32 32 --batch 2 --threads 1 --iters 1 --warmup 0 | grep -q 'shape 1x32x32'"
 expect_error "--mbstd off without an mbstd layer" "--mbstd off: the model's discriminator has no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd off
 expect_error "--mbstd-until without an mbstd layer" "no mbstd layer" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --mbstd-until 10
 expect_error "--info-codes with a D of one output" "must output 4 values per sample" $GANC train --out "$T/bad" --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --info-codes 3 --z-dim 8

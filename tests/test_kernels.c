@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* one uniform draw in [-1, 1) from the library's Philox (tested on its own in test_core) */
 static ganc_rng rng;
@@ -144,12 +145,36 @@ static void im2col_case(const ganc_conv_geom *g, size_t ld)
                         if (iy >= 0 && iy < g->h && ix >= 0 && ix < g->w)
                             want[((size_t)ci * g->h + iy) * g->w + ix] += col[((size_t)(ci * g->k + ky) * g->k + kx) * ld + (size_t)oy * g->ow + ox];
                     }
+    /* and bit for bit as the layers have always added (their checkpoints depend on it): per
+     * input value, a float sum from 0 over the kernel offsets, kx outer, ky inner, then added
+     * to x */
+    float *exact = alloc_floats(in);
+    for (int ci = 0; ci < g->c; ci++)
+        for (int iy = 0; iy < g->h; iy++)
+            for (int ix = 0; ix < g->w; ix++) {
+                float sum = 0.0f;
+                for (int kx = 0; kx < g->k; kx++)
+                    for (int ky = 0; ky < g->k; ky++) {
+                        const int ty = iy + g->pad_t - ky, tx = ix + g->pad_l - kx;
+                        if (ty < 0 || tx < 0 || ty % g->stride || tx % g->stride) continue;
+                        const int oy = ty / g->stride, ox = tx / g->stride;
+                        if (oy < g->oh && ox < g->ow)
+                            sum += col[((size_t)(ci * g->k + ky) * g->k + kx) * ld + (size_t)oy * g->ow + ox];
+                    }
+                const size_t i = ((size_t)ci * g->h + iy) * g->w + ix;
+                exact[i] = back[i] + sum;
+            }
     ganc_col2im(g, col, back, ld, buf);
     double worst = 0.0;
+    int inexact = 0;
     for (size_t i = 0; i < in; i++) {
         const double e = fabs(back[i] - want[i]);
         if (!(e <= worst)) worst = e;
+        inexact += memcmp(&back[i], &exact[i], sizeof(float)) != 0;
     }
+    CHECK(inexact == 0, "col2im c=%d %dx%d k=%d s=%d pad=(%d,%d): %d values not the ordered float sum", g->c, g->h, g->w,
+          g->k, g->stride, g->pad_t, g->pad_l, inexact);
+    free(exact);
     CHECK(bad == 0 && worst <= 1e-5 * (g->k * g->k + 1),
           "im2col c=%d %dx%d k=%d s=%d pad=(%d,%d) out %dx%d ld=%zu: %d wrong im2col values, col2im error %.3g", g->c,
           g->h, g->w, g->k, g->stride, g->pad_t, g->pad_l, g->oh, g->ow, ld, bad, worst);
@@ -182,10 +207,16 @@ static void im2col_cases(void)
         n++;
     }
     CHECK(n == 400, "im2col: only %d geometries drawn", n);
-    /* the layers of dcgan28 and a wide stride-2 row */
-    const ganc_conv_geom fixed[] = {{32, 14, 14, 5, 2, 1, 1, 7, 7}, {64, 7, 7, 5, 1, 0, 0, 3, 3},
-                                    {1, 28, 28, 5, 2, 1, 1, 14, 14}, {2, 9, 70, 3, 2, 1, 1, 5, 35}};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) im2col_case(&fixed[i], (size_t)fixed[i].oh * fixed[i].ow * 2);
+    /* the layers of dcgan28, a wide stride-2 row, and dcgan64's 4x4 stride-2 layers (rows of
+     * 8, 16 and 32 outputs; from 3 channels) */
+    const ganc_conv_geom fixed[] = {{32, 14, 14, 5, 2, 1, 1, 7, 7},   {64, 7, 7, 5, 1, 0, 0, 3, 3},
+                                    {1, 28, 28, 5, 2, 1, 1, 14, 14},  {2, 9, 70, 3, 2, 1, 1, 5, 35},
+                                    {3, 64, 64, 4, 2, 1, 1, 32, 32},  {8, 32, 32, 4, 2, 1, 1, 16, 16},
+                                    {16, 16, 16, 4, 2, 1, 1, 8, 8},   {4, 4, 4, 4, 1, 0, 0, 1, 1}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        im2col_case(&fixed[i], (size_t)fixed[i].oh * fixed[i].ow * 2);
+        im2col_case(&fixed[i], (size_t)fixed[i].oh * fixed[i].ow);
+    }
 }
 
 int main(void)

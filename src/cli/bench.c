@@ -97,6 +97,20 @@ static int parse_shape(const char *cmd, const cli_flag *f, char **v, char err[GA
                : 0;
 }
 
+/* Without --shape: 1x28x28 for a model that makes it (as before), else the size the model's
+ * generator makes, with 3 channels when its channels follow the data's ($c: the presets for
+ * colour pictures, dcgan32 and dcgan64), else the channels it makes. */
+static int default_shape(const ganc_model *model, int z_dim, ganc_shape *shape, char err[GANC_ERR_LEN])
+{
+    ganc_shape grey, colour;
+    if (ganc_model_generator_shape(model, z_dim, *shape, &grey, err)) return -1;
+    if (grey.c == shape->c && grey.h == shape->h && grey.w == shape->w) return 0;
+    const ganc_shape three = {3, grey.h, grey.w};
+    if (ganc_model_generator_shape(model, z_dim, three, &colour, err)) return -1;
+    *shape = colour.c == 3 && grey.c == 1 ? colour : grey;
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     const char *model_name = "dcgan28";
@@ -109,7 +123,8 @@ int cmd_bench(int argc, char **argv)
         {"--iters", "N", "timed iterations", CLI_INT, 1, 100000, .dest = &iters},
         {"--warmup", "N", "untimed iterations first", CLI_INT, 0, 100000, .dest = &warmup},
         {"--shape", "C H W", "the synthetic images' shape", CLI_VALUES, .dest = &shape, .nargs = 3,
-         .parse = parse_shape, .given = &shape_given, .def = "1 28 28; 2-D models: 2 1 1"},
+         .parse = parse_shape, .given = &shape_given,
+         .def = "1 28 28, else the generator's output (3 channels for $c); 2-D models: 2 1 1"},
         {"--profile", NULL, "also the time of every layer", CLI_SWITCH, .dest = &profile},
     };
     const cli_command cmd = {
@@ -133,6 +148,10 @@ int cmd_bench(int argc, char **argv)
     if (ganc_model_load(model_name, &model, err) || ganc_model_apply_train(&model, &cfg, err)) return cli_error("%s", err);
     char unused[GANC_ERR_LEN];
     if (!shape_given && ganc_toy2d_find(cfg.data, unused)) shape = (ganc_shape){2, 1, 1}; /* a 2-D model */
+    else if (!shape_given && default_shape(&model, cfg.z_dim, &shape, err)) {
+        ganc_model_free(&model);
+        return cli_error("%s", err);
+    }
     if (batch) cfg.batch = batch;
     cfg.threads = threads;
     ganc_set_threads(threads);
@@ -163,8 +182,9 @@ int cmd_bench(int argc, char **argv)
     const double peak = sgemm_peak(0), own_peak = own ? sgemm_peak(1) : 0.0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("model %s  batch %d  threads %d  iterations %d (median of %d, after %d warm-up)\n", model_name, cfg.batch,
-           ganc_threads(), iters, iters, warmup);
+    printf("model %s  shape %dx%dx%d  batch %d  threads %d  iterations %d (median of %d, after %d warm-up)\n", model_name,
+           shape.c, shape.h, shape.w, cfg.batch, ganc_threads(), iters, iters, warmup);
+    printf("parameters G %zu D %zu\n", ganc_net_param_count(s.game.g), ganc_net_param_count(s.game.d));
     printf("iter/s %.2f  images/s %.0f  ms/iter %.2f (min %.2f)  MFLOP/image %.1f  GFLOP/s %.1f  sgemm peak %.0f GFLOP/s "
            "(%.0f%%)  peak RSS %.0f MB\n",
            1.0 / med, cfg.batch / med, med * 1e3, times[0] * 1e3, flops / cfg.batch / 1e6, flops / med / 1e9, peak,

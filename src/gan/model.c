@@ -226,6 +226,21 @@ static int layer_line(char *s, int lineno, section sec, const char *name, void *
     return ganc_net_add_text(sec == SEC_GEN ? ctx->g : ctx->d, line, ctx->m->source, lineno, err);
 }
 
+/* The generator's lines only (ganc_model_generator_shape). */
+static int generator_line(char *s, int lineno, section sec, const char *name, void *vctx, char err[GANC_ERR_LEN])
+{
+    return sec == SEC_GEN ? layer_line(s, lineno, sec, name, vctx, err) : 0;
+}
+
+int ganc_model_generator_shape(const ganc_model *m, int z_dim, ganc_shape data, ganc_shape *out, char err[GANC_ERR_LEN])
+{
+    build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), NULL, z_dim, data.c, data.h, data.w, 1};
+    const int rc = for_each_line(m, generator_line, &ctx, err);
+    if (rc == 0) *out = ganc_net_output_shape(ctx.g);
+    ganc_net_free(ctx.g);
+    return rc;
+}
+
 static int last_layer_line(const ganc_model *m, const char *header)
 {
     /* Line number of the last layer of a section, for messages about the whole network. */

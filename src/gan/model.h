@@ -43,6 +43,10 @@ int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_conf
 int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int info_codes,
                      int max_batch, ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
 
+/* The shape the generator makes for data of this shape (its lines may use $c $h $w), its
+ * discriminator left unbuilt: for a tool without data to pick the size a model is made for. */
+int ganc_model_generator_shape(const ganc_model *m, int z_dim, ganc_shape data, ganc_shape *out, char err[GANC_ERR_LEN]);
+
 /* Names of the built-in presets, NULL-terminated. */
 const char *const *ganc_model_presets(void);
 

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -37,6 +37,43 @@ static int plane_span(const ganc_conv_geom *g, int yy, int *lo, int *hi)
     *hi = g->pad_l + g->w < reach ? g->pad_l + g->w : reach;
     return iy >= 0 && iy < g->h && *hi > *lo ? iy : -1;
 }
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+/* AVX2 without AVX-512: gather_rows and scatter_add_rows below work in vectors of 8. A masked
+ * store costs more on AMD's cores than the 3 or 7 floats of a dcgan28 row, so they use whole
+ * vectors wherever what runs past a row is either written again later (the next rows of the
+ * block, gather) or adds zeros (scatter), and plain loops or masked loads only at a block's
+ * end. */
+
+/* lanes [0, w) of a vector, w <= 8 */
+static inline __m256i lanes8(int w)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(w), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* src[0], src[s], ..., src[7s] for s = 1 or 2 (reading up to src[15]) */
+static inline __m256 load8(const float *src, int s)
+{
+    if (s == 1) return _mm256_loadu_ps(src);
+    const __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8), _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))); /* a0 a2 b0 b2 | a4 a6 b4 b6 -> in order */
+}
+
+/* dst[0], dst[s], ..., dst[7s] += v for s = 1 or 2, adding +0 between (stride 2) and past
+ * lane 7 of a stride-2 spread's first half when v's upper half is zero (few = 1: lanes 4-7
+ * are zero and dst[8..15] is left alone). */
+static inline void add8(float *dst, __m256 v, int s, int few)
+{
+    if (s == 1) {
+        _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), v));
+        return;
+    }
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 lo = _mm256_unpacklo_ps(v, zero), hi = _mm256_unpackhi_ps(v, zero); /* v0 0 v1 0 | v4 0 v5 0 ... */
+    _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), _mm256_permute2f128_ps(lo, hi, 0x20)));
+    if (!few) _mm256_storeu_ps(dst + 8, _mm256_add_ps(_mm256_loadu_ps(dst + 8), _mm256_permute2f128_ps(lo, hi, 0x31)));
+}
+#endif
 
 /* dst[0 .. n) = src[0], src[s], src[2s], ... */
 static void gather_row(const float *src, float *dst, int n, int s)
@@ -73,6 +110,21 @@ static void gather_rows(const float *src, int wp, float *dst, int oh, int ow, in
             const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
             for (int oy = 0; oy < oh; oy++, src += step, dst += ow)
                 _mm512_mask_storeu_ps(dst, m, _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16)));
+        }
+        return;
+    }
+#elif defined(__AVX2__)
+    if ((s == 1 || s == 2) && ow >= 4) { /* (narrower rows: the plain loop is as fast) */
+        /* A vector that runs past row oy lands in rows oy + 1, ... of this block, which are
+         * written after it; only one that would run past the block's end (its last oh * ow
+         * values) is done value by value. Reads stay within the plane's SLACK columns. */
+        const size_t step = (size_t)s * wp;
+        const int total = oh * ow;
+        for (int oy = 0; oy < oh; oy++, src += step, dst += ow) {
+            const int room = total - oy * ow;
+            int o = 0;
+            for (; o < ow && o + 8 <= room; o += 8) _mm256_storeu_ps(dst + o, load8(src + (size_t)o * s, s));
+            for (; o < ow; o++) dst[o] = src[(size_t)o * s];
         }
         return;
     }
@@ -119,6 +171,27 @@ static void scatter_add_rows(const float *src, float *dst, int wp, int oh, int o
             __m512 v = _mm512_maskz_loadu_ps(m, src);
             if (s == 2) v = _mm512_maskz_permutexvar_ps(0x5555, spread, v);
             _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), v));
+        }
+        return;
+    }
+#elif defined(__AVX2__)
+    if ((s == 1 || s == 2) && ow >= 4) {
+        /* The lanes past a row's end add +0 into buf, which leaves every value as it is (buf
+         * starts at +0, and a sum from +0 never becomes -0). They are read from the next
+         * values of src and zeroed, or with a masked load where they would run past the
+         * block's end. buf's SLACK columns take the stores. */
+        const size_t step = (size_t)s * wp;
+        const int total = oh * ow;
+        for (int oy = 0; oy < oh; oy++, src += ow, dst += step) {
+            const int room = total - oy * ow;
+            for (int o = 0; o < ow; o += 8) {
+                const int w = ow - o < 8 ? ow - o : 8;
+                __m256 v;
+                if (w == 8) v = _mm256_loadu_ps(src + o);
+                else if (o + 8 <= room) v = _mm256_and_ps(_mm256_loadu_ps(src + o), _mm256_castsi256_ps(lanes8(w)));
+                else v = _mm256_maskload_ps(src + o, lanes8(w));
+                add8(dst + (size_t)o * s, v, s, w <= 4);
+            }
         }
         return;
     }

@@ -11,9 +11,26 @@
 #include <stdint.h>
 #include <string.h>
 
+/* c ? p : q as a blend of bits: the same value, bit for bit, without a branch. GCC (under its
+ * default -ftrapping-math) does not if-convert a ?: whose arm may trap, such as a * v, nor
+ * dy * (c ? 1 : a), which it rewrites into one; such loops stayed scalar, with a branch per
+ * value that mispredicts on every other sign change. With both arms computed and blended,
+ * they vectorise.
+ * (A ?: feeding arithmetic is as bad: GCC moves the arithmetic into both arms.) */
+static inline float ganc_select(int c, float p, float q)
+{
+    uint32_t bp, bq;
+    memcpy(&bp, &p, sizeof bp);
+    memcpy(&bq, &q, sizeof bq);
+    const uint32_t m = 0u - (uint32_t)(c != 0), r = (bp & m) | (bq & ~m);
+    float out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
 static inline float ganc_expm1_neg(float x)
 {
-    if (!(x > -87.0f)) x = -87.0f; /* exp(-87) - 1 == -1 in float; also maps NaN to -1 */
+    x = ganc_select(x > -87.0f, x, -87.0f); /* exp(-87) - 1 == -1 in float; also maps NaN to -1 */
     const float k = __builtin_rintf(x * 1.44269504088896341f);
     const float r = (x - k * 0.693145751953125f) - k * 1.428606765330187e-06f;
     float p = 1.0f / 40320.0f;

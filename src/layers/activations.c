@@ -6,34 +6,34 @@
 #include <math.h>
 #include <string.h>
 
-/* Both branches are computed and one is selected, so the loops vectorise. */
+/* Both branches are computed and one is selected (ganc_select), so the loops vectorise. */
 static inline float sigmoidf_stable(float v)
 {
     const float e = ganc_expm1_neg(-fabsf(v)) + 1.0f; /* exp(-|v|) in (0, 1] */
     const float s = 1.0f / (1.0f + e);
-    return v >= 0.0f ? s : e * s;
+    return ganc_select(v >= 0.0f, s, e * s);
 }
 
 static inline float tanhf_fast(float v)
 {
     const float em1 = ganc_expm1_neg(-2.0f * fabsf(v)); /* exp(-2|v|) - 1 */
     const float t = -em1 / (em1 + 2.0f);                /* (1 - e) / (1 + e) */
-    return v >= 0.0f ? t : -t;
+    return ganc_select(v >= 0.0f, t, -t);
 }
 
 static inline float elu(float v, float a)
 {
-    const float neg = a * ganc_expm1_neg(v < 0.0f ? v : 0.0f);
-    return v > 0.0f ? v : neg;
+    const float neg = a * ganc_expm1_neg(ganc_select(v < 0.0f, v, 0.0f));
+    return ganc_select(v > 0.0f, v, neg);
 }
 
 static const ganc_layer_option lrelu_options[] = {GANC_FLOAT_OPTION("slope", alpha, -1e3, 1e3, 0.2), GANC_OPTIONS_END};
 /* elu and concat_elu */
 static const ganc_layer_option elu_options[] = {GANC_FLOAT_OPTION("alpha", alpha, 0.0, 1e3, 1.0), GANC_OPTIONS_END};
 
-GANC_ELEMENTWISE(relu, NULL, v > 0.0f ? v : 0.0f, v > 0.0f ? 1.0f : 0.0f)
-GANC_ELEMENTWISE(lrelu, lrelu_options, v > 0.0f ? v : a * v, v > 0.0f ? 1.0f : a)
-GANC_ELEMENTWISE(elu, elu_options, elu(v, a), v > 0.0f ? 1.0f : out + a)
+GANC_ELEMENTWISE(relu, NULL, ganc_select(v > 0.0f, v, 0.0f), ganc_select(v > 0.0f, 1.0f, 0.0f))
+GANC_ELEMENTWISE(lrelu, lrelu_options, ganc_select(v > 0.0f, v, a * v), ganc_select(v > 0.0f, 1.0f, a))
+GANC_ELEMENTWISE(elu, elu_options, elu(v, a), ganc_select(v > 0.0f, 1.0f, out + a))
 GANC_ELEMENTWISE(tanh, NULL, tanhf_fast(v), 1.0f - out * out)
 GANC_ELEMENTWISE(sigmoid, NULL, sigmoidf_stable(v), out * (1.0f - out))
 
@@ -76,8 +76,8 @@ static void concat_elu_backward(ganc_layer *L, const float *x, const float *y, c
         const float *dpos = dy + 2 * i * size, *dneg = dpos + size;
         float *dxi = dx + i * size;
         for (size_t j = 0; j < size; j++) {
-            const float gpos = xi[j] > 0.0f ? 1.0f : ypos[j] + a;
-            const float gneg = -xi[j] > 0.0f ? 1.0f : yneg[j] + a;
+            const float gpos = ganc_select(xi[j] > 0.0f, 1.0f, ypos[j] + a);
+            const float gneg = ganc_select(-xi[j] > 0.0f, 1.0f, yneg[j] + a);
             dxi[j] = dpos[j] * gpos - dneg[j] * gneg;
         }
     }

@@ -3,11 +3,13 @@
  * definition ganc_<type>_def (model files call it `type`): FWD is y from v = x[i], BWD is f'
  * from v = x[i] and out = y[i] (whichever is cheaper), and both may read a = spec.alpha, the
  * one parameter an activation has (lrelu's slope, elu's alpha). options: its options (NULL:
- * none). The loops are OpenMP SIMD loops, so FWD and BWD should be branch-free selections. */
+ * none). The loops are OpenMP SIMD loops, so FWD and BWD should choose between values with
+ * ganc_select (kernels/vmath.h) rather than ?: (see there). */
 #ifndef GANC_LAYERS_ELEMENTWISE_H
 #define GANC_LAYERS_ELEMENTWISE_H
 
 #include "ganc_internal.h"
+#include "kernels/vmath.h"
 
 static inline int ganc_same_shape_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
