@@ -119,9 +119,9 @@ int main(int argc, char **argv)
         const uint64_t r = ganc_rng_u64(&rng);
         for (size_t b = 0; b < 8 && j + b < bytes; b++) made.pixels[j + b] = (uint8_t)(r >> (8 * b));
     }
-    const int wrote = ganc_image_cache_write(path, key, &made, err);
+    const int wrote = ganc_image_cache_write(path, key, &made, NULL, err);
     ganc_dataset_free(&made);
-    if (wrote || ganc_image_cache_read(path, key, &ds, err)) {
+    if (wrote || ganc_image_cache_read(path, key, &ds, NULL, err)) {
         fprintf(stderr, "bench_data_path: %s\n", err);
         unlink(path);
         return 1;
