@@ -1356,6 +1356,70 @@ static void test_vmath(void)
     CHECK(ganc_expm1_neg(-1000.0f) == -1.0f && ganc_expm1_neg(0.0f) == 0.0f, "ganc_expm1_neg limits");
 }
 
+/* The activations bit for bit as they have always been computed: the ?: formulas written out
+ * here, one value at a time, against the layers' vectorised loops (which select with
+ * ganc_select), on values with both zeros, tiny, huge, infinite and NaN ones among them (a
+ * checkpoint depends on every bit). */
+static float ref_sigmoid(float v)
+{
+    const float e = ganc_expm1_neg(-fabsf(v)) + 1.0f, s = 1.0f / (1.0f + e);
+    return v >= 0.0f ? s : e * s;
+}
+
+static float ref_tanh(float v)
+{
+    const float em1 = ganc_expm1_neg(-2.0f * fabsf(v)), t = -em1 / (em1 + 2.0f);
+    return v >= 0.0f ? t : -t;
+}
+
+static void test_activation_bits(void)
+{
+    enum { N = 4, F = 1000 };
+    static float x[N * F], dy[N * F], dx[N * F];
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 77);
+    ganc_rng_normal(&rng, x, N * F, 0.0f, 3.0f);
+    ganc_rng_normal(&rng, dy, N * F, 0.0f, 1.0f);
+    const float special[] = {0.0f, -0.0f, 1e-40f, -1e-40f, FLT_MIN, -FLT_MIN, 88.0f, -88.0f, 1e30f, -1e30f,
+                             INFINITY, -INFINITY, NAN, -NAN};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[3 * i + 5] = special[i];
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) dy[7 * i + 100] = special[i];
+    const char *names[5] = {"relu", "lrelu slope=0.2", "elu alpha=0.7", "tanh", "sigmoid"};
+    for (int k = 0; k < 5; k++) {
+        ganc_net *net = test_make_net("act", (ganc_shape){F, 1, 1}, names[k], N);
+        if (!net) return;
+        const float *y = ganc_net_forward(net, x, N);
+        ganc_net_backward(net, dy, dx, 1);
+        int bad_y = 0, bad_dx = 0;
+        for (int i = 0; i < N * F; i++) {
+            const float v = x[i];
+            float want_y, want_d;
+            switch (k) {
+            case 0: want_y = v > 0.0f ? v : 0.0f; want_d = dy[i] * (v > 0.0f ? 1.0f : 0.0f); break;
+            case 1: want_y = v > 0.0f ? v : 0.2f * v; want_d = dy[i] * (v > 0.0f ? 1.0f : 0.2f); break;
+            case 2: want_y = v > 0.0f ? v : 0.7f * ganc_expm1_neg(v < 0.0f ? v : 0.0f);
+                    want_d = dy[i] * (v > 0.0f ? 1.0f : want_y + 0.7f); break;
+            case 3: want_y = ref_tanh(v); want_d = dy[i] * (1.0f - want_y * want_y); break;
+            default: want_y = ref_sigmoid(v); want_d = dy[i] * (want_y * (1.0f - want_y)); break;
+            }
+            bad_y += memcmp(&y[i], &want_y, sizeof(float)) != 0;
+            bad_dx += memcmp(&dx[i], &want_d, sizeof(float)) != 0;
+        }
+        CHECK(bad_y == 0 && bad_dx == 0, "%s: %d outputs and %d input gradients differ from the formula in their bits",
+              names[k], bad_y, bad_dx);
+        ganc_net_free(net);
+    }
+    /* and the blend itself, on the same values */
+    int bad = 0;
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        for (size_t j = 0; j < sizeof special / sizeof special[0]; j++)
+            for (int c = 0; c < 2; c++) {
+                const float got = ganc_select(c, special[i], special[j]), want = c ? special[i] : special[j];
+                bad += memcmp(&got, &want, sizeof got) != 0;
+            }
+    CHECK(bad == 0, "ganc_select: %d of %d selections differ from ?: in their bits", bad, 2 * 14 * 14);
+}
+
 /* ---- maxout, mbstd, spectral norm ------------------------------------------------------- */
 /* The mbstd gate (--mbstd-until's schedule) against the gate-1 layer, itself checked against
  * PyTorch (tests/fixtures/layer_mbstd_*): the features pass unchanged at any gate, the appended
@@ -1702,6 +1766,7 @@ static void test_size_overflow_refused(void)
 int main(void)
 {
     test_vmath();
+    test_activation_bits();
     test_philox_kat();
     test_rng_uniform();
     test_rng_normal();
