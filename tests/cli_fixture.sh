@@ -8,6 +8,17 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 check() { if eval "$2"; then ok; else bad "$1"; fi; }
 PY=/usr/bin/python3
+# Bad input: the command exits non-zero with exactly one line on stderr holding the expected
+# text (fixed string), and leaves no run directory $T/bad behind.
+expect_error() { # name, expected text, command...
+    name=$1; want=$2; shift 2
+    rm -rf "$T/bad"
+    if "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
+    if [ "$(wc -l < "$T/err.txt")" -ne 1 ]; then bad "$name: expected one line, got: $(cat "$T/err.txt")"; return; fi
+    if ! grep -qF -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
+    if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
+    ok
+}
 have_numpy() { [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; }
 
 # --- a small data set: 256 random 28x28 images in IDX (raw), labels beside it ---------------

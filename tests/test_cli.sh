@@ -225,15 +225,6 @@ else
 fi
 
 # --- bad input: one line, non-zero exit, nothing created ----------------------------------------
-expect_error() { # name, expected text, command...
-    name=$1; want=$2; shift 2
-    rm -rf "$T/bad"
-    if "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
-    if [ "$(wc -l < "$T/err.txt")" -ne 1 ]; then bad "$name: expected one line, got: $(cat "$T/err.txt")"; return; fi
-    if ! grep -qF -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
-    if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
-    ok
-}
 expect_error "sample --truncation below 0.05" "--truncation 0.01: below 0.05" $GANC sample $T/a --truncation 0.01 -n 4 -o $T/bad.npy
 expect_error "train --truncation with a uniform z" "--truncation 0.5: truncates a normal z" $GANC train $COMMON --z-dist uniform --truncation 0.5 --out $T/bad
 expect_error "eval --truncation without a run" "--truncation draws a run's samples" $GANC eval --data $T/images-idx3-ubyte --classifier $T/x --truncation 1

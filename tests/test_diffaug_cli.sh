@@ -26,18 +26,9 @@ check "diffaug = cutout in a model's [train] section" \
     "$GANC train --model $T/tiny-aug.gan --data $T/images-idx3-ubyte --steps 2 --sample-every 0 --out $T/m 2>/dev/null && $GANC info $T/m | grep -q '^ *diffaug  *cutout\$'"
 
 # --- refused in one line, nothing created ------------------------------------------------------
-refused() { # name, expected text, command...
-    name=$1; want=$2; shift 2
-    rm -rf "$T/bad"
-    if "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
-    if [ "$(wc -l < "$T/err.txt")" -ne 1 ]; then bad "$name: expected one line, got: $(cat "$T/err.txt")"; return; fi
-    if ! grep -qF -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
-    if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
-    ok
-}
-refused "--diffaug on 2-D points" "--diffaug color: the transforms are for pictures, and --data ring is 2-D points" \
+expect_error "--diffaug on 2-D points" "--diffaug color: the transforms are for pictures, and --data ring is 2-D points" \
     $GANC train --model toy2d --data ring --steps 2 --diffaug color --out "$T/bad"
-refused "--diffaug with an unknown transform" "--diffaug: unknown transform 'flip'" \
+expect_error "--diffaug with an unknown transform" "--diffaug: unknown transform 'flip'" \
     $GANC train --model "$T/tiny.gan" --data "$T/images-idx3-ubyte" --diffaug color,flip --out "$T/bad"
 
 echo "diffaug_cli: $pass passed, $fail failed"
