@@ -46,21 +46,28 @@ typedef void ganc_sgemm_fn(int trans_a, int trans_b, int m, int n, int k, float 
 /* Keeps OpenBLAS, when linked, to one thread (ours split the work: see kernels/gemm.c). Safe to
  * call from any thread at any time; the first call does it. Call before any call into OpenBLAS. */
 void ganc_blas_single_thread(void);
-/* Whether ganc_sgemm uses our AVX-512 kernels; use = 1 or 0 switches them on or off (where the
- * build has them), -1 only asks. Benchmarks use it to time both paths in one process. */
+/* Whether ganc_sgemm uses our own kernels (AVX-512 or AVX2); use = 1 or 0 switches them on or
+ * off (where the build has them), -1 only asks. Benchmarks use it to time both paths in one
+ * process. ganc_sgemm_own_name: "AVX-512", "AVX2", or NULL for a build without them. */
 int ganc_sgemm_own_kernels(int use);
+const char *ganc_sgemm_own_name(void);
 #if defined(__AVX512F__)
 /* The same product with kernels/gemm_avx512.c, single-threaded; -1 when its packing buffers
  * could not be allocated (nothing written). */
 int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc);
+#elif defined(__AVX2__) && defined(__FMA__)
+/* The same with kernels/gemm_avx2.c (AVX2 + FMA targets without AVX-512). */
+int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc);
 #endif
 
 /* This thread's scratch for kernels that keep packed operands between calls (kernels/scratch.c):
  * GANC_KERNEL_SCRATCH_FLOATS floats, 64-byte aligned, the same block on every call until
  * ganc_shutdown frees them all (a later call allocates again); NULL when it cannot be allocated.
  * A thread that exits hands its block to the next thread that asks. */
-#define GANC_KERNEL_SCRATCH_FLOATS ((size_t)96 * 256 + (size_t)256 * 1536) /* AVX-512 GEMM: packed A, B */
+/* the larger of the AVX-512 GEMM's packed A and B (96 x 256 + 256 x 1536) and the AVX2 one's */
+#define GANC_KERNEL_SCRATCH_FLOATS ((size_t)120 * 256 + (size_t)256 * 2048)
 float *ganc_kernel_scratch(void);
 void ganc_kernel_scratch_free(void);     /* every thread's block (ganc_shutdown) */
 size_t ganc_kernel_scratch_blocks(void); /* blocks allocated now (tests) */
@@ -297,5 +304,13 @@ void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int
  * L->dbias themselves, a later part into its own work block at `offset` floats (zeroed here),
  * which ganc_sum_thread_grads adds in at the end. Both NULL when dw_all is (none wanted). */
 void ganc_part_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int t, float *dw_all, float **dw, float **db);
+
+/* A dense layer's products (layers/dense.c): y (n x units) = x (n x in) . W^T + bias, W being
+ * (units x in) with its spectral norm, and the backward of it (dW, dbias accumulate). Also
+ * the convolutions whose one output position sees the whole unpadded input (conv.c), where
+ * im2col would only copy the input: D's last layer on a 4x4 map, for instance. */
+void ganc_rows_forward(ganc_layer *L, int in, const float *x, float *y, int n, const ganc_pass *p);
+void ganc_rows_backward(ganc_layer *L, int in, const float *x, const float *dy, float *dx, int n, int param_grads,
+                        const ganc_pass *p);
 
 #endif

@@ -36,6 +36,8 @@ static const gc_case cases[] = {
     {"conv 2 k=4 stride=2 pad=same bias=0", 1, 6, 6, 2, 0, 0},
     {"conv 3 k=3 pad=valid", 2, 5, 5, 2, 0, 0},
     {"conv 2 k=1", 3, 3, 4, 2, 0, 0},
+    {"conv 3 k=4 pad=valid", 2, 4, 4, 3, 0, 0},        /* one output over the whole input: dense path */
+    {"conv 2 k=3 pad=valid bias=0", 3, 3, 3, 2, 0, 0},
     {"deconv 3 k=3", 2, 3, 3, 2, 0, 0},
     {"deconv 2 k=5 stride=2 pad=same", 3, 4, 3, 2, 0, 0},
     {"deconv 3 k=4 stride=2 pad=1 outpad=1", 2, 3, 3, 1, 0, 0},
@@ -71,6 +73,8 @@ static const gc_case cases[] = {
     {"dense 1 bias=0 sn", 3, 2, 2, 2, 2, 0},
     {"conv 3 k=3 stride=2 pad=same sn", 2, 5, 5, 2, 1, 0},
     {"conv 3 k=3 stride=2 pad=same sn", 2, 5, 5, 2, 2, 0},
+    {"conv 2 k=3 pad=valid sn", 3, 3, 3, 2, 2, 0},
+    {"deconv 3 k=4 pad=valid bias=0 sn", 4, 1, 1, 2, 2, 0},
     {"deconv 2 k=4 stride=2 pad=1 sn", 3, 3, 3, 2, 1, 0},
     {"deconv 2 k=4 stride=2 pad=1 sn", 3, 3, 3, 2, 2, 0},
     {"maxout 3 pieces=3 sn", 4, 1, 1, 3, 2, 0},

@@ -2,12 +2,13 @@
  *
  * ganc_sgemm against a double-precision triple loop, on shapes chosen to hit every edge of
  * the blocked kernels: ragged register tiles (m, n not multiples of 8 and 48), depths across
- * the 256-deep packing slices, rows across the 96-row blocks, columns across the 1536-column
- * blocks, all four transposes, leading dimensions wider than the matrices, alpha and beta
- * (beta = 0 must ignore NaN in C), and products split over threads. On AVX-512 builds the
- * public entry uses our kernels, which are also checked on their own (no thread split), and
- * then the public entry with them switched off (OpenBLAS); the portable loops are what the
- * builds without OpenBLAS and AVX-512 run (the plain and valgrind builds).
+ * the 256-deep packing slices, rows across the 96- and 120-row blocks, columns across the
+ * 1536- and 2048-column blocks, all four transposes, leading dimensions wider than the
+ * matrices, alpha and beta (beta = 0 must ignore NaN in C), and products split over threads.
+ * On AVX-512 and AVX2 builds the public entry uses our kernels, which are also checked on
+ * their own (no thread split), and then the public entry with them switched off (OpenBLAS);
+ * the portable loops are what the builds without OpenBLAS and -march=native run (the plain
+ * and valgrind builds).
  *
  * ganc_im2col and ganc_col2im against a direct loop over the definition (written here from
  * the header's formula), on random geometries: strides 1-3 (the vector paths and the scalar
@@ -94,6 +95,7 @@ static void all_cases(const char *path, gemm_fn fn)
     static const int shapes[][3] = {
         {1, 1, 1},     {7, 5, 3},      {8, 48, 16},   {9, 49, 17},    {64, 294, 800}, {64, 800, 294},
         {800, 294, 64}, {97, 1537, 5}, {33, 100, 513}, {128, 9, 1600}, {3, 2000, 40},  {200, 3, 260},
+        {6, 16, 257},  {13, 23, 9},    {121, 2050, 7}, {241, 17, 15},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
@@ -228,6 +230,11 @@ int main(void)
     /* the AVX-512 kernels on their own (no thread split), then what GANC_GEMM=blas selects */
     all_cases("avx512", ganc_sgemm_avx512);
     /* and the path GANC_GEMM=blas selects (OpenBLAS where linked), split over threads */
+    ganc_sgemm_own_kernels(0);
+    all_cases("blas", via_public);
+    ganc_sgemm_own_kernels(1);
+#elif defined(__AVX2__) && defined(__FMA__)
+    all_cases("avx2", ganc_sgemm_avx2);
     ganc_sgemm_own_kernels(0);
     all_cases("blas", via_public);
     ganc_sgemm_own_kernels(1);

@@ -388,6 +388,7 @@ LAYER_CASES = [
     ("conv_e", "conv 4 k=4 stride=2 pad=same bias=0", (2, 3, 7, 9)),
     ("conv_f", "conv 2 k=1", (2, 3, 4, 5)),
     ("conv_g", "conv 3 k=3 pad=same", (2, 2, 5, 4)),
+    ("conv_h", "conv 3 k=4 pad=valid", (3, 5, 4, 4)),  # one output: the dense path
     ("deconv_a", "deconv 4 k=3", (2, 3, 3, 3)),
     ("deconv_b", "deconv 3 k=4 stride=2 pad=1", (2, 2, 4, 5)),
     ("deconv_c", "deconv 3 k=5 stride=2 pad=same", (2, 4, 7, 7)),

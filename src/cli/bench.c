@@ -35,7 +35,7 @@ static double iteration_flops(const ganc_net *g, const ganc_net *d, int m)
 }
 
 /* GFLOP/s of ganc_sgemm on n = 2048 squares (the protocol's peak, docs/design.md §5: OpenBLAS where
- * linked; own = 1 times our AVX-512 kernels instead, where the build has them). */
+ * linked; own = 1 times our own AVX-512 or AVX2 kernels instead, where the build has them). */
 static double sgemm_peak(int own)
 {
     const int was = ganc_sgemm_own_kernels(-1);
@@ -133,7 +133,7 @@ int cmd_bench(int argc, char **argv)
         .about = "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
                  "iterations after the warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
                  "of a measured sgemm peak (n = 2048, OpenBLAS where linked), then which GEMM ran\n"
-                 "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512 kernels); --profile adds\n"
+                 "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512/AVX2 kernels); --profile adds\n"
                  "per-layer times.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
@@ -190,7 +190,8 @@ int cmd_bench(int argc, char **argv)
            1.0 / med, cfg.batch / med, med * 1e3, times[0] * 1e3, flops / cfg.batch / 1e6, flops / med / 1e9, peak,
            100.0 * flops / med / 1e9 / peak, ru.ru_maxrss / 1024.0);
     if (own)
-        printf("gemm: ganc's AVX-512 kernels (%.0f GFLOP/s at n = 2048; GANC_GEMM=blas for the peak's path)\n", own_peak);
+        printf("gemm: ganc's %s kernels (%.0f GFLOP/s at n = 2048; GANC_GEMM=blas for the peak's path)\n",
+               ganc_sgemm_own_name(), own_peak);
     else
         printf("gemm: the peak's path (OpenBLAS where linked, else portable loops)\n");
     if (profile) {

@@ -1,5 +1,5 @@
-/* Single-precision GEMM: our AVX-512 blocked kernels when the build targets AVX-512
- * (kernels/gemm_avx512.c), else OpenBLAS when the build found it (GANC_HAVE_OPENBLAS), else a
+/* Single-precision GEMM: our blocked kernels when the build targets AVX-512
+ * (kernels/gemm_avx512.c) or AVX2 + FMA (kernels/gemm_avx2.c), else OpenBLAS when the build found it (GANC_HAVE_OPENBLAS), else a
  * portable loop nest that the compiler vectorises. GANC_GEMM=blas in the environment picks
  * the second path even on AVX-512 builds, so that benchmarks and tests can set them side by
  * side. Row-major throughout.
@@ -9,7 +9,8 @@
  * beside OpenMP's spinning workers made training 4x slower on 2 cores. */
 #include "ganc_internal.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define GANC_OWN_GEMM 1
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,8 @@ static void gemm_block(int trans_a, int trans_b, int m, int n, int k, float alph
 
 #endif
 
-#if defined(__AVX512F__)
-/* 1: our AVX-512 kernels, 2: gemm_block; read from GANC_GEMM on first use. */
+#ifdef GANC_OWN_GEMM
+/* 1: our AVX-512 or AVX2 kernels, 2: gemm_block; read from GANC_GEMM on first use. */
 static _Atomic int gemm_path;
 
 static int own_kernels(void)
@@ -85,7 +86,7 @@ static int own_kernels(void)
 
 int ganc_sgemm_own_kernels(int use)
 {
-#if defined(__AVX512F__)
+#ifdef GANC_OWN_GEMM
     if (use >= 0) atomic_store_explicit(&gemm_path, use ? 1 : 2, memory_order_relaxed);
     return own_kernels();
 #else
@@ -94,11 +95,25 @@ int ganc_sgemm_own_kernels(int use)
 #endif
 }
 
+const char *ganc_sgemm_own_name(void)
+{
+#if defined(__AVX512F__)
+    return "AVX-512";
+#elif defined(GANC_OWN_GEMM)
+    return "AVX2";
+#else
+    return NULL;
+#endif
+}
+
 static void gemm_any(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                      const float *b, int ldb, float beta, float *c, int ldc)
 {
 #if defined(__AVX512F__)
     if (own_kernels() && ganc_sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
+        return;
+#elif defined(GANC_OWN_GEMM)
+    if (own_kernels() && ganc_sgemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0)
         return;
 #endif
     gemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -77,8 +77,21 @@ static void chunk_im2col(const ganc_layer *L, const ganc_conv_geom *g, const flo
     for (int i = 0; i < n; i++) ganc_im2col(g, x + i * in_size, col + i * plane, (size_t)n * plane, buf);
 }
 
+/* One output position whose window is the whole unpadded input: col would be the input itself
+ * (rows (ci, ky, kx) = (ci, y, x)), so the layer is a dense one (ganc_rows_forward): D's last
+ * layer on its 4x4 map, which as a convolution ran its GEMM one column wide. */
+static int conv_is_dense(const ganc_layer *L)
+{
+    return L->out.h == 1 && L->out.w == 1 && L->in.h == L->spec.k && L->in.w == L->spec.k && L->pad_t == 0 &&
+           L->pad_l == 0 && L->pad_b == 0 && L->pad_r == 0;
+}
+
 static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
+    if (conv_is_dense(L)) {
+        ganc_rows_forward(L, (int)(L->n_weight / L->out.c), x, y, n_all, p);
+        return;
+    }
     const ganc_conv_geom g = conv_geom(L);
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
@@ -109,6 +122,10 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                           int n_all, int param_grads, const ganc_pass *p)
 {
     (void)y;
+    if (conv_is_dense(L)) {
+        ganc_rows_backward(L, (int)(L->n_weight / L->out.c), x_all, dy_all, dx_all, n_all, param_grads, p);
+        return;
+    }
     const ganc_conv_geom g = conv_geom(L);
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);

@@ -122,9 +122,48 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
     }
 }
 
+/* A 1x1 input spread unpadded over a k x k output (G's first layer from z): col2im would only
+ * copy col into the output, so one product over the whole batch does it,
+ * Y (n x cout*k*k) = X (n x cin) . W (cin x cout*k*k), and its adjoints. */
+static int deconv_is_dense(const ganc_layer *L)
+{
+    return L->in.h == 1 && L->in.w == 1 && L->out.h == L->spec.k && L->out.w == L->spec.k && L->pad_t == 0 &&
+           L->pad_l == 0 && L->pad_b == 0 && L->pad_r == 0;
+}
+
+static void dense_deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int cin = L->in.c, cols = (int)ganc_shape_size(L->out), kk = L->spec.k * L->spec.k;
+    ganc_sgemm(0, 0, n, cols, cin, 1.0f, x, cin, ganc_sn_forward_weight(L, p), cols, 0.0f, y, cols);
+    if (L->n_bias)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < cols; j++) y[(size_t)i * cols + j] += L->bias[j / kk];
+}
+
+static void dense_deconv_backward(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
+                                  const ganc_pass *p)
+{
+    const int cin = L->in.c, cols = (int)ganc_shape_size(L->out), kk = L->spec.k * L->spec.k;
+    if (dx) ganc_sgemm(0, 1, n, cin, cols, 1.0f, dy, cols, ganc_sn_weight(L), cols, 0.0f, dx, cin);
+    if (!param_grads) return;
+    ganc_sgemm(1, 0, cin, cols, n, 1.0f, x, cin, dy, cols, 1.0f, ganc_sn_grad_begin(L, p), cols);
+    ganc_sn_grad_end(L, p);
+    if (L->n_bias)
+        for (int c = 0; c < L->out.c; c++) {
+            float s = 0.0f;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < kk; j++) s += dy[(size_t)i * cols + (size_t)c * kk + j];
+            L->dbias[c] += s;
+        }
+}
+
 /* Parts, threads and chunks as in conv.c. */
 static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
+    if (deconv_is_dense(L)) {
+        dense_deconv_forward(L, x, y, n_all, p);
+        return;
+    }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
@@ -146,6 +185,10 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
                             int param_grads, const ganc_pass *p)
 {
     (void)y;
+    if (deconv_is_dense(L)) {
+        dense_deconv_backward(L, x, dy, dx, n_all, param_grads, p);
+        return;
+    }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
     const size_t grads_at = deconv_col_floats(L) + deconv_cm_floats(L);

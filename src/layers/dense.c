@@ -21,20 +21,19 @@ static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     ganc_init_weighted(L, scheme, L->weight_dims[1], rng); /* fan-in: the inputs */
 }
 
-static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+void ganc_rows_forward(ganc_layer *L, int in, const float *x, float *y, int n, const ganc_pass *p)
 {
-    const int in = L->weight_dims[1], out = L->spec.units;
+    const int out = L->spec.units;
     ganc_sgemm(0, 1, n, out, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, y, out);
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) y[(size_t)i * out + j] += L->bias[j];
 }
 
-static void dense_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
-                           int param_grads, const ganc_pass *p)
+void ganc_rows_backward(ganc_layer *L, int in, const float *x, const float *dy, float *dx, int n, int param_grads,
+                        const ganc_pass *p)
 {
-    (void)y;
-    const int in = L->weight_dims[1], out = L->spec.units;
+    const int out = L->spec.units;
     if (dx) ganc_sgemm(0, 0, n, in, out, 1.0f, dy, out, ganc_sn_weight(L), in, 0.0f, dx, in);
     if (!param_grads) return;
     ganc_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
@@ -42,6 +41,18 @@ static void dense_backward(ganc_layer *L, const float *x, const float *y, const 
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) L->dbias[j] += dy[(size_t)i * out + j];
+}
+
+static void dense_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    ganc_rows_forward(L, L->weight_dims[1], x, y, n, p);
+}
+
+static void dense_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
+                           int param_grads, const ganc_pass *p)
+{
+    (void)y;
+    ganc_rows_backward(L, L->weight_dims[1], x, dy, dx, n, param_grads, p);
 }
 
 /* each output: one multiply-add per weight of its row */
