@@ -57,10 +57,28 @@ const char *ganc_sgemm_own_name(void);
 int ganc_sgemm_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, float *c, int ldc);
 #elif defined(__AVX2__) && defined(__FMA__)
-/* The same with kernels/gemm_avx2.c (AVX2 + FMA targets without AVX-512). */
+/* The same with kernels/gemm_avx2.c (AVX2 + FMA targets without AVX-512), and its pieces for
+ * an op(A) packed once and used for many products (ganc_sgemm_pack_a below). */
 int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                     const float *b, int ldb, float beta, float *c, int ldc);
+size_t ganc_sgemm_avx2_packed_floats(int m, int k);
+void ganc_sgemm_avx2_pack_a(int trans_a, int m, int k, const float *a, int lda, float *dst);
+int ganc_sgemm_avx2_packed(const float *packed, int trans_b, int m, int n, int k, float alpha, const float *b, int ldb,
+                           float beta, float *c, int ldc);
 #endif
+
+/* A weight used as op(A) by every chunk of a layer's batch, packed once per pass instead of
+ * once per product (kernels/gemm.c; the convolutions). ganc_sgemm_packed_floats: the floats
+ * a packed m x k op(A) takes in the build's own kernels, 0 where it has none (callers then
+ * keep calling ganc_sgemm). ganc_sgemm_packing: whether the own kernels are in use now (they
+ * may be switched off at run time). ganc_sgemm_packed is ganc_sgemm_serial with op(A) also
+ * given packed (packed == NULL, or no scratch for the kernels: the plain product of a), the
+ * same bits either way. */
+size_t ganc_sgemm_packed_floats(int m, int k);
+int ganc_sgemm_packing(void);
+void ganc_sgemm_pack_a(int trans_a, int m, int k, const float *a, int lda, float *dst);
+void ganc_sgemm_packed(const float *packed, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                       int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
 /* This thread's scratch for kernels that keep packed operands between calls (kernels/scratch.c):
  * GANC_KERNEL_SCRATCH_FLOATS floats, 64-byte aligned, the same block on every call until
@@ -95,6 +113,12 @@ size_t ganc_conv_plane_floats(const ganc_conv_geom *g);
  * per sample: as many as keep that matrix near 256K floats (1 MB: one core's L2, as each
  * thread works on its own chunks), at least 1. */
 int ganc_conv_chunk(size_t rows, size_t plane);
+/* The chunk for a backward pass that accumulates weight gradients: dW (the whole weight, 8 MB
+ * for dcgan64's last conv) is read and written once per chunk with a depth of only
+ * chunk * plane, so chunks there hold at least GANC_GRAD_MIN_COLUMNS columns (dcgan64's
+ * 512x4x4 conv: 4 samples, 64 columns, a fifth of its backward spent streaming dW). */
+#define GANC_GRAD_MIN_COLUMNS 512
+int ganc_conv_grad_chunk(size_t rows, size_t plane);
 
 /* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
 void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p);

@@ -50,6 +50,21 @@ static int via_public(int ta, int tb, int m, int n, int k, float alpha, const fl
     return 0;
 }
 
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+/* The product with op(A) packed first (ganc_sgemm_pack_a, as the convolutions use it for
+ * their weights), on builds whose kernels pack. */
+static int via_packed(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                      int ldb, float beta, float *c, int ldc)
+{
+    const size_t floats = ganc_sgemm_packed_floats(m, k);
+    float *packed = alloc_floats(floats);
+    ganc_sgemm_pack_a(ta, m, k, a, lda, packed);
+    ganc_sgemm_packed(packed, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    free(packed);
+    return 0;
+}
+#endif
+
 /* One product through fn, checked element by element against the double reference with a
  * bound that grows with k (float accumulation of k terms of size <= 1). */
 static void one_case(const char *path, gemm_fn fn, int ta, int tb, int m, int n, int k, float alpha, float beta,
@@ -235,6 +250,7 @@ int main(void)
     ganc_sgemm_own_kernels(1);
 #elif defined(__AVX2__) && defined(__FMA__)
     all_cases("avx2", ganc_sgemm_avx2);
+    all_cases("avx2 packed", via_packed);
     ganc_sgemm_own_kernels(0);
     all_cases("blas", via_public);
     ganc_sgemm_own_kernels(1);

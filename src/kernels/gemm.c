@@ -135,6 +135,47 @@ void ganc_blas_single_thread(void)
 #endif
 }
 
+size_t ganc_sgemm_packed_floats(int m, int k)
+{
+#if defined(GANC_OWN_GEMM) && !defined(__AVX512F__)
+    return ganc_sgemm_avx2_packed_floats(m, k);
+#else
+    (void)m;
+    (void)k;
+    return 0;
+#endif
+}
+
+int ganc_sgemm_packing(void)
+{
+#if defined(GANC_OWN_GEMM) && !defined(__AVX512F__)
+    return own_kernels();
+#else
+    return 0;
+#endif
+}
+
+void ganc_sgemm_pack_a(int trans_a, int m, int k, const float *a, int lda, float *dst)
+{
+#if defined(GANC_OWN_GEMM) && !defined(__AVX512F__)
+    ganc_sgemm_avx2_pack_a(trans_a, m, k, a, lda, dst);
+#else
+    (void)trans_a, (void)m, (void)k, (void)a, (void)lda, (void)dst;
+#endif
+}
+
+void ganc_sgemm_packed(const float *packed, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                       int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+#if defined(GANC_OWN_GEMM) && !defined(__AVX512F__)
+    if (packed && ganc_sgemm_avx2_packed(packed, trans_b, m, n, k, alpha, b, ldb, beta, c, ldc) == 0) return;
+#else
+    (void)packed;
+#endif
+    ganc_sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                        const float *b, int ldb, float beta, float *c, int ldc)
 {

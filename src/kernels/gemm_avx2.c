@@ -251,8 +251,11 @@ static void store_tile(const float *tile, int rows, int cols, float alpha, float
     }
 }
 
-int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
-                    const float *b, int ldb, float beta, float *c, int ldc)
+/* The product with op(A) either packed here per block (packed == NULL) or taken from a whole
+ * packed copy (ganc_sgemm_avx2_pack_a's layout: slice by slice of the depth, each slice m_pad
+ * rows of MR-row panels, so block (pc, ic) is at packed + m_pad * pc + ic * kc). */
+static int gemm_avx2(const float *packed, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                     int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
     float *const pack_a = ganc_kernel_scratch();
     if (!pack_a) return -1;
@@ -262,6 +265,7 @@ int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, 
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];
         return 0;
     }
+    const size_t m_pad = (size_t)(m + MR - 1) / MR * MR;
     _Alignas(32) float tile[MR * NR];
     for (int jc = 0; jc < n; jc += NC) {
         const int nc = n - jc < NC ? n - jc : NC;
@@ -273,12 +277,13 @@ int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, 
             pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, pack_b);
             for (int ic = 0; ic < m; ic += MC) {
                 const int mc = m - ic < MC ? m - ic : MC;
-                pack_a_block(trans_a, a, lda, ic, mc, pc, kc, pack_a);
+                const float *ablock = packed ? packed + m_pad * pc + (size_t)ic * kc : pack_a;
+                if (!packed) pack_a_block(trans_a, a, lda, ic, mc, pc, kc, pack_a);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int cols = nc - jr < NR ? nc - jr : NR;
                     for (int ir = 0; ir < mc; ir += MR) {
                         const int rows = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = pack_a + (size_t)ir * kc, *bp = pack_b + (size_t)jr * kc;
+                        const float *ap = ablock + (size_t)ir * kc, *bp = pack_b + (size_t)jr * kc;
                         float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
                         if (rows == MR && cols == NR && alpha == 1.0f && (beta_blk == 0.0f || beta_blk == 1.0f)) {
                             kernel_6x16_c(kc, ap, bp, ct, ldc, beta_blk != 0.0f);
@@ -293,6 +298,35 @@ int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, 
         }
     }
     return 0;
+}
+
+int ganc_sgemm_avx2(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc)
+{
+    return gemm_avx2(NULL, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+size_t ganc_sgemm_avx2_packed_floats(int m, int k)
+{
+    return (size_t)(m + MR - 1) / MR * MR * (size_t)(k > 0 ? k : 0);
+}
+
+void ganc_sgemm_avx2_pack_a(int trans_a, int m, int k, const float *a, int lda, float *dst)
+{
+    if (m <= 0 || k <= 0) return;
+    const size_t m_pad = ganc_sgemm_avx2_packed_floats(m, 1);
+    const int slices = (k + KC - 1) / KC, slice = (k + slices - 1) / slices;
+    for (int pc = 0; pc < k; pc += slice) {
+        const int kc = k - pc < slice ? k - pc : slice;
+        for (int ic = 0; ic < m; ic += MC)
+            pack_a_block(trans_a, a, lda, ic, m - ic < MC ? m - ic : MC, pc, kc, dst + m_pad * pc + (size_t)ic * kc);
+    }
+}
+
+int ganc_sgemm_avx2_packed(const float *packed, int trans_b, int m, int n, int k, float alpha, const float *b, int ldb,
+                           float beta, float *c, int ldc)
+{
+    return gemm_avx2(packed, 0, trans_b, m, n, k, alpha, NULL, 0, b, ldb, beta, c, ldc);
 }
 
 #endif

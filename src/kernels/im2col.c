@@ -263,3 +263,11 @@ int ganc_conv_chunk(size_t rows, size_t plane)
     const size_t chunk = per_sample ? target / per_sample : target;
     return chunk < 1 ? 1 : chunk > 65536 ? 65536 : (int)chunk;
 }
+
+int ganc_conv_grad_chunk(size_t rows, size_t plane)
+{
+    const int chunk = ganc_conv_chunk(rows, plane);
+    if (!plane || (size_t)chunk * plane >= GANC_GRAD_MIN_COLUMNS) return chunk;
+    const size_t want = (GANC_GRAD_MIN_COLUMNS + plane - 1) / plane;
+    return want > 65536 ? 65536 : (int)want;
+}

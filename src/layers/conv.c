@@ -15,7 +15,8 @@ static ganc_conv_geom conv_geom(const ganc_layer *L)
 }
 
 /* The batch is cut into one contiguous part per thread (ganc_pass_threads); a part is worked
- * through in chunks of at most ganc_conv_chunk samples with its own block of p->work:
+ * through in chunks of at most ganc_conv_chunk samples (ganc_conv_grad_chunk when the pass
+ * accumulates weight gradients) with its own block of p->work:
  *   col (kk x chunk*plane) | channel-major output (cout x chunk*plane) | dW | dbias | plane
  * (plane: im2col's bordered input plane, ganc_conv_plane_floats)
  * so im2col, GEMM and layout copy of a chunk stay in that core's caches and the threads
@@ -26,13 +27,22 @@ static ganc_conv_geom conv_geom(const ganc_layer *L)
 static size_t conv_col_floats(const ganc_layer *L)
 {
     const size_t kk = (size_t)L->in.c * L->spec.k * L->spec.k, plane = (size_t)L->out.h * L->out.w;
-    return kk * plane * (size_t)ganc_conv_chunk(kk, plane);
+    return kk * plane * (size_t)ganc_conv_grad_chunk(kk, plane);
 }
 
 static size_t conv_cm_floats(const ganc_layer *L)
 {
     const size_t kk = (size_t)L->in.c * L->spec.k * L->spec.k, plane = (size_t)L->out.h * L->out.w;
-    return (size_t)L->out.c * plane * (size_t)ganc_conv_chunk(kk, plane);
+    return (size_t)L->out.c * plane * (size_t)ganc_conv_grad_chunk(kk, plane);
+}
+
+/* W packed for the GEMM kernels, as op(A) of the forward (cout x kk) or of the input gradient
+ * (W^T, kk x cout): once per pass and thread rather than once per chunk (ganc_sgemm_pack_a). */
+static size_t conv_packed_floats(const ganc_layer *L)
+{
+    const int kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t fwd = ganc_sgemm_packed_floats(L->spec.units, kk), bwd = ganc_sgemm_packed_floats(kk, L->spec.units);
+    return fwd > bwd ? fwd : bwd;
 }
 
 static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
@@ -49,7 +59,8 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     L->n_weight = (size_t)sp->units * kk;
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
     const ganc_conv_geom g = conv_geom(L);
-    L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias + ganc_conv_plane_floats(&g);
+    L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias + ganc_conv_plane_floats(&g) +
+                conv_packed_floats(L);
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;
     L->weight_dims[1] = L->in.c;
@@ -67,6 +78,15 @@ static void conv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 static float *plane_scratch(const ganc_layer *L, float *col)
 {
     return col + conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias;
+}
+
+/* This thread's packed W (after the plane), or NULL when the products run unpacked: kernels
+ * without packing, or one part whose products ganc_sgemm splits over the threads itself. */
+static float *packed_scratch(const ganc_layer *L, float *col, int threads)
+{
+    if (!ganc_sgemm_packing() || !conv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
+    const ganc_conv_geom g = conv_geom(L);
+    return plane_scratch(L, col) + ganc_conv_plane_floats(&g);
 }
 
 /* col (kk x n*plane) from n samples of x. */
@@ -103,12 +123,15 @@ static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, con
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *col = p->work + (size_t)t * L->n_work, *ycm = col + col_floats;
+            float *wpk = packed_scratch(L, col, threads);
+            if (wpk) ganc_sgemm_pack_a(0, cout, kk, w, kk, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
                 const size_t np = (size_t)n * plane;
                 chunk_im2col(L, &g, x + i0 * in_size, col, n);
-                gemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+                if (wpk) ganc_sgemm_packed(wpk, 0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+                else gemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
                 if (L->n_bias)
                     for (int c = 0; c < cout; c++)
                         for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
@@ -129,9 +152,12 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
     const ganc_conv_geom g = conv_geom(L);
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
+    const int threads = ganc_pass_threads(p, n_all);
     const size_t col_floats = conv_col_floats(L), cm_floats = conv_cm_floats(L);
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
+    /* with weight gradients, long chunks (ganc_conv_grad_chunk); the input gradient alone
+     * gives the same values whatever the chunks, and short ones keep col in the caches */
+    const int chunk = dw_all ? ganc_conv_grad_chunk((size_t)kk, plane) : ganc_conv_chunk((size_t)kk, plane);
     const float *w = ganc_sn_weight(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -139,6 +165,8 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats, *dw, *db;
             ganc_part_grads(L, p, col_floats + cm_floats, t, dw_all, &dw, &db);
+            float *wpk = dx_all ? packed_scratch(L, col, threads) : NULL;
+            if (wpk) ganc_sgemm_pack_a(1, kk, cout, w, kk, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
@@ -155,7 +183,8 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                         }
                 }
                 if (dx_all) {
-                    gemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
+                    if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
+                    else gemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
                     for (int i = 0; i < n; i++) {
                         float *dxi = dx_all + (i0 + i) * in_size;
                         memset(dxi, 0, sizeof(float) * in_size);

@@ -16,6 +16,15 @@ static ganc_conv_geom deconv_geom(const ganc_layer *L)
                             L->in.h, L->in.w};
 }
 
+/* W packed for the GEMM kernels, as op(A) of the forward (W^T, cout*k*k x cin) or of the
+ * input gradient (W, cin x cout*k*k): once per pass and thread (see conv.c). */
+static size_t deconv_packed_floats(const ganc_layer *L)
+{
+    const int kk = L->spec.units * L->spec.k * L->spec.k;
+    const size_t fwd = ganc_sgemm_packed_floats(kk, L->in.c), bwd = ganc_sgemm_packed_floats(L->in.c, kk);
+    return fwd > bwd ? fwd : bwd;
+}
+
 static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
     const ganc_layer_spec *sp = &L->spec;
@@ -33,8 +42,8 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     L->n_bias = sp->bias ? (size_t)sp->units : 0;
     /* per thread (see conv.c): col | channel-major input | dW | dbias | bordered plane */
     const ganc_conv_geom g = deconv_geom(L);
-    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_chunk(kk, plane_in) + L->n_weight + L->n_bias +
-                ganc_conv_plane_floats(&g);
+    L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_grad_chunk(kk, plane_in) + L->n_weight + L->n_bias +
+                ganc_conv_plane_floats(&g) + deconv_packed_floats(L);
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;
     L->weight_dims[1] = sp->units;
@@ -49,19 +58,22 @@ static void deconv_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     ganc_init_weighted(L, scheme, L->spec.units * L->spec.k * L->spec.k, rng);
 }
 
-static int deconv_chunk(const ganc_layer *L)
+/* Samples per chunk: the forward's, or the longer ones of a backward with weight gradients
+ * (conv.c); the work block holds the longer. */
+static int deconv_chunk(const ganc_layer *L, int grads)
 {
-    return ganc_conv_chunk((size_t)L->out.c * L->spec.k * L->spec.k, (size_t)L->in.h * L->in.w);
+    const size_t kk = (size_t)L->out.c * L->spec.k * L->spec.k, plane = (size_t)L->in.h * L->in.w;
+    return grads ? ganc_conv_grad_chunk(kk, plane) : ganc_conv_chunk(kk, plane);
 }
 
 static size_t deconv_col_floats(const ganc_layer *L)
 {
-    return (size_t)L->out.c * L->spec.k * L->spec.k * L->in.h * L->in.w * (size_t)deconv_chunk(L);
+    return (size_t)L->out.c * L->spec.k * L->spec.k * L->in.h * L->in.w * (size_t)deconv_chunk(L, 1);
 }
 
 static size_t deconv_cm_floats(const ganc_layer *L)
 {
-    return (size_t)L->in.c * L->in.h * L->in.w * (size_t)deconv_chunk(L);
+    return (size_t)L->in.c * L->in.h * L->in.w * (size_t)deconv_chunk(L, 1);
 }
 
 /* A thread's work block: col | channel-major input | dW | dbias | bordered plane (im2col's). */
@@ -70,9 +82,18 @@ static float *plane_scratch(const ganc_layer *L, float *work)
     return work + deconv_col_floats(L) + deconv_cm_floats(L) + L->n_weight + L->n_bias;
 }
 
-/* n samples from x to y with a part's work block; gemm: see conv.c. */
-static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, float *work,
-                                 ganc_sgemm_fn *gemm)
+/* This thread's packed W (after the plane), or NULL when the products run unpacked (conv.c). */
+static float *packed_scratch(const ganc_layer *L, float *work, int threads)
+{
+    if (!ganc_sgemm_packing() || !deconv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
+    const ganc_conv_geom g = deconv_geom(L);
+    return plane_scratch(L, work) + ganc_conv_plane_floats(&g);
+}
+
+/* n samples from x to y with a part's work block; gemm: see conv.c; wpk: W packed as the
+ * product's op(A), or NULL. */
+static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n, const float *w, const float *wpk,
+                                 float *work, ganc_sgemm_fn *gemm)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -80,7 +101,8 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     const size_t plane_out = (size_t)L->out.h * L->out.w, out_size = ganc_shape_size(L->out);
     float *col = work, *xcm = work + deconv_col_floats(L);
     ganc_nchw_to_cnp(x, xcm, n, cin, plane_in);
-    gemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
+    if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
+    else gemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
         if (L->n_bias)
@@ -95,7 +117,7 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
 /* w: the weight the forward used; dw, db: where this part's gradients accumulate (NULL: none
  * wanted). */
 static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy, float *dx, int n, const float *w,
-                                  float *dw, float *db, float *work, ganc_sgemm_fn *gemm)
+                                  const float *wpk, float *dw, float *db, float *work, ganc_sgemm_fn *gemm)
 {
     const ganc_conv_geom g = deconv_geom(L);
     const int cin = L->in.c, kk = L->out.c * L->spec.k * L->spec.k;
@@ -117,7 +139,8 @@ static void deconv_backward_chunk(ganc_layer *L, const float *x, const float *dy
             }
     }
     if (dx) {
-        gemm(0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
+        if (wpk) ganc_sgemm_packed(wpk, 0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
+        else gemm(0, 0, cin, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, cm, (int)np);
         ganc_cnp_to_nchw(cm, dx, n, cin, plane_in);
     }
 }
@@ -165,17 +188,18 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, c
         return;
     }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
+    const int chunk = deconv_chunk(L, 0), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            float *work = p->work + (size_t)t * L->n_work, *wpk = packed_scratch(L, work, threads);
+            if (wpk) ganc_sgemm_pack_a(1, L->out.c * L->spec.k * L->spec.k, L->in.c, w, L->out.c * L->spec.k * L->spec.k, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, p->work + (size_t)t * L->n_work,
-                                     gemm);
+                deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, wpk, work, gemm);
             }
         }
     }
@@ -190,9 +214,10 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
         return;
     }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int chunk = deconv_chunk(L), threads = ganc_pass_threads(p, n_all);
+    const int threads = ganc_pass_threads(p, n_all);
     const size_t grads_at = deconv_col_floats(L) + deconv_cm_floats(L);
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
+    const int chunk = deconv_chunk(L, dw_all != NULL);
     const float *w = ganc_sn_weight(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -200,11 +225,13 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *work = p->work + (size_t)t * L->n_work, *dw, *db;
             ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
+            float *wpk = dx ? packed_scratch(L, work, threads) : NULL;
+            if (wpk) ganc_sgemm_pack_a(0, L->in.c, L->out.c * L->spec.k * L->spec.k, w, L->out.c * L->spec.k * L->spec.k, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {
                 const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, dw,
-                                      db, work, gemm);
+                deconv_backward_chunk(L, x + i0 * in_size, dy + i0 * out_size, dx ? dx + i0 * in_size : NULL, n, w, wpk,
+                                      dw, db, work, gemm);
             }
         }
         if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
