@@ -157,7 +157,8 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
     /* with weight gradients, long chunks (ganc_conv_grad_chunk); the input gradient alone
      * gives the same values whatever the chunks, and short ones keep col in the caches */
-    const int chunk = dw_all ? ganc_conv_grad_chunk((size_t)kk, plane) : ganc_conv_chunk((size_t)kk, plane);
+    const int small = ganc_conv_chunk((size_t)kk, plane);
+    const int chunk = dw_all ? ganc_conv_grad_chunk((size_t)kk, plane) : small;
     const float *w = ganc_sn_weight(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -182,13 +183,18 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                             db[c] += s;
                         }
                 }
-                if (dx_all) {
-                    if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
-                    else gemm(1, 0, kk, (int)np, cout, 1.0f, w, kk, dycm, (int)np, 0.0f, col, (int)np);
-                    for (int i = 0; i < n; i++) {
-                        float *dxi = dx_all + (i0 + i) * in_size;
+                /* the input gradient in the forward's short chunks: col (kk x its columns)
+                 * then stays in the caches for col2im, and the values are the same */
+                for (int s0 = 0; dx_all && s0 < n; s0 += small) {
+                    const int ns = n - s0 < small ? n - s0 : small;
+                    const size_t nps = (size_t)ns * plane;
+                    const float *dys = dycm + (size_t)s0 * plane;
+                    if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)np, 0.0f, col, (int)nps);
+                    else gemm(1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)np, 0.0f, col, (int)nps);
+                    for (int i = 0; i < ns; i++) {
+                        float *dxi = dx_all + (i0 + s0 + i) * in_size;
                         memset(dxi, 0, sizeof(float) * in_size);
-                        ganc_col2im(&g, col + i * plane, dxi, np, plane_scratch(L, col));
+                        ganc_col2im(&g, col + i * plane, dxi, nps, plane_scratch(L, col));
                     }
                 }
             }
