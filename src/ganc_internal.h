@@ -104,8 +104,11 @@ typedef struct {
  * col[((ci*k + ky)*k + kx)*ld + oy*ow + ox] = x[ci][oy*s+ky-pt][ox*s+kx-pl] (0 outside x).
  * buf: scratch of ganc_conv_plane_floats(g) floats. */
 void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld, float *buf);
-/* Adjoint of im2col: x += scatter(col). x must be zeroed by the caller when wanted. */
+/* Adjoint of im2col: x += scatter(col). ganc_col2im_set: x = scatter(col) (zero where nothing
+ * lands), the same bits as zeroing x and adding, without the pass that zeroes it where the
+ * windows reach all of x. */
 void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf);
+void ganc_col2im_set(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf);
 /* Scratch floats im2col and col2im need: one input plane with the borders the windows reach. */
 size_t ganc_conv_plane_floats(const ganc_conv_geom *g);
 
@@ -174,6 +177,11 @@ static inline int ganc_chunk_start(const ganc_chunks *c, int q)
 {
     return c->lo + (int)((long long)c->count * q / (c->parts ? c->parts : 1));
 }
+/* The whole batch in near-equal chunks of at most max_chunk, for the passes whose values do
+ * not depend on who computes a chunk (a convolution's output, an input gradient without
+ * weight gradients): the threads then take chunks as they finish (schedule(dynamic)), so that
+ * a core slowed by other work does not keep the other waiting at the layer's end. */
+static inline ganc_chunks ganc_batch_chunks(int n, int max_chunk) { return ganc_thread_chunks(n, 1, 0, max_chunk); }
 
 /* ---- what a layer type is (each type's file defines one; layers/registry.c lists them) ---- */
 

@@ -165,7 +165,7 @@ static void im2col_case(const ganc_conv_geom *g, size_t ld)
     /* and bit for bit as the layers have always added (their checkpoints depend on it): per
      * input value, a float sum from 0 over the kernel offsets, kx outer, ky inner, then added
      * to x */
-    float *exact = alloc_floats(in);
+    float *exact = alloc_floats(in), *sums = alloc_floats(in), *set = alloc_floats(in);
     for (int ci = 0; ci < g->c; ci++)
         for (int iy = 0; iy < g->h; iy++)
             for (int ix = 0; ix < g->w; ix++) {
@@ -180,8 +180,13 @@ static void im2col_case(const ganc_conv_geom *g, size_t ld)
                     }
                 const size_t i = ((size_t)ci * g->h + iy) * g->w + ix;
                 exact[i] = back[i] + sum;
+                sums[i] = sum;
+                set[i] = NAN; /* every value must be written */
             }
     ganc_col2im(g, col, back, ld, buf);
+    ganc_col2im_set(g, col, set, ld, buf);
+    CHECK(memcmp(set, sums, sizeof(float) * in) == 0, "col2im_set c=%d %dx%d k=%d s=%d pad=(%d,%d): not the ordered float sums",
+          g->c, g->h, g->w, g->k, g->stride, g->pad_t, g->pad_l);
     double worst = 0.0;
     int inexact = 0;
     for (size_t i = 0; i < in; i++) {
@@ -192,6 +197,8 @@ static void im2col_case(const ganc_conv_geom *g, size_t ld)
     CHECK(inexact == 0, "col2im c=%d %dx%d k=%d s=%d pad=(%d,%d): %d values not the ordered float sum", g->c, g->h, g->w,
           g->k, g->stride, g->pad_t, g->pad_l, inexact);
     free(exact);
+    free(sums);
+    free(set);
     CHECK(bad == 0 && worst <= 1e-5 * (g->k * g->k + 1),
           "im2col c=%d %dx%d k=%d s=%d pad=(%d,%d) out %dx%d ld=%zu: %d wrong im2col values, col2im error %.3g", g->c,
           g->h, g->w, g->k, g->stride, g->pad_t, g->pad_l, g->oh, g->ow, ld, bad, worst);

@@ -217,7 +217,9 @@ void ganc_im2col(const ganc_conv_geom *g, const float *x, float *col, size_t ld,
     }
 }
 
-void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf)
+/* col2im's sums into x: added (assign = 0), or stored (assign = 1: every value of x is reached,
+ * plane_covers). */
+static void col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf, int assign)
 {
     const int k = g->k, s = g->stride, oh = g->oh, ow = g->ow, hp = plane_rows(g), wp = plane_cols(g);
     for (int ci = 0; ci < g->c; ci++) {
@@ -236,9 +238,34 @@ void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld,
             if (iy < 0) continue;
             float *dst = xc + (size_t)iy * g->w + (lo - g->pad_l);
             const float *src = buf + (size_t)yy * wp + lo;
-            for (int j = 0; j < hi - lo; j++) dst[j] += src[j];
+            if (assign) memcpy(dst, src, sizeof(float) * (size_t)(hi - lo));
+            else
+                for (int j = 0; j < hi - lo; j++) dst[j] += src[j];
         }
     }
+}
+
+/* Whether the plane's rows and columns reach every value of x (the DCGAN layers: k 4, stride
+ * 2, pad 1 on even sides), so that col2im can store its sums instead of adding them to zeros. */
+static int plane_covers(const ganc_conv_geom *g)
+{
+    const int hp = plane_rows(g), reach = (g->ow - 1) * g->stride + g->k;
+    return g->pad_t >= 0 && hp - g->pad_t >= g->h && g->pad_l >= 0 && g->pad_l + g->w <= reach;
+}
+
+void ganc_col2im(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf)
+{
+    col2im(g, col, x, ld, buf, 0);
+}
+
+void ganc_col2im_set(const ganc_conv_geom *g, const float *col, float *x, size_t ld, float *buf)
+{
+    if (plane_covers(g)) {
+        col2im(g, col, x, ld, buf, 1);
+        return;
+    }
+    memset(x, 0, sizeof(float) * (size_t)g->c * g->h * g->w);
+    col2im(g, col, x, ld, buf, 0);
 }
 
 void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p)

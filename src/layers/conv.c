@@ -119,24 +119,68 @@ static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, con
     const float *w = ganc_sn_forward_weight(L, p);
     const size_t col_floats = conv_col_floats(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    const ganc_chunks ch = ganc_batch_chunks(n_all, chunk);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *col = p->work + (size_t)t * L->n_work, *ycm = col + col_floats;
-            float *wpk = packed_scratch(L, col, threads);
-            if (wpk) ganc_sgemm_pack_a(0, cout, kk, w, kk, wpk);
-            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-            for (int q = 0; q < ch.parts; q++) {
-                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                const size_t np = (size_t)n * plane;
-                chunk_im2col(L, &g, x + i0 * in_size, col, n);
-                if (wpk) ganc_sgemm_packed(wpk, 0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
-                else gemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
-                if (L->n_bias)
-                    for (int c = 0; c < cout; c++)
-                        for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
-                ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
-            }
+        float *col = p->work + (size_t)ganc_thread_num() * L->n_work, *ycm = col + col_floats;
+        float *wpk = packed_scratch(L, col, threads);
+        if (wpk) ganc_sgemm_pack_a(0, cout, kk, w, kk, wpk);
+#pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            const size_t np = (size_t)n * plane;
+            chunk_im2col(L, &g, x + i0 * in_size, col, n);
+            if (wpk) ganc_sgemm_packed(wpk, 0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+            else gemm(0, 0, cout, (int)np, kk, 1.0f, w, kk, col, (int)np, 0.0f, ycm, (int)np);
+            if (L->n_bias)
+                for (int c = 0; c < cout; c++)
+                    for (size_t j = 0; j < np; j++) ycm[(size_t)c * np + j] += L->bias[c];
+            ganc_cnp_to_nchw(ycm, y + i0 * out_size, n, cout, plane);
+        }
+    }
+}
+
+/* The input gradient of n samples from their channel-major output gradient dycm (ld columns
+ * apart), in chunks of at most `small` samples: col = W^T dycm, then col2im. */
+static void input_grad(const ganc_layer *L, const ganc_conv_geom *g, const float *w, const float *wpk,
+                       ganc_sgemm_fn *gemm, const float *dycm, size_t ld, float *dx, int n, int small, float *col)
+{
+    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in);
+    for (int s0 = 0; s0 < n; s0 += small) {
+        const int ns = n - s0 < small ? n - s0 : small;
+        const size_t nps = (size_t)ns * plane;
+        const float *dys = dycm + (size_t)s0 * plane;
+        if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)ld, 0.0f, col, (int)nps);
+        else gemm(1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)ld, 0.0f, col, (int)nps);
+        for (int i = 0; i < ns; i++) {
+            ganc_col2im_set(g, col + i * plane, dx + (size_t)(s0 + i) * in_size, nps, plane_scratch(L, col));
+        }
+    }
+}
+
+/* Without weight gradients (G's step through D) only the input gradient: chunks taken as
+ * threads finish (ganc_batch_chunks). */
+static void conv_input_grad_only(ganc_layer *L, const float *dy_all, float *dx_all, int n_all, const ganc_pass *p)
+{
+    const ganc_conv_geom g = conv_geom(L);
+    const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
+    const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
+    const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
+    const size_t col_floats = conv_col_floats(L);
+    const float *w = ganc_sn_weight(L);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    const ganc_chunks ch = ganc_batch_chunks(n_all, chunk);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float *col = p->work + (size_t)ganc_thread_num() * L->n_work, *dycm = col + col_floats;
+        float *wpk = packed_scratch(L, col, threads);
+        if (wpk) ganc_sgemm_pack_a(1, kk, cout, w, kk, wpk);
+#pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            ganc_nchw_to_cnp(dy_all + i0 * out_size, dycm, n, cout, plane);
+            input_grad(L, &g, w, wpk, gemm, dycm, (size_t)n * plane, dx_all + i0 * in_size, n, n, col);
         }
     }
 }
@@ -149,16 +193,19 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
         ganc_rows_backward(L, (int)(L->n_weight / L->out.c), x_all, dy_all, dx_all, n_all, param_grads, p);
         return;
     }
+    if (!param_grads) {
+        if (dx_all) conv_input_grad_only(L, dy_all, dx_all, n_all, p);
+        return;
+    }
     const ganc_conv_geom g = conv_geom(L);
     const int cout = L->out.c, kk = L->in.c * L->spec.k * L->spec.k;
     const size_t plane = (size_t)L->out.h * L->out.w, in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int threads = ganc_pass_threads(p, n_all);
     const size_t col_floats = conv_col_floats(L), cm_floats = conv_cm_floats(L);
-    float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
-    /* with weight gradients, long chunks (ganc_conv_grad_chunk); the input gradient alone
-     * gives the same values whatever the chunks, and short ones keep col in the caches */
-    const int small = ganc_conv_chunk((size_t)kk, plane);
-    const int chunk = dw_all ? ganc_conv_grad_chunk((size_t)kk, plane) : small;
+    float *dw_all = ganc_sn_grad_begin(L, p);
+    /* long chunks for the weight gradients (ganc_conv_grad_chunk), the forward's short ones
+     * inside them for the input gradient */
+    const int small = ganc_conv_chunk((size_t)kk, plane), chunk = ganc_conv_grad_chunk((size_t)kk, plane);
     const float *w = ganc_sn_weight(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -183,20 +230,9 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                             db[c] += s;
                         }
                 }
-                /* the input gradient in the forward's short chunks: col (kk x its columns)
+                /* the input gradient in the forward's short chunks: col (kk x their columns)
                  * then stays in the caches for col2im, and the values are the same */
-                for (int s0 = 0; dx_all && s0 < n; s0 += small) {
-                    const int ns = n - s0 < small ? n - s0 : small;
-                    const size_t nps = (size_t)ns * plane;
-                    const float *dys = dycm + (size_t)s0 * plane;
-                    if (wpk) ganc_sgemm_packed(wpk, 1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)np, 0.0f, col, (int)nps);
-                    else gemm(1, 0, kk, (int)nps, cout, 1.0f, w, kk, dys, (int)np, 0.0f, col, (int)nps);
-                    for (int i = 0; i < ns; i++) {
-                        float *dxi = dx_all + (i0 + s0 + i) * in_size;
-                        memset(dxi, 0, sizeof(float) * in_size);
-                        ganc_col2im(&g, col + i * plane, dxi, nps, plane_scratch(L, col));
-                    }
-                }
+                if (dx_all) input_grad(L, &g, w, wpk, gemm, dycm, np, dx_all + i0 * in_size, n, small, col);
             }
         }
         if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, col_floats + cm_floats, threads, dw_all);

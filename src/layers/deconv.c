@@ -105,12 +105,10 @@ static void deconv_forward_chunk(ganc_layer *L, const float *x, float *y, int n,
     else gemm(1, 0, kk, (int)np, cin, 1.0f, w, kk, xcm, (int)np, 0.0f, col, (int)np);
     for (int i = 0; i < n; i++) {
         float *yi = y + i * out_size;
-        if (L->n_bias)
+        ganc_col2im_set(&g, col + i * plane_in, yi, np, plane_scratch(L, work));
+        if (L->n_bias) /* bias + sum, as when the sums were added to the bias: the same bits */
             for (int c = 0; c < L->out.c; c++)
-                for (size_t j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] = L->bias[c];
-        else
-            memset(yi, 0, sizeof(float) * out_size);
-        ganc_col2im(&g, col + i * plane_in, yi, np, plane_scratch(L, work));
+                for (size_t j = 0; j < plane_out; j++) yi[(size_t)c * plane_out + j] += L->bias[c];
     }
 }
 
@@ -191,16 +189,15 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, c
     const int chunk = deconv_chunk(L, 0), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    const ganc_chunks ch = ganc_batch_chunks(n_all, chunk); /* taken as threads finish */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *work = p->work + (size_t)t * L->n_work, *wpk = packed_scratch(L, work, threads);
-            if (wpk) ganc_sgemm_pack_a(1, L->out.c * L->spec.k * L->spec.k, L->in.c, w, L->out.c * L->spec.k * L->spec.k, wpk);
-            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-            for (int q = 0; q < ch.parts; q++) {
-                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, wpk, work, gemm);
-            }
+        float *work = p->work + (size_t)ganc_thread_num() * L->n_work, *wpk = packed_scratch(L, work, threads);
+        if (wpk) ganc_sgemm_pack_a(1, L->out.c * L->spec.k * L->spec.k, L->in.c, w, L->out.c * L->spec.k * L->spec.k, wpk);
+#pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            deconv_forward_chunk(L, x + i0 * in_size, y + i0 * out_size, n, w, wpk, work, gemm);
         }
     }
 }
