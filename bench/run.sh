@@ -11,13 +11,18 @@
 # parameters. After the table, BENCH_DATA (build/bench_data_path) times the data path of
 # 64x64 RGB pictures on one thread beside what the dcgan64 row's training consumes.
 #
-# Environment: ITERS (20), THREADS (2), MODELS ("dcgan28 mlp dcgan32 dcgan64"), BATCHES
+# ROUNDS > 1 alternates the two programs that many times per row and reports each one's
+# median round (this shared machine's speed drifts by tens of percent within minutes, and
+# one round of each can catch them in different moments).
+#
+# Environment: ITERS (20), ROUNDS (1), THREADS (2), MODELS ("dcgan28 mlp dcgan32 dcgan64"), BATCHES
 # ("64 256"; the colour presets at 64 only unless BATCHES is set), PYTHON (/usr/bin/python3:
 # Debian's, which has torch), GANC (build/ganc), BENCH_DATA (build/bench_data_path; "" skips it).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 ITERS=${ITERS:-20}
+ROUNDS=${ROUNDS:-1}
 THREADS=${THREADS:-2}
 MODELS=${MODELS:-dcgan28 mlp dcgan32 dcgan64}
 batches_set=${BATCHES+1}
@@ -61,11 +66,16 @@ fi
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "protocol: threads $THREADS, median of $ITERS iterations after 3 warm-up (1 D step + 1 G step each)," \
-     "OPENBLAS_NUM_THREADS=1, torch $torch_version"
+     "median of $ROUNDS alternated round(s), OPENBLAS_NUM_THREADS=1, torch $torch_version"
 echo
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ganc-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# The middle line of file $1 by its first number (the median round), and the largest value
+# of column $1 in file $2 ("-" for none).
+median_round() { sort -n "$1" | awk '{ l[NR] = $0 } END { if (NR) print l[int((NR + 1) / 2)] }'; }
+largest() { awk -v c="$1" 'BEGIN { m = "-" } { if (m == "-" || $c + 0 > m + 0) m = $c } END { print m }' "$2"; }
 
 rows=""      # "model batch ganc_it torch_it gflops pct ganc_rss torch_rss" per line
 failed=0
@@ -73,59 +83,78 @@ data_consumes=""  # images/s of the dcgan64 row at batch 64 (real images: batch 
 for m in $MODELS; do
     shape=$(shape_of "$m")
     for b in $(batches_of "$m"); do
-        g_it=- g_gf=- g_pct=- g_rss=- t_it=- t_rss=- g_params=- t_params=-
-        # shellcheck disable=SC2086 # $shape is three words
-        if "$GANC" bench --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" --shape $shape \
-            >"$tmp/ganc" 2>&1; then
-            g_params=$(awk '/^parameters / { print $3 "/" $5; exit }' "$tmp/ganc")
-            # iter/s X  images/s Y  ms/iter Z (min W)  MFLOP/image F  GFLOP/s G  sgemm peak P GFLOP/s (Q%)  peak RSS R MB
-            # shellcheck disable=SC2046 # word splitting wanted
-            set -- $(awk '/^iter\/s / {
-                it = gf = pct = rss = "-"
-                for (i = 1; i <= NF; i++) {
-                    if ($i == "iter/s") it = $(i + 1)
-                    if ($i == "GFLOP/s" && gf == "-") gf = $(i + 1)
-                    if ($i ~ /^\([0-9.]+%\)$/) { pct = $i; gsub(/[()%]/, "", pct) }
-                    if ($i == "peak" && $(i + 1) == "RSS") rss = $(i + 2)
-                }
-                print it, gf, pct, rss; exit
-            }' "$tmp/ganc")
-            [ $# -eq 4 ] && { g_it=$1 g_gf=$2 g_pct=$3 g_rss=$4; }
-        fi
-        if [ "$g_it" = - ]; then
-            failed=1
-            echo "bench: ganc bench --model $m --batch $b failed:" >&2
-            cat "$tmp/ganc" >&2
-        fi
-        if [ $have_torch = 1 ]; then
+        g_params=- t_params=-
+        : >"$tmp/g_rounds"
+        : >"$tmp/t_rounds"
+        r=0
+        while [ $r -lt "$ROUNDS" ]; do
+            r=$((r + 1))
+            g_it=- g_gf=- g_pct=- g_rss=- t_it=- t_rss=-
             # shellcheck disable=SC2086 # $shape is three words
-            if "$PYTHON" bench/torch_gan.py --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" \
-                --shape $shape >"$tmp/torch" 2>&1; then
+            if "$GANC" bench --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" --shape $shape \
+                >"$tmp/ganc" 2>&1; then
+                g_params=$(awk '/^parameters / { print $3 "/" $5; exit }' "$tmp/ganc")
+                # iter/s X  images/s Y  ms/iter Z (min W)  MFLOP/image F  GFLOP/s G  sgemm peak P GFLOP/s (Q%)  peak RSS R MB
                 # shellcheck disable=SC2046 # word splitting wanted
-                set -- $(awk '/^torch / {
-                    it = rss = pg = pd = "-"
-                    for (i = 2; i <= NF; i++) {
-                        split($i, kv, "=")
-                        if (kv[1] == "it_s") it = kv[2]
-                        if (kv[1] == "rss_mb") rss = kv[2]
-                        if (kv[1] == "params_g") pg = kv[2]
-                        if (kv[1] == "params_d") pd = kv[2]
+                set -- $(awk '/^iter\/s / {
+                    it = gf = pct = rss = "-"
+                    for (i = 1; i <= NF; i++) {
+                        if ($i == "iter/s") it = $(i + 1)
+                        if ($i == "GFLOP/s" && gf == "-") gf = $(i + 1)
+                        if ($i ~ /^\([0-9.]+%\)$/) { pct = $i; gsub(/[()%]/, "", pct) }
+                        if ($i == "peak" && $(i + 1) == "RSS") rss = $(i + 2)
                     }
-                    print it, rss, pg "/" pd
-                }' "$tmp/torch" | tail -n 1)
-                [ $# -eq 3 ] && { t_it=$1 t_rss=$2 t_params=$3; }
+                    print it, gf, pct, rss; exit
+                }' "$tmp/ganc")
+                [ $# -eq 4 ] && { g_it=$1 g_gf=$2 g_pct=$3 g_rss=$4; }
             fi
-            if [ "$t_it" = - ]; then
+            if [ "$g_it" = - ]; then
                 failed=1
-                echo "bench: torch_gan.py --model $m --batch $b failed:" >&2
-                cat "$tmp/torch" >&2
-            elif [ "$g_it" != - ] && [ "$g_params" != "$t_params" ]; then
-                # not the same networks: the row would compare nothing
-                failed=1
-                echo "bench: $m: ganc counts G/D parameters $g_params, PyTorch $t_params" >&2
-                t_it=-
+                echo "bench: ganc bench --model $m --batch $b failed:" >&2
+                cat "$tmp/ganc" >&2
             fi
-        fi
+            if [ $have_torch = 1 ]; then
+                # shellcheck disable=SC2086 # $shape is three words
+                if "$PYTHON" bench/torch_gan.py --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" \
+                    --shape $shape >"$tmp/torch" 2>&1; then
+                    # shellcheck disable=SC2046 # word splitting wanted
+                    set -- $(awk '/^torch / {
+                        it = rss = pg = pd = "-"
+                        for (i = 2; i <= NF; i++) {
+                            split($i, kv, "=")
+                            if (kv[1] == "it_s") it = kv[2]
+                            if (kv[1] == "rss_mb") rss = kv[2]
+                            if (kv[1] == "params_g") pg = kv[2]
+                            if (kv[1] == "params_d") pd = kv[2]
+                        }
+                        print it, rss, pg "/" pd
+                    }' "$tmp/torch" | tail -n 1)
+                    [ $# -eq 3 ] && { t_it=$1 t_rss=$2 t_params=$3; }
+                fi
+                if [ "$t_it" = - ]; then
+                    failed=1
+                    echo "bench: torch_gan.py --model $m --batch $b failed:" >&2
+                    cat "$tmp/torch" >&2
+                elif [ "$g_it" != - ] && [ "$g_params" != "$t_params" ]; then
+                    # not the same networks: the row would compare nothing
+                    failed=1
+                    echo "bench: $m: ganc counts G/D parameters $g_params, PyTorch $t_params" >&2
+                    t_it=-
+                fi
+            fi
+            [ "$g_it" != - ] && echo "$g_it $g_gf $g_pct $g_rss" >>"$tmp/g_rounds"
+            [ "$t_it" != - ] && echo "$t_it $t_rss" >>"$tmp/t_rounds"
+        done
+        # each program's median round (by it/s); RSS: the largest of the rounds
+        g_it=- g_gf=- g_pct=- t_it=-
+        # shellcheck disable=SC2046 # word splitting wanted
+        set -- $(median_round "$tmp/g_rounds")
+        [ $# -eq 4 ] && { g_it=$1 g_gf=$2 g_pct=$3; }
+        g_rss=$(largest 4 "$tmp/g_rounds")
+        # shellcheck disable=SC2046 # word splitting wanted
+        set -- $(median_round "$tmp/t_rounds")
+        [ $# -eq 2 ] && t_it=$1
+        t_rss=$(largest 2 "$tmp/t_rounds")
         if [ "$m" = dcgan64 ] && [ "$b" = 64 ] && [ "$g_it" != - ]; then
             data_consumes=$(awk -v b="$b" -v it="$g_it" 'BEGIN { printf "%.2f", b * it }')
         fi
