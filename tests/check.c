@@ -96,6 +96,25 @@ const char *check_tmpdir(void)
     return tmpdir;
 }
 
+int check_temp_files(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[1024];
+    const char *base = slash ? slash + 1 : path;
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    DIR *d = opendir(slash && slash == path ? "/" : dir);
+    if (!d) return -1;
+    const size_t n = strlen(base);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, base, n) && !strncmp(e->d_name + n, ".tmp", 4) &&
+            (e->d_name[n + 4] == '\0' || e->d_name[n + 4] == '.'))
+            count++;
+    closedir(d);
+    return count;
+}
+
 int check_finish(const char *suite)
 {
     printf("%s: %d passed, %d failed\n", suite, passed, failed);

@@ -16,6 +16,10 @@ int check_close(const char *what, const float *got, const float *want, size_t n,
  * removed with everything in it when the process exits; the same path on every call. Exits
  * with status 2 when it cannot be made. */
 const char *check_tmpdir(void);
+/* How many temp files ganc_io_write_atomic may have left beside path: entries of its directory
+ * named "<file>.tmp" or "<file>.tmp.*" (it writes PATH.tmp.PID.N); -1 when the directory
+ * cannot be read. */
+int check_temp_files(const char *path);
 /* Prints "<suite>: N passed, N failed" and returns the process exit status. */
 int check_finish(const char *suite);
 extern int check_verbose;

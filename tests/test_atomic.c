@@ -99,7 +99,7 @@ static void test_round_trip(void)
               !memcmp(b + 4 + sizeof big, "tail\n", 5),
           "multi-part: parts not written in order (%zu bytes)", n);
     free(b);
-    CHECK(!exists(tmp_of(path)), "multi-part: PATH.tmp left behind");
+    CHECK(check_temp_files(path) == 0, "multi-part: PATH.tmp left behind");
     CHECK(next_fd() == fd0, "multi-part: a descriptor leaked");
 
     /* a path without a directory part: the directory synced is "." */
@@ -120,7 +120,7 @@ static void test_empty(void)
     const ganc_io_part empty[] = {{NULL, 0}, {"x", 0}, {NULL, 0}};
     CHECK(ganc_io_write_atomic(p1, empty, 3, NULL, err) == 0 && exists(p1) && same_bytes(p1, "", 0),
           "empty parts: an empty file: %s", err);
-    CHECK(!exists(tmp_of(p0)) && !exists(tmp_of(p1)), "empty: PATH.tmp left behind");
+    CHECK(check_temp_files(p0) == 0 && check_temp_files(p1) == 0, "empty: PATH.tmp left behind");
 
     /* bad arguments fail before anything is created */
     const char *p2 = tpath("bad-args.bin");
@@ -132,7 +132,7 @@ static void test_empty(void)
     CHECK(rc == -1 && !strncmp(err, p2, strlen(p2)), "NULL parts: rc %d '%s'", rc, rc ? err : "");
     rc = ganc_io_write_atomic(p2, hole, -1, NULL, err);
     CHECK(rc == -1 && !strncmp(err, p2, strlen(p2)), "n_parts -1: rc %d '%s'", rc, rc ? err : "");
-    CHECK(!exists(p2) && !exists(tmp_of(p2)), "bad arguments created a file");
+    CHECK(!exists(p2) && check_temp_files(p2) == 0, "bad arguments created a file");
     rc = ganc_io_write_atomic("", hole, 1, "checkpoint", err);
     CHECK(rc == -1 && !strcmp(err, "(empty path): cannot write checkpoint: no file name"), "empty path: '%s'", err);
 }
@@ -144,11 +144,20 @@ static void test_overwrite(void)
     uint8_t old[5000];
     memset(old, 'o', sizeof old);
     spit(path, old, sizeof old);
-    spit(tmp_of(path), "stale temp file from a crashed run, longer than the new content", 63);
+    /* temp files a crashed run left, under the old fixed name and the current one: never
+     * reused (O_EXCL), never touched */
+    const char *stale = "stale temp file from a crashed run, longer than the new content";
+    char stale_new[400];
+    snprintf(stale_new, sizeof stale_new, "%s.tmp.%ld.0", path, (long)getpid());
+    spit(tmp_of(path), stale, 63);
+    spit(stale_new, stale, 63);
     const ganc_io_part parts[] = {{"new ", 4}, {"content", 7}};
     int rc = ganc_io_write_atomic(path, parts, 2, NULL, err);
-    CHECK(rc == 0 && same_bytes(path, "new content", 11), "overwrite a longer file and a stale PATH.tmp: %s", err);
-    CHECK(!exists(tmp_of(path)), "overwrite: PATH.tmp left behind");
+    CHECK(rc == 0 && same_bytes(path, "new content", 11), "overwrite a longer file beside stale temp files: %s", err);
+    CHECK(check_temp_files(path) == 2 && same_bytes(tmp_of(path), stale, 63) && same_bytes(stale_new, stale, 63),
+          "overwrite: a temp file left behind, or a stale one changed");
+    unlink(tmp_of(path));
+    unlink(stale_new);
     rc = ganc_io_write_atomic(path, parts + 1, 1, NULL, err);
     CHECK(rc == 0 && same_bytes(path, "content", 7), "overwrite again: %s", err);
 }
@@ -201,16 +210,16 @@ static void test_failure_keeps_old_file(void)
     CHECK(rc == -1, "size limit: the write did not fail (rc %d)", rc);
     CHECK(!strcmp(err, want), "size limit message '%s', want '%s'", err, want);
     CHECK(same_bytes(path, old, sizeof old), "size limit: the old file changed");
-    CHECK(!exists(tmp_of(path)), "size limit: PATH.tmp left behind");
+    CHECK(check_temp_files(path) == 0, "size limit: PATH.tmp left behind");
 
     rc = write_limited(path, parts, 3, NULL, 4096, err);
     snprintf(want, sizeof want, "%s: cannot write: %s", path, strerror(EFBIG));
     CHECK(rc == -1 && !strcmp(err, want), "size limit, what NULL: rc %d '%s', want '%s'", rc, err, want);
-    CHECK(same_bytes(path, old, sizeof old) && !exists(tmp_of(path)), "size limit, what NULL: files");
+    CHECK(same_bytes(path, old, sizeof old) && check_temp_files(path) == 0, "size limit, what NULL: files");
 
     /* the same write without the limit succeeds, so the limit was the cause */
     rc = ganc_io_write_atomic(path, parts, 3, NULL, err);
-    CHECK(rc == 0 && !exists(tmp_of(path)), "unlimited write: %s", err);
+    CHECK(rc == 0 && check_temp_files(path) == 0, "unlimited write: %s", err);
     size_t n;
     uint8_t *b = slurp(path, &n);
     CHECK(b && n == 6 + big + 5 && !memcmp(b + 6 + big, "never", 5), "unlimited write: %zu bytes", n);
@@ -240,8 +249,57 @@ static void test_missing_directory(void)
     rc = ganc_io_write_atomic(dir, &part, 1, NULL, err);
     CHECK(rc == -1 && !strncmp(err, dir, strlen(dir)) && strstr(err, "cannot write: "), "PATH a directory: '%s'",
           rc ? err : "");
-    CHECK(!exists(tmp_of(dir)), "PATH a directory: PATH.tmp left behind");
+    CHECK(check_temp_files(dir) == 0, "PATH a directory: PATH.tmp left behind");
     CHECK(next_fd() == fd0, "a descriptor leaked");
+}
+
+/* Two processes replacing the same file 300 times each, with different contents of 64 KiB:
+ * every write succeeds, PATH is always one of the two contents whole (read between writes by
+ * the parent), and no temp file is left. With one shared PATH.tmp a writer's rename found the
+ * other's file gone (ENOENT), or renamed a file the other was still writing. */
+static void test_concurrent_writers(void)
+{
+    const char *path = tpath("shared.bin");
+    static uint8_t content[2][65536];
+    memset(content[0], 'a', sizeof content[0]);
+    memset(content[1], 'b', sizeof content[1]);
+    char err[GANC_ERR_LEN];
+    const ganc_io_part first = {content[0], sizeof content[0]};
+    CHECK(ganc_io_write_atomic(path, &first, 1, NULL, err) == 0, "first write: %s", err);
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            const ganc_io_part part = {content[k], sizeof content[k]};
+            for (int i = 0; i < 300; i++)
+                if (ganc_io_write_atomic(path, &part, 1, NULL, err) != 0) {
+                    fprintf(stderr, "writer %d: %s\n", k, err);
+                    _exit(1);
+                }
+            _exit(0);
+        }
+    }
+    int torn = 0, reads = 0;
+    for (int done = 0; done < 2;) {
+        size_t n;
+        uint8_t *now = slurp(path, &n);
+        if (now) {
+            reads++;
+            torn += !(n == sizeof content[0] && (!memcmp(now, content[0], n) || !memcmp(now, content[1], n)));
+            free(now);
+        }
+        done = 0;
+        for (int k = 0; k < 2; k++) {
+            int status;
+            if (kids[k] > 0 && waitpid(kids[k], &status, WNOHANG) == kids[k]) {
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "concurrent writer %d failed", k);
+                kids[k] = -1;
+            }
+            done += kids[k] < 0;
+        }
+    }
+    CHECK(torn == 0, "concurrent writers: %d of %d reads saw a torn or partial file", torn, reads);
+    CHECK(check_temp_files(path) == 0, "concurrent writers: temp files left behind");
 }
 
 int main(void)
@@ -251,5 +309,6 @@ int main(void)
     test_overwrite();
     test_failure_keeps_old_file();
     test_missing_directory();
+    test_concurrent_writers();
     return check_finish("atomic");
 }

@@ -47,12 +47,6 @@ static void write_bytes(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 static uint32_t rng_state = 12345u;
 static uint32_t rnd(void)
 {
@@ -77,7 +71,7 @@ static void test_png_roundtrip(void)
         CHECK(back && dw == w && dh == h && dc == ch && !memcmp(back, pix, n),
               "stored PNG %dx%dx%d does not decode to its pixels (%s; got %dx%dx%d)", w, h, ch, why, dw, dh, dc);
         free(back);
-        CHECK(!file_exists(tpath("stored.png.tmp")), "temporary file left behind");
+        CHECK(check_temp_files(tpath("stored.png")) == 0, "temporary file left behind");
 #ifdef GANC_HAVE_STB
         back = test_png_load(p, &dw, &dh, &dc, 0); /* stb_image here: an independent decoder */
         CHECK(back && dw == w && dh == h && dc == ch && !memcmp(back, pix, n), "stb_image disagrees on stored PNG %dx%dx%d",
@@ -130,7 +124,7 @@ static void test_png_roundtrip(void)
     uint8_t *back = test_png_load(p, &dw, &dh, &dc, 0);
     CHECK(back && dw == 2 && dh == 2 && dc == 3 && !memcmp(back, b, 12), "rewritten PNG does not hold the new pixels");
     free(back);
-    CHECK(!file_exists(tpath("latest.png.tmp")), "temporary file left behind after rewrite");
+    CHECK(check_temp_files(tpath("latest.png")) == 0, "temporary file left behind after rewrite");
 }
 
 static void test_png_errors(void)
@@ -147,9 +141,7 @@ static void test_png_errors(void)
     mkdir(dir, 0755);
     CHECK(ganc_png_write(dir, pix, 2, 2, 3, err) == -1 && !strncmp(err, dir, strlen(dir)) && strstr(err, ": cannot write: "),
           "directory as path: \"%s\"", err);
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-    CHECK(!file_exists(tmp), "temporary file left behind after a failed rename");
+    CHECK(check_temp_files(dir) == 0, "temporary file left behind after a failed rename");
     CHECK(ganc_png_write(tpath("x.png"), pix, 2, 2, 5, err) == -1 && strstr(err, "channels"), "5 channels: \"%s\"", err);
     CHECK(ganc_png_write(tpath("x.png"), pix, 0, 2, 3, err) == -1, "zero width accepted");
     CHECK(ganc_png_write(tpath("x.png"), NULL, 2, 2, 3, err) == -1, "NULL pixels accepted");
@@ -272,7 +264,7 @@ static void test_npy_roundtrip(void)
         for (size_t i = 0; i < n; i++) x[i] = pattern(i);
         const char *p = tpath("a.npy");
         CHECK(ganc_npy_write(p, x, nd, dims, err) == 0, "npy write: %s", err);
-        CHECK(!file_exists(tpath("a.npy.tmp")), "npy temporary file left behind");
+        CHECK(check_temp_files(p) == 0, "npy temporary file left behind");
 
         size_t len = 0;
         uint8_t *f = test_read_file(p, &len);

@@ -303,9 +303,7 @@ static void test_round_trip(void)
     compare_file(&f, &s);
     ganc_st_free(&f);
     ganc_st_free(&f); /* freeing twice is harmless: free zeroes the struct */
-    char tmp[140];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    CHECK(!exists(tmp), "no temp file left after a write");
+    CHECK(check_temp_files(path) == 0, "no temp file left after a write");
 
     /* no tensors, no metadata */
     rc = ganc_st_write(path, NULL, 0, NULL, 0, err);
@@ -647,9 +645,8 @@ static void test_writer_rejects(void)
 {
     sample s;
     make_sample(&s);
-    char path[128], tmp[140], err[GANC_ERR_LEN];
+    char path[128], err[GANC_ERR_LEN];
     path_in(path, sizeof path, "keep.safetensors");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (!CHECK(ganc_st_write(path, s.t, 2, NULL, 0, err) == 0, "write: %s", err)) return;
     size_t n;
     uint8_t *before = slurp(path, &n);
@@ -677,7 +674,7 @@ static void test_writer_rejects(void)
         CHECK(rc == -1 && strstr(err, path) && strstr(err, cases[i].want), "writer %s: rc %d '%s'", cases[i].label, rc,
               rc ? err : "");
     }
-    CHECK(same_bytes(path, before, n) && !exists(tmp), "rejected writes leave the file alone");
+    CHECK(same_bytes(path, before, n) && check_temp_files(path) == 0, "rejected writes leave the file alone");
     free(before);
 }
 
@@ -685,7 +682,7 @@ static void test_atomic_write(void)
 {
     sample s;
     make_sample(&s);
-    char path[128], tmp[140], err[GANC_ERR_LEN] = "";
+    char path[128], err[GANC_ERR_LEN] = "";
 
     /* a directory that does not exist */
     path_in(path, sizeof path, "no/such/dir/x.safetensors");
@@ -695,10 +692,9 @@ static void test_atomic_write(void)
 
     /* overwriting a good file replaces it and leaves no temp file */
     path_in(path, sizeof path, "ckpt.safetensors");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     ganc_st_file f;
     rc = ganc_st_write(path, s.t, 2, NULL, 0, err) | ganc_st_write(path, s.t + 3, 1, s.m, 1, err);
-    CHECK(rc == 0 && ganc_st_read(path, &f, err) == 0 && f.n_tensors == 1 && f.n_meta == 1 && !exists(tmp),
+    CHECK(rc == 0 && ganc_st_read(path, &f, err) == 0 && f.n_tensors == 1 && f.n_meta == 1 && check_temp_files(path) == 0,
           "overwrite: %s", err);
     ganc_st_free(&f);
 
@@ -756,7 +752,7 @@ static void test_atomic_write(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "size limit: the write did not fail");
     CHECK(strcmp(child_err, want) == 0, "size limit message '%s', want '%s'", child_err, want);
     CHECK(same_bytes(path, before, n), "size limit: old checkpoint untouched");
-    CHECK(!exists(tmp), "size limit: temp file removed");
+    CHECK(check_temp_files(path) == 0, "size limit: temp file removed");
     rc = ganc_st_read(path, &f, err);
     CHECK(rc == 0 && f.n_tensors == 1, "old checkpoint still reads: %s", err);
     ganc_st_free(&f);

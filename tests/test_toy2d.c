@@ -412,7 +412,7 @@ static void test_plane_plot(void)
         uint32_t ph = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 | (uint32_t)png[22] << 8 | png[23];
         CHECK(pw == (uint32_t)w && ph == (uint32_t)h && png[25] == 2, "PNG is %ux%u RGB", pw, ph);
     }
-    CHECK(!file_exists(tpath("plane.png.tmp")), "no temp file left");
+    CHECK(check_temp_files(tpath("plane.png")) == 0, "no temp file left");
     int dw = 0, dh = 0, dc = 0;
     uint8_t *dec = test_png_load(path, &dw, &dh, &dc, 0); /* now also in builds without stb */
     ganc_plane_render(&v, rgb, w, h, err);
@@ -500,7 +500,7 @@ static void test_gif(void)
     CHECK(old && n == 3 && memcmp(old, "old", 3) == 0, "old file untouched before close");
     free(old);
     CHECK(ganc_gif_close(g, err) == 0, "close: %s", err);
-    CHECK(!file_exists(tpath("anim.gif.tmp")), "no temp file left");
+    CHECK(check_temp_files(tpath("anim.gif")) == 0, "no temp file left");
 
     int e = 0;
     GifFileType *gf = DGifOpenFileName(path, &e);
@@ -550,7 +550,7 @@ static void test_gif(void)
     g = ganc_gif_open(p2, w, h, 10, NULL, 0, err);
     if (g) ganc_gif_add_frame(g, rgb, err);
     ganc_gif_abort(g);
-    CHECK(!file_exists(p2) && !file_exists(tpath("empty.gif.tmp")), "abort: no file");
+    CHECK(!file_exists(p2) && check_temp_files(p2) == 0, "abort: no file");
     err[0] = 0;
     CHECK(ganc_gif_open(p2, 0, h, 10, NULL, 0, err) == NULL && *err, "0-wide GIF rejected: %s", err);
     uint32_t one = 0;

@@ -108,9 +108,10 @@ int cli_run_dir_checkpoint(const char *dir, const ganc_session *s, char err[GANC
         if (strncmp(e->d_name, "step_", 5) != 0) continue;
         if (len == name_len) {
             snprintf(names[n++], sizeof names[0], "%s", e->d_name);
-        } else if (len == name_len + 4 && !strcmp(e->d_name + name_len, ".tmp")) {
+        } else if (len >= name_len + 4 && !strncmp(e->d_name + name_len, ".tmp", 4) &&
+                   (e->d_name[name_len + 4] == '\0' || e->d_name[name_len + 4] == '.')) {
             cli_pathf(path, sizeof path, "%s/%s", ckdir, e->d_name);
-            unlink(path); /* ours just completed: every .tmp here is stale */
+            unlink(path); /* ours just completed: every temp file (NAME.tmp[.PID.N]) here is stale */
         }
     }
     closedir(d);

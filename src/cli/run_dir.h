@@ -12,7 +12,7 @@ int cli_run_dir_create(const char *dir, char err[GANC_ERR_LEN]);
  * deleted goes on). */
 int cli_run_dir_reopen(const char *dir, char err[GANC_ERR_LEN]);
 /* Writes DIR/ckpt/step_N.safetensors and removes all but the newest s->cfg.keep, and any
- * step_N.safetensors.tmp that a killed run left half-written. */
+ * temp file (step_N.safetensors.tmp.PID.N) that a killed run left half-written. */
 int cli_run_dir_checkpoint(const char *dir, const ganc_session *s, char err[GANC_ERR_LEN]);
 
 #endif

@@ -1,8 +1,12 @@
-/* Atomic file replacement: PATH.tmp, fsync, rename, fsync of the directory (see atomic.h).
+/* Atomic file replacement: a temp file beside PATH, fsync, rename, fsync of the directory (see
+ * atomic.h).
  *
  * Why each step:
  * - rename() replaces PATH in one step on POSIX file systems, so readers see the old file or
- *   the new one. Writing PATH.tmp in the same directory keeps the rename on one file system.
+ *   the new one. Writing the temp file in the same directory keeps the rename on one file
+ *   system. Its name is the writer's own (PATH.tmp.PID.N, created with O_EXCL): two runs that
+ *   write the same image cache at once each rename a whole file of their own; with one shared
+ *   PATH.tmp, one truncated the file the other was writing and renamed it half-written.
  * - fsync of the data before the rename: otherwise a crash soon after can leave PATH renamed
  *   but empty or partly written (delayed allocation on ext4, XFS, ...).
  * - fsync of the directory after the rename: the rename is a change to the directory, and
@@ -13,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h> /* rename */
 #include <stdlib.h>
@@ -84,16 +89,21 @@ int ganc_io_write_atomic(const char *path, const ganc_io_part *parts, int n_part
     for (int i = 0; i < n_parts; i++)
         if (parts[i].len && !parts[i].data) return fail(err, path, what, strerror(EINVAL), NULL);
 
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp");
+    const size_t len = strlen(path) + sizeof ".tmp." + 48;
+    char *tmp = malloc(len);
     if (!tmp) return fail(err, path, what, "out of memory", NULL);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", sizeof ".tmp");
 
-    /* O_TRUNC: a PATH.tmp left by a crashed run is simply overwritten. O_CLOEXEC: a child
-     * started meanwhile by another thread must not inherit the descriptor. Mode 0666 is
-     * narrowed by the umask, as for any file a program creates (what fopen does). */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* O_EXCL: a name some other writer holds (or left by a crash) is never reused; the
+     * counter moves on. O_CLOEXEC: a child started meanwhile by another thread must not
+     * inherit the descriptor. Mode 0666 is narrowed by the umask, as for any file a program
+     * creates (what fopen does). */
+    static _Atomic unsigned serial;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 1000; tries++) {
+        snprintf(tmp, len, "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
         int e = errno;
         free(tmp); /* not created by us (or not at all): nothing to remove */

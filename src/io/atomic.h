@@ -16,7 +16,8 @@ typedef struct {
     size_t len;
 } ganc_io_part;
 
-/* Writes the parts in order to PATH.tmp, fsyncs it, renames it over PATH, fsyncs the directory.
+/* Writes the parts in order to a temp file of its own beside PATH (PATH.tmp.PID.N), fsyncs it,
+ * renames it over PATH, fsyncs the directory.
  * On any error PATH is untouched, the temp file removed, and err reads
  * "PATH: cannot write[ WHAT]: <reason>": what = "checkpoint" gives
  * "PATH: cannot write checkpoint: No space left on device", what = NULL "PATH: cannot write: ...".
@@ -24,7 +25,8 @@ typedef struct {
  * happened, so PATH holds the complete new file and only its survival across a power loss is
  * in doubt; the call still fails, with "PATH: cannot write[ WHAT]: syncing its directory: <reason>".
  * File systems that cannot sync directories (EINVAL) are not an error.
- * Returns 0 or -1. PATH.tmp is a fixed name, so two writers of the same PATH must not run at once. */
+ * Returns 0 or -1. Writers of the same PATH may run at once (threads or processes): PATH ends
+ * as one of their files, whole. */
 int ganc_io_write_atomic(const char *path, const ganc_io_part *parts, int n_parts, const char *what,
                          char err[GANC_ERR_LEN]);
 

@@ -2,7 +2,7 @@
  *
  * Writer: tensors go in the order given, the header JSON is padded with spaces so the data
  * section starts at a multiple of 8 bytes, and the file is replaced atomically by
- * ganc_io_write_atomic (PATH.tmp, fsync, rename, fsync of the directory), so a crash or a full
+ * ganc_io_write_atomic (a temp file beside PATH, fsync, rename, fsync of the directory), so a crash or a full
  * disk never leaves a torn checkpoint behind.
  *
  * Reader: the file is untrusted (it will be fuzzed), so nothing is allocated from a number

@@ -23,7 +23,7 @@ typedef struct {
     char *value; /* malloc'ed (reader) or caller's (writer) */
 } ganc_st_meta;
 
-/* Writes atomically: PATH.tmp, fsync, rename over PATH, fsync of the directory. On any
+/* Writes atomically: a temp file, fsync, rename over PATH, fsync of the directory. On any
  * error (disk full, unwritable directory) PATH is left as it was and the temp file removed. */
 int ganc_st_write(const char *path, const ganc_st_tensor *t, int n_tensors, const ganc_st_meta *meta, int n_meta,
                   char err[GANC_ERR_LEN]);
