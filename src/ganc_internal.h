@@ -5,6 +5,7 @@
 #include "ganc.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 /* ---- core ---------------------------------------------------------------------------- */
 
@@ -25,6 +26,13 @@ static inline size_t ganc_size_add(size_t a, size_t b)
 {
     size_t r;
     return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+/* Whether s ends in suffix (file kinds by name: ".npy", ".png"). */
+static inline int ganc_ends_with(const char *s, const char *suffix)
+{
+    const size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
 }
 
 /* snprintf into an error buffer; always returns -1 so callers can `return ganc_fail(...)`. */

@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 int cmd_sample(int argc, char **argv)
 {
     const char *src = NULL, *outp = NULL;
@@ -56,8 +50,8 @@ int cmd_sample(int argc, char **argv)
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
-    const int npy = ends_with(outp, ".npy");
-    if (!npy && !ends_with(outp, ".png")) return cli_error("sample: -o %s: the file name must end in .png or .npy", outp);
+    const int npy = ganc_ends_with(outp, ".npy");
+    if (!npy && !ganc_ends_with(outp, ".png")) return cli_error("sample: -o %s: the file name must end in .png or .npy", outp);
 
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);

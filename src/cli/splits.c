@@ -13,7 +13,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MNIST10K_SPLIT 8000
@@ -45,12 +44,6 @@ static int shuffled_split(cli_split *sp, int split, char err[GANC_ERR_LEN])
     return 0;
 }
 
-static int is_folder(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The t10k-* file beside a train-* file, when there is one. */
 static int beside_t10k(const char *path, char out[1024])
 {
@@ -61,17 +54,12 @@ static int beside_t10k(const char *path, char out[1024])
     return access(out, R_OK) == 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    const size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 static int same_shape(ganc_shape a, ganc_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
 
-/* Opens path as a whole set of images (no mirroring) into ds. */
+/* Opens path as a whole set of images (no mirroring) into ds; *class_ordered (may be NULL):
+ * whether its images come in class order (ganc_source.class_ordered). */
 static int open_images(const char *path, const ganc_config *cfg, int test, int verbose, ganc_dataset *ds,
-                       char err[GANC_ERR_LEN])
+                       int *class_ordered, char err[GANC_ERR_LEN])
 {
     ganc_source src;
     if (cli_open_path(path, cfg, test, verbose, &src, err)) return -1;
@@ -79,6 +67,7 @@ static int open_images(const char *path, const ganc_config *cfg, int test, int v
         ganc_source_close(&src);
         return ganc_fail(err, "%s: 2-D points have no test split (ganc eval scores 2-D runs by their modes)", path);
     }
+    if (class_ordered) *class_ordered = src.class_ordered;
     *ds = src.ds; /* the images move out; the rest of the source goes */
     memset(&src.ds, 0, sizeof src.ds);
     ganc_source_close(&src);
@@ -100,10 +89,11 @@ int cli_split_load(const ganc_config *data_cfg, const char *test, int split, int
         memmove(path, path + plen, strlen(path + plen) + 1);
     }
     snprintf(sp->data_path, sizeof sp->data_path, "%s", path);
-    if (open_images(path, cfg, 0, verbose, &sp->train, err)) return -1;
+    int class_ordered = 0;
+    if (open_images(path, cfg, 0, verbose, &sp->train, &class_ordered, err)) return -1;
     sp->train_n = sp->train.n;
     if (test) {
-        if (open_images(test, cfg, 0, verbose, &sp->own_test, err)) goto fail;
+        if (open_images(test, cfg, 0, verbose, &sp->own_test, NULL, err)) goto fail;
         if (!same_shape(sp->own_test.shape, sp->train.shape)) {
             ganc_fail(err, "--test %s: images are %dx%dx%d, the data's are %dx%dx%d", test, sp->own_test.shape.c,
                       sp->own_test.shape.h, sp->own_test.shape.w, sp->train.shape.c, sp->train.shape.h,
@@ -116,24 +106,24 @@ int cli_split_load(const ganc_config *data_cfg, const char *test, int split, int
         return 0;
     }
     if (!split && (!strncmp(path, "cifar10:", 8) || !strncmp(path, "cifar100:", 9))) {
-        if (open_images(path, cfg, 1, verbose, &sp->own_test, err)) goto fail;
+        if (open_images(path, cfg, 1, verbose, &sp->own_test, NULL, err)) goto fail;
         sp->test = &sp->own_test;
         sp->test_n = sp->own_test.n;
         snprintf(sp->test_desc, sizeof sp->test_desc, "the test batch of %s", path);
         return 0;
     }
     if (!split && beside_t10k(path, tpath)) {
-        if (open_images(tpath, cfg, 0, verbose, &sp->own_test, err)) goto fail;
+        if (open_images(tpath, cfg, 0, verbose, &sp->own_test, NULL, err)) goto fail;
         sp->test = &sp->own_test;
         sp->test_n = sp->own_test.n;
         snprintf(sp->test_desc, sizeof sp->test_desc, "%s", tpath);
         return 0;
     }
-    if (is_folder(path) || ends_with(path, ".npy")) {
+    if (class_ordered) {
         if (shuffled_split(sp, split, err)) goto fail;
         return 0;
     }
-    if (!split && ends_with(path, "/mnist-10k/images-idx3-ubyte.gz")) split = MNIST10K_SPLIT;
+    if (!split && ganc_ends_with(path, "/mnist-10k/images-idx3-ubyte.gz")) split = MNIST10K_SPLIT;
     if (!split) {
         ganc_fail(err, "%s: no test split of its own: pass --test PATH or --split N (train on the first N images, test on the rest)", path);
         goto fail;

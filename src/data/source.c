@@ -106,12 +106,6 @@ int ganc_dataset_refit(ganc_dataset *ds, int c, int h, int w, ganc_fit_mode fit,
     return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    const size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 static int is_folder(const char *path)
 {
     struct stat st;
@@ -137,7 +131,7 @@ static int open_images(const char *spec, const ganc_source_options *o, ganc_sour
         fo.progress = o->progress;
         fo.progress_ctx = o->progress_ctx;
         if (ganc_dataset_load_folder(spec, &fo, ds, &s->report, err)) return -1;
-    } else if (ends_with(spec, ".npy")) {
+    } else if (ganc_ends_with(spec, ".npy")) {
         if (ganc_dataset_load_npy(spec, ds, err)) return -1;
     } else {
         if (ganc_dataset_load_idx(spec, ds, err)) return -1;
@@ -145,6 +139,7 @@ static int open_images(const char *spec, const ganc_source_options *o, ganc_sour
     if (!fitted_on_load && ganc_dataset_refit(ds, o->channels, o->height, o->width, o->fit, o->background, err))
         return -1;
     s->kind = GANC_SOURCE_IMAGES;
+    s->class_ordered = fitted_on_load || ganc_ends_with(spec, ".npy");
     s->shape = ds->shape;
     s->xflip = o->xflip;
     if (s->xflip && ds->n > INT32_MAX / 2) return ganc_fail(err, "%s: too many images to mirror", spec);

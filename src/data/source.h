@@ -45,6 +45,7 @@ typedef struct {
     const ganc_toy2d *toy; /* 2-D sets */
     uint64_t toy_seed;
     int xflip;
+    int class_ordered;     /* folders and NPY: images in class order, so a test split is drawn at random */
     char desc[1024];       /* what it is, for logs: "emoji/ (3,781 pictures in 9 classes, 32x32 RGB)" */
     ganc_folder_report report; /* folders: what the walk found (broken pictures); zero otherwise */
 } ganc_source;
