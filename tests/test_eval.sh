@@ -135,13 +135,7 @@ check "stacked floor: real stacked images hit every mode" \
     "$GANC eval --data stacked-mnist:$TRAIN --classifier $T/c.st --n 2000 --json --threads 1 > $T/stf.json 2>/dev/null && [ \"\$(json modes $T/stf.json)\" = 64 ] && between \"\$(json mode_kl $T/stf.json)\" 0 0.1"
 
 # --- bad input: one line, non-zero exit -------------------------------------------------------
-expect_error() { # name, expected text, command...
-    name=$1; want=$2; shift 2
-    if "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
-    if [ "$(wc -l < "$T/err.txt")" -ne 1 ]; then bad "$name: expected one line, got: $(cat "$T/err.txt")"; return; fi
-    if ! grep -q -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
-    ok
-}
+# (expect_error: tests/cli_fixture.sh)
 # a classifier for 14x14 images
 LC_ALL=C awk 'BEGIN { printf "%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c", 0,0,8,3, 0,0,0,64, 0,0,0,14, 0,0,0,14; srand(4); for (i = 0; i < 64 * 196; i++) printf "%c", int(rand() * 256) }' > "$Q/small-images-idx3-ubyte"
 LC_ALL=C awk 'BEGIN { printf "%c%c%c%c%c%c%c%c", 0,0,8,1, 0,0,0,64; for (i = 0; i < 64; i++) printf "%c", i % 2 }' > "$Q/small-labels-idx1-ubyte"
