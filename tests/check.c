@@ -96,6 +96,16 @@ const char *check_tmpdir(void)
     return tmpdir;
 }
 
+float *check_floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) {
+        fprintf(stderr, "out of memory for %zu floats\n", n);
+        exit(2);
+    }
+    return p;
+}
+
 int check_temp_files(const char *path)
 {
     const char *slash = strrchr(path, '/');

@@ -20,6 +20,8 @@ const char *check_tmpdir(void);
  * named "<file>.tmp" or "<file>.tmp.*" (it writes PATH.tmp.PID.N); -1 when the directory
  * cannot be read. */
 int check_temp_files(const char *path);
+/* n zeroed floats (at least one), or exit status 2 with a message when memory runs out. */
+float *check_floats(size_t n);
 /* Prints "<suite>: N passed, N failed" and returns the process exit status. */
 int check_finish(const char *suite);
 extern int check_verbose;

@@ -16,16 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static float *fbuf(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "test_conv_chunks: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 static void fill(ganc_rng *r, float *p, size_t n, float scale) { ganc_rng_uniform(r, p, n, -scale, scale); }
 
 /* One layer (k 4, stride 2, pad 1) on n samples of in: ref_* the direct sums in double. */
@@ -60,8 +50,8 @@ static void run_case(const chunk_case *cc)
     CHECK(n_par == n_w + (size_t)cc->cout, "'%s': %zu parameters, not weight + bias", cc->text, n_par);
     ganc_rng r;
     ganc_rng_seed(&r, 20261206);
-    float *par = ganc_net_params(net), *x = fbuf(in_size * n), *dy = fbuf(out_size * n);
-    float *dx1 = fbuf(in_size * n), *dx0 = fbuf(in_size * n), *y = fbuf(out_size * n);
+    float *par = ganc_net_params(net), *x = check_floats(in_size * n), *dy = check_floats(out_size * n);
+    float *dx1 = check_floats(in_size * n), *dx0 = check_floats(in_size * n), *y = check_floats(out_size * n);
     fill(&r, par, n_par, 0.05f);
     fill(&r, x, in_size * n, 1.0f);
     fill(&r, dy, out_size * n, 1.0f);

@@ -19,16 +19,6 @@
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static float *fbuf(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "test_core: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 static int shape_eq(ganc_shape a, ganc_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
 
 typedef struct {
@@ -89,7 +79,7 @@ static void test_philox_kat(void)
 static void test_rng_uniform(void)
 {
     const size_t n = 1000000;
-    float *x = fbuf(n);
+    float *x = check_floats(n);
     ganc_rng r;
     ganc_rng_seed(&r, 12345);
     const float lo = -1.5f, hi = 2.5f;
@@ -132,7 +122,7 @@ static void test_rng_uniform(void)
 static void test_rng_normal(void)
 {
     const size_t n = 1000000;
-    float *x = fbuf(n);
+    float *x = check_floats(n);
     ganc_rng r;
     ganc_rng_seed(&r, 777);
     ganc_rng_normal(&r, x, n, 0.0f, 1.0f);
@@ -162,7 +152,7 @@ static void test_rng_normal(void)
 static void test_rng_bernoulli_permutation(void)
 {
     const size_t n = 1000000;
-    float *x = fbuf(n);
+    float *x = check_floats(n);
     ganc_rng r;
     ganc_rng_seed(&r, 99);
     const float ps[] = {0.3f, 0.9f, 0.01f};
@@ -247,7 +237,7 @@ static void test_rng_bernoulli_permutation(void)
 static void test_rng_streams(void)
 {
     const size_t n = 300000, m = 7;
-    float *a = fbuf(n), *b = fbuf(n);
+    float *a = check_floats(n), *b = check_floats(n);
     ganc_rng r1, r2;
     /* Same seed, same stream; another seed, another stream. */
     ganc_rng_seed(&r1, 42);
@@ -749,7 +739,7 @@ static void test_no_alloc_and_small_batch(void)
     ganc_rng_seed(&r, 11);
     ganc_net_init(net, GANC_INIT_TORCH, &r);
     const size_t in_size = ganc_shape_size(in);
-    float *x = fbuf(nb * in_size), *dx = fbuf(nb * in_size), dz[8];
+    float *x = check_floats(nb * in_size), *dx = check_floats(nb * in_size), dz[8];
     ganc_rng_normal(&r, x, nb * in_size, 0.0f, 1.0f);
     ganc_optim opt, sgd;
     ganc_optim_config cfg = ganc_optim_default(GANC_OPTIM_ADAM);
@@ -793,7 +783,7 @@ static void test_no_alloc_and_small_batch(void)
     check_close("eval batch of 1 (sample 5) vs batch of 8", part, full + 5, 1, 1e-6);
     /* Intermediate layers too: the batch-norm output of sample 2 alone. */
     const size_t l1 = ganc_shape_size(ganc_net_layer_output_shape(net, 1));
-    float *bn_full = fbuf(l1);
+    float *bn_full = check_floats(l1);
     ganc_net_forward(net, x, nb);
     memcpy(bn_full, ganc_net_layer_output(net, 1) + 2 * l1, l1 * sizeof(float));
     ganc_net_forward(net, x + 2 * in_size, 1);
@@ -822,7 +812,7 @@ static void test_batchnorm_modes(void)
     ganc_net *net = test_make_net("bn", in, "batchnorm momentum=0.3 eps=1e-3", nb);
     if (!net) return;
     const size_t sz = ganc_shape_size(in), total = nb * sz;
-    float *x = fbuf(total), *x2 = fbuf(total);
+    float *x = check_floats(total), *x2 = check_floats(total);
     ganc_rng r;
     ganc_rng_seed(&r, 3);
     ganc_rng_normal(&r, x, total, 0.0f, 1.0f);
@@ -886,7 +876,7 @@ static void test_batchnorm_modes(void)
     CHECK(!memcmp(rm_before, rm, sizeof rm_before) && !memcmp(rv_before, rv, sizeof rv_before),
           "eval forward changed the running statistics");
     /* Eval backward: dx = gamma / sqrt(running_var + eps) * dy. */
-    float *dy = fbuf(total), *dx = fbuf(total);
+    float *dy = check_floats(total), *dx = check_floats(total);
     ganc_rng_normal(&r, dy, total, 0.0f, 1.0f);
     ganc_net_backward(net, dy, dx, 0);
     worst = 0;
@@ -914,7 +904,7 @@ static void test_dropout_modes(void)
         const char *line;
         double p;
     } cases[] = {{"dropout p=0.3", 0.3}, {"dropout keep=0.9", 0.1}, {"dropout", 0.5}};
-    float *x = fbuf(total), *y1 = fbuf(total), *dy = fbuf(total), *dx = fbuf(total);
+    float *x = check_floats(total), *y1 = check_floats(total), *dy = check_floats(total), *dx = check_floats(total);
     ganc_rng r;
     ganc_rng_seed(&r, 21);
     for (int t = 0; t < 3; t++) {
@@ -1581,7 +1571,7 @@ static void test_stability_layers(void)
     CHECK(ganc_net_state_count(net) == state, "state count %zu, want %zu", ganc_net_state_count(net), state);
 
     const size_t in_size = ganc_shape_size(in), n_state = ganc_net_state_count(net);
-    float *x = fbuf(nb * in_size), *dx = fbuf(nb * in_size), *before = fbuf(n_state), dz[8];
+    float *x = check_floats(nb * in_size), *dx = check_floats(nb * in_size), *before = check_floats(n_state), dz[8];
     ganc_rng_normal(&r, x, nb * in_size, 0.0f, 1.0f);
     ganc_optim opt;
     ganc_optim_config cfg = ganc_optim_default(GANC_OPTIM_ADAM);

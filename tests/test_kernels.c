@@ -31,16 +31,6 @@ static float frand(void)
     return v;
 }
 
-static float *alloc_floats(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    if (!p) {
-        fprintf(stderr, "test_gemm: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 typedef int (*gemm_fn)(int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 
 static int via_public(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
@@ -57,7 +47,7 @@ static int via_packed(int ta, int tb, int m, int n, int k, float alpha, const fl
                       int ldb, float beta, float *c, int ldc)
 {
     const size_t floats = ganc_sgemm_packed_floats(m, k);
-    float *packed = alloc_floats(floats);
+    float *packed = check_floats(floats);
     ganc_sgemm_pack_a(ta, m, k, a, lda, packed);
     ganc_sgemm_packed(packed, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     free(packed);
@@ -72,8 +62,8 @@ static void one_case(const char *path, gemm_fn fn, int ta, int tb, int m, int n,
 {
     const int a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
     const int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
-    float *a = alloc_floats((size_t)a_rows * lda), *b = alloc_floats((size_t)b_rows * ldb);
-    float *c = alloc_floats((size_t)m * ldc), *c0 = alloc_floats((size_t)m * ldc);
+    float *a = check_floats((size_t)a_rows * lda), *b = check_floats((size_t)b_rows * ldb);
+    float *c = check_floats((size_t)m * ldc), *c0 = check_floats((size_t)m * ldc);
     for (size_t i = 0; i < (size_t)a_rows * lda; i++) a[i] = frand();
     for (size_t i = 0; i < (size_t)b_rows * ldb; i++) b[i] = frand();
     for (size_t i = 0; i < (size_t)m * ldc; i++) c0[i] = c[i] = beta == 0.0f ? NAN : frand();
@@ -133,7 +123,7 @@ static float ref_x(const ganc_conv_geom *g, const float *x, int ci, int iy, int 
 static void im2col_case(const ganc_conv_geom *g, size_t ld)
 {
     const size_t kk = (size_t)g->c * g->k * g->k, plane = (size_t)g->oh * g->ow, in = (size_t)g->c * g->h * g->w;
-    float *x = alloc_floats(in), *col = alloc_floats(kk * ld), *back = alloc_floats(in), *buf = alloc_floats(ganc_conv_plane_floats(g));
+    float *x = check_floats(in), *col = check_floats(kk * ld), *back = check_floats(in), *buf = check_floats(ganc_conv_plane_floats(g));
     double *want = calloc(in ? in : 1, sizeof(double));
     for (size_t i = 0; i < in; i++) back[i] = x[i] = frand();
     for (size_t i = 0; i < kk * ld; i++) col[i] = 99.0f; /* gaps between rows must stay */
@@ -165,7 +155,7 @@ static void im2col_case(const ganc_conv_geom *g, size_t ld)
     /* and bit for bit as the layers have always added (their checkpoints depend on it): per
      * input value, a float sum from 0 over the kernel offsets, kx outer, ky inner, then added
      * to x */
-    float *exact = alloc_floats(in), *sums = alloc_floats(in), *set = alloc_floats(in);
+    float *exact = check_floats(in), *sums = check_floats(in), *set = check_floats(in);
     for (int ci = 0; ci < g->c; ci++)
         for (int iy = 0; iy < g->h; iy++)
             for (int ix = 0; ix < g->w; ix++) {

@@ -18,16 +18,6 @@
 #include <omp.h>
 #endif
 
-static float *fbuf(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof(float));
-    if (!p) {
-        fprintf(stderr, "test_threads: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 /* What one forward and backward leave: the output, the input gradient, the parameter gradients. */
 typedef struct {
     float *y, *dx, *grads;
@@ -104,13 +94,13 @@ static void test_fewer_threads_than_parts(int slots)
 
     const size_t n_in = ganc_shape_size(NET_IN) * BATCH, n_out = ganc_shape_size(ganc_net_output_shape(a)) * BATCH;
     const size_t n_par = ganc_net_param_count(a);
-    float *x1 = fbuf(n_in), *x2 = fbuf(n_in), *dy1 = fbuf(n_out), *dy2 = fbuf(n_out);
+    float *x1 = check_floats(n_in), *x2 = check_floats(n_in), *dy1 = check_floats(n_out), *dy2 = check_floats(n_out);
     ganc_rng_normal(&rng, x1, n_in, 0.0f, 1.0f);
     ganc_rng_normal(&rng, x2, n_in, 0.0f, 1.0f);
     ganc_rng_normal(&rng, dy1, n_out, 0.0f, 1.0f);
     ganc_rng_normal(&rng, dy2, n_out, 0.0f, 1.0f);
-    pass_out ra = {fbuf(n_out), fbuf(n_in), fbuf(n_par)}, rb = {fbuf(n_out), fbuf(n_in), fbuf(n_par)};
-    pass_out rc = {fbuf(n_out), fbuf(n_in), fbuf(n_par)};
+    pass_out ra = {check_floats(n_out), check_floats(n_in), check_floats(n_par)}, rb = {check_floats(n_out), check_floats(n_in), check_floats(n_par)};
+    pass_out rc = {check_floats(n_out), check_floats(n_in), check_floats(n_par)};
 
     run_pass(a, x1, dy1, &ra);
     run_pass(b, x1, dy1, &rb);
@@ -157,8 +147,8 @@ static void test_mbstd_thread_counts(void)
     const size_t out_n = (size_t)N * (F + H * W);
     ganc_net *net = test_make_net("mbstd", (ganc_shape){C, H, W}, "mbstd\n", N);
     if (!net) return;
-    float *x = fbuf((size_t)N * F), *dy = fbuf(out_n), *y1 = fbuf(out_n), *dx1 = fbuf((size_t)N * F),
-          *dx = fbuf((size_t)N * F);
+    float *x = check_floats((size_t)N * F), *dy = check_floats(out_n), *y1 = check_floats(out_n), *dx1 = check_floats((size_t)N * F),
+          *dx = check_floats((size_t)N * F);
     ganc_rng rng;
     ganc_rng_seed(&rng, 5);
     ganc_rng_normal(&rng, dy, out_n, 0.0f, 1.0f);
