@@ -44,8 +44,6 @@ static void spit(const char *path, const void *p, size_t n)
     }
 }
 
-static int exists(const char *path) { return access(path, F_OK) == 0; }
-
 /* A file with header length n_claimed (or strlen(header) when n_claimed < 0). */
 static void write_raw(const char *path, const char *header, int64_t n_claimed, const void *data, size_t dlen)
 {
