@@ -122,6 +122,8 @@ typedef struct {
     int pieces;           /* maxout: linear pieces per unit (>= 2) */
     int group;            /* mbstd: samples per group (0: the whole batch) */
     int sn;               /* dense/conv/deconv/maxout: spectrally normalised weight */
+    int classes;          /* > 0: a conditional layer (embed, project, batchnorm classes=K) that reads
+                           * each sample's class in [0, classes) (ganc_net_set_labels) */
 } ganc_layer_spec;
 
 /* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding
@@ -173,6 +175,12 @@ int ganc_net_training(const ganc_net *net);
  * until the next forward). The network keeps x and every activation for the next backward.
  * Dropout masks come from the network's own generator (ganc_net_rng: seed it, save it). */
 const float *ganc_net_forward(ganc_net *net, const float *x, int n);
+/* The classes of the samples of the next forward and its backward (n of them, each in
+ * [0, ganc_net_classes)), read by the conditional layers; the array must stay unchanged until
+ * that backward has run. A forward of a conditional network without labels aborts. */
+void ganc_net_set_labels(ganc_net *net, const int32_t *labels);
+/* The largest `classes` of the network's layers: 0 for an unconditional network. */
+int ganc_net_classes(const ganc_net *net);
 ganc_rng *ganc_net_rng(ganc_net *net);
 
 /* Backward of the last forward: dy is the gradient of the loss wrt the output. Writes the

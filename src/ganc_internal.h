@@ -153,6 +153,9 @@ typedef struct {
     ganc_rng *rng;   /* dropout */
     float *work;     /* scratch: `slots` consecutive blocks of the layer's n_work floats, one per thread */
     int slots;       /* threads a layer may run with its own block of work each (>= 1) */
+    /* the class of each sample of the pass (ganc_net_set_labels), for the conditional layers
+     * (spec.classes > 0); NULL when the network was given none */
+    const int32_t *labels;
 } ganc_pass;
 
 /* Parts for a layer that splits n samples, one contiguous range per part, each part with its

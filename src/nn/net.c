@@ -29,6 +29,7 @@ struct ganc_net {
     ganc_rng rng;
     const float *last_x;
     int last_n;
+    const int32_t *labels; /* ganc_net_set_labels */
     int profiling;
     double *prof_fwd, *prof_bwd;
 };
@@ -267,6 +268,15 @@ void ganc_net_set_training(ganc_net *net, int training) { net->training = traini
 
 int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
+void ganc_net_set_labels(ganc_net *net, const int32_t *labels) { net->labels = labels; }
+
+int ganc_net_classes(const ganc_net *net)
+{
+    int k = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].spec.classes > k) k = net->layers[i].spec.classes;
+    return k;
+}
 
 const float *ganc_net_forward(ganc_net *net, const float *x, int n)
 {
@@ -274,7 +284,11 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of %s with batch %d (built for %d)\n", net->name, n, net->max_batch);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net)};
+    if (!net->labels && ganc_net_classes(net)) {
+        fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
+        abort();
+    }
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -290,7 +304,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
 
 void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads)
 {
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net)};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
