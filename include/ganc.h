@@ -95,7 +95,9 @@ static inline size_t ganc_shape_size(ganc_shape s) { return (size_t)s.c * (size_
     X(DROPOUT, dropout)           \
     X(MBSTD, mbstd)               \
     X(FLATTEN, flatten)           \
-    X(RESHAPE, reshape)
+    X(RESHAPE, reshape)           \
+    X(EMBED, embed)               \
+    X(PROJECT, project)
 
 #define GANC_LAYER_ENUM_ENTRY_(constant, name) GANC_LAYER_##constant,
 typedef enum { GANC_LAYER_LIST(GANC_LAYER_ENUM_ENTRY_) GANC_LAYER_COUNT } ganc_layer_type;

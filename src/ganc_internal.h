@@ -231,6 +231,7 @@ typedef struct {
 #define GANC_OPTIONS_END {.key = NULL}
 
 enum { GANC_MAX_SIZE = 1 << 20, GANC_MAX_KERNEL = 64 }; /* model-file limits on sizes and windows */
+enum { GANC_MAX_CLASSES = 1 << 16 }; /* the conditional layers' classes=K */
 /* The most floats a layer's input, output, weight or scratch may hold (1 GB): far above any
  * real GAN layer, and low enough that, with the checks before setup (ganc_net_add's and the
  * type's sizes_fit), no product of sizes a layer's setup or a batch makes can overflow. */
@@ -280,6 +281,10 @@ int ganc_window_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN]);
     GANC_REQUIRED_INT_OPTION("k", k, 1, GANC_MAX_KERNEL, "a kernel size k="),                                 \
         GANC_INT_OPTION("stride", stride, 1, GANC_MAX_KERNEL, 1), GANC_OWN_OPTION("pad", ganc_parse_pad)
 
+/* The class of sample i of a conditional layer's pass (p->labels[i]); aborts, naming the
+ * layer, on a class outside [0, spec.classes) (layers/embed.c). */
+int ganc_layer_label(const ganc_layer *L, const ganc_pass *p, int i);
+
 /* Layer i of a network, for a layer file's own network-wide switches (mbstd's gate). */
 ganc_layer *ganc_net_layer(ganc_net *net, int i);
 
@@ -302,6 +307,11 @@ struct ganc_layer {
     size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
     size_t n_work;               /* scratch for one pass, independent of batch (layers chunk) */
     int weight_dims[4], weight_ndim;
+    /* a third parameter after weight and bias, for the layers that have one (project's class
+     * embedding): n_extra floats in a view named extra_name, extra_dims[0] x extra_dims[1] */
+    size_t n_extra;
+    const char *extra_name;
+    int extra_dims[2];
     /* view names: the weight's ("weight" when NULL) and up to two views that split the state
      * in order (batch norm: running_mean, running_var; spectral norm: weight_u, weight_v) */
     const char *weight_name;
@@ -311,6 +321,7 @@ struct ganc_layer {
     void *own;                   /* def->own_size bytes of the type's own state (mbstd's gate) */
     /* views assigned by the network at build time */
     float *weight, *bias, *dweight, *dbias, *state, *saved;
+    float *extra, *dextra; /* n_extra parameters and their gradient */
     float *out_buf;
 };
 

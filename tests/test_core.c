@@ -525,7 +525,7 @@ static void test_layer_registry(void)
     /* the messages as they read before the types had a registry */
     parse_bad("bogus", "unknown layer type 'bogus' (dense, conv, deconv, maxout, batchnorm, relu, lrelu, elu, "
                        "concat_elu, tanh, sigmoid, ");
-    parse_bad("relu sn", "relu has no weight matrix to normalise: sn applies to dense, conv, deconv and maxout");
+    parse_bad("relu sn", "relu has no weight matrix to normalise: sn applies to dense, conv, deconv, maxout and project");
     parse_bad("conv", "conv needs the number of output channels and k=, e.g. conv 64 k=5");
     parse_bad("deconv", "deconv needs the number of output channels and k=, e.g. deconv 64 k=5");
     parse_bad("conv 3", "conv needs a kernel size k=");

@@ -85,6 +85,16 @@ static const gc_case cases[] = {
     {"conv 3 k=3 pad=same sn\nelu\nmbstd group=2\nconv 2 k=3 stride=2\nflatten\nmaxout 3 pieces=2 sn\ndense 1 sn", 2,
      5, 5, 4, 2, 0},
     {"gelu", 3, 4, 5, 2, 0, 0},
+    /* conditional layers: each sample's class drawn at random (run_case) */
+    {"embed 3 classes=4", 2, 3, 2, 5, 0, 0},
+    {"embed 2 classes=3", 5, 1, 1, 4, 0, 0},
+    {"project classes=3", 2, 2, 3, 5, 0, 0},
+    {"project classes=2 bias=0 sn", 3, 2, 2, 4, 2, 0},
+    {"batchnorm classes=3", 3, 4, 3, 6, 0, 0},
+    {"batchnorm classes=4", 6, 1, 1, 7, 0, 0},
+    {"batchnorm classes=2", 2, 3, 3, 3, 1, 0},
+    {"embed 2 classes=3\nconv 3 k=3 pad=same bias=0\nbatchnorm classes=3\nelu\nflatten\nproject classes=3", 2, 4, 4, 6,
+     0, 0},
     {"dense 6\ngelu\ndense 2", 4, 1, 1, 3, 0, 0},
 };
 
@@ -95,6 +105,7 @@ typedef struct {
     int n;
     ganc_rng rng_at_start; /* dropout draws the same mask in every evaluation */
     float *state_at_start; /* and a training forward starts from the same state (sn's u, v) */
+    int32_t labels[16];    /* a conditional network's classes, one per sample */
 } problem;
 
 static double loss_of(problem *p)
@@ -167,6 +178,10 @@ static void run_case(const gc_case *tc, int index)
     }
     ganc_rng rng;
     ganc_rng_seed(&rng, 777 + (uint64_t)index);
+    if (ganc_net_classes(p.net)) {
+        for (int i = 0; i < tc->n && i < 16; i++) p.labels[i] = (int32_t)(ganc_rng_u64(&rng) % (uint64_t)ganc_net_classes(p.net));
+        ganc_net_set_labels(p.net, p.labels);
+    }
     float *params = ganc_net_params(p.net);
     const size_t n_params = ganc_net_param_count(p.net);
     ganc_rng_normal(&rng, params, n_params, 0.0f, 0.5f);

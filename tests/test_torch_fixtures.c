@@ -72,6 +72,17 @@ static void check_layer_file(const char *path)
     const int n = x->dims[0];
     ganc_net *net = net_for(spec->data, x, n, path);
     if (!net) goto out;
+    /* a conditional layer's classes, one per sample (as floats in the fixture) */
+    int32_t labels[64];
+    const fx_entry *lab = fx_get(&f, "labels");
+    if (lab) {
+        if (!CHECK(lab->count == (size_t)n && n <= 64, "%s: labels: %zu for %d samples", path, lab->count, n)) {
+            ganc_net_free(net);
+            goto out;
+        }
+        for (int i = 0; i < n; i++) labels[i] = (int32_t)((const float *)lab->data)[i];
+        ganc_net_set_labels(net, labels);
+    }
     char what[640];
     const size_t out_count = (size_t)n * ganc_shape_size(ganc_net_output_shape(net));
     CHECK(out_count == fx_get(&f, "y")->count, "%s: output has %zu values, PyTorch %zu", path, out_count,

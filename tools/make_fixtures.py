@@ -246,7 +246,21 @@ class Layer:
         C, H, W = self.in_shape
         o, k = self.opts, self.kind
         self.bias_on = int(o.get("bias", "1")) != 0
-        if k == "dense":
+        self.classes = int(o.get("classes", "0"))  # conditional layers read self.labels
+        self.labels = None
+        if k == "embed":
+            # nn.Embedding(K, N), its vector broadcast over the pixels as N more channels
+            self.dim = self.pos[0]
+            self.out_shape = (C + self.dim, H, W)
+            self.param_shapes = {"weight": (self.classes, self.dim)}
+        elif k == "project":
+            # nn.Linear(F, 1) plus nn.Embedding(K, F) projected onto the features
+            self.out_shape = (1, 1, 1)
+            self.param_shapes = {"weight": (1, C * H * W)}
+            if self.bias_on:
+                self.param_shapes["bias"] = (1,)
+            self.param_shapes["embed"] = (self.classes, C * H * W)
+        elif k == "dense":
             self.out_f = self.pos[0]
             self.out_shape = (self.out_f, 1, 1)
             self.param_shapes = {"weight": (self.out_f, C * H * W)}
@@ -289,7 +303,10 @@ class Layer:
             self.eps = float(o.get("eps", "1e-5"))
             self.momentum = float(o.get("momentum", "0.1"))
             self.out_shape = self.in_shape
-            self.param_shapes = {"weight": (C,), "bias": (C,)}
+            # conditional: a gain and bias per class (nn.Embedding(K, C) each) after an
+            # affine-free batch norm
+            shape = (self.classes, C) if self.classes else (C,)
+            self.param_shapes = {"weight": shape, "bias": shape}
             self.buffers = {"running_mean": torch.zeros(C),
                             "running_var": torch.ones(C)}
         elif k in ("relu", "lrelu", "elu", "tanh", "sigmoid", "gelu"):
@@ -312,6 +329,15 @@ class Layer:
     def forward(self, x, training=True):
         k, o = self.kind, self.opts
         N = x.shape[0]
+        if k == "embed":
+            e = F.embedding(self.labels, self.params["weight"])  # N x dim
+            H, W = x.shape[2], x.shape[3]
+            return torch.cat([x, e[:, :, None, None].expand(N, self.dim, H, W)], dim=1)
+        if k == "project":
+            f = x.reshape(N, -1)
+            y = F.linear(f, self.params["weight"], self.params.get("bias"))
+            y = y + (F.embedding(self.labels, self.params["embed"]) * f).sum(dim=1, keepdim=True)
+            return y.reshape(N, 1, 1, 1)
         if k == "dense":
             y = F.linear(x.reshape(N, -1), self.params["weight"],
                          self.params.get("bias"))
@@ -339,6 +365,12 @@ class Layer:
         if k == "batchnorm":
             x4 = x
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+            if self.classes:
+                xhat = F.batch_norm(x4, rm, rv, None, None, training=training,
+                                    momentum=self.momentum, eps=self.eps)
+                g = F.embedding(self.labels, self.params["weight"])[:, :, None, None]
+                b = F.embedding(self.labels, self.params["bias"])[:, :, None, None]
+                return g * xhat + b
             return F.batch_norm(x4, rm, rv, self.params["weight"],
                                 self.params["bias"], training=training,
                                 momentum=self.momentum, eps=self.eps)
@@ -419,6 +451,13 @@ LAYER_CASES = [
     ("mbstd_d", "mbstd group=4", (6, 10, 1, 1)),   # 4 does not divide 6: groups of 3
     ("mbstd_e", "mbstd group=8", (4, 2, 3, 3)),    # larger than the batch: one group
     ("gelu", "gelu", (2, 3, 4, 4)),
+    # conditional layers: each sample's class drawn at random (the entry "labels")
+    ("embed_a", "embed 3 classes=4", (5, 2, 3, 2)),
+    ("embed_b", "embed 4 classes=3", (4, 6, 1, 1)),
+    ("project_a", "project classes=3", (6, 2, 2, 3)),
+    ("project_b", "project classes=4 bias=0", (5, 7, 1, 1)),
+    ("cbn_a", "batchnorm classes=3", (6, 4, 3, 3)),
+    ("cbn_b", "batchnorm classes=4 momentum=0.2", (7, 5, 1, 1)),
 ]
 
 ACTIVATIONS = {"relu", "lrelu", "elu", "concat_elu", "tanh", "sigmoid", "gelu"}
@@ -434,6 +473,8 @@ def make_layer_case(idx, name, spec, shape):
     torch.manual_seed(1000 + idx)
     N, C, H, W = shape
     layer = Layer(spec, (C, H, W))
+    if layer.classes:
+        layer.labels = torch.randint(0, layer.classes, (N,))
     if layer.kind in ACTIVATIONS:
         x = nudge_from_zero(torch.randn(shape) * 2.0)
     else:
@@ -454,6 +495,8 @@ def make_layer_case(idx, name, spec, shape):
     (y4 * dy).sum().backward()
 
     entries = [("spec", spec), ("x", x)]
+    if layer.classes:
+        entries.append(("labels", layer.labels.float()))
     for pname in layer.param_shapes:
         entries.append((pname, layer.params[pname]))
     entries += [("y", y4), ("dy", dy), ("dx", x.grad)]

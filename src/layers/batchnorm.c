@@ -1,4 +1,7 @@
 /* Batch normalisation over (N, H, W) per channel, affine (gamma = weight, beta = bias).
+ * Conditional (`batchnorm classes=K`, as SNGAN's and BigGAN's generators): the same
+ * normalisation, then a gain and bias per class and channel, gamma[c][ch] and beta[c][ch] for
+ * a sample of class c (weight and bias are K x C); the statistics are the whole batch's.
  * Training: batch statistics (biased variance), running statistics updated as PyTorch does
  * (unbiased variance, r = (1 - momentum) r + momentum stat). Eval: running statistics.
  * Saved for backward: the mean and 1/sqrt(var + eps) that the forward used. */
@@ -11,16 +14,17 @@ static int bn_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     if (!(L->spec.eps > 0.0f)) return ganc_fail(err, "batchnorm eps must be positive");
     if (!(L->spec.momentum >= 0.0f && L->spec.momentum <= 1.0f))
         return ganc_fail(err, "batchnorm momentum must be in [0, 1]");
-    const int c = L->in.c;
+    const int c = L->in.c, k = L->spec.classes > 0 ? L->spec.classes : 1;
     L->out = L->in;
-    L->n_weight = L->n_bias = (size_t)c;
+    L->n_weight = L->n_bias = (size_t)k * (size_t)c;
     L->n_state = 2 * (size_t)c;
     L->state_names[0] = "running_mean";
     L->state_names[1] = "running_var";
     L->state_counts[0] = L->state_counts[1] = (size_t)c;
     L->n_saved_fixed = 2 * (size_t)c;
-    L->weight_ndim = 1;
-    L->weight_dims[0] = c;
+    L->weight_ndim = L->spec.classes > 0 ? 2 : 1;
+    L->weight_dims[0] = L->spec.classes > 0 ? k : c;
+    L->weight_dims[1] = c;
     return 0;
 }
 
@@ -35,12 +39,12 @@ static void bn_reset_state(ganc_layer *L)
 
 static void bn_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 {
-    const int c = L->in.c;
+    const size_t n = L->n_weight; /* C, or K x C gains for a conditional one */
     if (scheme == GANC_INIT_DCGAN)
-        ganc_rng_normal(rng, L->weight, (size_t)c, 1.0f, 0.02f);
+        ganc_rng_normal(rng, L->weight, n, 1.0f, 0.02f);
     else
-        for (int i = 0; i < c; i++) L->weight[i] = 1.0f;
-    for (int i = 0; i < c; i++) L->bias[i] = 0.0f;
+        for (size_t i = 0; i < n; i++) L->weight[i] = 1.0f;
+    for (size_t i = 0; i < n; i++) L->bias[i] = 0.0f;
     bn_reset_state(L);
 }
 
@@ -185,37 +189,112 @@ static void bn_backward_rows(ganc_layer *L, const float *x, const float *dy, flo
     }
 }
 
+/* Channel ch's mean and 1/sqrt(var + eps) into the saved values: the batch's (and the running
+ * statistics updated) when training, else the running statistics. */
+static void channel_stats(ganc_layer *L, const float *x, int n, const ganc_pass *p, int ch)
+{
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane, count = (size_t)n * plane;
+    float *mean = L->saved, *invstd = L->saved + c;
+    float *run_mean = L->state, *run_var = L->state + c;
+    const float eps = L->spec.eps, mom = L->spec.momentum;
+    if (p->training) {
+        double acc[LANES] = {0};
+        for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
+        const double mu = lanes_total(acc) / (double)count;
+        double acc2[LANES] = {0};
+        for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu, acc2);
+        const double ss = lanes_total(acc2);
+        const double var = ss / (double)count;
+        const double unbiased = count > 1 ? ss / (double)(count - 1) : var;
+        mean[ch] = (float)mu;
+        invstd[ch] = (float)(1.0 / sqrt(var + eps));
+        run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu;
+        run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
+    } else {
+        mean[ch] = run_mean[ch];
+        invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
+    }
+}
+
+/* Conditional: each sample's own gain and bias, by its class. */
+static void cbn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const float *mean = L->saved, *invstd = L->saved + c;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        channel_stats(L, x, n, p, ch);
+        for (int i = 0; i < n; i++) {
+            const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
+            const float scale = L->weight[at] * invstd[ch], shift = L->bias[at] - mean[ch] * scale;
+            const float *xc = x + i * size + ch * plane;
+            float *yc = y + i * size + ch * plane;
+            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
+        }
+    }
+}
+
+/* With xhat the normalised input and g_i the gain of sample i's class, dL/dxhat = g_i dy, so
+ * dx = invstd (g_i dy - mean(g dy) - xhat mean(g dy xhat)) over the channel's values; each
+ * class's gain and bias gain the sums of dy xhat and dy over its samples. A channel's
+ * parameters belong to that channel's iteration alone, so the threads never share one. */
+static void cbn_backward(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
+                         const ganc_pass *p)
+{
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const double count = (double)n * (double)plane;
+    const float *mean = L->saved, *invstd = L->saved + c;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double g_dy = 0.0, g_dy_xhat = 0.0;
+        for (int i = 0; i < n; i++) {
+            const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
+            double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
+            sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy, acc_dyx);
+            const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
+            if (param_grads) {
+                L->dweight[at] += (float)sum_dy_xhat;
+                L->dbias[at] += (float)sum_dy;
+            }
+            g_dy += L->weight[at] * sum_dy;
+            g_dy_xhat += L->weight[at] * sum_dy_xhat;
+        }
+        if (!dx) continue;
+        const float mdy = (float)(g_dy / count), mdyx = (float)(g_dy_xhat / count);
+        for (int i = 0; i < n; i++) {
+            const float g = L->weight[(size_t)ganc_layer_label(L, p, i) * c + ch];
+            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
+            float *dxc = dx + i * size + ch * plane;
+            if (p->training)
+                for (size_t j = 0; j < plane; j++) {
+                    const float xhat = (xc[j] - mean[ch]) * invstd[ch];
+                    dxc[j] = invstd[ch] * (g * dyc[j] - mdy - xhat * mdyx);
+                }
+            else
+                for (size_t j = 0; j < plane; j++) dxc[j] = g * invstd[ch] * dyc[j];
+        }
+    }
+}
+
 static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
+    if (L->spec.classes > 0) {
+        cbn_forward(L, x, y, n, p);
+        return;
+    }
     if (L->in.h * L->in.w == 1) {
         bn_forward_rows(L, x, y, n, p);
         return;
     }
     const int c = L->in.c;
     const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
-    const size_t count = (size_t)n * plane;
-    float *mean = L->saved, *invstd = L->saved + c;
-    float *run_mean = L->state, *run_var = L->state + c;
-    const float eps = L->spec.eps, mom = L->spec.momentum;
+    const float *mean = L->saved, *invstd = L->saved + c;
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        if (p->training) {
-            double acc[LANES] = {0};
-            for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
-            const double mu = lanes_total(acc) / (double)count;
-            double acc2[LANES] = {0};
-            for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu, acc2);
-            const double ss = lanes_total(acc2);
-            const double var = ss / (double)count;
-            const double unbiased = count > 1 ? ss / (double)(count - 1) : var;
-            mean[ch] = (float)mu;
-            invstd[ch] = (float)(1.0 / sqrt(var + eps));
-            run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu;
-            run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
-        } else {
-            mean[ch] = run_mean[ch];
-            invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
-        }
+        channel_stats(L, x, n, p, ch);
         const float scale = L->weight[ch] * invstd[ch];
         const float shift = L->bias[ch] - mean[ch] * scale;
         for (int i = 0; i < n; i++) {
@@ -230,6 +309,10 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
                         int param_grads, const ganc_pass *p)
 {
     (void)y;
+    if (L->spec.classes > 0) {
+        cbn_backward(L, x, dy, dx, n, param_grads, p);
+        return;
+    }
     if (L->in.h * L->in.w == 1) {
         bn_backward_rows(L, x, dy, dx, n, param_grads, p);
         return;
@@ -274,6 +357,7 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
 static const ganc_layer_option bn_options[] = {
     GANC_FLOAT_OPTION("eps", eps, 1e-12, 1.0, 1e-5),
     GANC_FLOAT_OPTION("momentum", momentum, 0.0, 1.0, 0.1),
+    GANC_INT_OPTION("classes", classes, 0, GANC_MAX_CLASSES, 0),
     GANC_OPTIONS_END,
 };
 

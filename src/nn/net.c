@@ -115,7 +115,7 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     if (L->def->setup(L, err)) goto refuse;
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const size_t out = shape_floats(L->out);
-    if (out == 0 || out > GANC_MAX_LAYER_FLOATS || L->n_weight > GANC_MAX_LAYER_FLOATS ||
+    if (out == 0 || out > GANC_MAX_LAYER_FLOATS || L->n_weight > GANC_MAX_LAYER_FLOATS || L->n_extra > GANC_MAX_LAYER_FLOATS ||
         L->n_work > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
         ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
                   L->out.w, L->n_weight);
@@ -175,7 +175,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     for (int i = 0; i < net->n_layers; i++) {
         const ganc_layer *L = &net->layers[i];
         const size_t out = ganc_shape_size(L->out);
-        n_params = ganc_size_add(n_params, ganc_size_add(L->n_weight, L->n_bias));
+        n_params = ganc_size_add(n_params, ganc_size_add(ganc_size_add(L->n_weight, L->n_bias), L->n_extra));
         n_state = ganc_size_add(n_state, L->n_state);
         n_saved = ganc_size_add(n_saved, ganc_size_add(L->n_saved_fixed, ganc_size_mul(L->n_saved_per_sample, batch)));
         n_acts = ganc_size_add(n_acts, ganc_size_mul(out, batch));
@@ -205,7 +205,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->work = ganc_alloc(sizeof(float) * n_work * (size_t)net->work_slots);
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
-    net->views = ganc_alloc(sizeof(ganc_view) * 4 * (size_t)net->n_layers);
+    net->views = ganc_alloc(sizeof(ganc_view) * 5 * (size_t)net->n_layers); /* weight, bias, extra, 2 states */
     net->prof_fwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
     net->prof_bwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
 
@@ -225,6 +225,12 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
             L->dbias = net->grads + p;
             add_view(net, i, "bias", 0, p, L->n_bias, 1, dims);
             p += L->n_bias;
+        }
+        if (L->n_extra) {
+            L->extra = net->params + p;
+            L->dextra = net->grads + p;
+            add_view(net, i, L->extra_name, 0, p, L->n_extra, 2, L->extra_dims);
+            p += L->n_extra;
         }
         if (L->n_state) { /* the layer names its state's parts (batch norm: running mean, variance) */
             L->state = net->state + s;
