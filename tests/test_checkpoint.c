@@ -143,7 +143,7 @@ static void test_session(void)
           2 * DEPTH);
     float real[8 * 2];
     for (int i = 0; i < 16; i++) real[i] = (float)i / 8.0f - 1.0f;
-    ganc_game_d_step(&s.game, real);
+    ganc_game_d_step(&s.game, real, NULL);
     ganc_game_g_step(&s.game);
     s.step = 1;
     s.epoch = 3;

@@ -121,7 +121,7 @@ static void test_d_step(const game_case *gc)
     memcpy(before, ganc_net_params(gm.d), sizeof(float) * nd_params);
     ganc_rng noise = gm.noise, aug;
     const double sigma = gm.noise_scale;
-    ganc_game_d_step(&gm, real);
+    ganc_game_d_step(&gm, real, NULL);
     const double got = gm.stats.d_loss, got_pen = gm.stats.penalty;
     memcpy(ganc_net_params(gm.d), before, sizeof(float) * nd_params); /* D as the step found it */
 

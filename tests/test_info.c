@@ -100,7 +100,7 @@ static void test_d_step(void)
     ganc_rng r;
     ganc_rng_seed(&r, 11);
     ganc_rng_normal(&r, real, BATCH * X_DIM, 0.0f, 1.0f);
-    ganc_game_d_step(&gm, real);
+    ganc_game_d_step(&gm, real, NULL);
     CHECK(codes_ok(gm.z, BATCH, gm.codes, NULL), "D step: z's last %d components are the one-hot codes drawn", K);
 
     double want[D_OUT * X_DIM + D_OUT] = {0}, x[X_DIM], out[D_OUT], dout[D_OUT];

@@ -219,7 +219,7 @@ static void test_game(ganc_loss id)
     ganc_rng r;
     ganc_rng_seed(&r, 23);
     ganc_rng_normal(&r, real, BATCH * X_DIM, 0.0f, 1.0f);
-    ganc_game_d_step(&gm, real);
+    ganc_game_d_step(&gm, real, NULL);
 
     double sr[BATCH], sf[BATCH], mean_r, prob_r, mean_f, prob_f;
     for (int i = 0; i < BATCH; i++) {

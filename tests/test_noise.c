@@ -79,7 +79,7 @@ static void test_training(ganc_zdist dist, float t)
     double lo = INFINITY, hi = -INFINITY, s = 0.0;
     const int steps = 40;
     for (int k = 0; k < steps; k++) {
-        ganc_game_d_step(&gm, real);
+        ganc_game_d_step(&gm, real, NULL);
         for (int i = 0; i < BATCH * Z_DIM; i++) {
             lo = gm.z[i] < lo ? gm.z[i] : lo;
             hi = gm.z[i] > hi ? gm.z[i] : hi;
@@ -158,7 +158,7 @@ static void test_mixture(void)
     float real[BATCH * 2];
     for (int i = 0; i < BATCH * 2; i++) real[i] = (float)i / BATCH - 1.0f;
     for (int k = 0; k < 40; k++) {
-        ganc_game_d_step(&gm, real);
+        ganc_game_d_step(&gm, real, NULL);
         memcpy(z + (size_t)k * BATCH * Z_DIM, gm.z, sizeof(float) * BATCH * Z_DIM);
     }
     check_mixture(&gm, z, 40 * BATCH, 0.0, 1.0, "mixture, training");

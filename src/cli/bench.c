@@ -172,7 +172,7 @@ int cmd_bench(int argc, char **argv)
             ganc_net_set_profiling(s.game.d, 1);
         }
         const double t0 = cli_now();
-        ganc_game_d_step(&s.game, real);
+        ganc_game_d_step(&s.game, real, NULL);
         ganc_game_g_step(&s.game);
         if (it >= warmup) times[it - warmup] = cli_now() - t0;
     }

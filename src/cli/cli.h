@@ -42,6 +42,9 @@ int cli_open_path(const char *path, const ganc_config *cfg, int test, int verbos
                   char err[GANC_ERR_LEN]);
 /* Records src's class names in s (its checkpoints keep them): the source's names, else the
  * label numbers; none for an unlabelled or stacked set. */
+/* --cond: the run's classes from the data (cfg->classes when 0), refusing data without labels
+ * and a --classes below the data's; then ganc_game_check_cond. Nothing for an unconditional run. */
+int cli_cond_classes(ganc_config *cfg, const ganc_source *src, char err[GANC_ERR_LEN]);
 int cli_source_classes(const ganc_source *src, ganc_session *s, char err[GANC_ERR_LEN]);
 /* DIR/data.txt: what the run trains on, the cache, every broken picture, the class names. */
 int cli_write_data_report(const ganc_source *src, const char *dir, char err[GANC_ERR_LEN]);

@@ -193,6 +193,22 @@ int cli_write_data_report(const ganc_source *src, const char *dir, char err[GANC
     return 0;
 }
 
+int cli_cond_classes(ganc_config *cfg, const ganc_source *src, char err[GANC_ERR_LEN])
+{
+    if (cfg->cond == GANC_COND_OFF) return 0;
+    char buf[64];
+    const char *name = ganc_config_get(cfg, "cond", buf);
+    if (src->kind != GANC_SOURCE_IMAGES || !src->ds.labels || src->ds.base_n)
+        return ganc_fail(err, "--cond %s: --data %s has no labels to condition on (labelled data: a folder of class "
+                              "sub-folders, cifar10:DIR, an IDX file with its labels file, an NPY array with its labels)",
+                         name, cfg->data);
+    if (cfg->classes == 0) cfg->classes = src->ds.n_classes;
+    if (cfg->classes < src->ds.n_classes)
+        return ganc_fail(err, "--classes %d: --data %s has labels up to %d", cfg->classes, cfg->data,
+                         src->ds.n_classes - 1);
+    return ganc_game_check_cond(cfg, err);
+}
+
 int cli_source_classes(const ganc_source *src, ganc_session *s, char err[GANC_ERR_LEN])
 {
     const int n = src->ds.labels && !src->ds.base_n ? src->ds.n_classes : 0;

@@ -75,7 +75,7 @@ int cmd_sample(int argc, char **argv)
     }
     const size_t sample = ganc_shape_size(s.data_shape);
     const long rows = by_code ? s.cfg.info_codes : 1, total = n * rows;
-    if ((double)total * (double)(sample + (size_t)s.cfg.z_dim) * 4.0 > 8e9) {
+    if ((double)total * (double)(sample + (size_t)ganc_game_latent(&s.game)) * 4.0 > 8e9) {
         ganc_session_free(&s);
         return cli_error("sample: %ld samples would need more than 8 GB", total);
     }

@@ -19,7 +19,7 @@ int cli_toy_view_init(cli_toy_view *v, ganc_session *s, const char *gif_path, ch
 {
     memset(v, 0, sizeof *v);
     const int n = CLI_TOY_POINTS, cells = CLI_TOY_GRID * CLI_TOY_GRID;
-    v->z = ganc_alloc(sizeof(float) * (size_t)n * s->cfg.z_dim);
+    v->z = ganc_alloc(sizeof(float) * (size_t)n * ganc_game_latent(&s->game));
     v->fake = ganc_alloc(sizeof(float) * 2 * n);
     v->real = ganc_alloc(sizeof(float) * 2 * n);
     v->grid_xy = ganc_alloc(sizeof(float) * 2 * cells);

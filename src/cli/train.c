@@ -126,6 +126,11 @@ static int new_session(const config_flags *cf, ganc_session *s, ganc_source *src
         ganc_model_free(&model);
         return -1;
     }
+    if (cli_cond_classes(&cfg, src, err)) {
+        ganc_model_free(&model);
+        ganc_source_close(src);
+        return -1;
+    }
     ganc_set_threads(cfg.threads); /* before the networks are built: per-thread scratch */
     int rc = ganc_session_create(s, &cfg, &model, src->shape, err);
     ganc_model_free(&model);

@@ -163,6 +163,10 @@ void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch,
     cli_log_number(l->f, "sec_per_step", sec_per_step);
     /* InfoGAN: the code's cross-entropy; log K - info_loss bounds the code's mutual information from below */
     if (s->cfg.info_codes) cli_log_number(l->f, "info_loss", st->info_loss);
+    if (s->cfg.cond == GANC_COND_ACGAN) { /* D's class cross-entropy on real samples, G's on its own */
+        cli_log_number(l->f, "class_real", st->class_real);
+        cli_log_number(l->f, "class_fake", st->info_loss);
+    }
     fputs("}\n", l->f);
     history_add(&l->hist, (double)s->step, st); /* out of memory: the plot lacks the point */
 }

@@ -30,6 +30,7 @@ typedef struct {
     ganc_batcher batcher;
     float *real;             /* the last real batch */
     int32_t *idx;            /* its indices into ds */
+    int32_t *labels;         /* its classes, for a conditional run (else NULL) */
     float *grid_z, *grid_pix; /* the pictures' fixed noise and their samples */
     cli_toy_view toy_view;
     ganc_diagnose diag;
@@ -49,6 +50,9 @@ static int open_data(train_run *r, char err[GANC_ERR_LEN])
     if (got.c != want.c || got.h != want.h || got.w != want.w)
         return ganc_fail(err, "%s: images are %dx%dx%d but the run was trained on %dx%dx%d", s->cfg.data, got.c, got.h,
                          got.w, want.c, want.h, want.w);
+    if (s->game.classes && (!r->src->ds.labels || r->src->ds.n_classes > s->game.classes))
+        return ganc_fail(err, "%s: the run is conditional on %d classes, and this data has %s", s->cfg.data,
+                         s->game.classes, r->src->ds.labels ? "more" : "no labels");
     if (s->cfg.batch > r->src->n)
         return ganc_fail(err, "--batch %d is larger than the data set (%d images)", s->cfg.batch, r->src->n);
     const int64_t per_iter = (int64_t)s->cfg.batch * s->cfg.d_steps;
@@ -67,11 +71,24 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     const size_t sample = ganc_shape_size(s->data_shape);
     r->real = ganc_alloc(sizeof(float) * sample * (size_t)s->cfg.batch);
     r->idx = ganc_alloc(sizeof(int32_t) * (size_t)s->cfg.batch);
-    r->grid_z = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * s->cfg.z_dim);
+    const int k = s->game.classes;
+    if (k) { /* generated classes as often as the data's; the pictures' in K blocks, in order */
+        r->labels = ganc_alloc(sizeof(int32_t) * (size_t)s->cfg.batch);
+        int64_t *counts = ganc_alloc(sizeof(int64_t) * (size_t)k);
+        for (int i = 0; i < r->src->n; i++) {
+            const int y = ganc_source_label(r->src, i);
+            if (y >= 0 && y < k) counts[y]++;
+        }
+        ganc_game_set_class_prior(&s->game, counts, k);
+        ganc_free(counts);
+    }
+    r->grid_z = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * ganc_game_latent(&s->game));
     r->grid_pix = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * sample);
     ganc_rng fixed;
     ganc_rng_seed(&fixed, s->cfg.seed * 4 + 6);
     ganc_game_noise(&s->game, &fixed, r->grid_z, s->cfg.grid);
+    for (int i = 0; k && i < s->cfg.grid; i++)
+        r->grid_z[(size_t)i * ganc_game_latent(&s->game) + s->cfg.z_dim] = (float)((int64_t)i * k / s->cfg.grid);
     ganc_diagnose_init(&r->diag, s->cfg.loss);
     if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err) || cli_write_data_report(r->src, r->dir, err))
         return -1;
@@ -92,7 +109,8 @@ static void one_iteration(train_run *r)
     for (int k = 0; k < s->cfg.d_steps; k++) {
         ganc_batcher_next(&r->batcher, s->cfg.batch, r->idx);
         ganc_source_fill(r->src, r->idx, s->cfg.batch, r->batcher.epoch, s->lo, s->hi, r->real);
-        ganc_game_d_step(&s->game, r->real);
+        for (int i = 0; r->labels && i < s->cfg.batch; i++) r->labels[i] = ganc_source_label(r->src, r->idx[i]);
+        ganc_game_d_step(&s->game, r->real, r->labels);
     }
     ganc_game_g_step(&s->game);
     s->step++;
@@ -248,6 +266,7 @@ int cli_train_run(ganc_session *s, const char *dir, cli_train_eval *evals, const
     cli_train_log_close(&r.log);
     ganc_free(r.real);
     ganc_free(r.idx);
+    ganc_free(r.labels);
     ganc_free(r.grid_z);
     ganc_free(r.grid_pix);
     ganc_batcher_free(&r.batcher);

@@ -62,7 +62,7 @@ static void generator_fill(void *ctx, int from, int m, float *out)
     const ganc_generator_source_ctx *c = ctx;
     const size_t sample = ganc_shape_size(ganc_net_output_shape(c->game->g)), count = (size_t)m * sample;
     if (c->x) memcpy(out, c->x + (size_t)from * sample, sizeof(float) * count);
-    else ganc_game_generate(c->game, c->z + (size_t)from * (size_t)c->game->z_dim, m, out);
+    else ganc_game_generate(c->game, c->z + (size_t)from * (size_t)ganc_game_latent(c->game), m, out);
     const float scale = 1.0f / (c->hi - c->lo);
     for (size_t i = 0; i < count; i++) {
         const float v = (out[i] - c->lo) * scale;
@@ -88,7 +88,7 @@ int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx
     }
     /* all the noise at once: a draw in chunks would depend on the chunk size (the normal
      * generator fills whole blocks of four) */
-    ctx->z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)game->z_dim);
+    ctx->z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)ganc_game_latent(game));
     ganc_rng rng;
     ganc_rng_seed(&rng, seed);
     ganc_game_noise(game, &rng, ctx->z, n);

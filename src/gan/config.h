@@ -9,6 +9,8 @@
 
 typedef enum { GANC_Z_NORMAL, GANC_Z_UNIFORM, GANC_Z_MIXTURE } ganc_zdist;
 typedef enum { GANC_ONNAN_STOP, GANC_ONNAN_ROLLBACK } ganc_onnan;
+/* Where the class of a class-conditional GAN enters (gan/model.h says how a model is changed). */
+typedef enum { GANC_COND_OFF, GANC_COND_CONCAT, GANC_COND_PROJECTION, GANC_COND_ACGAN } ganc_cond;
 
 typedef struct {
     char model[512];   /* preset name or model file */
@@ -46,6 +48,10 @@ typedef struct {
     float top_k;        /* < 1: G learns from its best-scored samples only, a fraction falling to this */
     int info_codes;     /* > 0: InfoGAN: z's last info_codes components are a one-hot code ... */
     float info_weight;  /* ... that D's extra outputs guess, both players minimising this times its cross-entropy */
+    ganc_cond cond;     /* class-conditional: how G and D are told the class */
+    int cond_dim;       /* concat: size of the learned class vector (0: the number of classes, at most 64) */
+    float cond_weight;  /* acgan: weight of the class cross-entropy in both players' losses */
+    int classes;        /* conditional runs: the number of classes (0: the data's, set when training starts) */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */
     float truncation;  /* > 0: sampling draws z from N(0, 1) truncated to [-t, t] (not training) */

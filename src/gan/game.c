@@ -52,11 +52,22 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->info_k = cfg->info_codes;
     gm->info_weight = cfg->info_weight;
     gm->sample_code = -1;
-    if (gm->info_k) {
-        gm->codes = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
+    gm->sample_class = -1;
+    gm->cond = cfg->cond;
+    gm->classes = cfg->cond != GANC_COND_OFF ? cfg->classes : 0;
+    gm->latent = cfg->z_dim + (gm->classes ? 1 : 0);
+    gm->guesses = cfg->cond == GANC_COND_ACGAN ? gm->classes : gm->info_k;
+    gm->guess_weight = cfg->cond == GANC_COND_ACGAN ? cfg->cond_weight : cfg->info_weight;
+    if (gm->info_k) gm->codes = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
+    if (gm->guesses) {
         gm->score = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
-        gm->dout = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (1 + (size_t)gm->info_k));
-        gm->q = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (size_t)gm->info_k);
+        gm->dout = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (1 + (size_t)gm->guesses));
+        gm->q = ganc_alloc(sizeof(float) * (size_t)cfg->batch * (size_t)gm->guesses);
+    }
+    if (gm->classes) {
+        gm->fake_labels = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
+        gm->gen_labels = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
+        gm->gen_z = ganc_alloc(sizeof(float) * (size_t)cfg->batch * cfg->z_dim);
     }
     const ganc_optim_config og = player_optim(cfg, cfg->lr_g), od = player_optim(cfg, cfg->lr_d);
     ganc_optim_init(&gm->opt_g, &og, ganc_net_param_count(g));
@@ -110,6 +121,10 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->order);
     ganc_free(gm->z_centers);
     ganc_free(gm->codes);
+    ganc_free(gm->fake_labels);
+    ganc_free(gm->gen_labels);
+    ganc_free(gm->gen_z);
+    ganc_free(gm->class_cum);
     ganc_free(gm->score);
     ganc_free(gm->dout);
     ganc_free(gm->q);
@@ -218,14 +233,59 @@ int ganc_game_check_info(const ganc_config *cfg, char err[GANC_ERR_LEN])
     return 0;
 }
 
+int ganc_game_check_cond(const ganc_config *cfg, char err[GANC_ERR_LEN])
+{
+    if (cfg->cond == GANC_COND_OFF) return 0;
+    const char *name = cfg->cond == GANC_COND_CONCAT ? "concat" : cfg->cond == GANC_COND_PROJECTION ? "projection" : "acgan";
+    if (cfg->classes < 2) return ganc_fail(err, "--cond %s needs labelled data with at least 2 classes", name);
+    if (cfg->pack != 1) return ganc_fail(err, "--cond %s: D judges one sample of one class, not with --pack %d", name, cfg->pack);
+    if (cfg->info_codes && cfg->cond != GANC_COND_CONCAT)
+        return ganc_fail(err, "--cond %s and --info-codes %d: only --cond concat goes with an InfoGAN code", name,
+                         cfg->info_codes);
+    if (cfg->cond == GANC_COND_ACGAN && cfg->r1 > 0.0f)
+        return ganc_fail(err, "--cond acgan: the R1 penalty (--r1) takes D's one logit; not with the class guesses");
+    if (cfg->cond == GANC_COND_ACGAN && ganc_loss_of(cfg->loss)->lipschitz == GANC_LIPSCHITZ_GP)
+        return ganc_fail(err, "--cond acgan: --loss %s's gradient penalty takes D's one logit; not with the class guesses",
+                         ganc_loss_of(cfg->loss)->name);
+    return 0;
+}
+
+void ganc_game_set_class_prior(ganc_game *gm, const int64_t *counts, int n)
+{
+    if (!gm->classes || n <= 0) return;
+    if (!gm->class_cum) gm->class_cum = ganc_alloc(sizeof(uint64_t) * (size_t)gm->classes);
+    uint64_t total = 0;
+    for (int k = 0; k < gm->classes; k++) gm->class_cum[k] = total += k < n && counts[k] > 0 ? (uint64_t)counts[k] : 0;
+    if (!total) { /* no class counted: uniform */
+        ganc_free(gm->class_cum);
+        gm->class_cum = NULL;
+    }
+}
+
+/* A class for a generated training sample: by the training set's frequencies, else uniform
+ * (the modulo's bias is below K / 2^64). */
+static int32_t draw_class(const ganc_game *gm, ganc_rng *rng)
+{
+    const uint64_t u = ganc_rng_u64(rng);
+    if (!gm->class_cum) return (int32_t)(u % (uint64_t)gm->classes);
+    const uint64_t t = u % gm->class_cum[gm->classes - 1];
+    int lo = 0, hi = gm->classes - 1; /* the first k with t < cum[k] */
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (t < gm->class_cum[mid]) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
 /* InfoGAN: the last info_k components of each of the n vectors become a one-hot code, `fixed`
  * or drawn uniformly (the modulo's bias is below K / 2^64); codes (may be NULL) receives them. */
-static void set_codes(const ganc_game *gm, ganc_rng *rng, float *z, int n, int fixed, int32_t *codes)
+static void set_codes(const ganc_game *gm, ganc_rng *rng, float *z, int n, int stride, int fixed, int32_t *codes)
 {
     const int k = gm->info_k;
     for (int i = 0; i < n; i++) {
         const int c = fixed >= 0 ? fixed : (int)(ganc_rng_u64(rng) % (uint64_t)k);
-        float *code = z + (size_t)i * gm->z_dim + (gm->z_dim - k);
+        float *code = z + (size_t)i * stride + (gm->z_dim - k);
         for (int j = 0; j < k; j++) code[j] = j == c ? 1.0f : 0.0f;
         if (codes) codes[i] = c;
     }
@@ -233,11 +293,11 @@ static void set_codes(const ganc_game *gm, ganc_rng *rng, float *z, int n, int f
 
 /* Mixture: moves each of the n offsets in z to a component's mean, chosen uniformly (the
  * modulo's bias is below K / 2^64). */
-static void add_centers(const ganc_game *gm, ganc_rng *rng, float *z, int n)
+static void add_centers(const ganc_game *gm, ganc_rng *rng, float *z, int n, int stride)
 {
     for (int i = 0; i < n; i++) {
         const float *mu = gm->z_centers + (size_t)(ganc_rng_u64(rng) % (uint64_t)gm->z_modes) * gm->z_dim;
-        for (int j = 0; j < gm->z_dim; j++) z[(size_t)i * gm->z_dim + j] += mu[j];
+        for (int j = 0; j < gm->z_dim; j++) z[(size_t)i * stride + j] += mu[j];
     }
 }
 
@@ -246,27 +306,47 @@ static void train_noise(ganc_game *gm, int n)
     const size_t count = (size_t)n * gm->z_dim;
     if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
-    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, &gm->noise, gm->z, n);
-    if (gm->info_k) set_codes(gm, &gm->noise, gm->z, n, -1, gm->codes);
+    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, &gm->noise, gm->z, n, gm->z_dim);
+    if (gm->info_k) set_codes(gm, &gm->noise, gm->z, n, gm->z_dim, -1, gm->codes);
+    for (int i = 0; gm->classes && i < n; i++) gm->fake_labels[i] = draw_class(gm, &gm->noise);
+}
+
+/* Noise of n vectors at `stride` floats apart (the rest of each left alone): the draws of
+ * z_dim values each follow one another in the stream as if the vectors were contiguous. */
+static void draw_noise(ganc_rng *rng, float *z, int n, int z_dim, int stride, int uniform)
+{
+    if (stride == z_dim) {
+        const size_t count = (size_t)n * z_dim;
+        if (uniform) ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
+        else ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
+        return;
+    }
+    /* the normal generator makes values in blocks: draw all, then spread them */
+    float *tmp = ganc_alloc(sizeof(float) * (size_t)n * z_dim);
+    draw_noise(rng, tmp, n, z_dim, z_dim, uniform);
+    for (int i = n - 1; i >= 0; i--) memcpy(z + (size_t)i * stride, tmp + (size_t)i * z_dim, sizeof(float) * z_dim);
+    ganc_free(tmp);
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
 {
-    const size_t count = (size_t)n * gm->z_dim;
-    if (gm->z_dist == GANC_Z_UNIFORM) {
-        ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
-        if (gm->info_k) set_codes(gm, rng, z, n, gm->sample_code, NULL);
-        return;
-    }
-    ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
+    const int stride = gm->latent;
+    draw_noise(rng, z, n, gm->z_dim, stride, gm->z_dist == GANC_Z_UNIFORM);
     const float t = gm->truncation;
     /* Redrawing is rejection sampling from the truncated normal; t is at least 0.05
      * (ganc_game_check_truncation), so each redraw lands inside with probability above 4%. */
-    if (t > 0.0f)
-        for (size_t i = 0; i < count; i++)
-            while (z[i] > t || z[i] < -t) ganc_rng_normal(rng, &z[i], 1, 0.0f, 1.0f);
-    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, rng, z, n);
-    if (gm->info_k) set_codes(gm, rng, z, n, gm->sample_code, NULL);
+    if (gm->z_dist != GANC_Z_UNIFORM && t > 0.0f)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < gm->z_dim; j++) {
+                float *v = &z[(size_t)i * stride + j];
+                while (*v > t || *v < -t) ganc_rng_normal(rng, v, 1, 0.0f, 1.0f);
+            }
+    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, rng, z, n, stride);
+    if (gm->info_k) set_codes(gm, rng, z, n, stride, gm->sample_code, NULL);
+    /* the class: exact as a float (K is at most 65536) */
+    for (int i = 0; gm->classes && i < n; i++)
+        z[(size_t)i * stride + gm->z_dim] =
+            (float)(gm->sample_class >= 0 ? gm->sample_class : (int)(ganc_rng_u64(rng) % (uint64_t)gm->classes));
 }
 
 static double norm2(const float *v, size_t n)
@@ -319,31 +399,32 @@ static double mean_score(const ganc_game *gm, const float *s, int n)
 
 void ganc_game_logits(const ganc_game *gm, const float *out, int n, float *logits)
 {
-    const size_t stride = 1 + (size_t)gm->info_k;
+    const size_t stride = 1 + (size_t)gm->guesses;
     for (int i = 0; i < n; i++) logits[i] = out[(size_t)i * stride];
 }
 
-/* D's logits from its output: the output itself, or with an InfoGAN code its column 0. */
+/* D's logits from its output: the output itself, or with guesses (an InfoGAN code, ACGAN's
+ * classes) its column 0. */
 static const float *logits_of(ganc_game *gm, const float *out, int n)
 {
-    if (!gm->info_k) return out;
+    if (!gm->guesses) return out;
     ganc_game_logits(gm, out, n, gm->score);
     return gm->score;
 }
 
 /* The gradient on D's output from ds, the loss's gradient on the logits: ds itself, or with
- * an InfoGAN code ds in column 0 and, for generated samples (codes != NULL), the code's
- * info_weight * CE gradient in the rest (none for real samples). Returns the mean CE (0 for
- * real samples). */
+ * guesses ds in column 0 and, where the samples' answers are known (codes != NULL: an InfoGAN
+ * code or a class), the guesses' guess_weight * CE gradient in the rest (none for real samples
+ * with InfoGAN: they carry no code). Returns the mean CE (0 without answers). */
 static const float *output_grad(ganc_game *gm, const float *out, const float *ds, int n, const int32_t *codes,
                                 double *info)
 {
     *info = 0.0;
-    if (!gm->info_k) return ds;
-    const size_t k = (size_t)gm->info_k, w = 1 + k;
+    if (!gm->guesses) return ds;
+    const size_t k = (size_t)gm->guesses, w = 1 + k;
     if (codes) {
         for (int i = 0; i < n; i++) memcpy(gm->q + i * k, out + i * w + 1, sizeof(float) * k);
-        *info = ganc_softmax_xent(gm->q, codes, n, (int)k, gm->q, gm->info_weight); /* in place */
+        *info = ganc_softmax_xent(gm->q, codes, n, (int)k, gm->q, gm->guess_weight); /* in place */
     }
     for (int i = 0; i < n; i++) {
         gm->dout[i * w] = ds[i];
@@ -371,7 +452,14 @@ static const float *d_input(ganc_game *gm, const float *x, size_t count)
     return gm->d_in;
 }
 
-void ganc_game_d_step(ganc_game *gm, const float *real)
+/* The answers to D's guesses: ACGAN's classes, or InfoGAN's codes (generated samples only). */
+static const int32_t *answers(const ganc_game *gm, const int32_t *real_labels, int real)
+{
+    if (gm->cond == GANC_COND_ACGAN) return real ? real_labels : gm->fake_labels;
+    return real ? NULL : gm->codes;
+}
+
+void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
 {
     const int m = gm->batch, md = m / gm->pack; /* D's batch: packs of `pack` samples */
     const size_t count = (size_t)m * ganc_shape_size(ganc_net_output_shape(gm->g));
@@ -384,19 +472,27 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
      * backward of one finishes before the other's forward overwrites D's activations. */
     real = augment(gm, real, m, gm->aug_real); /* what D sees of the real batch, before the noise */
     const float *in = d_input(gm, real, count);
+    if (gm->classes) ganc_net_set_labels(gm->d, labels);
     const float *out = ganc_net_forward(gm->d, in, md), *logit = logits_of(gm, out, md);
     gm->stats.d_real = mean_score(gm, logit, md);
     double loss = gm->loss->d_loss(logit, md, 1, gm->real_target, gm->dlogit), info;
-    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, NULL, &info), NULL, 1);
+    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, answers(gm, labels, 1), &info), NULL, 1);
+    gm->stats.class_real = info;
+    loss += info;
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
     train_noise(gm, m);
+    if (gm->classes) {
+        ganc_net_set_labels(gm->g, gm->fake_labels);
+        ganc_net_set_labels(gm->d, gm->fake_labels);
+    }
     const float *fake = augment(gm, ganc_net_forward(gm->g, gm->z, m), m, gm->aug_fake);
     out = ganc_net_forward(gm->d, d_input(gm, fake, count), md);
     logit = logits_of(gm, out, md);
     gm->stats.d_fake = mean_score(gm, logit, md);
     loss += gm->loss->d_loss(logit, md, 0, gm->real_target, gm->dlogit);
-    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, gm->codes, &info), NULL, 1);
+    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, answers(gm, labels, 0), &info), NULL, 1);
+    if (gm->cond == GANC_COND_ACGAN) loss += info;
 
     if (gm->loss->lipschitz == GANC_LIPSCHITZ_GP) {
         /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
@@ -405,6 +501,8 @@ void ganc_game_d_step(ganc_game *gm, const float *real)
         for (int i = 0; i < md; i++)
             for (size_t j = (size_t)i * per; j < (size_t)(i + 1) * per; j++)
                 gm->d_in[j] = gm->dlogit[i] * real[j] + (1.0f - gm->dlogit[i]) * fake[j];
+        /* (a conditional D judges each interpolate with the real sample's class) */
+        if (gm->classes) ganc_net_set_labels(gm->d, labels);
         gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, gm->d_in, md, GANC_PENALTY_GP, gm->gp);
     }
 
@@ -427,12 +525,16 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_zero_grad(gm->g);
 
     train_noise(gm, m);
+    if (gm->classes) {
+        ganc_net_set_labels(gm->g, gm->fake_labels);
+        ganc_net_set_labels(gm->d, gm->fake_labels);
+    }
     const float *fake = augment(gm, ganc_net_forward(gm->g, gm->z, m), m, gm->aug_fake);
     const float *out = ganc_net_forward(gm->d, d_input(gm, fake, count), md), *logit = logits_of(gm, out, md);
     gm->stats.g_loss = gm->loss->g_loss(logit, md, gm->dlogit);
     keep_top_k(gm, logit, md, gm->dlogit);
     /* (the code's term keeps every sample: top-k chooses what G learns realism from) */
-    const float *dout = output_grad(gm, out, gm->dlogit, md, gm->codes, &gm->stats.info_loss);
+    const float *dout = output_grad(gm, out, gm->dlogit, md, answers(gm, NULL, 0), &gm->stats.info_loss);
     /* D is frozen: only its input gradient is computed (instance noise passes it unchanged). */
     ganc_net_backward(gm->d, dout, gm->dfake, 0);
     if (gm->diffaug) ganc_diffaug_backward(&gm->aug, gm->dfake, gm->dfake); /* the draw of this step's batch */
@@ -469,12 +571,29 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
     ganc_net_set_training(gm->g, 0);
     for (int i = 0; i < n; i += gm->batch) {
         const int chunk = n - i < gm->batch ? n - i : gm->batch;
-        const float *y = ganc_net_forward(gm->g, z + (size_t)i * gm->z_dim, chunk);
+        const float *zi = z + (size_t)i * gm->latent;
+        if (gm->classes) { /* the noise apart from the classes, which G reads as labels */
+            ganc_game_latent_labels(gm, zi, chunk, gm->gen_labels);
+            for (int j = 0; j < chunk; j++)
+                memcpy(gm->gen_z + (size_t)j * gm->z_dim, zi + (size_t)j * gm->latent, sizeof(float) * gm->z_dim);
+            ganc_net_set_labels(gm->g, gm->gen_labels);
+            zi = gm->gen_z;
+        }
+        const float *y = ganc_net_forward(gm->g, zi, chunk);
         memcpy(out + (size_t)i * sample, y, sizeof(float) * sample * (size_t)chunk);
     }
     ganc_net_set_training(gm->g, was_training);
     if (gm->ema) {
         memcpy(params, gm->ema_swap, sizeof(float) * n_params);
         if (gm->n_state) memcpy(state, gm->ema_state_swap, sizeof(float) * gm->n_state);
+    }
+}
+
+void ganc_game_latent_labels(const ganc_game *gm, const float *z, int n, int32_t *labels)
+{
+    for (int i = 0; i < n; i++) {
+        const float c = z[(size_t)i * gm->latent + gm->z_dim];
+        /* a class outside the game's (a caller's mistake) is clamped, never read out of bounds */
+        labels[i] = c >= 0.0f && c < (float)gm->classes ? (int32_t)c : 0;
     }
 }

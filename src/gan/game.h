@@ -10,6 +10,14 @@
  * its logit and K code logits q; D's loss on generated samples and G's loss each add
  * info_weight * CE(softmax(q), c) (the variational lower bound on the mutual information of c
  * and G(z, c), Chen et al. 2016); the real samples carry no code.
+ * Class-conditional (--cond, K classes): each generated sample has a class, drawn from the
+ * training set's class frequencies (ganc_game_set_class_prior; uniform without one), given to G
+ * and, with the sample, to D; the real samples come with their labels. The networks read the
+ * classes through their conditional layers (gan/model.h says where --cond puts them). With
+ * --cond acgan D's output is its logit and K class logits, and both players add cond_weight *
+ * the class cross-entropy: D on the real samples' labels and on the generated samples' classes,
+ * G on its samples' classes. Outside training a sample's class travels with its noise: a
+ * latent vector is z_dim noise values and then its class as a float (ganc_game_latent).
  * DiffAugment (--diffaug, gan/diffaug.h): every batch D sees, real or generated, in D's steps
  * and in G's, first goes through random transforms drawn anew for each of its samples (the real
  * and the generated batch each get their own draws), and G's gradient comes back through their
@@ -36,7 +44,9 @@ typedef struct {
     double d_fake;       /* mean D(G(z)), likewise */
     double penalty;      /* the gradient penalties' value (gp and r1), last D step */
     double gnorm_d, gnorm_g; /* L2 norms of the last gradients */
-    double info_loss;    /* --info-codes: cross-entropy of D's guess of G's code, last G step (log K: no idea) */
+    double info_loss;    /* --info-codes: cross-entropy of D's guess of G's code, last G step (log K: no idea);
+                          * --cond acgan: of D's guess of the class of G's samples */
+    double class_real;   /* --cond acgan: D's class cross-entropy on the real samples, last D step */
 } ganc_game_stats;
 
 typedef struct {
@@ -55,6 +65,16 @@ typedef struct {
     float *order;      /* scratch for top-k: G's sample scores, sorted */
     int info_k;        /* InfoGAN: z's last info_k components are a one-hot code; D outputs 1 + info_k */
     float info_weight;
+    int classes;       /* conditional: K classes (0: unconditional) */
+    ganc_cond cond;
+    int latent;        /* floats per latent vector: z_dim, plus 1 for the class when conditional */
+    int guesses;       /* D's outputs besides its logit: info_k, or K with acgan */
+    float guess_weight; /* the guesses' cross-entropy weight: info_weight, or cond_weight */
+    int sample_class;  /* ganc_game_noise's class: -1 drawn uniformly, else this one for every sample */
+    int32_t *fake_labels; /* the classes of the last training draw (batch) */
+    int32_t *gen_labels;  /* scratch: the classes of a chunk ganc_game_generate makes (batch) */
+    float *gen_z;         /* scratch: that chunk's noise, without the class (batch x z_dim) */
+    uint64_t *class_cum;  /* cumulative class counts of the training set (K), NULL: uniform */
     int sample_code;   /* ganc_game_noise's code: -1 drawn uniformly, else this one for every sample */
     int32_t *codes;    /* the codes of the last training draw */
     float *score;      /* column 0 of D's output (its logit) when D also guesses codes */
@@ -100,16 +120,28 @@ double ganc_top_k_fraction(const ganc_config *cfg, int64_t step, int64_t total);
  * --diffaug, the stream of the step's transforms (ganc_game_aug_stream). */
 void ganc_game_set_schedule(ganc_game *gm, const ganc_config *cfg, int64_t step, int64_t total);
 
-void ganc_game_d_step(ganc_game *gm, const float *real);
+/* D's update on a real batch; labels: its classes (conditional games), else NULL. */
+void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels);
 void ganc_game_g_step(ganc_game *gm);
 
-/* Draws n noise vectors for sampling from gm's distribution with the given generator: with
+/* Draws n latent vectors (ganc_game_latent floats each) for sampling from gm's distribution
+ * with the given generator: with
  * gm->truncation > 0, each normal component outside [-t, t] is drawn again (from the same
  * stream, so a draw is still a pure function of the stream); for a mixture, that is the
  * offset from the component's mean. The training steps draw their
  * own, untruncated noise. With an InfoGAN code, z's last K components are the one-hot code
- * gm->sample_code, or a uniform draw when that is -1. */
+ * gm->sample_code, or a uniform draw when that is -1; a conditional game's class (the last
+ * float) is gm->sample_class, or a uniform draw when that is -1. */
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n);
+/* Floats per latent vector of ganc_game_noise and ganc_game_generate: z_dim, and a class. */
+static inline int ganc_game_latent(const ganc_game *gm) { return gm->latent; }
+/* Generated samples' classes in training follow counts[k] / sum (the training set's class
+ * frequencies, so that D sees the same mix of classes in both batches); n = K. */
+void ganc_game_set_class_prior(ganc_game *gm, const int64_t *counts, int n);
+/* Refuses --cond settings that cannot work: K below 2, or with PacGAN packing (one class per
+ * judged sample), --info-codes with projection or acgan (one head each), R1 or WGAN-GP with
+ * acgan (they take D's one logit). */
+int ganc_game_check_cond(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* Refuses --info-codes that cannot work: K of 1, K not below z_dim (G needs noise besides the
  * code), or with what assumes one output per sample (PacGAN packing, the R1 and WGAN-GP
  * penalties) or with a mixture z. */
@@ -127,8 +159,10 @@ int ganc_game_check_truncation(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* D's logit for each of n samples from D's output (n x (1 + info_k)): column 0, the rest being
  * an InfoGAN code's guesses. */
 void ganc_game_logits(const ganc_game *gm, const float *out, int n, float *logits);
-/* G in eval mode on n noise vectors (any n; done in chunks of the built batch), with the
+/* G in eval mode on n latent vectors (any n; done in chunks of the built batch), with the
  * EMA weights when the game keeps them. */
 void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out);
+/* The classes of n latent vectors of a conditional game (their last float). */
+void ganc_game_latent_labels(const ganc_game *gm, const float *z, int n, int32_t *labels);
 
 #endif

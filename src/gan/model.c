@@ -184,10 +184,18 @@ typedef struct {
     const ganc_model *m;
     ganc_net *g, *d;
     int z, c, h, w;
-    int d_out; /* D's outputs per sample: 1 logit, plus the InfoGAN code's guesses */
+    int d_out;   /* D's outputs per sample: 1 logit, plus the InfoGAN code's or ACGAN's class guesses */
+    int classes; /* $classes: a conditional run's K; 0 when unconditional */
+    /* --cond on a model whose layers do not name their classes: where the class is put in */
+    ganc_cond cond;
+    int cond_dim;   /* concat, acgan: the class vector's size */
+    int g_has_bn;   /* projection: G's batch norms become conditional (else a class vector on z) */
+    int d_head;     /* line of D's last weighted layer: projection and acgan change it */
+    int scan;       /* the first pass: only notes the above */
+    int named;      /* a layer line names its classes (classes=): the model is used as written */
 } build_ctx;
 
-/* Replaces $z $c $h $w $pixels $dout by their values. */
+/* Replaces $z $c $h $w $pixels $dout $classes by their values. */
 static int substitute(const build_ctx *ctx, const char *in, char *out, size_t cap, int lineno, char err[GANC_ERR_LEN])
 {
     size_t o = 0;
@@ -207,7 +215,14 @@ static int substitute(const build_ctx *ctx, const char *in, char *out, size_t ca
         else if (len == 1 && *name == 'w') v = ctx->w;
         else if (len == 6 && !strncmp(name, "pixels", 6)) v = (long)ctx->c * ctx->h * ctx->w;
         else if (len == 4 && !strncmp(name, "dout", 4)) v = ctx->d_out;
-        else return ganc_fail(err, "%s:%d: unknown variable $%.*s (known: $z $c $h $w $pixels $dout)", ctx->m->source, lineno, (int)len, name);
+        else if (len == 7 && !strncmp(name, "classes", 7)) {
+            if (!ctx->classes)
+                return ganc_fail(err, "%s:%d: $classes: this run is not conditional (train with --cond on labelled data)",
+                                 ctx->m->source, lineno);
+            v = ctx->classes;
+        } else
+            return ganc_fail(err, "%s:%d: unknown variable $%.*s (known: $z $c $h $w $pixels $dout $classes)",
+                             ctx->m->source, lineno, (int)len, name);
         int n = snprintf(out + o, cap - o, "%ld", v);
         if (n < 0 || (size_t)n >= cap - o) return ganc_fail(err, "%s:%d: line too long", ctx->m->source, lineno);
         o += (size_t)n;
@@ -216,14 +231,83 @@ static int substitute(const build_ctx *ctx, const char *in, char *out, size_t ca
     return 0;
 }
 
+static int is_weighted(ganc_layer_type t)
+{
+    return t == GANC_LAYER_DENSE || t == GANC_LAYER_CONV || t == GANC_LAYER_DECONV || t == GANC_LAYER_MAXOUT ||
+           t == GANC_LAYER_PROJECT;
+}
+
+static const char *const cond_names[] = {"off", "concat", "projection", "acgan"};
+
+/* The class vector in front of a network: embed N classes=K. */
+static int add_embed(build_ctx *ctx, ganc_net *net, int lineno, char err[GANC_ERR_LEN])
+{
+    char line[64], why[GANC_ERR_LEN];
+    snprintf(line, sizeof line, "embed %d classes=%d", ctx->cond_dim, ctx->classes);
+    ganc_layer_spec sp;
+    if (ganc_layer_spec_parse(line, &sp, why) || ganc_net_add(net, &sp, why))
+        return ganc_fail(err, "%s:%d: --cond %s: %s", ctx->m->source, lineno, cond_names[ctx->cond], why);
+    return 0;
+}
+
+/* D's last weighted layer under --cond projection: a dense 1, or a convolution whose one
+ * output sees its whole unpadded input (the same product), becomes project classes=K with the
+ * same bias and spectral norm. */
+static int projection_head(build_ctx *ctx, ganc_layer_spec *sp, int lineno, char err[GANC_ERR_LEN])
+{
+    const ganc_shape in = ganc_net_output_shape(ctx->d);
+    int whole = sp->type == GANC_LAYER_DENSE;
+    if (sp->type == GANC_LAYER_CONV) {
+        int oh, ow, b0, a0, b1, a1;
+        whole = ganc_resolve_padding(sp, 0, in.h, &oh, &b0, &a0) == 0 &&
+                ganc_resolve_padding(sp, 0, in.w, &ow, &b1, &a1) == 0 && oh == 1 && ow == 1 && !b0 && !a0 && !b1 &&
+                !a1 && sp->k == in.h && sp->k == in.w && sp->stride >= 1;
+    }
+    if (!whole || sp->units != 1)
+        return ganc_fail(err, "%s:%d: --cond projection turns D's last layer, its logit, into a projection head: it "
+                              "must be 'dense 1' or a convolution to one value over its whole input",
+                         ctx->m->source, lineno);
+    const ganc_layer_spec was = *sp;
+    char why[GANC_ERR_LEN], line[64];
+    snprintf(line, sizeof line, "project classes=%d", ctx->classes);
+    if (ganc_layer_spec_parse(line, sp, why)) return ganc_fail(err, "%s:%d: %s", ctx->m->source, lineno, why);
+    sp->bias = was.bias;
+    sp->has_bias_init = was.has_bias_init;
+    sp->bias_init = was.bias_init;
+    sp->sn = was.sn;
+    return 0;
+}
+
 static int layer_line(char *s, int lineno, section sec, const char *name, void *vctx, char err[GANC_ERR_LEN])
 {
     build_ctx *ctx = vctx;
     (void)name;
     if (sec != SEC_GEN && sec != SEC_DISC) return 0;
-    char line[600];
+    char line[600], why[GANC_ERR_LEN];
     if (substitute(ctx, s, line, sizeof line, lineno, err)) return -1;
-    return ganc_net_add_text(sec == SEC_GEN ? ctx->g : ctx->d, line, ctx->m->source, lineno, err);
+    ganc_layer_spec sp;
+    if (ganc_layer_spec_parse(line, &sp, why)) return ganc_fail(err, "%s:%d: %s", ctx->m->source, lineno, why);
+    if (ctx->scan) {
+        ctx->named |= sp.classes > 0;
+        if (sec == SEC_GEN) ctx->g_has_bn |= sp.type == GANC_LAYER_BATCHNORM;
+        if (sec == SEC_DISC && is_weighted(sp.type)) ctx->d_head = lineno;
+        return 0;
+    }
+    ganc_net *net = sec == SEC_GEN ? ctx->g : ctx->d;
+    if (ctx->cond != GANC_COND_OFF && ganc_net_layer_count(net) == 0) {
+        /* the class vector joins z (concat, acgan; projection when G has no batch norm to
+         * condition) and, for concat, D's input */
+        const int g_vector = ctx->cond != GANC_COND_PROJECTION || !ctx->g_has_bn;
+        if ((sec == SEC_GEN ? g_vector : ctx->cond == GANC_COND_CONCAT) && add_embed(ctx, net, lineno, err)) return -1;
+    }
+    if (ctx->cond == GANC_COND_PROJECTION && sec == SEC_GEN && sp.type == GANC_LAYER_BATCHNORM) sp.classes = ctx->classes;
+    if (ctx->cond != GANC_COND_OFF && sec == SEC_DISC && lineno == ctx->d_head) {
+        if (ctx->cond == GANC_COND_PROJECTION && projection_head(ctx, &sp, lineno, err)) return -1;
+        /* acgan: the logit's layer also gives the class guesses ('dense 1' or 'dense $dout') */
+        if (ctx->cond == GANC_COND_ACGAN && sp.type != GANC_LAYER_PROJECT && sp.units == 1) sp.units = ctx->d_out;
+    }
+    if (ganc_net_add(net, &sp, why)) return ganc_fail(err, "%s:%d: %s", ctx->m->source, lineno, why);
+    return 0;
 }
 
 /* The generator's lines only (ganc_model_generator_shape). */
@@ -234,7 +318,9 @@ static int generator_line(char *s, int lineno, section sec, const char *name, vo
 
 int ganc_model_generator_shape(const ganc_model *m, int z_dim, ganc_shape data, ganc_shape *out, char err[GANC_ERR_LEN])
 {
-    build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), NULL, z_dim, data.c, data.h, data.w, 1};
+    /* (a conditional model's $classes: any K gives the same shape) */
+    build_ctx ctx = {.m = m, .g = ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), .z = z_dim, .c = data.c,
+                     .h = data.h, .w = data.w, .d_out = 1, .classes = 2};
     const int rc = for_each_line(m, generator_line, &ctx, err);
     if (rc == 0) *out = ganc_net_output_shape(ctx.g);
     ganc_net_free(ctx.g);
@@ -256,14 +342,29 @@ static int last_layer_line(const ganc_model *m, const char *header)
     return last;
 }
 
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int info_codes,
-                     int max_batch, ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
+int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
+                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
 {
     /* PacGAN: D sees `pack` samples stacked along channels ($c stays the data's channels) */
+    const int pack = cfg->pack, info_codes = cfg->info_codes;
     const ganc_shape d_in = {data.c * pack, data.h, data.w};
-    build_ctx ctx = {m, ganc_net_create("gen", (ganc_shape){z_dim, 1, 1}), ganc_net_create("disc", d_in), z_dim,
-                     data.c, data.h, data.w, 1 + info_codes};
+    const int classes = cfg->cond != GANC_COND_OFF ? cfg->classes : 0;
+    const int guesses = info_codes + (cfg->cond == GANC_COND_ACGAN ? classes : 0);
+    build_ctx ctx = {.m = m, .z = cfg->z_dim, .c = data.c, .h = data.h, .w = data.w, .d_out = 1 + guesses,
+                     .classes = classes, .scan = 1};
     *g = *d = NULL;
+    if (cfg->cond != GANC_COND_OFF && classes < 2)
+        return ganc_fail(err, "--cond %s needs labelled data with at least 2 classes", cond_names[cfg->cond]);
+    /* A first pass notes what --cond changes: nothing when the lines name their classes. */
+    if (for_each_line(m, layer_line, &ctx, err)) return -1;
+    if (ctx.named && cfg->cond == GANC_COND_OFF)
+        return ganc_fail(err, "%s: its layers are conditional (classes=), so it trains with --cond on labelled data",
+                         m->source);
+    ctx.cond = ctx.named ? GANC_COND_OFF : cfg->cond;
+    ctx.cond_dim = cfg->cond_dim ? cfg->cond_dim : classes < 64 ? classes : 64;
+    ctx.scan = 0;
+    ctx.g = ganc_net_create("gen", (ganc_shape){cfg->z_dim, 1, 1});
+    ctx.d = ganc_net_create("disc", d_in);
     if (for_each_line(m, layer_line, &ctx, err)) goto fail;
     const int g_last = last_layer_line(m, "[generator]"), d_last = last_layer_line(m, "[discriminator]");
     if (ganc_net_layer_count(ctx.g) == 0 || ganc_net_layer_count(ctx.d) == 0) {
@@ -292,16 +393,16 @@ int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, 
     }
     *hi = 1.0f;
     if (ganc_shape_size(dout) != (size_t)ctx.d_out) {
-        if (info_codes)
-            ganc_fail(err, "%s:%d: with --info-codes %d the discriminator must output %d values per sample (its logit and "
-                      "%d guesses of the code: end in 'dense $dout'), not %dx%dx%d", m->source, d_last, info_codes,
-                      ctx.d_out, info_codes, dout.c, dout.h, dout.w);
+        if (guesses)
+            ganc_fail(err, "%s:%d: with %s the discriminator must output %d values per sample (its logit and "
+                      "%d guesses: end in 'dense $dout'), not %dx%dx%d", m->source, d_last,
+                      info_codes ? "--info-codes" : "--cond acgan", ctx.d_out, guesses, dout.c, dout.h, dout.w);
         else
             ganc_fail(err, "%s:%d: the discriminator must output one logit per sample, not %dx%dx%d", m->source, d_last,
                       dout.c, dout.h, dout.w);
         goto fail;
     }
-    if (ganc_net_build(ctx.g, max_batch, err) || ganc_net_build(ctx.d, max_batch, err)) goto fail;
+    if (ganc_net_build(ctx.g, cfg->batch, err) || ganc_net_build(ctx.d, cfg->batch, err)) goto fail;
     *g = ctx.g;
     *d = ctx.d;
     return 0;

@@ -14,8 +14,9 @@
  *   [train ring]           defaults for --data ring only, over [train]'s (flags still win)
  *   lr_g = 1e-4
  *
- * Layer lines may use $z (noise dimension), $c, $h, $w (data shape), $pixels (c*h*w) and $dout
- * (D's outputs per sample: 1, or 1 + K with --info-codes K). */
+ * Layer lines may use $z (noise dimension), $c, $h, $w (data shape), $pixels (c*h*w), $dout
+ * (D's outputs per sample: 1, or 1 + K with --info-codes K or --cond acgan on K classes) and
+ * $classes (a conditional run's K). */
 #ifndef GANC_MODEL_H
 #define GANC_MODEL_H
 
@@ -37,11 +38,23 @@ int ganc_model_apply_train(const ganc_model *m, ganc_config *cfg, char err[GANC_
 /* Applies the [train DATA] section for this data name (the --data value as given), if any. */
 int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_config *cfg, char err[GANC_ERR_LEN]);
 
-/* Builds G (input z_dim x 1 x 1) and D (input data with pack times its channels: PacGAN) for batches up to max_batch; checks that
- * G's output is the data shape, ends in sigmoid/tanh (setting the pixel range *lo, *hi), and
- * that D outputs one logit per sample (plus info_codes guesses of the InfoGAN code: $dout is 1 + info_codes). With points (2-D data) G may end in any layer. Errors name source:line. */
-int ganc_model_build(const ganc_model *m, int z_dim, ganc_shape data, int pack, int points, int info_codes,
-                     int max_batch, ganc_net **g, ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
+/* Builds G (input z_dim x 1 x 1) and D (input the data with cfg->pack times its channels:
+ * PacGAN) for batches up to cfg->batch; checks that G's output is the data shape, ends in
+ * sigmoid/tanh (setting the pixel range *lo, *hi), and that D outputs one logit per sample
+ * (plus its guesses: info_codes of the InfoGAN code, K classes with --cond acgan; $dout is
+ * their number plus 1). With points (2-D data) G may end in any layer. Errors name source:line.
+ *
+ * --cond (cfg->classes = K classes, at least 2) on a model whose lines do not name their
+ * classes puts the class in:
+ *   concat      `embed N classes=K` (N = cfg->cond_dim, else min(K, 64)) first in G, on z, and
+ *               first in D, as N more channels of its input;
+ *   projection  every batchnorm of G conditional (classes=K; without one, the embed on z), and
+ *               D's last weighted layer, its logit ('dense 1', or a convolution to one value
+ *               over its whole input), becomes `project classes=K`;
+ *   acgan       the embed on z, and D's last weighted layer gives $dout = 1 + K outputs.
+ * A model that writes classes= (with $classes) is built as written, and needs --cond. */
+int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
+                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
 
 /* The shape the generator makes for data of this shape (its lines may use $c $h $w), its
  * discriminator left unbuilt: for a tool without data to pick the size a model is made for. */

@@ -29,7 +29,7 @@ static double quantile_of(const float *s, int n, double q, float *scratch)
     return scratch[at < 0 ? 0 : at >= k ? k - 1 : at];
 }
 
-void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
+void ganc_game_score(ganc_game *gm, const float *x, const int32_t *labels, int n, float *logits)
 {
     const int was_training = ganc_net_training(gm->d);
     const int chunk_max = ganc_net_max_batch(gm->d);
@@ -37,6 +37,7 @@ void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits)
     ganc_net_set_training(gm->d, 0); /* no dropout; batch norm (if any) on its running statistics */
     for (int i = 0; i < n; i += chunk_max) {
         const int chunk = n - i < chunk_max ? n - i : chunk_max;
+        if (labels) ganc_net_set_labels(gm->d, labels + i);
         const float *s = ganc_net_forward(gm->d, x + (size_t)i * sample, chunk);
         ganc_game_logits(gm, s, chunk, logits + i);
     }
@@ -60,8 +61,9 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
     const size_t sample = ganc_shape_size(ganc_net_output_shape(gm->g));
     int chunk = cfg->burn_in > gm->batch ? cfg->burn_in : gm->batch;
     chunk = (chunk + 3) / 4 * 4; /* whole blocks of the normal generator, so chunks continue one stream */
-    float *z = ganc_alloc(sizeof(float) * (size_t)chunk * (size_t)gm->z_dim);
+    float *z = ganc_alloc(sizeof(float) * (size_t)chunk * (size_t)ganc_game_latent(gm));
     float *x = ganc_alloc(sizeof(float) * (size_t)chunk * sample);
+    int32_t *labels = gm->classes ? ganc_alloc(sizeof(int32_t) * (size_t)chunk) : NULL;
     float *s = ganc_alloc(sizeof(float) * (size_t)chunk), *sorted = ganc_alloc(sizeof(float) * (size_t)chunk);
     const double cap = cfg->max_tries * (double)n;
     int rc = 0;
@@ -74,7 +76,8 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
         }
         ganc_game_noise(gm, noise, z, chunk);
         ganc_game_generate(gm, z, chunk, x);
-        ganc_game_score(gm, x, chunk, s);
+        if (labels) ganc_game_latent_labels(gm, z, chunk, labels);
+        ganc_game_score(gm, x, labels, chunk, s);
         stats->candidates += chunk;
         if (stats->candidates == chunk) { /* the burn-in: fix M */
             stats->m = quantile_of(s, chunk, cfg->quantile, sorted);
@@ -93,6 +96,7 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
     }
     ganc_free(z);
     ganc_free(x);
+    ganc_free(labels);
     ganc_free(s);
     ganc_free(sorted);
     return rc;
@@ -125,7 +129,7 @@ int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *
         return ganc_reject_draw(gm, &cfg, &noise, &coins, n, out, stats, err);
     }
     memset(stats, 0, sizeof *stats);
-    float *z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)gm->z_dim);
+    float *z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)ganc_game_latent(gm));
     ganc_game_noise(gm, &noise, z, n);
     ganc_game_generate(gm, z, n, out);
     ganc_free(z);

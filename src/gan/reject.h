@@ -39,8 +39,8 @@ int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN]);
 /* D's estimate of log p_data(x) / p_g(x) on n samples (D in eval mode, any n, in chunks of D's
  * batch; needs pack 1): its logit s, or with one-sided label smoothing (real target t < 1),
  * whose optimum is D = t r / (1 + r), log(D / (t - D)) with D = sigmoid(s) (capped at 50 where
- * D >= t). */
-void ganc_game_score(ganc_game *gm, const float *x, int n, float *logits);
+ * D >= t). A conditional D judges each sample with its class, labels[i] (NULL otherwise). */
+void ganc_game_score(ganc_game *gm, const float *x, const int32_t *labels, int n, float *logits);
 
 /* Draws n samples of G (as ganc_game_generate) kept by discriminator rejection; noise from
  * `noise`, the accept/reject coins from `coins`. Fails (err) when the game packs samples for D

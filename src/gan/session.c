@@ -34,9 +34,8 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
     }
     char unused[GANC_ERR_LEN];
     s->toy = ganc_toy2d_find(cfg->data, unused);
-    if (ganc_game_check_info(cfg, err) || ganc_game_check_diffaug(cfg, data_shape, s->toy != NULL, err) ||
-        ganc_model_build(&s->model, cfg->z_dim, data_shape, cfg->pack, s->toy != NULL, cfg->info_codes, cfg->batch, &g,
-                         &d, &s->lo, &s->hi, err)) {
+    if (ganc_game_check_info(cfg, err) || ganc_game_check_cond(cfg, err) || ganc_game_check_diffaug(cfg, data_shape, s->toy != NULL, err) ||
+        ganc_model_build(&s->model, cfg, data_shape, s->toy != NULL, &g, &d, &s->lo, &s->hi, err)) {
         ganc_model_free(&s->model);
         return -1;
     }
