@@ -5,8 +5,9 @@
  * - Closed forms: FID of exactly known Gaussians (commuting and non-commuting covariances),
  *   FID of a set with itself, FID of sampled Gaussians, PRDC of identical and of far-apart sets,
  *   KL and confidence on hand-computed histograms.
- * - Invariances: moments do not depend on batching or merging, results do not depend on the
- *   number of threads, KID's subsets are the draws its header documents.
+ * - Invariances: moments do not depend on batching or merging (nor on adding a subset by row
+ *   index instead of a gathered copy), results do not depend on the number of threads, KID's
+ *   subsets are the draws its header documents.
  * GANC_METRICS_BENCH=1 also times PRDC, KID and FID at n = 10,000, d = 128. */
 #include "check.h"
 #include "eval/metrics.h"
@@ -306,6 +307,46 @@ static void test_moments_batching(void)
     ganc_moments_free(&ref);
     free(cref), free(cm);
     fx_free(&c.fx);
+}
+
+/* The moments of a subset of rows, given by index in a scrambled order that crosses the
+ * accumulator's chunks: bitwise those of the rows gathered by hand and added at once, and
+ * against the two-pass formula on that gathered copy; bad subsets are refused untouched. */
+static void test_moments_subset(void)
+{
+    enum { N = 900, D = 5, M = 600 };
+    float *x = fbuf((size_t)N * D), *g = fbuf((size_t)M * D);
+    int32_t rows[M];
+    ganc_rng rng;
+    ganc_rng_seed(&rng, 21);
+    ganc_rng_uniform(&rng, x, (size_t)N * D, 4.0f, 6.0f); /* an offset, as ReLU features have */
+    for (int i = 0; i < M; i++) {
+        rows[i] = (int32_t)((i * 37) % N); /* 37 is prime to 900: distinct rows, out of order */
+        memcpy(g + (size_t)i * D, x + (size_t)rows[i] * D, sizeof(float) * D);
+    }
+    ganc_moments sub, all;
+    double cs[D * D], ca[D * D], mean[D], cov[D * D];
+    char err[GANC_ERR_LEN] = "";
+    if (moments_of(g, M, D, M, &all) || !CHECK(ganc_moments_init(&sub, D, err) == 0, "init: %s", err)) return;
+    CHECK(ganc_moments_add_rows(&sub, x, rows, M, err) == 0, "add_rows: %s", err);
+    ganc_moments_cov(&sub, cs, err);
+    ganc_moments_cov(&all, ca, err);
+    CHECK(sub.n == M && !memcmp(sub.mean, all.mean, sizeof mean) && !memcmp(cs, ca, sizeof cs),
+          "subset moments differ from the gathered rows' (n %lld)", (long long)sub.n);
+    two_pass_moments(g, M, D, mean, cov);
+    const double em = rel_err_d(sub.mean, mean, D, 1e-300), ec = rel_err_d(cs, cov, D * D, 1e-300);
+    CHECK(em <= 1e-12 && ec <= 1e-12, "subset vs two-pass: mean rel err %.3g, cov %.3g", em, ec);
+    /* refusals leave the accumulator as it was */
+    const int32_t neg[2] = {3, -1}, nan_row[2] = {4, 5};
+    x[5 * D + 2] = NAN;
+    CHECK(ganc_moments_add_rows(&sub, x, neg, 2, err) == -1 && strstr(err, "negative") && sub.n == M,
+          "negative row: %s (n %lld)", err, (long long)sub.n);
+    CHECK(ganc_moments_add_rows(&sub, x, nan_row, 2, err) == -1 && strstr(err, "row 5") && sub.n == M,
+          "NaN row: %s (n %lld)", err, (long long)sub.n);
+    CHECK(ganc_moments_add_rows(&sub, x, NULL, 0, err) == 0 && sub.n == M, "empty subset: %s", err);
+    ganc_moments_free(&sub);
+    ganc_moments_free(&all);
+    free(x), free(g);
 }
 
 /* ---- FID closed forms ------------------------------------------------------------------ */
@@ -662,6 +703,7 @@ int main(void)
     test_fixture("prdc_b");
     test_fixture("singular");
     test_moments_batching();
+    test_moments_subset();
     test_fid_closed_forms();
     test_prdc_closed_forms();
     test_kid_subsets();

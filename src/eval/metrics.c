@@ -171,6 +171,32 @@ int ganc_moments_add(ganc_moments *m, const float *x, int n, char err[GANC_ERR_L
     return 0;
 }
 
+int ganc_moments_add_rows(ganc_moments *m, const float *x, const int32_t *rows, int n, char err[GANC_ERR_LEN])
+{
+    if (!m || !m->mean) return ganc_fail(err, "moments: accumulator not initialised");
+    if (n < 0 || (n > 0 && (!x || !rows))) return ganc_fail(err, "moments: bad subset (n = %d)", n);
+    const size_t d = (size_t)m->d;
+    /* every row checked before any is added: a refused subset leaves m as it was, as
+     * ganc_moments_add does for a refused batch */
+    for (int i = 0; i < n; i++) {
+        if (rows[i] < 0) return ganc_fail(err, "moments: row index %d is negative", (int)rows[i]);
+        if (!finite_floats(x + (size_t)rows[i] * d, d))
+            return ganc_fail(err, "moments: non-finite feature in row %d", (int)rows[i]);
+    }
+    /* Gathered MOMENT_CHUNK rows at a time: ganc_moments_add cuts its input at the same
+     * boundaries, so the result is bitwise that of adding the whole gathered matrix at once,
+     * with scratch bounded by the chunk instead of the subset. */
+    float *buf = ganc_alloc(sizeof(float) * d * MOMENT_CHUNK);
+    int rc = 0;
+    for (int s0 = 0; s0 < n && rc == 0; s0 += MOMENT_CHUNK) {
+        const int nb = n - s0 < MOMENT_CHUNK ? n - s0 : MOMENT_CHUNK;
+        for (int s = 0; s < nb; s++) memcpy(buf + (size_t)s * d, x + (size_t)rows[s0 + s] * d, sizeof(float) * d);
+        rc = ganc_moments_add(m, buf, nb, err);
+    }
+    ganc_free(buf);
+    return rc;
+}
+
 int ganc_moments_merge(ganc_moments *a, const ganc_moments *b, char err[GANC_ERR_LEN])
 {
     if (!a || !b || !a->mean || !b->mean) return ganc_fail(err, "moments: accumulator not initialised");

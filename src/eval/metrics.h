@@ -29,6 +29,11 @@ int ganc_moments_init(ganc_moments *m, int d, char err[GANC_ERR_LEN]);
 void ganc_moments_free(ganc_moments *m);
 /* Adds n rows of d floats. Non-finite values are refused (nothing is added). */
 int ganc_moments_add(ganc_moments *m, const float *x, int n, char err[GANC_ERR_LEN]);
+/* Adds rows[0 .. n) of x, a matrix of d-float rows (the indices are not checked against its
+ * size, only for being >= 0): the moments of a subset, e.g. one class's features, without
+ * the caller copying the rows out. The same as ganc_moments_add on the gathered rows, to the
+ * bit; a negative index or a non-finite value is refused (nothing is added). */
+int ganc_moments_add_rows(ganc_moments *m, const float *x, const int32_t *rows, int n, char err[GANC_ERR_LEN]);
 /* a += b (same d): the moments of the union of both sets. */
 int ganc_moments_merge(ganc_moments *a, const ganc_moments *b, char err[GANC_ERR_LEN]);
 /* Sample covariance with the n - 1 denominator (numpy.cov's default), full d x d; n >= 2. */
