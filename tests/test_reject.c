@@ -144,11 +144,11 @@ static void test_plain_draw_and_refusals(void)
     ganc_rng_seed(&coins, 6);
     char err[GANC_ERR_LEN];
     ganc_reject_stats st;
-    CHECK(ganc_game_draw(&gm, 0.0, 5, N, x, &st, NULL, NULL, err) == 0 && st.accepted == N && st.candidates == N, "plain draw");
+    CHECK(ganc_game_draw(&gm, 0.0, 5, N, x, NULL, &st, NULL, NULL, err) == 0 && st.accepted == N && st.candidates == N, "plain draw");
     ganc_game_noise(&gm, &r2, z, N);
     CHECK(check_rel_err(x, z, 2 * N, 1.0) < 1e-6, "the plain draw is G on the noise");
     progress_log log = {0, 0, 1, 0, 0};
-    CHECK(ganc_game_draw(&gm, 0.5, 5, N, x, &st, log_progress, &log, err) == 0 && log.calls > 0 && log.monotone &&
+    CHECK(ganc_game_draw(&gm, 0.5, 5, N, x, NULL, &st, log_progress, &log, err) == 0 && log.calls > 0 && log.monotone &&
               log.last_accepted == N && log.last_candidates == st.candidates && log.n == N,
           "progress: %d calls, last kept %d of %d (%lld candidates; the draw's %lld), monotone %d", log.calls,
           log.last_accepted, log.n, (long long)log.last_candidates, (long long)st.candidates, log.monotone);

@@ -13,6 +13,7 @@
  * stacked too: STACKED_REF_N samples composed from the test split's digits. */
 #include "cli/flags.h"
 #include "cli/splits.h"
+#include "eval/conditional.h"
 #include "eval/evaluate.h"
 #include "gan/reject.h"
 #include "ganc_internal.h"
@@ -112,7 +113,23 @@ static void json_num(const char *key, double v, int last)
     else printf("\"%s\": null%s", key, last ? "" : ", "); /* JSON has no NaN */
 }
 
-static void print_json(const ganc_eval_result *r)
+/* The conditional scores as JSON members (before the closing ones). */
+static void print_json_cond(const ganc_eval_cond_result *r)
+{
+    json_num("class_agreement", r->agreement, 0);
+    json_num("intra_fid", r->intra_fid, 0);
+    printf("\"classes_scored\": %d, \"agreement_by_class\": [", r->classes_scored);
+    for (int k = 0; k < r->classes; k++)
+        if (isfinite(r->agreement_class[k])) printf("%s%.9g", k ? ", " : "", r->agreement_class[k]);
+        else printf("%snull", k ? ", " : "");
+    printf("], \"fid_by_class\": [");
+    for (int k = 0; k < r->classes; k++)
+        if (isfinite(r->fid_class[k])) printf("%s%.9g", k ? ", " : "", r->fid_class[k]);
+        else printf("%snull", k ? ", " : "");
+    printf("], ");
+}
+
+static void print_json(const ganc_eval_result *r, const ganc_eval_cond_result *cr)
 {
     printf("{\"n\": %d, ", r->n);
     json_num("fid", r->fid, 0);
@@ -131,7 +148,35 @@ static void print_json(const ganc_eval_result *r)
         printf("\"modes\": %d, \"n_modes\": %d, ", r->modes, r->n_modes);
         json_num("mode_kl", r->mode_kl, 0);
     }
+    if (cr) print_json_cond(cr);
     printf("\"n_test\": %d, \"n_prdc\": %d}\n", r->n_ref, r->n_prdc);
+}
+
+/* Class k's name from a run's names (one a line), else its number. */
+static const char *class_name(const char *names, int k, char buf[64])
+{
+    int line = 0;
+    for (const char *p = names; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (line++ == k) {
+            snprintf(buf, 64, "%.*s", (int)strcspn(p, "\n"), p);
+            return buf;
+        }
+    snprintf(buf, 64, "%d", k);
+    return buf;
+}
+
+#define TABLE_MAX_CLASSES 20 /* more classes: the means only */
+
+static void print_table_cond(const ganc_eval_cond_result *r, const char *names)
+{
+    printf("  class agreement  %.4f   (the classifier names the class asked for)\n", r->agreement);
+    printf("  intra-class FID  %.4f   (mean over %d classes%s)\n", r->intra_fid, r->classes_scored,
+           r->classes_skipped ? ", others too few images" : "");
+    if (r->classes > TABLE_MAX_CLASSES) return;
+    char buf[64];
+    for (int k = 0; k < r->classes; k++)
+        printf("    %-20.20s agreement %.4f  FID %8.4f  (%d samples, %d test images)\n", class_name(names, k, buf),
+               r->agreement_class[k], r->fid_class[k], r->n_class[k], r->n_ref_class[k]);
 }
 
 static void print_table(const char *what, const char *test_desc, const ganc_classifier *c, const char *cls_path,
@@ -203,9 +248,27 @@ static void reference_free(reference *ref)
     cli_split_free(&ref->sp);
 }
 
-/* Scores src against the reference and prints the result. */
+/* A conditional run's scores: each sample's requested class (src's labels) against the
+ * test images' true classes. */
+static int score_cond(const ganc_image_source *src, const ganc_image_source *rsrc, const ganc_eval_features *gen,
+                      const ganc_eval_features *rf, int classes, ganc_eval_cond_result *cr, char err[GANC_ERR_LEN])
+{
+    if (!rsrc->label) return ganc_fail(err, "eval: the run is conditional, and the test images have no labels");
+    if (gen->classes != classes)
+        return ganc_fail(err, "eval: the run is conditional on %d classes and the classifier knows %d: class agreement "
+                              "needs a classifier of the run's data", classes, gen->classes);
+    int32_t *gl = ganc_alloc(sizeof(int32_t) * (size_t)src->n), *rl = ganc_alloc(sizeof(int32_t) * (size_t)rsrc->n);
+    const int rc = ganc_eval_source_labels(src, classes, gl, err) || ganc_eval_source_labels(rsrc, classes, rl, err) ||
+                   ganc_eval_cond_compare(gen, gl, rf, rl, cr, err);
+    ganc_free(gl);
+    ganc_free(rl);
+    return rc ? -1 : 0;
+}
+
+/* Scores src against the reference and prints the result; with classes > 0 (a conditional
+ * run, src labelled with the classes asked for) also class agreement and intra-class FID. */
 static int score_images(const eval_opts *o, ganc_classifier *c, const ganc_image_source *src, reference *ref,
-                        const char *what, uint64_t seed)
+                        const char *what, uint64_t seed, int classes, const char *names)
 {
     char err[GANC_ERR_LEN];
     ganc_dataset_source_ctx rctx;
@@ -213,17 +276,23 @@ static int score_images(const eval_opts *o, ganc_classifier *c, const ganc_image
     ganc_dataset_source(&rsrc, &rctx, ref->ds, ref->from, NULL, ref->n);
     ganc_eval_features gen = {0}, rf = {0};
     ganc_eval_result r;
+    ganc_eval_cond_result cr = {0};
     const double t0 = cli_now();
     if (ganc_eval_features_compute(c, &rsrc, &rf, err) || ganc_eval_features_compute(c, src, &gen, err) ||
-        ganc_eval_compare(&gen, &rf, seed, &r, err)) {
+        ganc_eval_compare(&gen, &rf, seed, &r, err) || (classes && score_cond(src, &rsrc, &gen, &rf, classes, &cr, err))) {
         ganc_eval_features_free(&gen);
         ganc_eval_features_free(&rf);
         return cli_error("%s", err);
     }
     ganc_eval_features_free(&gen);
     ganc_eval_features_free(&rf);
-    if (o->json) print_json(&r);
-    else print_table(what, ref->sp.test_desc, c, o->classifier, &r);
+    if (o->json) {
+        print_json(&r, classes ? &cr : NULL);
+    } else {
+        print_table(what, ref->sp.test_desc, c, o->classifier, &r);
+        if (classes) print_table_cond(&cr, names);
+    }
+    ganc_eval_cond_result_free(&cr);
     fprintf(stderr, "ganc: eval took %.1f s\n", cli_now() - t0);
     return 0;
 }
@@ -257,7 +326,7 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     }
     snprintf(what, sizeof what, "%s: %ld samples of step %" PRId64 "%s%s", path, n, s.step,
              s.game.ema ? " (EMA weights)" : "", s.cfg.reject > 0.0f ? " (D rejection sampling)" : "");
-    const int status = score_images(o, c, &src, &ref, what, seed);
+    const int status = score_images(o, c, &src, &ref, what, seed, s.game.classes, s.classes);
     ganc_generator_source_free(&gctx);
     reference_free(&ref);
     ganc_session_free(&s);
@@ -296,7 +365,7 @@ static int eval_samples(const eval_opts *o, ganc_classifier *c)
     ganc_image_source src;
     ganc_array_source(&src, &actx, x, n, shape);
     snprintf(what, sizeof what, "%s: %d of its %d images", o->samples, n, dims[0]);
-    const int status = score_images(o, c, &src, &ref, what, o->seed);
+    const int status = score_images(o, c, &src, &ref, what, o->seed, 0, NULL);
     reference_free(&ref);
     free(x);
     return status;
@@ -331,7 +400,7 @@ static int eval_floor(const eval_opts *o, ganc_classifier *c)
     ganc_image_source src;
     ganc_dataset_source(&src, &dctx, train, 0, order, (int)n);
     snprintf(what, sizeof what, "%ld real training images of %s (the floor)", n, ref.sp.data_path);
-    const int status = score_images(o, c, &src, &ref, what, o->seed);
+    const int status = score_images(o, c, &src, &ref, what, o->seed, 0, NULL);
     ganc_free(order);
     ganc_dataset_free(&train_stacked);
     reference_free(&ref);

@@ -25,7 +25,7 @@ int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json)
     ganc_reject_stats st;
     cli_draw_progress prog;
     cli_draw_progress_start(&prog);
-    const int rc = ganc_game_draw(&s->game, s->cfg.reject, seed * 4 + 9, n, x, &st, cli_draw_progress_update, &prog, err);
+    const int rc = ganc_game_draw(&s->game, s->cfg.reject, seed * 4 + 9, n, x, NULL, &st, cli_draw_progress_update, &prog, err);
     cli_draw_progress_end(&prog);
     if (rc) {
         status = cli_error("eval: %s", err);

@@ -7,14 +7,49 @@
 #include "gan/reject.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A conditional run's .npy samples: their classes beside them, in FILE.labels.npy, as int64
+ * (N,), which is how `ganc eval` and NumPy read labels. */
+static int write_labels(const char *outp, const int32_t *labels, int n, char err[GANC_ERR_LEN])
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%.*s.labels.npy", (int)(strlen(outp) - 4), outp);
+    return ganc_npy_write_labels(path, labels, n, err);
+}
+
+/* --class C|NAME of a conditional run: a class number, or one of the run's class names. */
+static int parse_class(const ganc_session *s, const char *text, int *out, char err[GANC_ERR_LEN])
+{
+    const int k = s->game.classes;
+    if (!k) return ganc_fail(err, "sample: --class %s: this run is not conditional (train with --cond on labelled data)", text);
+    char *end;
+    const long v = strtol(text, &end, 10);
+    if (end != text && !*end) {
+        if (v < 0 || v >= k) return ganc_fail(err, "sample: --class %s: this run's classes are 0..%d", text, k - 1);
+        *out = (int)v;
+        return 0;
+    }
+    int i = 0;
+    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL, i++) {
+        const size_t len = strcspn(p, "\n");
+        if (len == strlen(text) && !strncmp(p, text, len)) {
+            *out = i;
+            return 0;
+        }
+    }
+    return ganc_fail(err, "sample: --class %s: no class of that name in this run (ganc info lists them)", text);
+}
 
 int cmd_sample(int argc, char **argv)
 {
     const char *src = NULL, *outp = NULL;
     int n = 64, threads = 0, have_threads = 0, have_seed = 0, by_code = 0;
     int code = -1; /* < 0: drawn uniformly */
+    int by_class = 0;
+    const char *class_text = NULL;
     uint64_t seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
     cli_flag flags[] = {
@@ -32,6 +67,10 @@ int cmd_sample(int argc, char **argv)
          "learnt to keep them apart", CLI_INT, 0, 1023, .dest = &code, .def = "codes drawn uniformly"},
         {"--by-code", NULL, "runs with --info-codes K: N samples of each code, K rows of N (the same noise down each "
          "column, unless --reject redraws it): what each code learnt", CLI_SWITCH, .dest = &by_code},
+        {"--class", "C|NAME", "conditional runs (--cond): every sample of class C, a number or one of the run's class "
+         "names (ganc info lists them)", CLI_TEXT, .dest = &class_text, .def = "classes drawn uniformly"},
+        {"--by-class", NULL, "conditional runs: N samples of each class, a row per class (the same noise down each "
+         "column, unless --reject redraws it)", CLI_SWITCH, .dest = &by_class},
         {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
     };
     const cli_command cmd = {
@@ -73,15 +112,26 @@ int cmd_sample(int argc, char **argv)
         }
         s.game.sample_code = (int)code;
     }
+    if (by_class && (by_code || class_text || !s.game.classes)) {
+        ganc_session_free(&s);
+        return cli_error(!s.game.classes ? "sample: --by-class: this run is not conditional (train with --cond on labelled data)"
+                         : by_code      ? "sample: --by-class and --by-code: one kind of row at a time"
+                                        : "sample: --by-class draws every class; not with --class");
+    }
+    if (class_text && parse_class(&s, class_text, &s.game.sample_class, err)) {
+        ganc_session_free(&s);
+        return cli_error("%s", err);
+    }
     const size_t sample = ganc_shape_size(s.data_shape);
-    const long rows = by_code ? s.cfg.info_codes : 1, total = n * rows;
+    const long rows = by_code ? s.cfg.info_codes : by_class ? s.game.classes : 1, total = n * rows;
     if ((double)total * (double)(sample + (size_t)ganc_game_latent(&s.game)) * 4.0 > 8e9) {
         ganc_session_free(&s);
         return cli_error("sample: %ld samples would need more than 8 GB", total);
     }
     float *x = malloc(sizeof(float) * (size_t)total * sample);
+    int32_t *labels = s.game.classes ? malloc(sizeof(int32_t) * (size_t)total) : NULL;
     int status = 0;
-    if (!x) {
+    if (!x || (s.game.classes && !labels)) {
         status = cli_error("sample: out of memory for %ld samples", total);
         goto out;
     }
@@ -95,7 +145,9 @@ int cmd_sample(int argc, char **argv)
     for (long r = 0; r < rows && !drawn; r++) {
         /* a fixed code draws nothing from the stream: every row gets the same noise */
         if (by_code) s.game.sample_code = (int)r;
-        drawn = ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x + (size_t)r * (size_t)n * sample, &st,
+        if (by_class) s.game.sample_class = (int)r;
+        drawn = ganc_game_draw(&s.game, s.cfg.reject, noise_seed, (int)n, x + (size_t)r * (size_t)n * sample,
+                               labels ? labels + r * n : NULL, &st,
                                cli_draw_progress_update, &prog, err);
         candidates += st.candidates;
     }
@@ -108,6 +160,8 @@ int cmd_sample(int argc, char **argv)
     if (s.toy) { /* 2-D points: (N, 2) as they are, or a picture of them over D's map */
         const int dims[2] = {(int)total, 2};
         rc = npy ? ganc_npy_write(outp, x, 2, dims, err) : cli_toy_png(&s, x, (int)total, outp, err);
+    } else if (npy && labels && write_labels(outp, labels, (int)total, err)) {
+        rc = -1;
     } else if (npy) {
         const float scale = 1.0f / (s.hi - s.lo);
         for (size_t i = 0; i < (size_t)total * sample; i++) {
@@ -117,16 +171,17 @@ int cmd_sample(int argc, char **argv)
         const int dims[4] = {(int)total, s.data_shape.c, s.data_shape.h, s.data_shape.w};
         rc = ganc_npy_write(outp, x, 4, dims, err);
     } else {
-        rc = ganc_png_grid(outp, x, (int)total, s.data_shape, s.lo, s.hi, by_code ? (int)n : 0, err);
+        rc = ganc_png_grid(outp, x, (int)total, s.data_shape, s.lo, s.hi, by_code || by_class ? (int)n : 0, err);
     }
     if (rc) status = cli_error("%s", err);
     else if (s.cfg.reject > 0.0f)
         fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s (D rejection sampling: kept %ld of %lld)\n",
                 total, s.step, outp, total, (long long)candidates);
     else fprintf(stderr, "ganc: wrote %ld samples from step %" PRId64 " to %s%s\n", total, s.step, outp,
-                 by_code ? " (one row per code)" : "");
+                 by_code ? " (one row per code)" : by_class ? " (one row per class)" : "");
 out:
     free(x);
+    free(labels);
     ganc_session_free(&s);
     return status;
 }

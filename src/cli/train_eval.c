@@ -92,7 +92,7 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     if (s->toy) {
         float *x = ganc_alloc(sizeof(float) * 2 * (size_t)n);
         ganc_toy2d_metrics m;
-        int rc = ganc_game_draw(&s->game, s->cfg.reject, seed, n, x, NULL, NULL, NULL, err) ||
+        int rc = ganc_game_draw(&s->game, s->cfg.reject, seed, n, x, NULL, NULL, NULL, NULL, err) ||
                  ganc_toy2d_evaluate(s->toy, x, n, &m, err);
         ganc_free(x);
         if (rc) return -1;

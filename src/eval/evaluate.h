@@ -55,11 +55,15 @@ void ganc_array_source(ganc_image_source *src, ganc_array_source_ctx *ctx, const
  * drawn once, up front, from a generator seeded with seed; G's output is mapped from [lo, hi]
  * to [0, 1]. With reject > 0 the samples are drawn up front instead, by discriminator
  * rejection (ganc_game_draw with this seed), as `ganc sample` draws
- * them. ctx owns the noise or samples: free it with ganc_generator_source_free. */
+ * them. ctx owns the noise or samples: free it with ganc_generator_source_free.
+ * A conditional game's source is labelled with each sample's class: drawn with the noise (as
+ * `ganc sample` draws them), or with rejection the classes in turn, n/K samples each (the
+ * k-th draw seeded with seed + k). */
 typedef struct {
     ganc_game *game;
     float *z;
     float *x; /* the samples, when drawn up front */
+    int32_t *labels; /* a conditional game's samples drawn up front: their classes */
     float lo, hi;
 } ganc_generator_source_ctx;
 int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx, ganc_game *game, ganc_shape shape,

@@ -70,6 +70,36 @@ static void generator_fill(void *ctx, int from, int m, float *out)
     }
 }
 
+/* The class a conditional game's sample i was made as. */
+static int generator_label(void *ctx, int i, int k)
+{
+    const ganc_generator_source_ctx *c = ctx;
+    (void)k;
+    if (c->labels) return c->labels[i];
+    int32_t y;
+    ganc_game_latent_labels(c->game, c->z + (size_t)i * (size_t)ganc_game_latent(c->game), 1, &y);
+    return y;
+}
+
+/* Rejection sampling of a conditional game: class k's share of n (k n / K .. (k + 1) n / K)
+ * drawn with every sample of class k. */
+static int draw_by_class(ganc_generator_source_ctx *ctx, ganc_game *game, size_t sample, int n, uint64_t seed,
+                         double reject, char err[GANC_ERR_LEN])
+{
+    const int k_all = game->classes, was = game->sample_class;
+    ctx->labels = ganc_alloc(sizeof(int32_t) * (size_t)n);
+    int rc = 0;
+    for (int k = 0; k < k_all && rc == 0; k++) {
+        const int from = (int)((int64_t)n * k / k_all), to = (int)((int64_t)n * (k + 1) / k_all);
+        game->sample_class = k;
+        if (to > from) rc = ganc_game_draw(game, reject, seed + (uint64_t)k, to - from, ctx->x + (size_t)from * sample,
+                                           NULL, NULL, NULL, NULL, err);
+        for (int i = from; i < to; i++) ctx->labels[i] = k;
+    }
+    game->sample_class = was;
+    return rc;
+}
+
 int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx, ganc_game *game, ganc_shape shape,
                           float lo, float hi, int n, uint64_t seed, double reject, char err[GANC_ERR_LEN])
 {
@@ -77,10 +107,12 @@ int ganc_generator_source(ganc_image_source *src, ganc_generator_source_ctx *ctx
     ctx->game = game;
     ctx->lo = lo;
     ctx->hi = hi;
-    *src = (ganc_image_source){n, shape, generator_fill, NULL, ctx};
+    *src = (ganc_image_source){n, shape, generator_fill, game->classes ? generator_label : NULL, ctx};
     if (reject > 0.0) {
-        ctx->x = ganc_alloc(sizeof(float) * (size_t)n * ganc_shape_size(shape));
-        if (ganc_game_draw(game, reject, seed, n, ctx->x, NULL, NULL, NULL, err)) {
+        const size_t sample = ganc_shape_size(shape);
+        ctx->x = ganc_alloc(sizeof(float) * (size_t)n * sample);
+        if (game->classes ? draw_by_class(ctx, game, sample, n, seed, reject, err)
+                          : ganc_game_draw(game, reject, seed, n, ctx->x, NULL, NULL, NULL, NULL, err)) {
             ganc_generator_source_free(ctx);
             return -1;
         }
@@ -99,5 +131,7 @@ void ganc_generator_source_free(ganc_generator_source_ctx *ctx)
 {
     ganc_free(ctx->z);
     ganc_free(ctx->x);
+    ganc_free(ctx->labels);
     ctx->z = ctx->x = NULL;
+    ctx->labels = NULL;
 }

@@ -8,7 +8,7 @@
 
 #define LOG_RATIO_CAP 50.0 /* e^50: no candidate is refused for being too good */
 
-ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0, NULL, NULL}; }
+ganc_reject_config ganc_reject_default(void) { return (ganc_reject_config){1.0, 10000, 1000.0, NULL, NULL, NULL}; }
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -89,8 +89,10 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
         for (int i = 0; i < chunk && stats->accepted < n; i++) {
             /* one coin per candidate decided: the first n kept of a longer draw are this draw */
             const double coin = ganc_rng_double(coins);
-            if (coin < exp(s[i] - stats->m)) /* NaN scores compare false: rejected */
+            if (coin < exp(s[i] - stats->m)) { /* NaN scores compare false: rejected */
+                if (labels && cfg->labels) cfg->labels[stats->accepted] = labels[i];
                 memcpy(out + (size_t)stats->accepted++ * sample, x + (size_t)i * sample, sizeof(float) * sample);
+            }
         }
         if (cfg->progress) cfg->progress(cfg->progress_ctx, stats, n);
     }
@@ -112,8 +114,8 @@ int ganc_reject_check(const ganc_config *cfg, char err[GANC_ERR_LEN])
     return 0;
 }
 
-int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
-                   ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN])
+int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, int32_t *labels,
+                   ganc_reject_stats *stats, ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN])
 {
     ganc_reject_stats unused;
     if (!stats) stats = &unused;
@@ -124,6 +126,7 @@ int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *
         cfg.quantile = quantile;
         cfg.progress = progress;
         cfg.progress_ctx = progress_ctx;
+        cfg.labels = labels;
         ganc_rng coins; /* a stream of its own, not any of the run's (seed * 4 + k) */
         ganc_rng_seed(&coins, seed ^ 0x9e3779b97f4a7c15ull);
         return ganc_reject_draw(gm, &cfg, &noise, &coins, n, out, stats, err);
@@ -132,6 +135,7 @@ int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *
     float *z = ganc_alloc(sizeof(float) * (size_t)n * (size_t)ganc_game_latent(gm));
     ganc_game_noise(gm, &noise, z, n);
     ganc_game_generate(gm, z, n, out);
+    if (labels && gm->classes) ganc_game_latent_labels(gm, z, n, labels);
     ganc_free(z);
     stats->candidates = stats->accepted = n;
     return 0;

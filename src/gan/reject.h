@@ -22,6 +22,7 @@ typedef struct {
     double max_tries;   /* give up after this many candidates per accepted sample */
     ganc_reject_progress progress; /* NULL: none */
     void *progress_ctx;
+    int32_t *labels;    /* a conditional game: receives the accepted samples' classes (NULL: not wanted) */
 } ganc_reject_config;
 
 struct ganc_reject_stats {
@@ -52,8 +53,9 @@ int ganc_reject_draw(ganc_game *gm, const ganc_reject_config *cfg, ganc_rng *noi
  * `seed` (so a plain draw is ganc_game_noise on that stream, then ganc_game_generate) and, with
  * quantile > 0, the coins of ganc_reject_draw (its other defaults) from a stream derived from
  * it. The same seed gives the same samples to every command. stats and progress may be NULL
- * (progress: called as the rejection draw goes). */
-int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, ganc_reject_stats *stats,
-                   ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN]);
+ * (progress: called as the rejection draw goes); labels, when not NULL, receives a conditional
+ * game's classes of the n samples. */
+int ganc_game_draw(ganc_game *gm, double quantile, uint64_t seed, int n, float *out, int32_t *labels,
+                   ganc_reject_stats *stats, ganc_reject_progress progress, void *progress_ctx, char err[GANC_ERR_LEN]);
 
 #endif

@@ -18,6 +18,8 @@ int ganc_png_write_stored(const char *path, const uint8_t *pix, int w, int h, in
 
 /* NPY (version 1.0, little-endian float32, C order) of shape dims[0..ndim). */
 int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, char err[GANC_ERR_LEN]);
+/* n labels as an int32 (N,) array ('<i4'), atomically, as ganc_npy_write. */
+int ganc_npy_write_labels(const char *path, const int32_t *labels, int n, char err[GANC_ERR_LEN]);
 /* Reads a float32 NPY (<f4, C order, ndim <= 4); sizes checked against the file before
  * allocating. *data is malloc'ed (free with free()). */
 int ganc_npy_read(const char *path, float **data, int *ndim, int dims[4], char err[GANC_ERR_LEN]);

@@ -45,7 +45,9 @@ static void swap4(uint8_t *p, size_t n)
 
 /* ---- writer ---------------------------------------------------------------------------- */
 
-int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, char err[GANC_ERR_LEN])
+/* An array of 4-byte elements of type descr ('<f4', '<i4'), little-endian on disk. */
+static int write_4byte(const char *path, const char *descr, const void *x, int ndim, const int *dims,
+                       char err[GANC_ERR_LEN])
 {
     const char *p = path && *path ? path : "(empty path)";
     if (ndim < 1 || ndim > NPY_MAX_DIMS) return ganc_fail(err, "%s: cannot write a %d-d array (1 to 4 dims)", p, ndim);
@@ -68,7 +70,7 @@ int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, 
     memcpy(hdr, NPY_MAGIC, 6);
     hdr[6] = 1;
     hdr[7] = 0;
-    int dl = snprintf(hdr + 10, sizeof hdr - 10, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape);
+    int dl = snprintf(hdr + 10, sizeof hdr - 10, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
     size_t total = 10 + (size_t)dl + 1; /* + '\n' */
     total = (total + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;
     memset(hdr + 10 + dl, ' ', total - 10 - (size_t)dl - 1);
@@ -87,6 +89,16 @@ int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, 
     int rc = ganc_io_write_atomic(path, (const ganc_io_part[]){{hdr, total}, {le, nbytes}}, 2, NULL, err);
     free(le);
     return rc;
+}
+
+int ganc_npy_write(const char *path, const float *x, int ndim, const int *dims, char err[GANC_ERR_LEN])
+{
+    return write_4byte(path, "<f4", x, ndim, dims, err);
+}
+
+int ganc_npy_write_labels(const char *path, const int32_t *labels, int n, char err[GANC_ERR_LEN])
+{
+    return write_4byte(path, "<i4", labels, 1, &n, err);
 }
 
 /* ---- header parser --------------------------------------------------------------------- */
