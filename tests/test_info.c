@@ -7,7 +7,10 @@
  *            fake   d(s_i) = sigmoid(s_i) / n,  d(q_ij) = w (softmax(q_i)_j - [j = c_i]) / n;
  *   G step:  d(x_i) = (sigmoid(s_i) - 1) / n V_0 + w / n sum_j (softmax(q_i)_j - [j = c_i]) V_j,
  * then the dense layers' weight and bias gradients are sums of outer products with their
- * inputs. The noise draws and the refused combinations are checked against their definition. */
+ * inputs. The noise draws and the refused combinations are checked against their definition.
+ * ACGAN (--cond acgan, K classes) is the same head with the class in place of the code: the
+ * real samples' term also gets w (softmax(q_i) - onehot(y_i)) / n with their labels y, the
+ * generated ones' and G's use the classes the game drew for them (gm.fake_labels). */
 #include "check.h"
 #include "nets.h"
 #include "gan/game.h"
@@ -79,41 +82,54 @@ static int codes_ok(const float *z, int n, const int32_t *codes, int *count)
     return 1;
 }
 
-static int make_game(ganc_game *gm, ganc_config *cfg)
+static int make_game(ganc_game *gm, ganc_config *cfg, int acgan)
 {
     ganc_config_defaults(cfg);
     cfg->z_dim = Z_DIM;
     cfg->batch = BATCH;
-    cfg->info_codes = K;
-    cfg->info_weight = WEIGHT;
+    if (acgan) {
+        cfg->cond = GANC_COND_ACGAN;
+        cfg->classes = K;
+        cfg->cond_weight = WEIGHT;
+    } else {
+        cfg->info_codes = K;
+        cfg->info_weight = WEIGHT;
+    }
     return test_dense_game(gm, cfg, X_DIM, D_OUT, 7);
 }
 
-static void test_d_step(void)
+/* The answer D's guesses are scored against for generated sample i: its code or its class. */
+static int fake_answer(const ganc_game *gm, int i) { return gm->cond == GANC_COND_ACGAN ? gm->fake_labels[i] : gm->codes[i]; }
+
+static void test_d_step(int acgan)
 {
     ganc_config cfg;
     ganc_game gm;
-    if (make_game(&gm, &cfg)) return;
+    if (make_game(&gm, &cfg, acgan)) return;
+    int32_t labels[BATCH];
+    for (int i = 0; i < BATCH; i++) labels[i] = (i * 7) % K;
     float wg[X_DIM * Z_DIM + X_DIM], wd[D_OUT * X_DIM + D_OUT], real[BATCH * X_DIM];
     memcpy(wg, ganc_net_params(gm.g), sizeof wg);
     memcpy(wd, ganc_net_params(gm.d), sizeof wd);
     ganc_rng r;
     ganc_rng_seed(&r, 11);
     ganc_rng_normal(&r, real, BATCH * X_DIM, 0.0f, 1.0f);
-    ganc_game_d_step(&gm, real, NULL);
-    CHECK(codes_ok(gm.z, BATCH, gm.codes, NULL), "D step: z's last %d components are the one-hot codes drawn", K);
+    ganc_game_d_step(&gm, real, acgan ? labels : NULL);
+    CHECK(acgan || codes_ok(gm.z, BATCH, gm.codes, NULL), "D step: z's last %d components are the one-hot codes drawn", K);
 
-    double want[D_OUT * X_DIM + D_OUT] = {0}, x[X_DIM], out[D_OUT], dout[D_OUT];
+    double want[D_OUT * X_DIM + D_OUT] = {0}, x[X_DIM], out[D_OUT], dout[D_OUT], ce_real = 0.0;
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < BATCH; i++) {
             if (side == 0) for (int j = 0; j < X_DIM; j++) x[j] = real[i * X_DIM + j];
             else g_forward(wg, gm.z + (size_t)i * Z_DIM, x);
             d_forward(wd, x, out);
-            if (side == 0) { /* real: the logit towards 1, no code */
+            if (side == 0 && acgan) { /* real with its class: the logit towards 1 and the class */
+                ce_real += code_grad(out, labels[i], (sigmoid(out[0]) - 1.0) / BATCH, dout) / BATCH;
+            } else if (side == 0) { /* real: the logit towards 1, no code */
                 memset(dout, 0, sizeof dout);
                 dout[0] = (sigmoid(out[0]) - 1.0) / BATCH;
             } else {
-                code_grad(out, gm.codes[i], sigmoid(out[0]) / BATCH, dout);
+                code_grad(out, fake_answer(&gm, i), sigmoid(out[0]) / BATCH, dout);
             }
             for (int o = 0; o < D_OUT; o++) {
                 for (int j = 0; j < X_DIM; j++) want[o * X_DIM + j] += dout[o] * x[j];
@@ -121,27 +137,29 @@ static void test_d_step(void)
             }
         }
     const double worst = worst_rel(ganc_net_grads(gm.d), want, sizeof want / sizeof *want);
-    CHECK(worst < 1e-4, "D step: D's gradient off the closed form by %.3g relative", worst);
+    CHECK(worst < 1e-4, "%s D step: D's gradient off the closed form by %.3g relative", acgan ? "acgan" : "info", worst);
+    CHECK(fabs(gm.stats.class_real - ce_real) < 1e-5 * (1.0 + ce_real), "D step: class_real %.9g, the real samples' class "
+          "cross-entropy %.9g", gm.stats.class_real, ce_real);
     ganc_game_free(&gm);
 }
 
-static void test_g_step(void)
+static void test_g_step(int acgan)
 {
     ganc_config cfg;
     ganc_game gm;
-    if (make_game(&gm, &cfg)) return;
+    if (make_game(&gm, &cfg, acgan)) return;
     float wg[X_DIM * Z_DIM + X_DIM], wd[D_OUT * X_DIM + D_OUT];
     memcpy(wg, ganc_net_params(gm.g), sizeof wg);
     memcpy(wd, ganc_net_params(gm.d), sizeof wd);
     ganc_game_g_step(&gm);
-    CHECK(codes_ok(gm.z, BATCH, gm.codes, NULL), "G step: z's last %d components are the one-hot codes drawn", K);
+    CHECK(acgan || codes_ok(gm.z, BATCH, gm.codes, NULL), "G step: z's last %d components are the one-hot codes drawn", K);
 
     double want[X_DIM * Z_DIM + X_DIM] = {0}, x[X_DIM], out[D_OUT], dout[D_OUT], ce = 0.0;
     for (int i = 0; i < BATCH; i++) {
         const float *z = gm.z + (size_t)i * Z_DIM;
         g_forward(wg, z, x);
         d_forward(wd, x, out);
-        ce += code_grad(out, gm.codes[i], (sigmoid(out[0]) - 1.0) / BATCH, dout) / BATCH;
+        ce += code_grad(out, fake_answer(&gm, i), (sigmoid(out[0]) - 1.0) / BATCH, dout) / BATCH;
         for (int o = 0; o < X_DIM; o++) {
             double dx = 0.0;
             for (int p = 0; p < D_OUT; p++) dx += dout[p] * wd[p * X_DIM + o];
@@ -150,7 +168,7 @@ static void test_g_step(void)
         }
     }
     const double worst = worst_rel(ganc_net_grads(gm.g), want, sizeof want / sizeof *want);
-    CHECK(worst < 1e-4, "G step: G's gradient off the closed form by %.3g relative", worst);
+    CHECK(worst < 1e-4, "%s G step: G's gradient off the closed form by %.3g relative", acgan ? "acgan" : "info", worst);
     CHECK(fabs(gm.stats.info_loss - ce) < 1e-5 * (1.0 + ce), "G step: info_loss %.9g, the codes' cross-entropy %.9g",
           gm.stats.info_loss, ce);
     ganc_game_free(&gm);
@@ -162,7 +180,7 @@ static void test_noise(void)
 {
     ganc_config cfg;
     ganc_game gm;
-    if (make_game(&gm, &cfg)) return;
+    if (make_game(&gm, &cfg, 0)) return;
     enum { N = 30000 };
     float *z = ganc_alloc(sizeof(float) * N * Z_DIM);
     ganc_rng r;
@@ -232,8 +250,10 @@ static void test_refused(void)
 
 int main(void)
 {
-    test_d_step();
-    test_g_step();
+    test_d_step(0);
+    test_g_step(0);
+    test_d_step(1);
+    test_g_step(1);
     test_noise();
     test_refused();
     return check_finish("info");

@@ -240,8 +240,8 @@ int ganc_game_check_cond(const ganc_config *cfg, char err[GANC_ERR_LEN])
     if (cfg->classes < 2) return ganc_fail(err, "--cond %s needs labelled data with at least 2 classes", name);
     if (cfg->pack != 1) return ganc_fail(err, "--cond %s: D judges one sample of one class, not with --pack %d", name, cfg->pack);
     if (cfg->info_codes && cfg->cond != GANC_COND_CONCAT)
-        return ganc_fail(err, "--cond %s and --info-codes %d: only --cond concat goes with an InfoGAN code", name,
-                         cfg->info_codes);
+        return ganc_fail(err, "--cond %s: the run also has --info-codes %d (a model's [train] may set it), and only "
+                              "--cond concat goes with an InfoGAN code (--info-codes 0 turns it off)", name, cfg->info_codes);
     if (cfg->cond == GANC_COND_ACGAN && cfg->r1 > 0.0f)
         return ganc_fail(err, "--cond acgan: the R1 penalty (--r1) takes D's one logit; not with the class guesses");
     if (cfg->cond == GANC_COND_ACGAN && ganc_loss_of(cfg->loss)->lipschitz == GANC_LIPSCHITZ_GP)
