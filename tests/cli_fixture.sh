@@ -51,3 +51,32 @@ lr_g = 1e-3
 lr_d = 1e-3
 ema = 0.9
 M
+
+# --- a learnable labelled set: 28x28 black-and-white images whose class is the quadrant that
+# is mostly white (4 classes) ---------------------------------------------------------------
+# quadrants MODE N SEED: MODE images (IDX), labels (IDX) or npy; the same seed, the same images.
+quadrants() {
+    LC_ALL=C awk -v mode="$1" -v n="$2" -v seed="$3" '
+    function be32(x) { printf "%c%c%c%c", int(x / 16777216) % 256, int(x / 65536) % 256, int(x / 256) % 256, x % 256 }
+    BEGIN {
+        srand(seed)
+        if (mode == "images") { printf "%c%c%c%c", 0, 0, 8, 3; be32(n); be32(28); be32(28) }
+        if (mode == "labels") { printf "%c%c%c%c", 0, 0, 8, 1; be32(n) }
+        if (mode == "npy") {
+            h = sprintf("{\047descr\047: \047<f4\047, \047fortran_order\047: False, \047shape\047: (%d, 1, 28, 28), }", n)
+            printf "%cNUMPY%c%c%c%c%-117s\n", 147, 1, 0, 118, 0, h
+        }
+        for (i = 0; i < n; i++) {
+            q = int(rand() * 4)
+            if (mode == "labels") printf "%c", q
+            for (y = 0; y < 28; y++) for (x = 0; x < 28; x++) {
+                inq = ((y < 14) == (q < 2)) && ((x < 14) == (q % 2 == 0))
+                on = rand() < (inq ? 0.8 : 0.1) # drawn in every mode: the same sequence
+                if (mode == "labels") continue
+                if (mode == "images") printf "%c", on ? 255 : 0
+                else if (on) printf "%c%c%c%c", 0, 0, 128, 63
+                else printf "%c%c%c%c", 0, 0, 0, 0
+            }
+        }
+    }'
+}

@@ -74,6 +74,9 @@ check "ganc sample writes an RGB grid" "[ \"\$(od -An -tu1 -j25 -N1 '$T/s.png' |
 check "ganc sample writes (N, 3, H, W) NPY" "head -c 128 '$T/s.npy' | grep -q \"(8, 3, 8, 8)\""
 
 # --- options ---------------------------------------------------------------------------------
+check "a conditional run on the folder's classes" "run --steps 2 --cond concat --out '$T/cond' > /dev/null 2>&1"
+check "... samples the class named blue" "'$GANC' sample '$T/cond' --class blue -n 2 -o '$T/blue.npy' 2>/dev/null && '$GANC' sample '$T/cond' --class 0 -n 2 -o '$T/zero.npy' 2>/dev/null && cmp -s '$T/blue.npy' '$T/zero.npy'"
+check "... and the class named red is another" "'$GANC' sample '$T/cond' --class red -n 2 -o '$T/red.npy' 2>/dev/null && ! cmp -s '$T/blue.npy' '$T/red.npy'"
 check "--channels 1 trains grey" "run --steps 1 --channels 1 --out '$T/grey' > /dev/null 2>&1"
 "$GANC" info "$T/grey" > "$T/grey.info" 2>&1
 check "... and the run is 1 x 8 x 8" "grep -q 'data shape *1 x 8 x 8' '$T/grey.info'"

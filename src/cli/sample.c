@@ -113,10 +113,11 @@ int cmd_sample(int argc, char **argv)
         s.game.sample_code = (int)code;
     }
     if (by_class && (by_code || class_text || !s.game.classes)) {
+        const char *why = !s.game.classes ? "sample: --by-class: this run is not conditional (train with --cond on labelled data)"
+                          : by_code       ? "sample: --by-class and --by-code: one kind of row at a time"
+                                          : "sample: --by-class draws every class; not with --class";
         ganc_session_free(&s);
-        return cli_error(!s.game.classes ? "sample: --by-class: this run is not conditional (train with --cond on labelled data)"
-                         : by_code      ? "sample: --by-class and --by-code: one kind of row at a time"
-                                        : "sample: --by-class draws every class; not with --class");
+        return cli_error("%s", why);
     }
     if (class_text && parse_class(&s, class_text, &s.game.sample_class, err)) {
         ganc_session_free(&s);
