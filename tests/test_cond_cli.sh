@@ -52,6 +52,8 @@ check "eval of a conditional run: class agreement and intra-class FID in the JSO
     "$GANC eval $T/projection --classifier $T/c.st --n 200 --json --threads 1 > $T/e.json 2>/dev/null && between \"\$(json class_agreement $T/e.json)\" 0 1 && between \"\$(json intra_fid $T/e.json)\" 0 1e9 && grep -q '\"agreement_by_class\": \[[^],]*,[^],]*,[^],]*,[^],]*\]' $T/e.json"
 check "... and in the table, a line per class" \
     "$GANC eval $T/projection --classifier $T/c.st --n 200 --threads 1 > $T/e.txt 2>/dev/null && grep -q 'class agreement' $T/e.txt && [ \$(grep -c 'agreement .* FID' $T/e.txt) -eq 4 ]"
+check "--eval-every logs class agreement and intra-class FID" \
+    "$GANC train $RUN --cond concat --steps 10 --eval-every 5 --eval-n 100 --classifier $T/c.st --out $T/ev 2>/dev/null && [ \$(grep -c '\"class_agreement\": .*\"intra_fid\": ' $T/ev/log.jsonl) -eq 2 ]"
 check "eval --reject draws the classes in turn" \
     "$GANC eval $T/projection --classifier $T/c.st --n 200 --reject 1 --json --threads 1 > $T/er.json 2>/dev/null && between \"\$(json class_agreement $T/er.json)\" 0 1"
 

@@ -1,6 +1,7 @@
 /* Periodic evaluation during training (see train_eval.h). */
 #include "cli/train_eval.h"
 #include "cli/train_log.h"
+#include "eval/conditional.h"
 #include "gan/reject.h"
 #include "eval/toy2d_metrics.h"
 #include "ganc_internal.h"
@@ -70,6 +71,14 @@ int cli_train_eval_init(cli_train_eval *e, ganc_session *s, char err[GANC_ERR_LE
         ganc_dataset_source(&src, &ctx, e->sp.test, e->sp.test_from, NULL, n_ref);
         if (ganc_eval_features_compute(&e->c, &src, &e->ref, err)) return -1;
         e->have_ref = 1;
+        if (s->game.classes) {
+            if (e->ref.classes != s->game.classes)
+                return ganc_fail(err, "--classifier %s knows %d classes and the run is conditional on %d: class "
+                                      "agreement needs a classifier of the run's data",
+                                 s->cfg.classifier, e->ref.classes, s->game.classes);
+            e->ref_labels = ganc_alloc(sizeof(int32_t) * (size_t)n_ref);
+            if (ganc_eval_source_labels(&src, s->game.classes, e->ref_labels, err)) return -1;
+        }
     }
     return 0;
 }
@@ -108,12 +117,20 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     if (ganc_generator_source(&src, &gctx, &s->game, s->data_shape, s->lo, s->hi, n, seed, s->cfg.reject, err))
         return -1;
     ganc_eval_features gen;
-    int rc = ganc_eval_features_compute(&e->c, &src, &gen, err);
+    int32_t *labels = s->game.classes ? ganc_alloc(sizeof(int32_t) * (size_t)n) : NULL;
+    int rc = ganc_eval_features_compute(&e->c, &src, &gen, err) ||
+             (labels && ganc_eval_source_labels(&src, s->game.classes, labels, err));
     ganc_generator_source_free(&gctx);
-    if (rc) return -1;
+    if (rc) {
+        ganc_free(labels);
+        return -1;
+    }
     ganc_eval_result r;
-    rc = ganc_eval_compare(&gen, &e->ref, seed, &r, err);
+    ganc_eval_cond_result cr = {0};
+    rc = ganc_eval_compare(&gen, &e->ref, seed, &r, err) ||
+         (labels && ganc_eval_cond_compare(&gen, labels, &e->ref, e->ref_labels, &cr, err));
     ganc_eval_features_free(&gen);
+    ganc_free(labels);
     if (rc) return -1;
     fprintf(log, "{\"step\": %" PRId64, s->step);
     const char *const keys[] = {"fid",      "kid",      "precision", "recall", "density",
@@ -121,6 +138,11 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
     const double values[] = {r.fid,      r.kid,      r.precision,  r.recall, r.density,
                              r.coverage, r.class_kl, r.confidence, r.unsure};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) cli_log_number(log, keys[k], values[k]);
+    if (s->game.classes) {
+        cli_log_number(log, "class_agreement", cr.agreement);
+        cli_log_number(log, "intra_fid", cr.intra_fid);
+        ganc_eval_cond_result_free(&cr);
+    }
     fprintf(log, ", \"n\": %d}\n", r.n);
     if (add_point(e, (double)s->step, r.fid, 100.0 * r.kid)) return ganc_fail(err, "out of memory");
     return draw(e, s, dir, err);
@@ -129,6 +151,7 @@ int cli_train_eval_run(cli_train_eval *e, ganc_session *s, FILE *log, const char
 void cli_train_eval_free(cli_train_eval *e)
 {
     if (e->have_ref) ganc_eval_features_free(&e->ref);
+    ganc_free(e->ref_labels);
     if (e->have_sp) cli_split_free(&e->sp);
     if (e->have_c) ganc_classifier_free(&e->c);
     free(e->step);

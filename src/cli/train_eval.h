@@ -2,7 +2,8 @@
  * are appended to log.jsonl and drawn in metrics.png. Image runs: FID, KID, precision, recall,
  * density, coverage, class KL and confidence against the data's test split, in the features of
  * --classifier (whose reference features are computed once). 2-D runs: modes captured, % high
- * quality and reverse KL. The evaluation uses its own noise and G in eval mode, so a run with
+ * quality and reverse KL. Conditional runs add class agreement and intra-class FID (against the
+ * classes of the test images). The evaluation uses its own noise and G in eval mode, so a run with
  * it computes exactly what it computes without it. */
 #ifndef GANC_CLI_TRAIN_EVAL_H
 #define GANC_CLI_TRAIN_EVAL_H
@@ -17,6 +18,7 @@ typedef struct {
     ganc_classifier c;
     cli_split sp;
     ganc_eval_features ref;
+    int32_t *ref_labels; /* conditional runs: the reference images' classes */
     int n, cap;          /* metrics history for metrics.png */
     float *step, *a, *b; /* image runs: FID, KID x 100; 2-D runs: modes, high quality % */
 } cli_train_eval;
