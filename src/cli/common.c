@@ -154,7 +154,22 @@ int cli_open_source(const ganc_config *cfg, int test, int verbose, ganc_source *
     char path[1024];
     memset(src, 0, sizeof *src);
     if (cli_resolve_data(cfg->data, path, sizeof path, err)) return -1;
-    return cli_open_path(path, cfg, test, verbose, src, err);
+    if (cli_open_path(path, cfg, test, verbose, src, err)) return -1;
+    /* Fashion-MNIST's IDX files carry label numbers only: its classes' names, as Zalando
+     * Research publishes them, so that runs, `ganc info` and `ganc sample --class` use them */
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    if (!strcmp(cfg->data, "fashion-mnist") && src->ds.n_classes == 10 && !src->ds.class_names) {
+        char **names = calloc(10, sizeof *names);
+        for (int k = 0; names && k < 10; k++)
+            if (!(names[k] = strdup(fashion[k]))) {
+                for (int j = 0; j < k; j++) free(names[j]);
+                free(names);
+                names = NULL;
+            }
+        src->ds.class_names = names; /* (out of memory: numbers, as without) */
+    }
+    return 0;
 }
 
 int cli_open_path(const char *path, const ganc_config *cfg, int test, int verbose, ganc_source *src,
