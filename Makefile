@@ -14,6 +14,10 @@ GIF      ?= 1
 SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
+# One set of objects serves the static library, the shared one and the binaries: position
+# independent, and exporting only what include/ganc.h marks GANC_API. Calls between the
+# library's own functions stay direct (no interposition through the PLT).
+CFLAGS_BASE += -fPIC -fvisibility=hidden
 LDLIBS      := -lm
 # Where `--data mnist-10k` finds the digits shipped in data/ (GANC_DATA_DIR overrides it at run time).
 CFLAGS_BASE += -DGANC_BUILD_DATA_DIR='"$(CURDIR)/data"'
@@ -56,6 +60,9 @@ ifeq ($(GIF),1)
     LDLIBS      += -lgif
   endif
 endif
+ifeq ($(call probe,probe_empty.c,-fno-semantic-interposition -Werror,),yes)
+  CFLAGS_BASE += -fno-semantic-interposition
+endif
 ifeq ($(NATIVE),1)
   ifeq ($(call probe,probe_empty.c,-march=native,),yes)
     CFLAGS_BASE += -march=native
@@ -73,6 +80,12 @@ LIB_SRC  := $(wildcard src/core/*.c src/kernels/*.c src/layers/*.c src/nn/*.c sr
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/presets.o
 PRESETS  := $(sort $(wildcard models/*.gan))
 LIB      := $(BUILD)/libganc.a
+# The shared library: libganc.so.X.Y.Z, its SONAME from the version in include/ganc.h (see
+# there: 0.MINOR while the major version is 0, else MAJOR), and the two links to it.
+version_part = $(shell sed -n 's/^.define GANC_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/ganc.h)
+VERSION  := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SONAME   := libganc.so.$(if $(filter 0,$(call version_part,MAJOR)),0.$(call version_part,MINOR),$(call version_part,MAJOR))
+SHLIB    := $(BUILD)/libganc.so.$(VERSION)
 
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -88,7 +101,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
 .PHONY: all test sanitize tsan valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
 
-all: $(LIB) $(GANC) $(BENCH_DATA)
+all: $(LIB) $(SHLIB) $(GANC) $(BENCH_DATA)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h tests/*.h)
@@ -117,6 +130,14 @@ $(BUILD)/presets.o: $(BUILD)/presets.c
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+
+# -z defs: every symbol the library uses comes from the libraries it names (what ganc.pc's
+# Libs.private lists for static links); not with the sanitizers, whose runtime the program brings.
+$(SHLIB): $(LIB_OBJ)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) $(if $(filter 1,$(SAN)),,-Wl,-z,defs) $^ -o $@ $(LDLIBS)
+	@ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	@ln -sf $(SONAME) $(BUILD)/libganc.so
 
 $(GANC): $(CLI_OBJ) $(LIB)
 	@echo "LD $@"

@@ -22,6 +22,32 @@ extern "C" {
 
 #define GANC_ERR_LEN 256
 
+/* ---- version and exports --------------------------------------------------------------- */
+
+/* The library's semantic version. While MAJOR is 0, a MINOR release may change the API and the
+ * ABI, so the shared library's SONAME carries both numbers (libganc.so.0.MINOR); a PATCH release
+ * changes neither. From 1.0 on the SONAME is libganc.so.MAJOR and only a MAJOR release breaks
+ * programs built against an older header. */
+#define GANC_VERSION_MAJOR 0
+#define GANC_VERSION_MINOR 2
+#define GANC_VERSION_PATCH 0
+#define GANC_VERSION_STRING "0.2.0"
+#define GANC_VERSION_NUMBER (GANC_VERSION_MAJOR * 10000 + GANC_VERSION_MINOR * 100 + GANC_VERSION_PATCH)
+
+/* Marks the functions of this header, the library's public API: the library is compiled with
+ * -fvisibility=hidden, so these are the only symbols libganc.so exports (its internal functions
+ * cannot clash with a program's own or be called as if they were API). */
+#if defined(__GNUC__) || defined(__clang__)
+#define GANC_API __attribute__((visibility("default")))
+#else
+#define GANC_API
+#endif
+
+/* The version of the library a program runs with (GANC_VERSION_NUMBER is the one it was
+ * compiled against): MAJOR * 10000 + MINOR * 100 + PATCH, and as text ("0.2.0"). */
+GANC_API int ganc_version(void);
+GANC_API const char *ganc_version_string(void);
+
 /* ---- memory ---------------------------------------------------------------------------- */
 
 /* The numeric buffers of the library (networks, optimizers, batchers, metrics, the classifier:
@@ -35,17 +61,17 @@ extern "C" {
  * until ganc_shutdown. */
 /* zeroed; aborts with a message on out-of-memory; NULL (with a message) for more than
  * PTRDIFF_MAX bytes, a size no object can have: one computed with an overflow */
-void *ganc_alloc(size_t bytes);
-void ganc_free(void *p);
-uint64_t ganc_alloc_count(void);         /* number of ganc_alloc calls so far */
+GANC_API void *ganc_alloc(size_t bytes);
+GANC_API void ganc_free(void *p);
+GANC_API uint64_t ganc_alloc_count(void);         /* number of ganc_alloc calls so far */
 /* Frees what the library keeps between calls (every thread's GEMM packing buffers). Call it
  * when no other ganc call is running, e.g. at exit; later calls allocate them again. */
-void ganc_shutdown(void);
+GANC_API void ganc_shutdown(void);
 
 /* ---- threads --------------------------------------------------------------------------- */
 
-void ganc_set_threads(int n);            /* 0 = all cores */
-int ganc_threads(void);
+GANC_API void ganc_set_threads(int n);            /* 0 = all cores */
+GANC_API int ganc_threads(void);
 
 /* ---- random numbers -------------------------------------------------------------------- */
 
@@ -56,13 +82,13 @@ typedef struct {
     uint64_t counter; /* next 128-bit block to draw */
 } ganc_rng;
 
-void ganc_rng_seed(ganc_rng *r, uint64_t seed);
-void ganc_rng_uniform(ganc_rng *r, float *out, size_t n, float lo, float hi); /* [lo, hi) */
-void ganc_rng_normal(ganc_rng *r, float *out, size_t n, float mean, float std);
-void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p);          /* 1 with prob p */
-void ganc_rng_permutation(ganc_rng *r, int32_t *out, size_t n);
-uint64_t ganc_rng_u64(ganc_rng *r);
-double ganc_rng_double(ganc_rng *r); /* [0, 1) with 53 random bits */
+GANC_API void ganc_rng_seed(ganc_rng *r, uint64_t seed);
+GANC_API void ganc_rng_uniform(ganc_rng *r, float *out, size_t n, float lo, float hi); /* [lo, hi) */
+GANC_API void ganc_rng_normal(ganc_rng *r, float *out, size_t n, float mean, float std);
+GANC_API void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p);          /* 1 with prob p */
+GANC_API void ganc_rng_permutation(ganc_rng *r, int32_t *out, size_t n);
+GANC_API uint64_t ganc_rng_u64(ganc_rng *r);
+GANC_API double ganc_rng_double(ganc_rng *r); /* [0, 1) with 53 random bits */
 
 /* ---- shapes ---------------------------------------------------------------------------- */
 
@@ -130,8 +156,8 @@ typedef struct {
 
 /* Parses one layer line ("conv 64 k=5 stride=2 pad=same"). Comments (#) and surrounding
  * blanks are ignored; an empty line is an error here (callers skip those). */
-int ganc_layer_spec_parse(const char *line, ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
-const char *ganc_layer_type_name(ganc_layer_type t); /* "dense"; "?" outside the list */
+GANC_API int ganc_layer_spec_parse(const char *line, ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
+GANC_API const char *ganc_layer_type_name(ganc_layer_type t); /* "dense"; "?" outside the list */
 
 /* ---- networks -------------------------------------------------------------------------- */
 
@@ -150,77 +176,77 @@ typedef enum { GANC_INIT_TORCH, GANC_INIT_DCGAN } ganc_init_scheme;
 
 /* Build a network: create with the per-sample input shape, add layers, then build for the
  * largest batch it will see. Building allocates every buffer the network will ever use. */
-ganc_net *ganc_net_create(const char *name, ganc_shape input);
-int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
+GANC_API ganc_net *ganc_net_create(const char *name, ganc_shape input);
+GANC_API int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_LEN]);
 /* Adds every non-empty line of text; errors name `source` and the line number (counted from
  * first_line). */
-int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line,
-                      char err[GANC_ERR_LEN]);
-int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN]);
-void ganc_net_free(ganc_net *net);
+GANC_API int ganc_net_add_text(ganc_net *net, const char *text, const char *source, int first_line,
+                               char err[GANC_ERR_LEN]);
+GANC_API int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN]);
+GANC_API void ganc_net_free(ganc_net *net);
 
-void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng);
-void ganc_net_set_training(ganc_net *net, int training); /* batch norm and dropout modes */
+GANC_API void ganc_net_init(ganc_net *net, ganc_init_scheme scheme, ganc_rng *rng);
+GANC_API void ganc_net_set_training(ganc_net *net, int training); /* batch norm and dropout modes */
 /* Weight of every mbstd layer's appended statistic: 1 as built, 0 switches it off. Returns
  * the number of mbstd layers. */
-int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
+GANC_API int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
 /* hold = 1: every mbstd layer appends the statistic of the last batch it saw while not held
  * (the mean over its groups) to each sample, whatever batch comes in: D can then score points
  * one by one, e.g. a map of the plane, as if they came in that batch (the 2-D pictures hold a
  * batch of real points). Its input gradient then has no statistic term. hold = 0: the batch's
  * own statistic again.
  * Returns the number of mbstd layers. */
-int ganc_net_set_mbstd_hold(ganc_net *net, int hold);
-int ganc_net_training(const ganc_net *net);
+GANC_API int ganc_net_set_mbstd_hold(ganc_net *net, int hold);
+GANC_API int ganc_net_training(const ganc_net *net);
 
 /* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid
  * until the next forward). The network keeps x and every activation for the next backward.
  * Dropout masks come from the network's own generator (ganc_net_rng: seed it, save it). */
-const float *ganc_net_forward(ganc_net *net, const float *x, int n);
+GANC_API const float *ganc_net_forward(ganc_net *net, const float *x, int n);
 /* The classes of the samples of the next forward and its backward (n of them, each in
  * [0, ganc_net_classes)), read by the conditional layers; the array must stay unchanged until
  * that backward has run. A forward of a conditional network without labels aborts. */
-void ganc_net_set_labels(ganc_net *net, const int32_t *labels);
+GANC_API void ganc_net_set_labels(ganc_net *net, const int32_t *labels);
 /* The largest `classes` of the network's layers: 0 for an unconditional network. */
-int ganc_net_classes(const ganc_net *net);
-ganc_rng *ganc_net_rng(ganc_net *net);
+GANC_API int ganc_net_classes(const ganc_net *net);
+GANC_API ganc_rng *ganc_net_rng(ganc_net *net);
 
 /* Backward of the last forward: dy is the gradient of the loss wrt the output. Writes the
  * input gradient into dx when dx != NULL; accumulates parameter gradients when
  * param_grads != 0 (0 = only the input gradient, e.g. G's update through a frozen D). */
-void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads);
+GANC_API void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads);
 
-void ganc_net_zero_grad(ganc_net *net);
+GANC_API void ganc_net_zero_grad(ganc_net *net);
 
 /* Per-layer timing for benchmarks: when on, every forward/backward adds its wall time per
  * layer to the arrays returned by ganc_net_profile (seconds; n_layers each). */
-void ganc_net_set_profiling(ganc_net *net, int on);
-void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward);
+GANC_API void ganc_net_set_profiling(ganc_net *net, int on);
+GANC_API void ganc_net_profile(const ganc_net *net, const double **forward, const double **backward);
 /* Multiply-adds x 2 of one forward of layer i for n samples, as the layer's file counts them
  * (dense, maxout, conv, deconv; 0 for layers that count none). A backward costs twice that
  * (input and weight gradients). */
-double ganc_net_layer_flops(const ganc_net *net, int i, int n);
+GANC_API double ganc_net_layer_flops(const ganc_net *net, int i, int n);
 
-ganc_shape ganc_net_input_shape(const ganc_net *net);
-ganc_shape ganc_net_output_shape(const ganc_net *net);
-int ganc_net_max_batch(const ganc_net *net);
-int ganc_net_layer_count(const ganc_net *net);
-ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i);
-const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i);
+GANC_API ganc_shape ganc_net_input_shape(const ganc_net *net);
+GANC_API ganc_shape ganc_net_output_shape(const ganc_net *net);
+GANC_API int ganc_net_max_batch(const ganc_net *net);
+GANC_API int ganc_net_layer_count(const ganc_net *net);
+GANC_API ganc_shape ganc_net_layer_output_shape(const ganc_net *net, int i);
+GANC_API const ganc_layer_spec *ganc_net_layer_spec(const ganc_net *net, int i);
 /* Output of layer i from the last forward. */
-const float *ganc_net_layer_output(const ganc_net *net, int i);
+GANC_API const float *ganc_net_layer_output(const ganc_net *net, int i);
 
-size_t ganc_net_param_count(const ganc_net *net);
-float *ganc_net_params(ganc_net *net);
-float *ganc_net_grads(ganc_net *net);
-size_t ganc_net_state_count(const ganc_net *net);
-float *ganc_net_state(ganc_net *net);
-int ganc_net_view_count(const ganc_net *net);
-const ganc_view *ganc_net_view(const ganc_net *net, int i);
-const ganc_view *ganc_net_find_view(const ganc_net *net, const char *name);
+GANC_API size_t ganc_net_param_count(const ganc_net *net);
+GANC_API float *ganc_net_params(ganc_net *net);
+GANC_API float *ganc_net_grads(ganc_net *net);
+GANC_API size_t ganc_net_state_count(const ganc_net *net);
+GANC_API float *ganc_net_state(ganc_net *net);
+GANC_API int ganc_net_view_count(const ganc_net *net);
+GANC_API const ganc_view *ganc_net_view(const ganc_net *net, int i);
+GANC_API const ganc_view *ganc_net_find_view(const ganc_net *net, const char *name);
 /* Pointer to a view's first float (in params or state). */
-float *ganc_net_view_data(ganc_net *net, const ganc_view *v);
-float *ganc_net_view_grad(ganc_net *net, const ganc_view *v); /* NULL for state views */
+GANC_API float *ganc_net_view_data(ganc_net *net, const ganc_view *v);
+GANC_API float *ganc_net_view_grad(ganc_net *net, const ganc_view *v); /* NULL for state views */
 
 /* ---- optimizers ------------------------------------------------------------------------ */
 
@@ -242,28 +268,28 @@ typedef struct {
     float *m, *v;   /* Adam moments / SGD momentum buffer (m) */
 } ganc_optim;
 
-ganc_optim_config ganc_optim_default(ganc_optim_type type);
-void ganc_optim_init(ganc_optim *opt, const ganc_optim_config *cfg, size_t n);
-void ganc_optim_free(ganc_optim *opt);
+GANC_API ganc_optim_config ganc_optim_default(ganc_optim_type type);
+GANC_API void ganc_optim_init(ganc_optim *opt, const ganc_optim_config *cfg, size_t n);
+GANC_API void ganc_optim_free(ganc_optim *opt);
 /* One update of params from grads (the caller zeroes grads afterwards). */
-void ganc_optim_step(ganc_optim *opt, float *params, const float *grads);
+GANC_API void ganc_optim_step(ganc_optim *opt, float *params, const float *grads);
 
 /* ---- losses ---------------------------------------------------------------------------- */
 
 /* Mean sigmoid cross-entropy with logits over n values, stable for any finite logit.
  * targets == NULL means every target equals `target`. When dz != NULL, writes
  * dz[i] = scale * d(loss)/dz[i]. Returns the mean loss (computed in double). */
-double ganc_bce_logits(const float *z, const float *targets, float target, int n, float *dz,
-                       float scale);
+GANC_API double ganc_bce_logits(const float *z, const float *targets, float target, int n, float *dz,
+                                float scale);
 
 /* Mean softmax cross-entropy with logits over n rows of k logits (row-major) against integer
  * labels in [0, k): l = logsumexp(z) - z[label], computed with the row maximum subtracted, so
  * it is finite for any finite logits. When dz != NULL, writes
  * dz = scale * (softmax(z) - onehot(label)) / n (the gradient of the mean, scaled). Returns the
  * mean loss (computed in double), or NaN when a label is outside [0, k). */
-double ganc_softmax_xent(const float *z, const int32_t *labels, int n, int k, float *dz, float scale);
+GANC_API double ganc_softmax_xent(const float *z, const int32_t *labels, int n, int k, float *dz, float scale);
 /* Row-wise softmax of n rows of k logits into p (p may equal z). */
-void ganc_softmax(const float *z, int n, int k, float *p);
+GANC_API void ganc_softmax(const float *z, int n, int k, float *p);
 
 #ifdef __cplusplus
 }

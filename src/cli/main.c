@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GANC_VERSION "0.1.0"
-
 static void usage(FILE *out)
 {
     fprintf(out, "ganc %s: generative adversarial networks in C\n\n"
@@ -22,7 +20,7 @@ static void usage(FILE *out)
                  "           2-D mode coverage:      ganc eval runs/ring --json\n"
                  "  models   list the model presets\n\n"
                  "presets: ",
-            GANC_VERSION);
+            ganc_version_string());
     const char *const *p = ganc_model_presets();
     for (int i = 0; p[i]; i++) fprintf(out, "%s%s", i ? ", " : "", p[i]);
     fprintf(out, " (models/*.gan; --model FILE for your own)\n");
@@ -41,7 +39,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         /* the optional parts this binary was built with (Makefile probes) */
-        printf("ganc %s (built with:%s%s%s%s%s)\n", GANC_VERSION,
+        printf("ganc %s (built with:%s%s%s%s%s)\n", ganc_version_string(),
 #ifdef _OPENMP
                " openmp",
 #else
