@@ -1,4 +1,5 @@
 #include "gan/game.h"
+#include "gan/latent.h"
 #include "ganc_internal.h"
 
 #include <math.h>
@@ -15,15 +16,6 @@ static ganc_optim_config player_optim(const ganc_config *cfg, float lr)
     o.momentum = cfg->momentum;
     o.weight_decay = cfg->weight_decay;
     return o;
-}
-
-/* The mixture's means: K x z_dim values from U(-scale, scale), from a stream of their own that
- * depends on nothing else, so that training, sampling and a resumed run all see the same. */
-static void z_centers(float *out, int k, int z_dim, float scale)
-{
-    ganc_rng r;
-    ganc_rng_seed(&r, 0x6d69787475726521ull); /* "mixture!": not any run's seed */
-    ganc_rng_uniform(&r, out, (size_t)k * z_dim, -scale, scale);
 }
 
 void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *cfg)
@@ -46,7 +38,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     if (cfg->z_dist == GANC_Z_MIXTURE) {
         gm->z_modes = cfg->z_modes;
         gm->z_centers = ganc_alloc(sizeof(float) * (size_t)cfg->z_modes * cfg->z_dim);
-        z_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
+        ganc_latent_centers(gm->z_centers, cfg->z_modes, cfg->z_dim, cfg->z_mode_scale);
     }
     gm->top_k = 1.0;
     gm->info_k = cfg->info_codes;
@@ -278,75 +270,28 @@ static int32_t draw_class(const ganc_game *gm, ganc_rng *rng)
     return lo;
 }
 
-/* InfoGAN: the last info_k components of each of the n vectors become a one-hot code, `fixed`
- * or drawn uniformly (the modulo's bias is below K / 2^64); codes (may be NULL) receives them. */
-static void set_codes(const ganc_game *gm, ganc_rng *rng, float *z, int n, int stride, int fixed, int32_t *codes)
-{
-    const int k = gm->info_k;
-    for (int i = 0; i < n; i++) {
-        const int c = fixed >= 0 ? fixed : (int)(ganc_rng_u64(rng) % (uint64_t)k);
-        float *code = z + (size_t)i * stride + (gm->z_dim - k);
-        for (int j = 0; j < k; j++) code[j] = j == c ? 1.0f : 0.0f;
-        if (codes) codes[i] = c;
-    }
-}
-
-/* Mixture: moves each of the n offsets in z to a component's mean, chosen uniformly (the
- * modulo's bias is below K / 2^64). */
-static void add_centers(const ganc_game *gm, ganc_rng *rng, float *z, int n, int stride)
-{
-    for (int i = 0; i < n; i++) {
-        const float *mu = gm->z_centers + (size_t)(ganc_rng_u64(rng) % (uint64_t)gm->z_modes) * gm->z_dim;
-        for (int j = 0; j < gm->z_dim; j++) z[(size_t)i * stride + j] += mu[j];
-    }
-}
-
 static void train_noise(ganc_game *gm, int n)
 {
     const size_t count = (size_t)n * gm->z_dim;
     if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
-    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, &gm->noise, gm->z, n, gm->z_dim);
-    if (gm->info_k) set_codes(gm, &gm->noise, gm->z, n, gm->z_dim, -1, gm->codes);
+    if (gm->z_dist == GANC_Z_MIXTURE) ganc_latent_add_centers(gm->z_centers, gm->z_modes, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim);
+    if (gm->info_k) ganc_latent_set_codes(gm->info_k, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim, -1, gm->codes);
     for (int i = 0; gm->classes && i < n; i++) gm->fake_labels[i] = draw_class(gm, &gm->noise);
 }
 
-/* Noise of n vectors at `stride` floats apart (the rest of each left alone): the draws of
- * z_dim values each follow one another in the stream as if the vectors were contiguous. */
-static void draw_noise(ganc_rng *rng, float *z, int n, int z_dim, int stride, int uniform)
+/* The game's sampling settings as the latent vectors' (gan/latent.h). */
+static ganc_latent latent_of(const ganc_game *gm)
 {
-    if (stride == z_dim) {
-        const size_t count = (size_t)n * z_dim;
-        if (uniform) ganc_rng_uniform(rng, z, count, 0.0f, 1.0f);
-        else ganc_rng_normal(rng, z, count, 0.0f, 1.0f);
-        return;
-    }
-    /* the normal generator makes values in blocks: draw all, then spread them */
-    float *tmp = ganc_alloc(sizeof(float) * (size_t)n * z_dim);
-    draw_noise(rng, tmp, n, z_dim, z_dim, uniform);
-    for (int i = n - 1; i >= 0; i--) memcpy(z + (size_t)i * stride, tmp + (size_t)i * z_dim, sizeof(float) * z_dim);
-    ganc_free(tmp);
+    return (ganc_latent){.z_dim = gm->z_dim, .latent = gm->latent, .z_dist = gm->z_dist, .z_modes = gm->z_modes,
+                         .z_centers = gm->z_centers, .truncation = gm->truncation, .info_k = gm->info_k,
+                         .code = gm->sample_code, .classes = gm->classes, .class_id = gm->sample_class};
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)
 {
-    const int stride = gm->latent;
-    draw_noise(rng, z, n, gm->z_dim, stride, gm->z_dist == GANC_Z_UNIFORM);
-    const float t = gm->truncation;
-    /* Redrawing is rejection sampling from the truncated normal; t is at least 0.05
-     * (ganc_game_check_truncation), so each redraw lands inside with probability above 4%. */
-    if (gm->z_dist != GANC_Z_UNIFORM && t > 0.0f)
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < gm->z_dim; j++) {
-                float *v = &z[(size_t)i * stride + j];
-                while (*v > t || *v < -t) ganc_rng_normal(rng, v, 1, 0.0f, 1.0f);
-            }
-    if (gm->z_dist == GANC_Z_MIXTURE) add_centers(gm, rng, z, n, stride);
-    if (gm->info_k) set_codes(gm, rng, z, n, stride, gm->sample_code, NULL);
-    /* the class: exact as a float (K is at most 65536) */
-    for (int i = 0; gm->classes && i < n; i++)
-        z[(size_t)i * stride + gm->z_dim] =
-            (float)(gm->sample_class >= 0 ? gm->sample_class : (int)(ganc_rng_u64(rng) % (uint64_t)gm->classes));
+    const ganc_latent l = latent_of(gm);
+    ganc_latent_draw(&l, rng, z, n);
 }
 
 static double norm2(const float *v, size_t n)
@@ -569,17 +514,10 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
         }
     }
     ganc_net_set_training(gm->g, 0);
+    const ganc_latent l = latent_of(gm);
     for (int i = 0; i < n; i += gm->batch) {
         const int chunk = n - i < gm->batch ? n - i : gm->batch;
-        const float *zi = z + (size_t)i * gm->latent;
-        if (gm->classes) { /* the noise apart from the classes, which G reads as labels */
-            ganc_game_latent_labels(gm, zi, chunk, gm->gen_labels);
-            for (int j = 0; j < chunk; j++)
-                memcpy(gm->gen_z + (size_t)j * gm->z_dim, zi + (size_t)j * gm->latent, sizeof(float) * gm->z_dim);
-            ganc_net_set_labels(gm->g, gm->gen_labels);
-            zi = gm->gen_z;
-        }
-        const float *y = ganc_net_forward(gm->g, zi, chunk);
+        const float *y = ganc_latent_forward(gm->g, &l, z + (size_t)i * gm->latent, chunk, gm->gen_labels, gm->gen_z);
         memcpy(out + (size_t)i * sample, y, sizeof(float) * sample * (size_t)chunk);
     }
     ganc_net_set_training(gm->g, was_training);
@@ -591,9 +529,6 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
 
 void ganc_game_latent_labels(const ganc_game *gm, const float *z, int n, int32_t *labels)
 {
-    for (int i = 0; i < n; i++) {
-        const float c = z[(size_t)i * gm->latent + gm->z_dim];
-        /* a class outside the game's (a caller's mistake) is clamped, never read out of bounds */
-        labels[i] = c >= 0.0f && c < (float)gm->classes ? (int32_t)c : 0;
-    }
+    const ganc_latent l = latent_of(gm);
+    ganc_latent_labels(&l, z, n, labels);
 }
