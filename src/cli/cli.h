@@ -11,6 +11,7 @@
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -14,6 +14,7 @@ static void usage(FILE *out)
                  "  train    train a GAN:            ganc train --out runs/fashion\n"
                  "  sample   draw from a trained G:  ganc sample runs/fashion -n 64 -o grid.png\n"
                  "  info     describe a run:         ganc info runs/fashion\n"
+                 "  export   G alone, for programs:  ganc export runs/fashion -o gen.safetensors\n"
                  "  bench    training speed:         ganc bench --model dcgan28 --batch 64 --profile\n"
                  "  classifier eval's features:     ganc classifier train --data fashion-mnist --out cls.safetensors\n"
                  "  eval     sample quality:         ganc eval runs/fashion --classifier cls.safetensors\n"
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "sample")) return cmd_sample(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "classifier")) return cmd_classifier(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
@@ -80,6 +82,6 @@ int main(int argc, char **argv)
         for (int i = 0; p[i]; i++) printf("%s\n", p[i]);
         return 0;
     }
-    fprintf(stderr, "ganc: unknown command '%s' (train, sample, info, bench, classifier, eval, models; see ganc --help)\n", cmd);
+    fprintf(stderr, "ganc: unknown command '%s' (train, sample, info, export, bench, classifier, eval, models; see ganc --help)\n", cmd);
     return 2;
 }

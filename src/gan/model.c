@@ -294,6 +294,7 @@ static int layer_line(char *s, int lineno, section sec, const char *name, void *
         return 0;
     }
     ganc_net *net = sec == SEC_GEN ? ctx->g : ctx->d;
+    if (!net) return 0; /* D's lines when G is built alone */
     if (ctx->cond != GANC_COND_OFF && ganc_net_layer_count(net) == 0) {
         /* the class vector joins z (concat, acgan; projection when G has no batch norm to
          * condition) and, for concat, D's input */
@@ -342,8 +343,9 @@ static int last_layer_line(const ganc_model *m, const char *header)
     return last;
 }
 
-int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
-                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
+/* ganc_model_build, and without D when d is NULL (ganc_model_build_generator). */
+static int build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g, ganc_net **d,
+                 float *lo, float *hi, char err[GANC_ERR_LEN])
 {
     /* PacGAN: D sees `pack` samples stacked along channels ($c stays the data's channels) */
     const int pack = cfg->pack, info_codes = cfg->info_codes;
@@ -352,7 +354,8 @@ int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape dat
     const int guesses = info_codes + (cfg->cond == GANC_COND_ACGAN ? classes : 0);
     build_ctx ctx = {.m = m, .z = cfg->z_dim, .c = data.c, .h = data.h, .w = data.w, .d_out = 1 + guesses,
                      .classes = classes, .scan = 1};
-    *g = *d = NULL;
+    *g = NULL;
+    if (d) *d = NULL;
     if (cfg->cond != GANC_COND_OFF && classes < 2)
         return ganc_fail(err, "--cond %s needs labelled data with at least 2 classes", cond_names[cfg->cond]);
     /* A first pass notes what --cond changes: nothing when the lines name their classes. */
@@ -364,14 +367,14 @@ int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape dat
     ctx.cond_dim = cfg->cond_dim ? cfg->cond_dim : classes < 64 ? classes : 64;
     ctx.scan = 0;
     ctx.g = ganc_net_create("gen", (ganc_shape){cfg->z_dim, 1, 1});
-    ctx.d = ganc_net_create("disc", d_in);
+    ctx.d = d ? ganc_net_create("disc", d_in) : NULL;
     if (for_each_line(m, layer_line, &ctx, err)) goto fail;
     const int g_last = last_layer_line(m, "[generator]"), d_last = last_layer_line(m, "[discriminator]");
-    if (ganc_net_layer_count(ctx.g) == 0 || ganc_net_layer_count(ctx.d) == 0) {
+    if (ganc_net_layer_count(ctx.g) == 0 || (d && ganc_net_layer_count(ctx.d) == 0)) {
         ganc_fail(err, "%s: [generator] and [discriminator] each need at least one layer", m->source);
         goto fail;
     }
-    const ganc_shape go = ganc_net_output_shape(ctx.g), dout = ganc_net_output_shape(ctx.d);
+    const ganc_shape go = ganc_net_output_shape(ctx.g), dout = d ? ganc_net_output_shape(ctx.d) : (ganc_shape){ctx.d_out, 1, 1};
     if (go.c != data.c || go.h != data.h || go.w != data.w) {
         ganc_fail(err, "%s:%d: the generator makes %dx%dx%d samples but the data is %dx%dx%d", m->source, g_last, go.c,
                   go.h, go.w, data.c, data.h, data.w);
@@ -402,9 +405,9 @@ int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape dat
                       dout.c, dout.h, dout.w);
         goto fail;
     }
-    if (ganc_net_build(ctx.g, cfg->batch, err) || ganc_net_build(ctx.d, cfg->batch, err)) goto fail;
+    if (ganc_net_build(ctx.g, cfg->batch, err) || (d && ganc_net_build(ctx.d, cfg->batch, err))) goto fail;
     *g = ctx.g;
-    *d = ctx.d;
+    if (d) *d = ctx.d;
     return 0;
 bad_act:
     ganc_fail(err, "%s:%d: the generator must end in sigmoid (pixels in [0, 1]) or tanh ([-1, 1])", m->source, g_last);
@@ -412,4 +415,16 @@ fail:
     ganc_net_free(ctx.g);
     ganc_net_free(ctx.d);
     return -1;
+}
+
+int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
+                     ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN])
+{
+    return build(m, cfg, data, points, g, d, lo, hi, err);
+}
+
+int ganc_model_build_generator(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
+                               float *lo, float *hi, char err[GANC_ERR_LEN])
+{
+    return build(m, cfg, data, points, g, NULL, lo, hi, err);
 }

@@ -56,6 +56,11 @@ int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_conf
 int ganc_model_build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
                      ganc_net **d, float *lo, float *hi, char err[GANC_ERR_LEN]);
 
+/* G alone, as ganc_model_build makes it (the same layers, checks and pixel range), its
+ * discriminator's lines skipped: for sampling from a generator without its D (gan/generator.c). */
+int ganc_model_build_generator(const ganc_model *m, const ganc_config *cfg, ganc_shape data, int points, ganc_net **g,
+                               float *lo, float *hi, char err[GANC_ERR_LEN]);
+
 /* The shape the generator makes for data of this shape (its lines may use $c $h $w), its
  * discriminator left unbuilt: for a tool without data to pick the size a model is made for. */
 int ganc_model_generator_shape(const ganc_model *m, int z_dim, ganc_shape data, ganc_shape *out, char err[GANC_ERR_LEN]);

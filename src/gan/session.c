@@ -1,4 +1,5 @@
 #include "gan/session.h"
+#include "gan/export.h"
 #include "gan/reject.h"
 #include "data/toy2d.h"
 #include "ganc_internal.h"
@@ -176,8 +177,7 @@ static int meta_rng(const ganc_st_file *f, const char *path, const char *key, ga
     return 0;
 }
 
-/* Copies tensor `name` into dst after checking dtype and element count. */
-static int load_tensor(const ganc_st_file *f, const char *path, const char *name, float *dst, size_t count,
+int ganc_checkpoint_load_tensor(const ganc_st_file *f, const char *path, const char *name, float *dst, size_t count,
                        char err[GANC_ERR_LEN])
 {
     const ganc_st_tensor *t = ganc_st_find(f, name);
@@ -189,7 +189,7 @@ static int load_tensor(const ganc_st_file *f, const char *path, const char *name
     return 0;
 }
 
-static int load_net(const ganc_st_file *f, const char *path, ganc_net *net, char err[GANC_ERR_LEN])
+int ganc_checkpoint_load_net(const ganc_st_file *f, const char *path, ganc_net *net, char err[GANC_ERR_LEN])
 {
     for (int i = 0; i < ganc_net_view_count(net); i++) {
         const ganc_view *v = ganc_net_view(net, i);
@@ -198,8 +198,28 @@ static int load_net(const ganc_st_file *f, const char *path, ganc_net *net, char
             for (int d = 0; d < v->ndim; d++)
                 if (t->dims[d] != v->dims[d])
                     return ganc_fail(err, "%s: tensor '%s' has the wrong shape for this model", path, v->name);
-        if (load_tensor(f, path, v->name, ganc_net_view_data(net, v), v->count, err)) return -1;
+        if (ganc_checkpoint_load_tensor(f, path, v->name, ganc_net_view_data(net, v), v->count, err)) return -1;
     }
+    return 0;
+}
+
+int ganc_checkpoint_config(const ganc_st_file *f, const char *path, ganc_config *cfg, ganc_shape *data,
+                           char err[GANC_ERR_LEN])
+{
+    ganc_config_defaults(cfg);
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        const char *key = ganc_config_option_at(i)->key;
+        char name[80], why[GANC_ERR_LEN];
+        snprintf(name, sizeof name, "config.%s", key);
+        const char *v = ganc_st_meta_get(f, name);
+        if (v && ganc_config_set(cfg, key, v, why)) return ganc_fail(err, "%s: metadata %s: %s", path, name, why);
+    }
+    const char *shape = ganc_st_meta_get(f, "data.shape");
+    ganc_shape ds;
+    if (!shape || sscanf(shape, "%d %d %d", &ds.c, &ds.h, &ds.w) != 3 || ds.c <= 0 || ds.h <= 0 || ds.w <= 0 ||
+        ds.c > 4096 || ds.h > 4096 || ds.w > 4096)
+        return ganc_fail(err, "%s: metadata data.shape is malformed", path);
+    *data = ds;
     return 0;
 }
 
@@ -211,28 +231,19 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
     int rc = -1;
     const char *format = ganc_st_meta_get(&f, "format"), *text = ganc_st_meta_get(&f, "model");
     const char *shape = ganc_st_meta_get(&f, "data.shape"), *source = ganc_st_meta_get(&f, "model.source");
+    if (format && !strcmp(format, GANC_GENERATOR_FORMAT)) {
+        /* G alone: nothing to resume, score or reject with */
+        ganc_fail(err, "%s: a generator exported by ganc export, not a training checkpoint: programs sample it through "
+                       "the library (ganc_generator_open); this command needs the run's checkpoint", path);
+        goto out;
+    }
     if (!format || strcmp(format, "ganc-checkpoint-1") || !text || !shape) {
         ganc_fail(err, "%s: not a ganc checkpoint (format, model or data.shape missing in its metadata)", path);
         goto out;
     }
     ganc_config cfg;
-    ganc_config_defaults(&cfg);
-    for (int i = 0; i < ganc_config_option_count(); i++) {
-        const char *key = ganc_config_option_at(i)->key;
-        char name[80], why[GANC_ERR_LEN];
-        snprintf(name, sizeof name, "config.%s", key);
-        const char *v = ganc_st_meta_get(&f, name);
-        if (v && ganc_config_set(&cfg, key, v, why)) {
-            ganc_fail(err, "%s: metadata %s: %s", path, name, why);
-            goto out;
-        }
-    }
     ganc_shape ds;
-    if (sscanf(shape, "%d %d %d", &ds.c, &ds.h, &ds.w) != 3 || ds.c <= 0 || ds.h <= 0 || ds.w <= 0 || ds.c > 4096 ||
-        ds.h > 4096 || ds.w > 4096) {
-        ganc_fail(err, "%s: metadata data.shape is malformed", path);
-        goto out;
-    }
+    if (ganc_checkpoint_config(&f, path, &cfg, &ds, err)) goto out;
     ganc_model model;
     /* The original source name is kept, so a resumed run writes the same checkpoints. */
     if (ganc_model_from_text(text, source ? source : "model", &model, err)) goto out;
@@ -241,17 +252,17 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
     if (rc) goto out;
     rc = -1;
     ganc_game *gm = &s->game;
-    if (load_net(&f, path, gm->g, err) || load_net(&f, path, gm->d, err) ||
-        load_tensor(&f, path, "optim.gen.m", gm->opt_g.m, gm->opt_g.n, err) ||
-        load_tensor(&f, path, "optim.gen.v", gm->opt_g.v, gm->opt_g.n, err) ||
-        load_tensor(&f, path, "optim.disc.m", gm->opt_d.m, gm->opt_d.n, err) ||
-        load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err) ||
-        (gm->ema && load_tensor(&f, path, "ema.gen", gm->ema, gm->opt_g.n, err)))
+    if (ganc_checkpoint_load_net(&f, path, gm->g, err) || ganc_checkpoint_load_net(&f, path, gm->d, err) ||
+        ganc_checkpoint_load_tensor(&f, path, "optim.gen.m", gm->opt_g.m, gm->opt_g.n, err) ||
+        ganc_checkpoint_load_tensor(&f, path, "optim.gen.v", gm->opt_g.v, gm->opt_g.n, err) ||
+        ganc_checkpoint_load_tensor(&f, path, "optim.disc.m", gm->opt_d.m, gm->opt_d.n, err) ||
+        ganc_checkpoint_load_tensor(&f, path, "optim.disc.v", gm->opt_d.v, gm->opt_d.n, err) ||
+        (gm->ema && ganc_checkpoint_load_tensor(&f, path, "ema.gen", gm->ema, gm->opt_g.n, err)))
         goto fail;
     if (gm->ema && gm->n_state) {
         /* checkpoints from before the state was averaged: start its average at the live state */
         if (!ganc_st_find(&f, "ema.gen_state")) memcpy(gm->ema_state, ganc_net_state(gm->g), sizeof(float) * gm->n_state);
-        else if (load_tensor(&f, path, "ema.gen_state", gm->ema_state, gm->n_state, err)) goto fail;
+        else if (ganc_checkpoint_load_tensor(&f, path, "ema.gen_state", gm->ema_state, gm->n_state, err)) goto fail;
     }
     int64_t pos;
     if (meta_i64(&f, path, "step", &s->step, err) || meta_i64(&f, path, "data.epoch", &s->epoch, err) ||

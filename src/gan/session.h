@@ -7,6 +7,7 @@
 #include "gan/game.h"
 #include "gan/model.h"
 #include "data/toy2d.h"
+#include "io/safetensors.h"
 
 typedef struct {
     ganc_config cfg;
@@ -41,5 +42,16 @@ int ganc_session_sampling(ganc_session *s, double reject, double truncation, cha
 int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_ERR_LEN]);
 /* Restores a session exactly, its networks built for the run's batch. */
 int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LEN]);
+
+/* The pieces of the checkpoint reader that generator files share (gan/export.c). The run's
+ * configuration (the config.* metadata over the defaults, each checked as the command line's)
+ * and the data shape (data.shape). */
+int ganc_checkpoint_config(const ganc_st_file *f, const char *path, ganc_config *cfg, ganc_shape *data,
+                           char err[GANC_ERR_LEN]);
+/* Every view of net from the tensor of its name: present, F32, of the view's shape and size. */
+int ganc_checkpoint_load_net(const ganc_st_file *f, const char *path, ganc_net *net, char err[GANC_ERR_LEN]);
+/* Tensor `name` into dst (count floats) after checking its dtype and size. */
+int ganc_checkpoint_load_tensor(const ganc_st_file *f, const char *path, const char *name, float *dst, size_t count,
+                                char err[GANC_ERR_LEN]);
 
 #endif
