@@ -291,6 +291,101 @@ GANC_API double ganc_softmax_xent(const float *z, const int32_t *labels, int n, 
 /* Row-wise softmax of n rows of k logits into p (p may equal z). */
 GANC_API void ganc_softmax(const float *z, int n, int k, float *p);
 
+/* ---- generators: samples from a trained G (the inference API) --------------------------
+ *
+ * What a program that ships a trained generator needs, and nothing of training:
+ *
+ *     char err[GANC_ERR_LEN];
+ *     ganc_generator *gen = ganc_generator_open("gen.safetensors", 16, err);
+ *     if (!gen) { fprintf(stderr, "%s\n", err); return 1; }
+ *     const size_t floats = 16 * ganc_shape_size(ganc_generator_shape(gen));
+ *     float *x = malloc(sizeof(float) * floats);
+ *     ganc_sample_opts o = ganc_generator_defaults(gen);
+ *     o.seed = 42;
+ *     if (ganc_generator_sample(gen, &o, 16, x, floats, NULL, err)) ... err says why
+ *     ganc_generator_close(gen);
+ *
+ * Files: a training checkpoint (RUN/ckpt/step_*.safetensors) or a file written by
+ * `ganc export RUN -o gen.safetensors` (G alone, much smaller); both open alike.
+ *
+ * Samples: with the same seed, class, code and truncation, ganc_generator_sample gives n samples
+ * equal, bit for bit, to those of `ganc sample RUN --seed S -n n [--class C] [--code C]
+ * [--truncation T]` (the same noise stream, G in eval mode, the moving average of G's weights
+ * and state where the run keeps one), when both run with the same library build and thread
+ * count (ganc_set_threads; `ganc sample --threads`). Rejection sampling (--reject) needs the
+ * discriminator and is not offered: a run trained with --reject draws here as
+ * `ganc sample --reject 0` does.
+ *
+ * Errors: a function that can fail returns 0 (open: the handle) on success and -1 (open: NULL)
+ * on failure, with a one-line message in err (GANC_ERR_LEN bytes; err may be NULL). A failed
+ * call changes neither the handle nor the caller's buffers. Passing a handle that is NULL or
+ * closed to the query functions is a programming error, not checked.
+ *
+ * Lifetime and threads: open allocates all a handle will use (G built for the run's batch,
+ * latent vectors for max_batch samples); sampling allocates nothing more (only a thread's
+ * first matrix product may allocate that thread's scratch, kept until ganc_shutdown). Strings
+ * a handle returns live until it is closed. A handle is used by one thread at a time;
+ * separate handles may sample from separate threads at once. Each call spreads G's layers over
+ * ganc_threads() threads (OpenMP): with several handles busy at once, ganc_set_threads(1)
+ * before opening them keeps the cores from being oversubscribed. */
+
+typedef struct ganc_generator ganc_generator;
+
+/* Opens a checkpoint or exported generator for draws of up to max_batch samples a call
+ * (1 .. 1000000; memory for that many latent vectors is kept). */
+GANC_API ganc_generator *ganc_generator_open(const char *path, int max_batch, char err[GANC_ERR_LEN]);
+GANC_API void ganc_generator_close(ganc_generator *gen); /* NULL is allowed */
+
+GANC_API ganc_shape ganc_generator_shape(const ganc_generator *gen); /* one sample, (C, H, W) */
+GANC_API int ganc_generator_max_batch(const ganc_generator *gen);
+/* The pixel range of ganc_generator_sample's floats: [0, 1] (G ends in sigmoid) or [-1, 1]
+ * (tanh). The bytes of ganc_generator_sample_u8 map it to 0..255. */
+GANC_API void ganc_generator_range(const ganc_generator *gen, float *lo, float *hi);
+GANC_API int ganc_generator_z_dim(const ganc_generator *gen); /* noise values per sample */
+/* Conditional runs (--cond): the number of classes K; 0 for an unconditional run. */
+GANC_API int ganc_generator_classes(const ganc_generator *gen);
+/* Class k's name as the data named it ("Sneaker"); NULL for k outside [0, K) or a class the data
+ * did not name. */
+GANC_API const char *ganc_generator_class_name(const ganc_generator *gen, int k);
+/* The class a name or number ("Sneaker", "7") stands for, as `ganc sample --class`; -1: none. */
+GANC_API int ganc_generator_find_class(const ganc_generator *gen, const char *name_or_number);
+/* InfoGAN runs (--info-codes K): the number of codes K; 0 without. */
+GANC_API int ganc_generator_codes(const ganc_generator *gen);
+GANC_API int64_t ganc_generator_step(const ganc_generator *gen); /* the training step it holds */
+
+typedef struct {
+    uint64_t seed;     /* as `ganc sample --seed S` */
+    int class_id;      /* conditional runs: every sample of this class (0 .. K-1); -1: classes drawn
+                        * uniformly, as ganc sample draws them */
+    int code;          /* InfoGAN runs: every sample with this code (0 .. K-1); -1: drawn uniformly */
+    double truncation; /* normal z truncated to [-t, t] (t >= 0.05); 0: off; < 0: the run's setting */
+} ganc_sample_opts;
+
+/* The draw `ganc sample RUN` makes without options: the run's seed, classes and codes drawn,
+ * the run's truncation. */
+GANC_API ganc_sample_opts ganc_generator_defaults(const ganc_generator *gen);
+
+/* Draws n samples (1 .. max_batch) into out, n x C x H x W floats (NCHW, as the rest of ganc) in
+ * the pixel range; capacity is out's size in floats (a smaller one is an error, nothing is
+ * written). opts NULL: the defaults. classes, when not NULL, receives each sample's class
+ * (n of them; -1 for an unconditional run). */
+GANC_API int ganc_generator_sample(ganc_generator *gen, const ganc_sample_opts *opts, int n, float *out,
+                                   size_t capacity, int32_t *classes, char err[GANC_ERR_LEN]);
+/* The same samples as bytes, n x H x W x C (interleaved: pixel by pixel, as image files store
+ * them), each value round(255 (v - lo) / (hi - lo)) clamped to 0..255: the values ganc's PNGs
+ * hold. capacity in bytes. Not for 2-D runs, whose samples are points. */
+GANC_API int ganc_generator_sample_u8(ganc_generator *gen, const ganc_sample_opts *opts, int n, uint8_t *out,
+                                      size_t capacity, int32_t *classes, char err[GANC_ERR_LEN]);
+
+/* ---- pictures -------------------------------------------------------------------------- */
+
+/* Writes n samples of shape s (NCHW floats with values in [lo, hi]) as a PNG grid with `cols`
+ * columns (0: about square) and a 2-pixel border between cells: the file `ganc sample -o
+ * FILE.png` writes. c = 1 gives grey, c = 3 RGB (planes are channels); other c: the first
+ * channel as grey. */
+GANC_API int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
+                           char err[GANC_ERR_LEN]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,11 +4,19 @@
 
 #include "ganc.h"
 
-/* Writes n samples of shape (c, h, w) with values in [lo, hi] as a PNG grid with `cols`
- * columns (0: about square) and a 2-pixel border between cells. c = 1 gives grey, c = 3 RGB
- * (planes are channels); other c: the first channel as grey. */
-int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
-                  char err[GANC_ERR_LEN]);
+/* ganc_png_grid, the PNG grid of samples, is public: in ganc.h. */
+
+/* One sample value as a byte of a picture: (v - lo) * scale, scale = 255 / (hi - lo), rounded
+ * and clamped to 0..255, NaN as 0. The PNG grids and the library's byte samples
+ * (ganc_generator_sample_u8) both use it, so their pixels agree. */
+static inline uint8_t ganc_pixel_byte(float v, double lo, double scale)
+{
+    if (v != v) return 0; /* NaN */
+    double t = ((double)v - lo) * scale;
+    if (!(t > 0.0)) return 0;
+    if (t >= 255.0) return 255;
+    return (uint8_t)(t + 0.5);
+}
 
 /* Raw RGB (3 bytes/pixel) or grey image to PNG. */
 int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);

@@ -213,15 +213,6 @@ int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int chann
 #define GRID_GREY 40
 #define GRID_MAX_DIM 32768 /* pixels per side */
 
-static uint8_t to_byte(float v, double lo, double scale)
-{
-    if (v != v) return 0; /* NaN */
-    double t = ((double)v - lo) * scale;
-    if (!(t > 0.0)) return 0;
-    if (t >= 255.0) return 255;
-    return (uint8_t)(t + 0.5);
-}
-
 int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
                   char err[GANC_ERR_LEN])
 {
@@ -260,7 +251,7 @@ int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float l
             uint8_t *dst = img + ((y0 + (size_t)yy) * (size_t)W + x0) * (size_t)ch;
             for (int xx = 0; xx < s.w; xx++) {
                 size_t off = (size_t)yy * (size_t)s.w + (size_t)xx;
-                for (int c = 0; c < ch; c++) dst[(size_t)xx * (size_t)ch + (size_t)c] = to_byte(xs[(size_t)c * plane + off], lo, scale);
+                for (int c = 0; c < ch; c++) dst[(size_t)xx * (size_t)ch + (size_t)c] = ganc_pixel_byte(xs[(size_t)c * plane + off], lo, scale);
             }
         }
     }
