@@ -1,6 +1,7 @@
 # ganc build. Optional parts are probed and can be switched off:
 #   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
-# Targets: all (library and build/ganc), test, sanitize (tests under ASan+UBSan), tsan (the
+# Targets: all (libraries, build/ganc, its man page), install and uninstall (PREFIX=/usr/local,
+# DESTDIR; mk/install.mk), test, sanitize (tests under ASan+UBSan), tsan (the
 # race tests under ThreadSanitizer), valgrind, fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
 
 CC       ?= cc
@@ -86,6 +87,7 @@ version_part = $(shell sed -n 's/^.define GANC_VERSION_$(1) \([0-9][0-9]*\)$$/\1
 VERSION  := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 SONAME   := libganc.so.$(if $(filter 0,$(call version_part,MAJOR)),0.$(call version_part,MINOR),$(call version_part,MAJOR))
 SHLIB    := $(BUILD)/libganc.so.$(VERSION)
+MAN_PAGE := $(BUILD)/ganc.1
 
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -101,7 +103,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
 .PHONY: all test sanitize tsan valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
 
-all: $(LIB) $(SHLIB) $(GANC) $(BENCH_DATA)
+all: $(LIB) $(SHLIB) $(GANC) $(BENCH_DATA) $(MAN_PAGE)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h tests/*.h)
@@ -215,3 +217,5 @@ bench-stacked: $(GANC)
 
 clean:
 	rm -rf build
+
+include mk/install.mk
