@@ -70,7 +70,7 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     r->grid_z = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * s->cfg.z_dim);
     r->grid_pix = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * sample);
     ganc_rng fixed;
-    ganc_rng_seed(&fixed, s->cfg.seed * 4 + 6);
+    ganc_rng_seed(&fixed, cli_sample_stream(s->cfg.seed));
     ganc_game_noise(&s->game, &fixed, r->grid_z, s->cfg.grid);
     ganc_diagnose_init(&r->diag, s->cfg.loss);
     if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err) || cli_write_data_report(r->src, r->dir, err))
