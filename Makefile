@@ -132,8 +132,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
-test: $(TEST_BIN) $(GANC)
-	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh
+# tests/image_probe.c: reads back the PNGs and GIFs of ganc sample for the shell tests.
+IMAGE_PROBE := $(BUILD)/tests/image_probe
+test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE)
+	@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh tests/test_sample_interp.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

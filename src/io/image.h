@@ -9,6 +9,11 @@
  * (planes are channels); other c: the first channel as grey. */
 int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
                   char err[GANC_ERR_LEN]);
+/* The same grid as pixels, for other outputs (the frames of an animation): *w x *h pixels of
+ * *channels bytes (3 for c = 3, else 1), row-major, malloc'ed (free with free()); NULL with
+ * err, whose messages name `what` (the output's path), on failure. */
+uint8_t *ganc_grid_pixels(const float *x, int n, ganc_shape s, float lo, float hi, int cols, const char *what, int *w,
+                          int *h, int *channels, char err[GANC_ERR_LEN]);
 
 /* Raw RGB (3 bytes/pixel) or grey image to PNG. */
 int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int channels, char err[GANC_ERR_LEN]);
