@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { K = 3 };
@@ -282,8 +283,64 @@ static void test_generate(void)
     ganc_net_free(ref);
 }
 
+/* Sampling between classes (ganc_net_set_class_mix): t = 0 and 1 give classes a and b
+ * exactly; t = 0.3 gives what the same network computes for class a with a's rows of every
+ * class table (embedding, conditional gains and biases, projection embedding) replaced by hand
+ * with 0.7 a's + 0.3 b's; bad settings are refused; a backward while mixing aborts (not run). */
+static void test_class_mix(void)
+{
+    enum { N = 3, C = 2 };
+    static const char text[] = "embed 2 classes=3\nconv 2 k=3 pad=same bias=0\nbatchnorm classes=3\nelu\nproject classes=3\n";
+    ganc_net *net = test_make_net("M", (ganc_shape){C, 4, 4}, text, N), *ref = test_make_net("R", (ganc_shape){C, 4, 4}, text, N);
+    if (!CHECK(net && ref, "building the networks")) return;
+    ganc_rng r;
+    ganc_rng_seed(&r, 8);
+    ganc_rng_normal(&r, ganc_net_params(net), ganc_net_param_count(net), 0.0f, 0.5f);
+    float *st = ganc_net_state(net);
+    for (size_t i = 0; i < ganc_net_state_count(net); i++) st[i] = 0.3f + 0.05f * (float)i;
+    memcpy(ganc_net_state(ref), st, sizeof(float) * ganc_net_state_count(net));
+    ganc_net_set_training(net, 0);
+    ganc_net_set_training(ref, 0);
+    float x[N * C * 16], y_mix[N], y_a[N], y_b[N];
+    ganc_rng_normal(&r, x, sizeof x / sizeof *x, 0.0f, 1.0f);
+    const int32_t a[N] = {0, 0, 0}, b[N] = {2, 2, 2};
+    ganc_net_set_labels(net, a);
+    memcpy(y_a, ganc_net_forward(net, x, N), sizeof y_a);
+    ganc_net_set_labels(net, b);
+    memcpy(y_b, ganc_net_forward(net, x, N), sizeof y_b);
+    ganc_net_set_labels(net, a);
+    CHECK(ganc_net_set_class_mix(net, 2, 0.0f) == 0 && !memcmp(ganc_net_forward(net, x, N), y_a, sizeof y_a),
+          "mixing at t = 0 is class a, bit for bit");
+    CHECK(ganc_net_set_class_mix(net, 2, 1.0f) == 0 && !memcmp(ganc_net_forward(net, x, N), y_b, sizeof y_b),
+          "mixing at t = 1 is class b, bit for bit");
+    CHECK(ganc_net_set_class_mix(net, 2, 0.3f) == 0, "mixing at t = 0.3");
+    memcpy(y_mix, ganc_net_forward(net, x, N), sizeof y_mix);
+    /* the reference: a's rows blended by hand in every class table (K rows of width each) */
+    memcpy(ganc_net_params(ref), ganc_net_params(net), sizeof(float) * ganc_net_param_count(net));
+    for (int v = 0; v < ganc_net_view_count(ref); v++) {
+        const ganc_view *view = ganc_net_view(ref, v);
+        const int layer = atoi(strchr(view->name, '.') + 1);
+        if (view->is_state || !ganc_net_layer_spec(ref, layer)->classes) continue;
+        if (ganc_net_layer_spec(ref, layer)->type == GANC_LAYER_PROJECT && strstr(view->name, ".embed") == NULL) continue;
+        float *t = ganc_net_view_data(ref, view);
+        const size_t width = view->count / K;
+        for (size_t j = 0; j < width; j++) t[j] = 0.7f * t[j] + 0.3f * t[2 * width + j];
+    }
+    ganc_net_set_labels(ref, a);
+    const float *want = ganc_net_forward(ref, x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(want[i] - y_mix[i]) / (fabs(want[i]) + 1e-3));
+    CHECK(worst < 1e-5, "mixing at t = 0.3 against the tables blended by hand: %.3g relative", worst);
+    CHECK(ganc_net_set_class_mix(net, 3, 0.5f) != 0 && ganc_net_set_class_mix(net, 1, 1.5f) != 0 &&
+              ganc_net_set_class_mix(net, -2, 0.5f) != 0,
+          "a mixing class outside [0, %d) or a t outside [0, 1] is refused", K);
+    ganc_net_free(net);
+    ganc_net_free(ref);
+}
+
 int main(void)
 {
+    test_class_mix();
     test_presets();
     test_models();
     test_prior();

@@ -90,7 +90,7 @@ expect_error "--interp with three seeds" "got '1,2,3'" $GANC sample $T/a --inter
 expect_error "--steps 1" "sample: --steps needs an integer in [2, 1000], got '1'" $GANC sample $T/a --interp 1,2 --steps 1 -o $T/x.png
 expect_error "--walk 0" "sample: --walk needs an integer in [2, 1000], got '0'" $GANC sample $T/a --walk 0 --gif $T/x.gif
 expect_error "--interp with --by-code" "not with --by-code" $GANC sample $T/if --interp 1,2 --by-code -o $T/x.png
-expect_error "--interp and --walk" "--interp and --walk: one at a time" $GANC sample $T/a --interp 1,2 --walk 4 -o $T/x.gif
+expect_error "--interp and --walk" "--interp, --interp-class and --walk: one at a time" $GANC sample $T/a --interp 1,2 --walk 4 -o $T/x.gif
 expect_error "--interp with --reject" "not with --reject" $GANC sample $T/a --interp 1,2 --reject 1 -o $T/x.png
 expect_error "--interp with -n" "not with -n" $GANC sample $T/a --interp 1,2 -n 4 -o $T/x.png
 expect_error "--interp with --seed" "not with --seed" $GANC sample $T/a --interp 1,2 --seed 3 -o $T/x.png

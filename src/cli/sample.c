@@ -21,35 +21,13 @@ static int write_labels(const char *outp, const int32_t *labels, int n, char err
     return ganc_npy_write_labels(path, labels, n, err);
 }
 
-/* --class C|NAME of a conditional run: a class number, or one of the run's class names. */
-static int parse_class(const ganc_session *s, const char *text, int *out, char err[GANC_ERR_LEN])
-{
-    const int k = s->game.classes;
-    if (!k) return ganc_fail(err, "sample: --class %s: this run is not conditional (train with --cond on labelled data)", text);
-    char *end;
-    const long v = strtol(text, &end, 10);
-    if (end != text && !*end) {
-        if (v < 0 || v >= k) return ganc_fail(err, "sample: --class %s: this run's classes are 0..%d", text, k - 1);
-        *out = (int)v;
-        return 0;
-    }
-    int i = 0;
-    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL, i++) {
-        const size_t len = strcspn(p, "\n");
-        if (len == strlen(text) && !strncmp(p, text, len)) {
-            *out = i;
-            return 0;
-        }
-    }
-    return ganc_fail(err, "sample: --class %s: no class of that name in this run (ganc info lists them)", text);
-}
 
 int cmd_sample(int argc, char **argv)
 {
     const char *src = NULL, *outp = NULL;
     int n = 64, threads = 0, have_threads = 0, have_seed = 0, by_code = 0, have_n = 0;
     int steps = 10, have_steps = 0, walk = 0;
-    const char *interp = NULL, *gif = NULL;
+    const char *interp = NULL, *interp_class = NULL, *gif = NULL;
     int code = -1; /* < 0: drawn uniformly */
     int by_class = 0;
     const char *class_text = NULL;
@@ -81,7 +59,10 @@ int cmd_sample(int argc, char **argv)
          "keeps z's length, where G was trained), a uniform or mixture z along the straight line; an InfoGAN code is "
          "held at A's (or C). -o FILE.png: the frames in one row; -o FILE.gif or --gif FILE: an animated GIF playing "
          "them forth and back", CLI_TEXT, .dest = &interp, .def = "off"},
-        {"--steps", "N", "--interp: frames from A to B, both included", CLI_INT, 2, 1000, .dest = &steps,
+        {"--interp-class", "A,B", "conditional runs: frames from class A to class B (numbers or names) with the noise "
+         "of --seed held, G's class vectors blended from A's to B's: the first frame is `ganc sample --class A -n 1`, "
+         "the last --class B's. Written as --interp's", CLI_TEXT, .dest = &interp_class, .def = "off"},
+        {"--steps", "N", "--interp, --interp-class: frames from A to B, both included", CLI_INT, 2, 1000, .dest = &steps,
          .given = &have_steps},
         {"--walk", "N", "a looping animated GIF of N frames, each a grid of -n samples, each sample moving through 4 "
          "keypoints drawn from --seed and back to the first (slerp for a normal z, straight lines otherwise); the "
@@ -109,10 +90,12 @@ int cmd_sample(int argc, char **argv)
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
-    cli_latent latent = {.interp = interp, .walk = walk, .steps = steps, .have_steps = have_steps, .n = n,
+    cli_latent latent = {.interp = interp, .interp_class = interp_class, .walk = walk, .steps = steps, .have_steps = have_steps, .n = n,
                          .have_n = have_n, .have_seed = have_seed, .by_code = by_code, .reject = reject, .out = outp,
                          .gif = gif};
     if (cli_latent_check(&latent, err)) return cli_error("%s", err);
+    if (latent.on && by_class) return cli_error("sample: --by-class draws rows of samples; not with --interp, --interp-class or --walk");
+    if (interp_class && class_text) return cli_error("sample: --interp-class A,B names its classes; not with --class");
     if (!latent.on && !outp) return cli_error("sample: -o FILE.png|FILE.npy|FILE.gif is required");
     const int npy = outp && ganc_ends_with(outp, ".npy");
     if (!latent.on && !npy && !ganc_ends_with(outp, ".png"))
@@ -148,7 +131,7 @@ int cmd_sample(int argc, char **argv)
         ganc_session_free(&s);
         return cli_error("%s", why);
     }
-    if (class_text && parse_class(&s, class_text, &s.game.sample_class, err)) {
+    if (class_text && cli_parse_class(&s, "--class", class_text, &s.game.sample_class, err)) {
         ganc_session_free(&s);
         return cli_error("%s", err);
     }

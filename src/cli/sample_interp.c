@@ -38,15 +38,18 @@ static int parse_seeds(const char *v, uint64_t *a, uint64_t *b)
 
 int cli_latent_check(cli_latent *l, char err[GANC_ERR_LEN])
 {
-    l->on = l->interp || l->walk;
+    l->on = l->interp || l->walk || l->interp_class;
     l->png_path = l->gif_path = NULL;
     if (!l->on) {
         if (l->have_steps) return ganc_fail(err, "sample: --steps N counts --interp's frames; give --interp A,B too");
         if (l->gif) return ganc_fail(err, "sample: --gif FILE animates --interp or --walk; give one of them");
         return 0;
     }
-    const char *what = l->interp ? "--interp" : "--walk";
-    if (l->interp && l->walk) return ganc_fail(err, "sample: --interp and --walk: one at a time");
+    const char *what = l->interp ? "--interp" : l->walk ? "--walk" : "--interp-class";
+    if ((l->interp != NULL) + (l->walk != 0) + (l->interp_class != NULL) > 1)
+        return ganc_fail(err, "sample: --interp, --interp-class and --walk: one at a time");
+    if (l->interp_class && !strchr(l->interp_class, ','))
+        return ganc_fail(err, "sample: --interp-class needs two classes A,B (numbers or names), got '%s'", l->interp_class);
     if (l->interp && parse_seeds(l->interp, &l->seed_a, &l->seed_b))
         return ganc_fail(err, "sample: --interp needs two seeds A,B (non-negative integers), got '%s'", l->interp);
     if (l->by_code)
@@ -55,7 +58,7 @@ int cli_latent_check(cli_latent *l, char err[GANC_ERR_LEN])
         return ganc_fail(err, "sample: %s: frames come from G alone; not with --reject (its redraws would make them jump)",
                          what);
     if (l->interp && l->have_seed) return ganc_fail(err, "sample: --interp A,B names its seeds; not with --seed");
-    if (l->interp && l->have_n) return ganc_fail(err, "sample: --interp draws --steps frames of one sample; not with -n");
+    if (!l->walk && l->have_n) return ganc_fail(err, "sample: %s draws --steps frames of one sample; not with -n", what);
     if (l->walk && l->have_steps) return ganc_fail(err, "sample: --steps counts --interp's frames; --walk N counts the walk's");
     if (l->walk && l->have_n && l->n > CLI_WALK_MAX_SAMPLES)
         return ganc_fail(err, "sample: --walk -n %d: at most %d samples a frame", l->n, CLI_WALK_MAX_SAMPLES);
@@ -64,16 +67,16 @@ int cli_latent_check(cli_latent *l, char err[GANC_ERR_LEN])
         if (l->walk && !gif)
             return ganc_fail(err, "sample: -o %s: --walk writes an animated GIF (-o FILE.gif or --gif FILE)", l->out);
         if (!png && !gif)
-            return ganc_fail(err, "sample: -o %s: --interp writes a PNG strip (FILE.png) or an animated GIF (FILE.gif)",
-                             l->out);
+            return ganc_fail(err, "sample: -o %s: %s writes a PNG strip (FILE.png) or an animated GIF (FILE.gif)",
+                             l->out, what);
         if (gif && l->gif) return ganc_fail(err, "sample: -o %s and --gif %s: one GIF at a time", l->out, l->gif);
         if (png) l->png_path = l->out;
         else l->gif_path = l->out;
     }
     if (l->gif) l->gif_path = l->gif;
     if (!l->png_path && !l->gif_path)
-        return ganc_fail(err, l->walk ? "sample: --walk needs -o FILE.gif or --gif FILE"
-                                      : "sample: --interp needs -o FILE.png, -o FILE.gif or --gif FILE");
+        return l->walk ? ganc_fail(err, "sample: --walk needs -o FILE.gif or --gif FILE")
+                       : ganc_fail(err, "sample: %s needs -o FILE.png, -o FILE.gif or --gif FILE", what);
 #ifndef GANC_HAVE_GIF
     /* said before the checkpoint is read and the frames drawn, not after */
     if (l->gif_path)
@@ -132,6 +135,31 @@ static int anim_end(anim *a, int ok, char err[GANC_ERR_LEN])
     return ok ? rc : -1;
 }
 
+/* ---- classes ----------------------------------------------------------------------------- */
+
+int cli_parse_class(const ganc_session *s, const char *flag, const char *text, int *out, char err[GANC_ERR_LEN])
+{
+    const int k = s->game.classes;
+    if (!k)
+        return ganc_fail(err, "sample: %s %s: this run is not conditional (train with --cond on labelled data)", flag, text);
+    char *end;
+    const long v = strtol(text, &end, 10);
+    if (end != text && !*end) {
+        if (v < 0 || v >= k) return ganc_fail(err, "sample: %s %s: this run's classes are 0..%d", flag, text, k - 1);
+        *out = (int)v;
+        return 0;
+    }
+    int i = 0;
+    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL, i++) {
+        const size_t len = strcspn(p, "\n");
+        if (len == strlen(text) && !strncmp(p, text, len)) {
+            *out = i;
+            return 0;
+        }
+    }
+    return ganc_fail(err, "sample: %s %s: no class of that name in this run (ganc info lists them)", flag, text);
+}
+
 /* ---- the frames ------------------------------------------------------------------------- */
 
 /* The noise of `ganc sample --seed S -n n`: the first n vectors of that seed's stream. */
@@ -144,9 +172,23 @@ static void seed_noise(ganc_session *s, uint64_t seed, float *z, int n)
 
 static const char *path_kind(const ganc_interp *ip) { return ip->spherical ? "slerp" : "straight line"; }
 
+/* The frames x[0 .. frames) as a PNG strip and/or a GIF playing them forth and back. */
+static int write_frames(const ganc_session *s, const cli_latent *l, const float *x, int frames, char err[GANC_ERR_LEN])
+{
+    const size_t sample = ganc_shape_size(s->data_shape);
+    int rc = l->png_path ? ganc_png_grid(l->png_path, x, frames, s->data_shape, s->lo, s->hi, frames, err) : 0;
+    if (!rc && l->gif_path) { /* forth and back: 0 .. N-1, then N-2 .. 1, and the loop starts again at 0 */
+        anim a = {.path = l->gif_path, .shape = s->data_shape, .lo = s->lo, .hi = s->hi};
+        for (int k = 0; k < 2 * frames - 2 && !rc; k++)
+            rc = anim_add(&a, x + (size_t)(k < frames ? k : 2 * frames - 2 - k) * sample, 1, err);
+        rc = anim_end(&a, !rc, err);
+    }
+    return rc;
+}
+
 static int run_interp(ganc_session *s, const cli_latent *l, char err[GANC_ERR_LEN])
 {
-    const int zd = s->cfg.z_dim, frames = l->steps;
+    const int zd = ganc_game_latent(&s->game), frames = l->steps;
     const size_t sample = ganc_shape_size(s->data_shape);
     float *ends = malloc(sizeof(float) * 3 * (size_t)zd), *x = malloc(sizeof(float) * sample * (size_t)frames);
     if (!ends || !x) {
@@ -165,13 +207,7 @@ static int run_interp(ganc_session *s, const cli_latent *l, char err[GANC_ERR_LE
         ganc_game_generate(&s->game, z, 1, x + (size_t)f * sample);
     }
     free(ends);
-    int rc = l->png_path ? ganc_png_grid(l->png_path, x, frames, s->data_shape, s->lo, s->hi, frames, err) : 0;
-    if (!rc && l->gif_path) { /* forth and back: 0 .. N-1, then N-2 .. 1, and the loop starts again at 0 */
-        anim a = {.path = l->gif_path, .shape = s->data_shape, .lo = s->lo, .hi = s->hi};
-        for (int k = 0; k < 2 * frames - 2 && !rc; k++)
-            rc = anim_add(&a, x + (size_t)(k < frames ? k : 2 * frames - 2 - k) * sample, 1, err);
-        rc = anim_end(&a, !rc, err);
-    }
+    const int rc = write_frames(s, l, x, frames, err);
     free(x);
     if (rc) return -1;
     fprintf(stderr, "ganc: wrote %d frames (%s from seed %" PRIu64 " to seed %" PRIu64 ") from step %" PRId64 " to %s%s%s\n",
@@ -180,10 +216,46 @@ static int run_interp(ganc_session *s, const cli_latent *l, char err[GANC_ERR_LE
     return 0;
 }
 
+/* Frames between two classes with the noise held: G's class vectors (its embeddings,
+ * conditional batch norms' gains and biases) blended from A's to B's. */
+static int run_interp_class(ganc_session *s, const cli_latent *l, uint64_t seed, char err[GANC_ERR_LEN])
+{
+    const char *comma = strchr(l->interp_class, ',');
+    char first[256];
+    snprintf(first, sizeof first, "%.*s", (int)(comma - l->interp_class), l->interp_class);
+    int a, b;
+    if (cli_parse_class(s, "--interp-class", first, &a, err) || cli_parse_class(s, "--interp-class", comma + 1, &b, err))
+        return -1;
+    const int zd = ganc_game_latent(&s->game), frames = l->steps;
+    const size_t sample = ganc_shape_size(s->data_shape);
+    float *z = malloc(sizeof(float) * (size_t)zd), *x = malloc(sizeof(float) * sample * (size_t)frames);
+    if (!z || !x) {
+        free(z);
+        free(x);
+        return ganc_fail(err, "sample: out of memory for %d frames", frames);
+    }
+    s->game.sample_class = a; /* the noise `ganc sample --class A --seed S -n 1` draws */
+    seed_noise(s, seed, z, 1);
+    for (int f = 0; f < frames; f++) {
+        s->game.mix_to = b;
+        s->game.mix_t = (float)f / (float)(frames - 1);
+        ganc_game_generate(&s->game, z, 1, x + (size_t)f * sample);
+    }
+    s->game.mix_to = -1;
+    free(z);
+    const int rc = write_frames(s, l, x, frames, err);
+    free(x);
+    if (rc) return -1;
+    fprintf(stderr, "ganc: wrote %d frames (class %s to class %s, the noise of seed %" PRIu64 ") from step %" PRId64
+            " to %s%s%s\n", frames, first, comma + 1, seed, s->step, l->png_path ? l->png_path : "",
+            l->png_path && l->gif_path ? " and " : "", l->gif_path ? l->gif_path : "");
+    return 0;
+}
+
 static int run_walk(ganc_session *s, const cli_latent *l, uint64_t seed, char err[GANC_ERR_LEN])
 {
     const int n = l->have_n ? l->n : CLI_WALK_SAMPLES, frames = l->walk;
-    const size_t zd = (size_t)s->cfg.z_dim, sample = ganc_shape_size(s->data_shape);
+    const size_t zd = (size_t)ganc_game_latent(&s->game), sample = ganc_shape_size(s->data_shape);
     float *keys = malloc(sizeof(float) * (CLI_WALK_KEYS + 1) * (size_t)n * zd), *x = malloc(sizeof(float) * sample * (size_t)n);
     if (!keys || !x) {
         free(keys);
@@ -218,5 +290,6 @@ int cli_latent_run(ganc_session *s, const cli_latent *l, uint64_t seed, char err
     if (s->toy)
         return ganc_fail(err, "sample: %s: a 2-D run draws points, not pictures to put in frames",
                          l->interp ? "--interp" : "--walk");
+    if (l->interp_class) return run_interp_class(s, l, seed, err);
     return l->interp ? run_interp(s, l, err) : run_walk(s, l, seed, err);
 }

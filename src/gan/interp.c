@@ -56,7 +56,8 @@ void ganc_slerp(const float *a, const float *b, int n, double t, float *out)
 
 ganc_interp ganc_interp_for(const ganc_game *gm)
 {
-    return (ganc_interp){.z_dim = gm->z_dim, .noise_dim = gm->z_dim - gm->info_k, .spherical = gm->z_dist == GANC_Z_NORMAL};
+    return (ganc_interp){.z_dim = ganc_game_latent(gm), .noise_dim = gm->z_dim - gm->info_k,
+                         .spherical = gm->z_dist == GANC_Z_NORMAL};
 }
 
 void ganc_interp_frame(const ganc_interp *ip, const float *z_a, const float *z_b, double t, float *z)

@@ -28,13 +28,14 @@ void ganc_slerp(const float *a, const float *b, int n, double t, float *out);
 
 /* How one frame's noise is made from two noise vectors of a game. */
 typedef struct {
-    int z_dim;
-    int noise_dim; /* the components that move: z_dim less an InfoGAN code's K */
+    int z_dim;     /* floats per vector: the game's latent vector (noise, code, a class) */
+    int noise_dim; /* the components that move: the noise, without an InfoGAN code's K or a class */
     int spherical; /* 1: slerp (a normal z), 0: lerp (uniform or mixture) */
 } ganc_interp;
 
 /* The interpolation that suits gm's noise: slerp for a normal z (truncated or not), lerp for
- * uniform and mixture; with InfoGAN codes only the first z_dim - K components move. */
+ * uniform and mixture; only the noise moves: an InfoGAN code and a conditional game's class
+ * (the rest of the latent vector, ganc_game_latent) are held. */
 ganc_interp ganc_interp_for(const ganc_game *gm);
 /* The noise of the frame at t in [0, 1] between z_a and z_b (z_dim each): the noise part
  * interpolated as ip says; an InfoGAN code (the last z_dim - noise_dim components) is z_a's,
