@@ -9,11 +9,7 @@
 # Usage: GANC=path/to/ganc tests/test_cond_cli.sh
 . "$(dirname "$0")/cli_fixture.sh"
 Q=$T/q
-mkdir -p "$Q"
-quadrants images 600 1 > "$Q/train-images-idx3-ubyte"
-quadrants labels 600 1 > "$Q/train-labels-idx1-ubyte"
-quadrants images 200 2 > "$Q/t10k-images-idx3-ubyte"
-quadrants labels 200 2 > "$Q/t10k-labels-idx1-ubyte"
+quadrant_set "$Q"
 TRAIN=$Q/train-images-idx3-ubyte
 RUN="--data $TRAIN --model $T/tiny.gan --threads 1 --log-every 5 --sample-every 10 --ckpt-every 10"
 json() { sed -n "s/.*\"$1\": \([-0-9.eE+]*\).*/\1/p" "$2"; }
