@@ -48,6 +48,21 @@ static int count_type(const ganc_net *net, ganc_layer_type t, int conditional)
     return n;
 }
 
+/* Where the rule puts concat's class vector in D: after its first activation that follows a
+ * weighted layer (the index of the layer after it), else first. */
+static int first_features(const ganc_net *net)
+{
+    int weighted = 0;
+    for (int i = 0; i < ganc_net_layer_count(net); i++) {
+        const ganc_layer_type t = ganc_net_layer_spec(net, i)->type;
+        if (weighted && (t == GANC_LAYER_RELU || t == GANC_LAYER_LRELU || t == GANC_LAYER_ELU || t == GANC_LAYER_TANH ||
+                         t == GANC_LAYER_SIGMOID || t == GANC_LAYER_GELU || t == GANC_LAYER_CONCAT_ELU))
+            return i + 1;
+        weighted |= t == GANC_LAYER_DENSE || t == GANC_LAYER_CONV;
+    }
+    return 0;
+}
+
 static ganc_layer_type last_weighted(const ganc_net *net)
 {
     ganc_layer_type t = GANC_LAYER_COUNT;
@@ -58,7 +73,8 @@ static ganc_layer_type last_weighted(const ganc_net *net)
     return t;
 }
 
-/* Every preset under every family, against the rules: concat an embed first in G and D;
+/* Every preset under every family, against the rules: concat an embed first in G and after
+ * D's first hidden activation;
  * projection every batch norm of G conditional (or, with none, the embed on z) and D's head a
  * project layer; acgan the embed on z and D's output 1 + K. */
 static void test_presets(void)
@@ -73,7 +89,7 @@ static void test_presets(void)
         ganc_net *g0, *d0;
         if (!CHECK(build(names[p], NULL, GANC_COND_OFF, data, &g0, &d0, err) == 0, "%s: %s", names[p], err)) continue;
         const int bn = count_type(g0, GANC_LAYER_BATCHNORM, 0), g_layers = ganc_net_layer_count(g0);
-        const int d_layers = ganc_net_layer_count(d0);
+        const int d_layers = ganc_net_layer_count(d0), d_at = first_features(d0);
         ganc_net_free(g0);
         ganc_net_free(d0);
         for (ganc_cond c = GANC_COND_CONCAT; c <= GANC_COND_ACGAN; c++) {
@@ -82,14 +98,16 @@ static void test_presets(void)
             const ganc_layer_spec *g0s = ganc_net_layer_spec(g, 0), *d0s = ganc_net_layer_spec(d, 0);
             const int g_embed = g0s->type == GANC_LAYER_EMBED && g0s->classes == K && g0s->units == K;
             const int d_embed = d0s->type == GANC_LAYER_EMBED && d0s->classes == K;
+            const ganc_layer_spec *dfs = ganc_net_layer_spec(d, d_at);
+            const int d_feature_embed = d_at > 0 && dfs->type == GANC_LAYER_EMBED && dfs->classes == K && dfs->units == K;
             const size_t d_out = ganc_shape_size(ganc_net_output_shape(d));
             CHECK(ganc_net_classes(g) == K && ganc_net_classes(d) == (c == GANC_COND_ACGAN ? 0 : K),
                   "%s --cond %d: G conditional on %d classes, D on %d", names[p], (int)c, ganc_net_classes(g),
                   ganc_net_classes(d));
             if (c == GANC_COND_CONCAT)
-                CHECK(g_embed && d_embed && d_out == 1 && ganc_net_layer_count(g) == g_layers + 1 &&
+                CHECK(g_embed && !d_embed && d_feature_embed && d_out == 1 && ganc_net_layer_count(g) == g_layers + 1 &&
                           ganc_net_layer_count(d) == d_layers + 1 && ganc_net_input_shape(d).c == data.c,
-                      "%s concat: an embed of %d values first in G and D", names[p], K);
+                      "%s concat: an embed of %d values first in G and as layer %d of D", names[p], K, d_at);
             if (c == GANC_COND_PROJECTION)
                 CHECK(g_embed == !bn && count_type(g, GANC_LAYER_BATCHNORM, 1) == bn && !d_embed && d_out == 1 &&
                           last_weighted(d) == GANC_LAYER_PROJECT && count_type(d, GANC_LAYER_PROJECT, 1) == 1,
@@ -119,6 +137,12 @@ static void test_models(void)
         CHECK(ganc_net_layer_count(g) == 4 && ganc_net_layer_count(d) == 2 && ganc_net_layer_spec(g, 0)->units == 2,
               "a model naming its classes is built as written (%d and %d layers)", ganc_net_layer_count(g),
               ganc_net_layer_count(d));
+        ganc_net_free(g);
+        ganc_net_free(d);
+    }
+    if (CHECK(build(NULL, no_bn, GANC_COND_CONCAT, data, &g, &d, err) == 0, "concat on a D without hidden layers: %s", err)) {
+        CHECK(ganc_net_layer_spec(d, 0)->type == GANC_LAYER_EMBED && ganc_net_layer_spec(d, 0)->classes == K,
+              "concat on a D without an activation before its logit: the class vector on D's input");
         ganc_net_free(g);
         ganc_net_free(d);
     }
