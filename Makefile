@@ -155,13 +155,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # Runs every test binary (from the repository root, where the fixtures are), then prints one
 # closing line with the totals; fails if any binary failed.
-# The library's tests also install it (tests/test_install.sh runs make install into a temporary
+# tests/image_probe.c: reads back the PNGs and GIFs of ganc sample for the shell tests. The
+# library's tests also install it (tests/test_install.sh runs make install into a temporary
 # prefix with this make's variables, so with this build's).
-test: $(TEST_BIN) $(GANC) $(SHLIB) $(MAN_PAGE)
-	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) MAKE="$(MAKE)" \
-	  sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh tests/test_data_paths.sh \
-	  tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh tests/test_symbols.sh \
-	  tests/test_man.sh tests/test_install.sh
+IMAGE_PROBE := $(BUILD)/tests/image_probe
+test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
+	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) \
+	  MAKE="$(MAKE)" sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh \
+	  tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh \
+	  tests/test_sample_interp.sh tests/test_symbols.sh tests/test_man.sh tests/test_install.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

@@ -207,6 +207,11 @@ GANC_API const float *ganc_net_forward(ganc_net *net, const float *x, int n);
  * [0, ganc_net_classes)), read by the conditional layers; the array must stay unchanged until
  * that backward has run. A forward of a conditional network without labels aborts. */
 GANC_API void ganc_net_set_labels(ganc_net *net, const int32_t *labels);
+/* For sampling between classes: every sample's class vectors in the conditional layers become
+ * (1 - t) its own + t class `to`'s (t = 0: the sample's class, t = 1: class `to`, exactly);
+ * to = -1 turns it off. Forward passes only: a backward while it is on aborts. Returns -1
+ * (nothing set) for a class outside [0, ganc_net_classes) or a t outside [0, 1]. */
+GANC_API int ganc_net_set_class_mix(ganc_net *net, int to, float t);
 /* The largest `classes` of the network's layers: 0 for an unconditional network. */
 GANC_API int ganc_net_classes(const ganc_net *net);
 GANC_API ganc_rng *ganc_net_rng(ganc_net *net);

@@ -156,6 +156,10 @@ typedef struct {
     /* the class of each sample of the pass (ganc_net_set_labels), for the conditional layers
      * (spec.classes > 0); NULL when the network was given none */
     const int32_t *labels;
+    /* sampling only (ganc_net_set_class_mix): mix_to >= 0 blends every sample's class vectors
+     * with class mix_to's, (1 - mix_t) own + mix_t mix_to's; -1 off */
+    int mix_to;
+    float mix_t;
 } ganc_pass;
 
 /* Parts for a layer that splits n samples, one contiguous range per part, each part with its
@@ -284,6 +288,15 @@ int ganc_window_sizes_fit(const ganc_layer *L, char err[GANC_ERR_LEN]);
 /* The class of sample i of a conditional layer's pass (p->labels[i]); aborts, naming the
  * layer, on a class outside [0, spec.classes) (layers/embed.c). */
 int ganc_layer_label(const ganc_layer *L, const ganc_pass *p, int i);
+/* Entry j of class y's row of a conditional layer's table (rows `width` apart), blended with
+ * the mixing class's row when the pass mixes classes (ganc_pass.mix_to): t = 0 and t = 1 give
+ * the two rows exactly. */
+static inline float ganc_class_entry(const ganc_pass *p, const float *table, int y, size_t width, size_t j)
+{
+    const float own = table[(size_t)y * width + j];
+    if (p->mix_to < 0) return own;
+    return (1.0f - p->mix_t) * own + p->mix_t * table[(size_t)p->mix_to * width + j];
+}
 
 /* Layer i of a network, for a layer file's own network-wide switches (mbstd's gate). */
 ganc_layer *ganc_net_layer(ganc_net *net, int i);

@@ -80,3 +80,12 @@ quadrants() {
         }
     }'
 }
+# quadrant_set DIR: 600 training and 200 test quadrant images with their labels, as IDX files
+# named as Fashion-MNIST's are (so the test split is found beside the training file).
+quadrant_set() {
+    mkdir -p "$1"
+    quadrants images 600 1 > "$1/train-images-idx3-ubyte"
+    quadrants labels 600 1 > "$1/train-labels-idx1-ubyte"
+    quadrants images 200 2 > "$1/t10k-images-idx3-ubyte"
+    quadrants labels 200 2 > "$1/t10k-labels-idx1-ubyte"
+}

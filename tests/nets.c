@@ -22,6 +22,21 @@ ganc_net *test_dense_net(const char *name, int in, int out, int max_batch)
     return test_make_net(name, (ganc_shape){in, 1, 1}, text, max_batch);
 }
 
+int test_train_classifier(const ganc_dataset *ds, int n_train, int classes, int batch, ganc_classifier *c)
+{
+    char arch[2048], err[GANC_ERR_LEN];
+    ganc_classifier_default_arch(classes, ds->shape, arch, sizeof arch);
+    if (!CHECK(ganc_classifier_create(c, arch, ds->shape, classes, batch, 9, err) == 0, "create: %s", err)) return -1;
+    ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();
+    cfg.batch = batch;
+    cfg.epochs = 1;
+    ganc_classifier_trainer t;
+    if (!CHECK(ganc_classifier_trainer_init(&t, c, ds, n_train, &cfg, err) == 0, "trainer: %s", err)) return -1;
+    while (t.step < t.total) ganc_classifier_trainer_step(&t, NULL);
+    ganc_classifier_trainer_free(&t);
+    return 0;
+}
+
 int test_dense_game(ganc_game *gm, const ganc_config *cfg, int x_dim, int d_out, uint64_t init_seed)
 {
     ganc_net *g = test_dense_net("G", cfg->z_dim, x_dim, cfg->batch), *d = test_dense_net("D", x_dim, d_out, cfg->batch);

@@ -287,7 +287,7 @@ expect_error "info: an unknown flag" "info: unknown option '-v' (see ganc info -
 expect_error "train: a stray argument" "train: unexpected argument 'fast' (see ganc train --help)" $GANC train --out "$T/bad" fast
 expect_error "sample: two runs" "sample: unexpected argument '$T/b' (one run at a time)" $GANC sample $T/a $T/b -n 4 -o "$T/bad.png"
 expect_error "info: no run" "info: which run? usage: ganc info DIR|CHECKPOINT" $GANC info
-expect_error "sample: a required flag" "sample: -o FILE.png|FILE.npy is required" $GANC sample $T/a -n 4
+expect_error "sample: a required flag" "sample: -o FILE.png|FILE.npy|FILE.gif is required" $GANC sample $T/a -n 4
 check "--name=value is --name value" "$GANC sample $T/a -n 4 --seed=3 -o $T/eq.npy 2>/dev/null && $GANC sample $T/a -n 4 --seed 3 -o $T/sp.npy 2>/dev/null && cmp -s $T/eq.npy $T/sp.npy"
 # help_rows CMD...: the flag rows of the command's --help, a row's wrapped lines joined
 help_rows() {

@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { K = 3 };
@@ -47,6 +48,21 @@ static int count_type(const ganc_net *net, ganc_layer_type t, int conditional)
     return n;
 }
 
+/* Where the rule puts concat's class vector in D: after its first activation that follows a
+ * weighted layer (the index of the layer after it), else first. */
+static int first_features(const ganc_net *net)
+{
+    int weighted = 0;
+    for (int i = 0; i < ganc_net_layer_count(net); i++) {
+        const ganc_layer_type t = ganc_net_layer_spec(net, i)->type;
+        if (weighted && (t == GANC_LAYER_RELU || t == GANC_LAYER_LRELU || t == GANC_LAYER_ELU || t == GANC_LAYER_TANH ||
+                         t == GANC_LAYER_SIGMOID || t == GANC_LAYER_GELU || t == GANC_LAYER_CONCAT_ELU))
+            return i + 1;
+        weighted |= t == GANC_LAYER_DENSE || t == GANC_LAYER_CONV;
+    }
+    return 0;
+}
+
 static ganc_layer_type last_weighted(const ganc_net *net)
 {
     ganc_layer_type t = GANC_LAYER_COUNT;
@@ -57,7 +73,8 @@ static ganc_layer_type last_weighted(const ganc_net *net)
     return t;
 }
 
-/* Every preset under every family, against the rules: concat an embed first in G and D;
+/* Every preset under every family, against the rules: concat an embed first in G and after
+ * D's first hidden activation;
  * projection every batch norm of G conditional (or, with none, the embed on z) and D's head a
  * project layer; acgan the embed on z and D's output 1 + K. */
 static void test_presets(void)
@@ -72,7 +89,7 @@ static void test_presets(void)
         ganc_net *g0, *d0;
         if (!CHECK(build(names[p], NULL, GANC_COND_OFF, data, &g0, &d0, err) == 0, "%s: %s", names[p], err)) continue;
         const int bn = count_type(g0, GANC_LAYER_BATCHNORM, 0), g_layers = ganc_net_layer_count(g0);
-        const int d_layers = ganc_net_layer_count(d0);
+        const int d_layers = ganc_net_layer_count(d0), d_at = first_features(d0);
         ganc_net_free(g0);
         ganc_net_free(d0);
         for (ganc_cond c = GANC_COND_CONCAT; c <= GANC_COND_ACGAN; c++) {
@@ -81,14 +98,16 @@ static void test_presets(void)
             const ganc_layer_spec *g0s = ganc_net_layer_spec(g, 0), *d0s = ganc_net_layer_spec(d, 0);
             const int g_embed = g0s->type == GANC_LAYER_EMBED && g0s->classes == K && g0s->units == K;
             const int d_embed = d0s->type == GANC_LAYER_EMBED && d0s->classes == K;
+            const ganc_layer_spec *dfs = ganc_net_layer_spec(d, d_at);
+            const int d_feature_embed = d_at > 0 && dfs->type == GANC_LAYER_EMBED && dfs->classes == K && dfs->units == K;
             const size_t d_out = ganc_shape_size(ganc_net_output_shape(d));
             CHECK(ganc_net_classes(g) == K && ganc_net_classes(d) == (c == GANC_COND_ACGAN ? 0 : K),
                   "%s --cond %d: G conditional on %d classes, D on %d", names[p], (int)c, ganc_net_classes(g),
                   ganc_net_classes(d));
             if (c == GANC_COND_CONCAT)
-                CHECK(g_embed && d_embed && d_out == 1 && ganc_net_layer_count(g) == g_layers + 1 &&
+                CHECK(g_embed && !d_embed && d_feature_embed && d_out == 1 && ganc_net_layer_count(g) == g_layers + 1 &&
                           ganc_net_layer_count(d) == d_layers + 1 && ganc_net_input_shape(d).c == data.c,
-                      "%s concat: an embed of %d values first in G and D", names[p], K);
+                      "%s concat: an embed of %d values first in G and as layer %d of D", names[p], K, d_at);
             if (c == GANC_COND_PROJECTION)
                 CHECK(g_embed == !bn && count_type(g, GANC_LAYER_BATCHNORM, 1) == bn && !d_embed && d_out == 1 &&
                           last_weighted(d) == GANC_LAYER_PROJECT && count_type(d, GANC_LAYER_PROJECT, 1) == 1,
@@ -118,6 +137,12 @@ static void test_models(void)
         CHECK(ganc_net_layer_count(g) == 4 && ganc_net_layer_count(d) == 2 && ganc_net_layer_spec(g, 0)->units == 2,
               "a model naming its classes is built as written (%d and %d layers)", ganc_net_layer_count(g),
               ganc_net_layer_count(d));
+        ganc_net_free(g);
+        ganc_net_free(d);
+    }
+    if (CHECK(build(NULL, no_bn, GANC_COND_CONCAT, data, &g, &d, err) == 0, "concat on a D without hidden layers: %s", err)) {
+        CHECK(ganc_net_layer_spec(d, 0)->type == GANC_LAYER_EMBED && ganc_net_layer_spec(d, 0)->classes == K,
+              "concat on a D without an activation before its logit: the class vector on D's input");
         ganc_net_free(g);
         ganc_net_free(d);
     }
@@ -282,8 +307,64 @@ static void test_generate(void)
     ganc_net_free(ref);
 }
 
+/* Sampling between classes (ganc_net_set_class_mix): t = 0 and 1 give classes a and b
+ * exactly; t = 0.3 gives what the same network computes for class a with a's rows of every
+ * class table (embedding, conditional gains and biases, projection embedding) replaced by hand
+ * with 0.7 a's + 0.3 b's; bad settings are refused; a backward while mixing aborts (not run). */
+static void test_class_mix(void)
+{
+    enum { N = 3, C = 2 };
+    static const char text[] = "embed 2 classes=3\nconv 2 k=3 pad=same bias=0\nbatchnorm classes=3\nelu\nproject classes=3\n";
+    ganc_net *net = test_make_net("M", (ganc_shape){C, 4, 4}, text, N), *ref = test_make_net("R", (ganc_shape){C, 4, 4}, text, N);
+    if (!CHECK(net && ref, "building the networks")) return;
+    ganc_rng r;
+    ganc_rng_seed(&r, 8);
+    ganc_rng_normal(&r, ganc_net_params(net), ganc_net_param_count(net), 0.0f, 0.5f);
+    float *st = ganc_net_state(net);
+    for (size_t i = 0; i < ganc_net_state_count(net); i++) st[i] = 0.3f + 0.05f * (float)i;
+    memcpy(ganc_net_state(ref), st, sizeof(float) * ganc_net_state_count(net));
+    ganc_net_set_training(net, 0);
+    ganc_net_set_training(ref, 0);
+    float x[N * C * 16], y_mix[N], y_a[N], y_b[N];
+    ganc_rng_normal(&r, x, sizeof x / sizeof *x, 0.0f, 1.0f);
+    const int32_t a[N] = {0, 0, 0}, b[N] = {2, 2, 2};
+    ganc_net_set_labels(net, a);
+    memcpy(y_a, ganc_net_forward(net, x, N), sizeof y_a);
+    ganc_net_set_labels(net, b);
+    memcpy(y_b, ganc_net_forward(net, x, N), sizeof y_b);
+    ganc_net_set_labels(net, a);
+    CHECK(ganc_net_set_class_mix(net, 2, 0.0f) == 0 && !memcmp(ganc_net_forward(net, x, N), y_a, sizeof y_a),
+          "mixing at t = 0 is class a, bit for bit");
+    CHECK(ganc_net_set_class_mix(net, 2, 1.0f) == 0 && !memcmp(ganc_net_forward(net, x, N), y_b, sizeof y_b),
+          "mixing at t = 1 is class b, bit for bit");
+    CHECK(ganc_net_set_class_mix(net, 2, 0.3f) == 0, "mixing at t = 0.3");
+    memcpy(y_mix, ganc_net_forward(net, x, N), sizeof y_mix);
+    /* the reference: a's rows blended by hand in every class table (K rows of width each) */
+    memcpy(ganc_net_params(ref), ganc_net_params(net), sizeof(float) * ganc_net_param_count(net));
+    for (int v = 0; v < ganc_net_view_count(ref); v++) {
+        const ganc_view *view = ganc_net_view(ref, v);
+        const int layer = atoi(strchr(view->name, '.') + 1);
+        if (view->is_state || !ganc_net_layer_spec(ref, layer)->classes) continue;
+        if (ganc_net_layer_spec(ref, layer)->type == GANC_LAYER_PROJECT && strstr(view->name, ".embed") == NULL) continue;
+        float *t = ganc_net_view_data(ref, view);
+        const size_t width = view->count / K;
+        for (size_t j = 0; j < width; j++) t[j] = 0.7f * t[j] + 0.3f * t[2 * width + j];
+    }
+    ganc_net_set_labels(ref, a);
+    const float *want = ganc_net_forward(ref, x, N);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) worst = fmax(worst, fabs(want[i] - y_mix[i]) / (fabs(want[i]) + 1e-3));
+    CHECK(worst < 1e-5, "mixing at t = 0.3 against the tables blended by hand: %.3g relative", worst);
+    CHECK(ganc_net_set_class_mix(net, 3, 0.5f) != 0 && ganc_net_set_class_mix(net, 1, 1.5f) != 0 &&
+              ganc_net_set_class_mix(net, -2, 0.5f) != 0,
+          "a mixing class outside [0, %d) or a t outside [0, 1] is refused", K);
+    ganc_net_free(net);
+    ganc_net_free(ref);
+}
+
 int main(void)
 {
+    test_class_mix();
     test_presets();
     test_models();
     test_prior();

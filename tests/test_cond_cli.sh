@@ -9,11 +9,7 @@
 # Usage: GANC=path/to/ganc tests/test_cond_cli.sh
 . "$(dirname "$0")/cli_fixture.sh"
 Q=$T/q
-mkdir -p "$Q"
-quadrants images 600 1 > "$Q/train-images-idx3-ubyte"
-quadrants labels 600 1 > "$Q/train-labels-idx1-ubyte"
-quadrants images 200 2 > "$Q/t10k-images-idx3-ubyte"
-quadrants labels 200 2 > "$Q/t10k-labels-idx1-ubyte"
+quadrant_set "$Q"
 TRAIN=$Q/train-images-idx3-ubyte
 RUN="--data $TRAIN --model $T/tiny.gan --threads 1 --log-every 5 --sample-every 10 --ckpt-every 10"
 json() { sed -n "s/.*\"$1\": \([-0-9.eE+]*\).*/\1/p" "$2"; }
@@ -44,6 +40,16 @@ if have_numpy; then
         "[ \"\$($PY -c 'import numpy as n; print(list(n.load(\"$T/c2.labels.npy\")))')\" = '[2, 2, 2, 2, 2]' ]"
     check "without --class the classes drawn are in the labels file, one per sample" \
         "$GANC sample $T/concat -n 40 -o $T/mix.npy 2>/dev/null && $PY -c 'import numpy as n; l = n.load(\"$T/mix.labels.npy\"); assert l.shape == (40,) and set(l) <= {0, 1, 2, 3} and len(set(l)) > 1'"
+fi
+
+# --- between classes, and --interp with a class held -------------------------------------------
+PROBE=${IMAGE_PROBE:-build/tests/image_probe}
+if [ -x "$PROBE" ]; then
+    check "--interp-class 0,3: a strip of 5 frames" "$GANC sample $T/projection --interp-class 0,3 --steps 5 --seed 4 -o $T/ic.png 2>$T/ic.err && grep -q 'wrote 5 frames (class 0 to class 3' $T/ic.err && [ \"\$($PROBE png $T/ic.png)\" = '152 32 1' ]"
+    check "... its first frame is class 0's sample of that seed, its last class 3's" \
+        "$GANC sample $T/projection --class 0 --seed 4 -n 1 -o $T/k0.png 2>/dev/null && $GANC sample $T/projection --class 3 --seed 4 -n 1 -o $T/k3.png 2>/dev/null && $PROBE same $T/ic.png $T/k0.png 0 0 && $PROBE same $T/ic.png $T/k3.png 120 0 && ! $PROBE same $T/ic.png $T/k0.png 120 0"
+    check "--interp with --class holds the class: the first frame is that class's sample of seed A" \
+        "$GANC sample $T/projection --interp 3,5 --class 2 --steps 4 -o $T/ih.png 2>/dev/null && $GANC sample $T/projection --class 2 --seed 3 -n 1 -o $T/h3.png 2>/dev/null && $PROBE same $T/ih.png $T/h3.png 0 0"
 fi
 
 # --- eval -----------------------------------------------------------------------------------------
@@ -79,6 +85,12 @@ expect_error "--class on an unconditional run" "sample: --class 1: this run is n
     $GANC sample "$T/plain" --class 1 -o "$T/x.png"
 expect_error "--by-class on an unconditional run" "sample: --by-class: this run is not conditional" \
     $GANC sample "$T/plain" --by-class -o "$T/x.png"
+expect_error "--interp-class on an unconditional run" "sample: --interp-class 0: this run is not conditional" \
+    $GANC sample "$T/plain" --interp-class 0,1 -o "$T/x.png"
+expect_error "--interp-class with a class not in the run" "sample: --interp-class Bag: no class of that name" \
+    $GANC sample "$T/projection" --interp-class 0,Bag -o "$T/x.png"
+expect_error "--interp-class of one class" "sample: --interp-class needs two classes A,B" \
+    $GANC sample "$T/projection" --interp-class 1 -o "$T/x.png"
 expect_error "--by-class with --class" "sample: --by-class draws every class; not with --class" \
     $GANC sample "$T/projection" --by-class --class 1 -o "$T/x.png"
 # the quadrants as two classes (labels 2, 3 -> 0, 1; the header's bytes kept)

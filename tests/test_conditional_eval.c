@@ -14,6 +14,7 @@
  * - bad input (labels out of range, mismatched or stacked features, unlabelled sources): one
  *   line, and a result that needs no freeing. */
 #include "check.h"
+#include "nets.h"
 #include "eval/conditional.h"
 #include "ganc_internal.h"
 #include "synth.h"
@@ -24,22 +25,6 @@
 #include <string.h>
 
 enum { SIDE = 16, K = 4, N_TRAIN = 512, N_GEN = 400, N_REF = 400, BATCH = 32 };
-
-static int train_classifier(const ganc_dataset *ds, ganc_classifier *c)
-{
-    char arch[2048], err[GANC_ERR_LEN];
-    ganc_classifier_default_arch(K, (ganc_shape){1, SIDE, SIDE}, arch, sizeof arch);
-    if (!CHECK(ganc_classifier_create(c, arch, (ganc_shape){1, SIDE, SIDE}, K, BATCH, 9, err) == 0, "create: %s", err))
-        return -1;
-    ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();
-    cfg.batch = BATCH;
-    cfg.epochs = 1;
-    ganc_classifier_trainer t;
-    if (!CHECK(ganc_classifier_trainer_init(&t, c, ds, N_TRAIN, &cfg, err) == 0, "trainer: %s", err)) return -1;
-    while (t.step < t.total) ganc_classifier_trainer_step(&t, NULL);
-    ganc_classifier_trainer_free(&t);
-    return 0;
-}
 
 /* ---- a stand-in for a conditional generator's source ------------------------------------- */
 
@@ -401,7 +386,7 @@ int main(int argc, char **argv)
     ganc_dataset ds;
     synth_quadrants(&ds, N_TRAIN + N_REF, SIDE, 8);
     ganc_classifier c;
-    if (train_classifier(&ds, &c) == 0) {
+    if (test_train_classifier(&ds, N_TRAIN, K, BATCH, &c) == 0) {
         test_agreement_and_swap(&c, &ds);
         test_self(&c, &ds);
         ganc_classifier_free(&c);

@@ -8,13 +8,9 @@
 # Usage: GANC=path/to/ganc tests/test_eval.sh
 . "$(dirname "$0")/cli_fixture.sh"
 Q=$T/q
-mkdir -p "$Q"
+quadrant_set "$Q"
 
 # --- the data: IDX images and labels, and the same test images as float32 .npy -----------------
-quadrants images 600 1 > "$Q/train-images-idx3-ubyte"
-quadrants labels 600 1 > "$Q/train-labels-idx1-ubyte"
-quadrants images 200 2 > "$Q/t10k-images-idx3-ubyte"
-quadrants labels 200 2 > "$Q/t10k-labels-idx1-ubyte"
 quadrants npy 200 2 > "$Q/test.npy"
 # npy_reshape IN OUT "SHAPE": the same data under another shape in the header (128 bytes)
 npy_reshape() {

@@ -7,6 +7,7 @@
  *   channels' predictions;
  * - images that do not fit the classifier, or are not finite, fail with one message. */
 #include "check.h"
+#include "nets.h"
 #include "eval/evaluate.h"
 #include "ganc_internal.h"
 #include "synth.h"
@@ -19,17 +20,8 @@ enum { SIDE = 16, N_TRAIN = 512, N_REF = 300, BATCH = 32 };
 
 static int train_classifier(const ganc_dataset *ds, ganc_classifier *c, const char *path)
 {
-    char arch[2048], err[GANC_ERR_LEN];
-    ganc_classifier_default_arch(4, (ganc_shape){1, SIDE, SIDE}, arch, sizeof arch);
-    if (!CHECK(ganc_classifier_create(c, arch, (ganc_shape){1, SIDE, SIDE}, 4, BATCH, 9, err) == 0, "create: %s", err))
-        return -1;
-    ganc_classifier_train_cfg cfg = ganc_classifier_train_defaults();
-    cfg.batch = BATCH;
-    cfg.epochs = 1;
-    ganc_classifier_trainer t;
-    if (!CHECK(ganc_classifier_trainer_init(&t, c, ds, N_TRAIN, &cfg, err) == 0, "trainer: %s", err)) return -1;
-    while (t.step < t.total) ganc_classifier_trainer_step(&t, NULL);
-    ganc_classifier_trainer_free(&t);
+    char err[GANC_ERR_LEN];
+    if (test_train_classifier(ds, N_TRAIN, 4, BATCH, c)) return -1;
     return CHECK(ganc_classifier_save(path, c, NULL, 0, err) == 0, "save: %s", err) ? 0 : -1;
 }
 

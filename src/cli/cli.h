@@ -19,6 +19,11 @@ int cmd_eval_toy2d(int argc, char **argv); /* ganc eval on a 2-D run (called by 
 /* Metrics of a 2-D run on n fresh generated points: a table, or one JSON object. */
 int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json);
 
+/* The noise stream of a run's pictures, of `ganc sample --seed S` and of `ganc eval --seed S`:
+ * one place, so that they all draw the same samples from a seed, and so do --interp's ends and
+ * --walk's first frame. */
+static inline uint64_t cli_sample_stream(uint64_t seed) { return seed * 4 + 6; }
+
 /* snprintf for file paths; a path that does not fit is cut (run directories are limited to
  * 900 characters when a run starts, so this never happens to ours). */
 void cli_pathf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -318,8 +318,8 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     /* the noise of `ganc sample --seed S`, so that its .npy scores as the run does */
     const uint64_t seed = o->have_seed ? o->seed : s.cfg.seed;
     if (ganc_session_sampling(&s, o->reject, o->truncation, err) ||
-        ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n,
-                                                                seed * 4 + 6, s.cfg.reject, err)) {
+        ganc_generator_source(&src, &gctx, &s.game, s.data_shape, s.lo, s.hi, (int)n, cli_sample_stream(seed),
+                              s.cfg.reject, err)) {
         reference_free(&ref);
         ganc_session_free(&s);
         return cli_error("eval: %s", err);

@@ -1,6 +1,7 @@
 /* ganc sample and ganc info: read a run's checkpoint, draw from G or describe the run. */
 #include "cli/cli.h"
 #include "cli/flags.h"
+#include "cli/sample_interp.h"
 #include "cli/toy_view.h"
 #include "ganc_internal.h"
 #include "io/image.h"
@@ -20,43 +21,25 @@ static int write_labels(const char *outp, const int32_t *labels, int n, char err
     return ganc_npy_write_labels(path, labels, n, err);
 }
 
-/* --class C|NAME of a conditional run: a class number, or one of the run's class names. */
-static int parse_class(const ganc_session *s, const char *text, int *out, char err[GANC_ERR_LEN])
-{
-    const int k = s->game.classes;
-    if (!k) return ganc_fail(err, "sample: --class %s: this run is not conditional (train with --cond on labelled data)", text);
-    char *end;
-    const long v = strtol(text, &end, 10);
-    if (end != text && !*end) {
-        if (v < 0 || v >= k) return ganc_fail(err, "sample: --class %s: this run's classes are 0..%d", text, k - 1);
-        *out = (int)v;
-        return 0;
-    }
-    int i = 0;
-    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL, i++) {
-        const size_t len = strcspn(p, "\n");
-        if (len == strlen(text) && !strncmp(p, text, len)) {
-            *out = i;
-            return 0;
-        }
-    }
-    return ganc_fail(err, "sample: --class %s: no class of that name in this run (ganc info lists them)", text);
-}
 
 int cmd_sample(int argc, char **argv)
 {
     const char *src = NULL, *outp = NULL;
-    int n = 64, threads = 0, have_threads = 0, have_seed = 0, by_code = 0;
+    int n = 64, threads = 0, have_threads = 0, have_seed = 0, by_code = 0, have_n = 0;
+    int steps = 10, have_steps = 0, walk = 0;
+    const char *interp = NULL, *interp_class = NULL, *gif = NULL;
     int code = -1; /* < 0: drawn uniformly */
     int by_class = 0;
     const char *class_text = NULL;
     uint64_t seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
     cli_flag flags[] = {
-        {"-n", "N", "samples to draw (with --by-code: of each code)", CLI_INT, 1, 1000000, .dest = &n},
-        {"-o", "FILE.png|FILE.npy", "where to write them: .png a grid of the samples; .npy a float32 array "
-         "(N, C, H, W) with values in [0, 1] (2-D runs: (N, 2) points; .png shows them over D's map)",
-         CLI_TEXT, .dest = &outp, .required = ""},
+        {"-n", "N", "samples to draw (with --by-code: of each code; with --walk: in each frame, 16 if not given)",
+         CLI_INT, 1, 1000000, .dest = &n, .given = &have_n},
+        {"-o", "FILE.png|FILE.npy|FILE.gif", "where to write them: .png a grid of the samples; .npy a float32 array "
+         "(N, C, H, W) with values in [0, 1] (2-D runs: (N, 2) points; .png shows them over D's map); with --interp "
+         ".png the frames as one row, .gif their animation; with --walk .gif", CLI_TEXT, .dest = &outp,
+         .def = "none: required, except that --interp and --walk may write --gif FILE alone"},
         {"--seed", "S", "noise seed", CLI_SEED, .dest = &seed,
          .def = "the run's seed, whose noise the run's pictures show", .given = &have_seed},
         {"--reject", "Q", "discriminator rejection sampling, M at D's Q-quantile (1: exact; 0: off; see ganc train "
@@ -71,12 +54,30 @@ int cmd_sample(int argc, char **argv)
          "names (ganc info lists them)", CLI_TEXT, .dest = &class_text, .def = "classes drawn uniformly"},
         {"--by-class", NULL, "conditional runs: N samples of each class, a row per class (the same noise down each "
          "column, unless --reject redraws it)", CLI_SWITCH, .dest = &by_class},
+        {"--interp", "A,B", "frames from seed A's noise to seed B's, each the noise `ganc sample --seed A -n 1 "
+         "--reject 0` draws (--truncation and --code apply): a normal z moves along the great circle (slerp, which "
+         "keeps z's length, where G was trained), a uniform or mixture z along the straight line; an InfoGAN code is "
+         "held at A's (or C). -o FILE.png: the frames in one row; -o FILE.gif or --gif FILE: an animated GIF playing "
+         "them forth and back", CLI_TEXT, .dest = &interp, .def = "off"},
+        {"--interp-class", "A,B", "conditional runs: frames from class A to class B (numbers or names) with the noise "
+         "of --seed held, G's class vectors blended from A's to B's: the first frame is `ganc sample --class A -n 1`, "
+         "the last --class B's. Written as --interp's", CLI_TEXT, .dest = &interp_class, .def = "off"},
+        {"--steps", "N", "--interp, --interp-class: frames from A to B, both included", CLI_INT, 2, 1000, .dest = &steps,
+         .given = &have_steps},
+        {"--walk", "N", "a looping animated GIF of N frames, each a grid of -n samples, each sample moving through 4 "
+         "keypoints drawn from --seed and back to the first (slerp for a normal z, straight lines otherwise); the "
+         "first frame is the grid `ganc sample --seed S -n N --reject 0` draws", CLI_INT, 2, 1000, .dest = &walk,
+         .def = "off"},
+        {"--gif", "FILE", "--interp or --walk: the animated GIF (ganc built with giflib)", CLI_TEXT, .dest = &gif},
         {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
     };
     const cli_command cmd = {
         .name = "sample",
-        .usage = "ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [options]",
-        .about = "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR).",
+        .usage = "ganc sample DIR|CHECKPOINT -n N -o FILE.png|FILE.npy [options]\n"
+                 "ganc sample DIR|CHECKPOINT --interp A,B [--steps N] -o FILE.png|FILE.gif [--gif FILE] [options]\n"
+                 "ganc sample DIR|CHECKPOINT --walk N [-n N] -o FILE.gif|--gif FILE [options]",
+        .about = "Draws N samples from the run's generator (eval mode, newest checkpoint of DIR), or frames along "
+                 "a path through its noise.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
         .operand = "DIR|CHECKPOINT",
@@ -89,12 +90,23 @@ int cmd_sample(int argc, char **argv)
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
-    const int npy = ganc_ends_with(outp, ".npy");
-    if (!npy && !ganc_ends_with(outp, ".png")) return cli_error("sample: -o %s: the file name must end in .png or .npy", outp);
+    cli_latent latent = {.interp = interp, .interp_class = interp_class, .walk = walk, .steps = steps, .have_steps = have_steps, .n = n,
+                         .have_n = have_n, .have_seed = have_seed, .by_code = by_code, .reject = reject, .out = outp,
+                         .gif = gif};
+    if (cli_latent_check(&latent, err)) return cli_error("%s", err);
+    if (latent.on && by_class) return cli_error("sample: --by-class draws rows of samples; not with --interp, --interp-class or --walk");
+    if (interp_class && class_text) return cli_error("sample: --interp-class A,B names its classes; not with --class");
+    if (!latent.on && !outp) return cli_error("sample: -o FILE.png|FILE.npy|FILE.gif is required");
+    const int npy = outp && ganc_ends_with(outp, ".npy");
+    if (!latent.on && !npy && !ganc_ends_with(outp, ".png"))
+        return cli_error("sample: -o %s: the file name must end in .png or .npy%s", outp,
+                         ganc_ends_with(outp, ".gif") ? " (.gif: with --interp or --walk)" : "");
 
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
-    if (ganc_session_sampling(&s, reject, truncation, err)) {
+    /* --interp and --walk draw G alone, whatever the run's --reject (cli_latent_check refused a
+     * positive one given here) */
+    if (ganc_session_sampling(&s, latent.on ? 0.0 : reject, truncation, err)) {
         ganc_session_free(&s);
         return cli_error("sample: %s", err);
     }
@@ -119,9 +131,14 @@ int cmd_sample(int argc, char **argv)
         ganc_session_free(&s);
         return cli_error("%s", why);
     }
-    if (class_text && parse_class(&s, class_text, &s.game.sample_class, err)) {
+    if (class_text && cli_parse_class(&s, "--class", class_text, &s.game.sample_class, err)) {
         ganc_session_free(&s);
         return cli_error("%s", err);
+    }
+    if (latent.on) {
+        const int rc = cli_latent_run(&s, &latent, have_seed ? seed : s.cfg.seed, err);
+        ganc_session_free(&s);
+        return rc ? cli_error("%s", err) : 0;
     }
     const size_t sample = ganc_shape_size(s.data_shape);
     const long rows = by_code ? s.cfg.info_codes : by_class ? s.game.classes : 1, total = n * rows;
@@ -137,7 +154,7 @@ int cmd_sample(int argc, char **argv)
         goto out;
     }
     /* the default seed matches the run's sample grids; ganc eval --seed S draws these samples */
-    const uint64_t noise_seed = (have_seed ? seed : s.cfg.seed) * 4 + 6;
+    const uint64_t noise_seed = cli_sample_stream(have_seed ? seed : s.cfg.seed);
     ganc_reject_stats st;
     cli_draw_progress prog;
     cli_draw_progress_start(&prog);

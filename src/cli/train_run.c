@@ -85,7 +85,7 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     r->grid_z = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * ganc_game_latent(&s->game));
     r->grid_pix = ganc_alloc(sizeof(float) * (size_t)s->cfg.grid * sample);
     ganc_rng fixed;
-    ganc_rng_seed(&fixed, s->cfg.seed * 4 + 6);
+    ganc_rng_seed(&fixed, cli_sample_stream(s->cfg.seed));
     ganc_game_noise(&s->game, &fixed, r->grid_z, s->cfg.grid);
     for (int i = 0; k && i < s->cfg.grid; i++)
         r->grid_z[(size_t)i * ganc_game_latent(&s->game) + s->cfg.z_dim] = (float)((int64_t)i * k / s->cfg.grid);

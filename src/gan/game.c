@@ -45,6 +45,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->info_weight = cfg->info_weight;
     gm->sample_code = -1;
     gm->sample_class = -1;
+    gm->mix_to = -1;
     gm->cond = cfg->cond;
     gm->classes = cfg->cond != GANC_COND_OFF ? cfg->classes : 0;
     gm->latent = cfg->z_dim + (gm->classes ? 1 : 0);
@@ -515,11 +516,13 @@ void ganc_game_generate(ganc_game *gm, const float *z, int n, float *out)
     }
     ganc_net_set_training(gm->g, 0);
     const ganc_latent l = latent_of(gm);
+    ganc_net_set_class_mix(gm->g, gm->mix_to, gm->mix_t); /* (-1 unless a caller blends classes) */
     for (int i = 0; i < n; i += gm->batch) {
         const int chunk = n - i < gm->batch ? n - i : gm->batch;
         const float *y = ganc_latent_forward(gm->g, &l, z + (size_t)i * gm->latent, chunk, gm->gen_labels, gm->gen_z);
         memcpy(out + (size_t)i * sample, y, sizeof(float) * sample * (size_t)chunk);
     }
+    ganc_net_set_class_mix(gm->g, -1, 0.0f);
     ganc_net_set_training(gm->g, was_training);
     if (gm->ema) {
         memcpy(params, gm->ema_swap, sizeof(float) * n_params);

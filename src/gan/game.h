@@ -75,6 +75,8 @@ typedef struct {
     int32_t *gen_labels;  /* scratch: the classes of a chunk ganc_game_generate makes (batch) */
     float *gen_z;         /* scratch: that chunk's noise, without the class (batch x z_dim) */
     uint64_t *class_cum;  /* cumulative class counts of the training set (K), NULL: uniform */
+    int mix_to;           /* ganc_game_generate blends each sample's class with this one (-1: off) ... */
+    float mix_t;          /* ... by this weight: sampling between classes (ganc_net_set_class_mix) */
     int sample_code;   /* ganc_game_noise's code: -1 drawn uniformly, else this one for every sample */
     int32_t *codes;    /* the codes of the last training draw */
     float *score;      /* column 0 of D's output (its logit) when D also guesses codes */

@@ -191,6 +191,9 @@ typedef struct {
     int cond_dim;   /* concat, acgan: the class vector's size */
     int g_has_bn;   /* projection: G's batch norms become conditional (else a class vector on z) */
     int d_head;     /* line of D's last weighted layer: projection and acgan change it */
+    int d_features; /* concat: line of D's first activation after a weighted layer, which the
+                     * class vector follows (0: none before the head, so D's input) */
+    int d_weighted; /* (scan) D has had a weighted layer */
     int scan;       /* the first pass: only notes the above */
     int named;      /* a layer line names its classes (classes=): the model is used as written */
 } build_ctx;
@@ -235,6 +238,12 @@ static int is_weighted(ganc_layer_type t)
 {
     return t == GANC_LAYER_DENSE || t == GANC_LAYER_CONV || t == GANC_LAYER_DECONV || t == GANC_LAYER_MAXOUT ||
            t == GANC_LAYER_PROJECT;
+}
+
+static int is_activation(ganc_layer_type t)
+{
+    return t == GANC_LAYER_RELU || t == GANC_LAYER_LRELU || t == GANC_LAYER_ELU || t == GANC_LAYER_CONCAT_ELU ||
+           t == GANC_LAYER_TANH || t == GANC_LAYER_SIGMOID || t == GANC_LAYER_GELU;
 }
 
 static const char *const cond_names[] = {"off", "concat", "projection", "acgan"};
@@ -291,15 +300,18 @@ static int layer_line(char *s, int lineno, section sec, const char *name, void *
         ctx->named |= sp.classes > 0;
         if (sec == SEC_GEN) ctx->g_has_bn |= sp.type == GANC_LAYER_BATCHNORM;
         if (sec == SEC_DISC && is_weighted(sp.type)) ctx->d_head = lineno;
+        if (sec == SEC_DISC && !ctx->d_features && ctx->d_weighted && is_activation(sp.type)) ctx->d_features = lineno;
+        if (sec == SEC_DISC) ctx->d_weighted |= is_weighted(sp.type);
         return 0;
     }
     ganc_net *net = sec == SEC_GEN ? ctx->g : ctx->d;
     if (!net) return 0; /* D's lines when G is built alone */
     if (ctx->cond != GANC_COND_OFF && ganc_net_layer_count(net) == 0) {
         /* the class vector joins z (concat, acgan; projection when G has no batch norm to
-         * condition) and, for concat, D's input */
+         * condition) and, for concat without hidden features to join, D's input */
         const int g_vector = ctx->cond != GANC_COND_PROJECTION || !ctx->g_has_bn;
-        if ((sec == SEC_GEN ? g_vector : ctx->cond == GANC_COND_CONCAT) && add_embed(ctx, net, lineno, err)) return -1;
+        const int d_vector = ctx->cond == GANC_COND_CONCAT && !ctx->d_features;
+        if ((sec == SEC_GEN ? g_vector : d_vector) && add_embed(ctx, net, lineno, err)) return -1;
     }
     if (ctx->cond == GANC_COND_PROJECTION && sec == SEC_GEN && sp.type == GANC_LAYER_BATCHNORM) sp.classes = ctx->classes;
     if (ctx->cond != GANC_COND_OFF && sec == SEC_DISC && lineno == ctx->d_head) {
@@ -308,6 +320,9 @@ static int layer_line(char *s, int lineno, section sec, const char *name, void *
         if (ctx->cond == GANC_COND_ACGAN && sp.type != GANC_LAYER_PROJECT && sp.units == 1) sp.units = ctx->d_out;
     }
     if (ganc_net_add(net, &sp, why)) return ganc_fail(err, "%s:%d: %s", ctx->m->source, lineno, why);
+    /* concat: the class vector joins D's first hidden features, as Mirza & Osindero join it:
+     * joined to the pixels, its planes swamp a first layer that has yet to learn to read them */
+    if (ctx->cond == GANC_COND_CONCAT && sec == SEC_DISC && lineno == ctx->d_features) return add_embed(ctx, net, lineno, err);
     return 0;
 }
 
@@ -364,6 +379,7 @@ static int build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, i
         return ganc_fail(err, "%s: its layers are conditional (classes=), so it trains with --cond on labelled data",
                          m->source);
     ctx.cond = ctx.named ? GANC_COND_OFF : cfg->cond;
+    if (ctx.d_features > ctx.d_head) ctx.d_features = 0; /* an activation after the logit: none before it */
     ctx.cond_dim = cfg->cond_dim ? cfg->cond_dim : classes < 64 ? classes : 64;
     ctx.scan = 0;
     ctx.g = ganc_net_create("gen", (ganc_shape){cfg->z_dim, 1, 1});

@@ -47,7 +47,8 @@ int ganc_model_apply_train_data(const ganc_model *m, const char *data, ganc_conf
  * --cond (cfg->classes = K classes, at least 2) on a model whose lines do not name their
  * classes puts the class in:
  *   concat      `embed N classes=K` (N = cfg->cond_dim, else min(K, 64)) first in G, on z, and
- *               first in D, as N more channels of its input;
+ *               in D after its first activation that follows a weighted layer, as N more
+ *               channels of its first hidden features (D's input when it has none);
  *   projection  every batchnorm of G conditional (classes=K; without one, the embed on z), and
  *               D's last weighted layer, its logit ('dense 1', or a convolution to one value
  *               over its whole input), becomes `project classes=K`;

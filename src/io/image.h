@@ -5,6 +5,11 @@
 #include "ganc.h"
 
 /* ganc_png_grid, the PNG grid of samples, is public: in ganc.h. */
+/* The same grid as pixels, for other outputs (the frames of an animation): *w x *h pixels of
+ * *channels bytes (3 for c = 3, else 1), row-major, malloc'ed (free with free()); NULL with
+ * err, whose messages name `what` (the output's path), on failure. */
+uint8_t *ganc_grid_pixels(const float *x, int n, ganc_shape s, float lo, float hi, int cols, const char *what, int *w,
+                          int *h, int *channels, char err[GANC_ERR_LEN]);
 
 /* One sample value as a byte of a picture: (v - lo) * scale, scale = 255 / (hi - lo), rounded
  * and clamped to 0..255, NaN as 0. The PNG grids and the library's byte samples

@@ -213,33 +213,46 @@ int ganc_png_write(const char *path, const uint8_t *pix, int w, int h, int chann
 #define GRID_GREY 40
 #define GRID_MAX_DIM 32768 /* pixels per side */
 
-int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
-                  char err[GANC_ERR_LEN])
+/* Checks a grid's arguments and lays it out: *cols columns (0 asks for about square) and a
+ * picture of *W x *H pixels. p names the output in messages. */
+static int grid_layout(const char *p, const float *x, int n, ganc_shape s, float lo, float hi, int *cols, int64_t *W,
+                       int64_t *H, char err[GANC_ERR_LEN])
 {
-    const char *p = path && *path ? path : "(empty path)";
     if (n < 1) return ganc_fail(err, "%s: no samples to write (n = %d)", p, n);
     if (s.c < 1 || s.h < 1 || s.w < 1) return ganc_fail(err, "%s: bad sample shape (%d, %d, %d)", p, s.c, s.h, s.w);
     if (!isfinite(lo) || !isfinite(hi) || !(hi > lo))
         return ganc_fail(err, "%s: bad value range [%g, %g] (need finite lo < hi)", p, (double)lo, (double)hi);
-    if (cols < 0) return ganc_fail(err, "%s: bad column count %d", p, cols);
+    if (*cols < 0) return ganc_fail(err, "%s: bad column count %d", p, *cols);
     if (!x) return ganc_fail(err, "%s: no sample data", p);
-    if (cols == 0) {
-        cols = (int)ceil(sqrt((double)n));
-        while ((int64_t)cols * cols < n) cols++;
-        while (cols > 1 && (int64_t)(cols - 1) * (cols - 1) >= n) cols--;
+    if (*cols == 0) {
+        int c = (int)ceil(sqrt((double)n));
+        while ((int64_t)c * c < n) c++;
+        while (c > 1 && (int64_t)(c - 1) * (c - 1) >= n) c--;
+        *cols = c;
     }
-    if (cols > n) cols = n;
-    int rows = (n + cols - 1) / cols;
-    int64_t W = (int64_t)cols * (s.w + GRID_BORDER) + GRID_BORDER;
-    int64_t H = (int64_t)rows * (s.h + GRID_BORDER) + GRID_BORDER;
-    if (W > GRID_MAX_DIM || H > GRID_MAX_DIM)
-        return ganc_fail(err, "%s: grid of %lldx%lld pixels is too large (at most %d per side)", p, (long long)W,
-                         (long long)H, GRID_MAX_DIM);
+    if (*cols > n) *cols = n;
+    const int rows = (n + *cols - 1) / *cols;
+    *W = (int64_t)*cols * (s.w + GRID_BORDER) + GRID_BORDER;
+    *H = (int64_t)rows * (s.h + GRID_BORDER) + GRID_BORDER;
+    if (*W > GRID_MAX_DIM || *H > GRID_MAX_DIM)
+        return ganc_fail(err, "%s: grid of %lldx%lld pixels is too large (at most %d per side)", p, (long long)*W,
+                         (long long)*H, GRID_MAX_DIM);
+    return 0;
+}
 
+uint8_t *ganc_grid_pixels(const float *x, int n, ganc_shape s, float lo, float hi, int cols, const char *what, int *w,
+                          int *h, int *channels, char err[GANC_ERR_LEN])
+{
+    const char *p = what && *what ? what : "(empty path)";
+    int64_t W = 0, H = 0; /* set by grid_layout; initialised for the compiler, which cannot see it */
+    if (grid_layout(p, x, n, s, lo, hi, &cols, &W, &H, err)) return NULL;
     int ch = s.c == 3 ? 3 : 1;
     size_t plane = (size_t)s.h * (size_t)s.w, sample = plane * (size_t)s.c;
     uint8_t *img = malloc((size_t)W * (size_t)H * (size_t)ch);
-    if (!img) return ganc_fail(err, "%s: cannot write: out of memory", p);
+    if (!img) {
+        ganc_fail(err, "%s: cannot write: out of memory", p);
+        return NULL;
+    }
     memset(img, GRID_GREY, (size_t)W * (size_t)H * (size_t)ch);
     double scale = 255.0 / ((double)hi - (double)lo);
 
@@ -255,7 +268,19 @@ int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float l
             }
         }
     }
-    int rc = ganc_png_write(path, img, (int)W, (int)H, ch, err);
+    *w = (int)W;
+    *h = (int)H;
+    *channels = ch;
+    return img;
+}
+
+int ganc_png_grid(const char *path, const float *x, int n, ganc_shape s, float lo, float hi, int cols,
+                  char err[GANC_ERR_LEN])
+{
+    int w, h, ch;
+    uint8_t *img = ganc_grid_pixels(x, n, s, lo, hi, cols, path, &w, &h, &ch, err);
+    if (!img) return -1;
+    int rc = ganc_png_write(path, img, w, h, ch, err);
     free(img);
     return rc;
 }

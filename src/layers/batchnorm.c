@@ -227,8 +227,10 @@ static void cbn_forward(ganc_layer *L, const float *x, float *y, int n, const ga
     for (int ch = 0; ch < c; ch++) {
         channel_stats(L, x, n, p, ch);
         for (int i = 0; i < n; i++) {
-            const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
-            const float scale = L->weight[at] * invstd[ch], shift = L->bias[at] - mean[ch] * scale;
+            const int y_i = ganc_layer_label(L, p, i);
+            const float gain = ganc_class_entry(p, L->weight, y_i, (size_t)c, (size_t)ch);
+            const float scale = gain * invstd[ch];
+            const float shift = ganc_class_entry(p, L->bias, y_i, (size_t)c, (size_t)ch) - mean[ch] * scale;
             const float *xc = x + i * size + ch * plane;
             float *yc = y + i * size + ch * plane;
             for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;

@@ -48,11 +48,12 @@ static void embed_forward(ganc_layer *L, const float *x, float *y, int n, const 
     const int dim = L->spec.units;
     const size_t plane = (size_t)L->in.h * L->in.w, in = (size_t)L->in.c * plane, out = in + (size_t)dim * plane;
     for (int i = 0; i < n; i++) {
-        const float *e = L->weight + (size_t)ganc_layer_label(L, p, i) * dim;
+        const int c = ganc_layer_label(L, p, i);
         memcpy(y + i * out, x + i * in, sizeof(float) * in);
         for (int j = 0; j < dim; j++) {
+            const float e = ganc_class_entry(p, L->weight, c, (size_t)dim, (size_t)j);
             float *yc = y + i * out + in + (size_t)j * plane;
-            for (size_t q = 0; q < plane; q++) yc[q] = e[j];
+            for (size_t q = 0; q < plane; q++) yc[q] = e;
         }
     }
 }

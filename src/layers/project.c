@@ -51,8 +51,12 @@ static void project_forward(ganc_layer *L, const float *x, float *y, int n, cons
 {
     const size_t in = (size_t)L->weight_dims[1];
     ganc_rows_forward(L, (int)in, x, y, n, p);
-    for (int i = 0; i < n; i++)
-        y[i] += (float)dot(L->extra + (size_t)ganc_layer_label(L, p, i) * in, x + i * in, in);
+    for (int i = 0; i < n; i++) {
+        const double own = dot(L->extra + (size_t)ganc_layer_label(L, p, i) * in, x + i * in, in);
+        /* (sampling between classes: the blended embedding's product, by linearity) */
+        y[i] += p->mix_to < 0 ? (float)own
+                              : (float)((1.0 - p->mix_t) * own + p->mix_t * dot(L->extra + (size_t)p->mix_to * in, x + i * in, in));
+    }
 }
 
 static void project_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,

@@ -30,6 +30,8 @@ struct ganc_net {
     const float *last_x;
     int last_n;
     const int32_t *labels; /* ganc_net_set_labels */
+    int mix_to;            /* ganc_net_set_class_mix: -1 off */
+    float mix_t;
     int profiling;
     double *prof_fwd, *prof_bwd;
 };
@@ -40,6 +42,7 @@ ganc_net *ganc_net_create(const char *name, ganc_shape input)
     snprintf(net->name, sizeof net->name, "%s", name);
     net->input = input;
     net->training = 1;
+    net->mix_to = -1;
     ganc_rng_seed(&net->rng, 0);
     return net;
 }
@@ -276,6 +279,14 @@ int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 void ganc_net_set_labels(ganc_net *net, const int32_t *labels) { net->labels = labels; }
 
+int ganc_net_set_class_mix(ganc_net *net, int to, float t)
+{
+    if (to >= ganc_net_classes(net) || to < -1 || !(t >= 0.0f && t <= 1.0f)) return -1;
+    net->mix_to = to;
+    net->mix_t = t;
+    return 0;
+}
+
 int ganc_net_classes(const ganc_net *net)
 {
     int k = 0;
@@ -294,7 +305,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -310,7 +321,11 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
 
 void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grads)
 {
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels};
+    if (net->mix_to >= 0) {
+        fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
+        abort();
+    }
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
