@@ -192,7 +192,7 @@ fixtures:
 # libFuzzer harnesses, one per reader (tests/fuzz/), built with clang into build/fuzz and run
 # for FUZZ_SECONDS each from the seed corpus in tests/fuzz/corpus/NAME/.
 FUZZ_SECONDS ?= 30
-FUZZERS := idx npy safetensors model flags image_header image_cache cifar npy_set
+FUZZERS := idx npy safetensors model flags image_header image_cache cifar npy_set generator
 fuzz:
 	@$(MAKE) -s BUILD=build/fuzz CC=clang OPENMP=0 NATIVE=0 \
 	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" build/fuzz/libganc.a

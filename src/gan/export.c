@@ -81,18 +81,18 @@ static int load(const ganc_st_file *f, const char *path, ganc_gen_file *out, cha
     if (!step || end == step || *end || out->step < 0) return ganc_fail(err, "%s: metadata 'step' is missing or malformed", path);
     /* what drawing the latent vectors relies on (z's code inside z, K classes), as a run checks it */
     const ganc_config *cfg = &out->cfg;
-    if (ganc_game_check_truncation(cfg, err) || ganc_game_check_info(cfg, err) || ganc_game_check_cond(cfg, err)) {
-        char why[GANC_ERR_LEN];
-        snprintf(why, sizeof why, "%s", err);
+    char why[GANC_ERR_LEN];
+    if (ganc_game_check_truncation(cfg, why) || ganc_game_check_info(cfg, why) || ganc_game_check_cond(cfg, why))
         return ganc_fail(err, "%s: %s", path, why);
-    }
     char unused[GANC_ERR_LEN];
     out->points = ganc_toy2d_find(cfg->data, unused) != NULL;
     ganc_model model;
-    if (ganc_model_from_text(text, source ? source : "model", &model, err)) return -1;
-    const int built = ganc_model_build_generator(&model, cfg, out->data_shape, out->points, &out->g, &out->lo, &out->hi, err);
-    ganc_model_free(&model);
-    if (built) return -1;
+    int built = ganc_model_from_text(text, source ? source : "model", &model, why);
+    if (built == 0) {
+        built = ganc_model_build_generator(&model, cfg, out->data_shape, out->points, &out->g, &out->lo, &out->hi, why);
+        ganc_model_free(&model);
+    }
+    if (built) return ganc_fail(err, "%s: its model: %s", path, why); /* (the model's errors name its source) */
     if (ganc_checkpoint_load_net(f, path, out->g, err)) return -1;
     if (!exported && cfg->ema > 0.0f && load_average(f, path, out->g, err)) return -1;
     ganc_net_set_training(out->g, 0);
