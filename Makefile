@@ -180,11 +180,12 @@ tsan:
 	  TSAN_OPTIONS="halt_on_error=1 exitcode=66" $$t || { echo "FAILED: $$t"; exit 1; }; \
 	done
 
-# A short training run, resume and sample under valgrind's memcheck (tests/test_valgrind.sh), on
+# A short training run, resume, sample and export, and the inference API's tests
+# (tests/test_generator.c), under valgrind's memcheck (tests/test_valgrind.sh), on
 # a build valgrind can decode: no AVX-512, portable GEMM.
 valgrind:
-	@$(MAKE) -s BUILD=build/valgrind NATIVE=0 OPENBLAS=0 build/valgrind/ganc
-	@GANC=build/valgrind/ganc sh tests/test_valgrind.sh
+	@$(MAKE) -s BUILD=build/valgrind NATIVE=0 OPENBLAS=0 build/valgrind/ganc build/valgrind/tests/test_generator
+	@GANC=build/valgrind/ganc GENERATOR_TEST=build/valgrind/tests/test_generator sh tests/test_valgrind.sh
 
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py

@@ -1,11 +1,12 @@
 #!/bin/sh
-# One short training run, its resume, a sample, a classifier's training and an eval of the run
-# under valgrind's memcheck: zero memory errors and zero leaks of any kind (only the OpenMP
+# One short training run, its resume, a sample, an export, a classifier's training and an eval of
+# the run, and the inference API's tests (GENERATOR_TEST: tests/test_generator.c's binary), under
+# valgrind's memcheck: zero memory errors and zero leaks of any kind (only the OpenMP
 # runtime's thread pool is suppressed, see tests/valgrind.supp). Run by `make valgrind` on a
 # build without AVX-512 (valgrind cannot decode it) and with the portable GEMM (OpenBLAS picks
 # AVX-512 kernels at run time); the AVX-512 GEMM's packing buffers are checked by the
 # sanitizer build's leak check instead (tests/test_threads.c, `make sanitize`).
-# Usage: GANC=path/to/ganc tests/test_valgrind.sh
+# Usage: GANC=path/to/ganc [GENERATOR_TEST=path/to/test_generator] tests/test_valgrind.sh
 . "$(dirname "$0")/cli_fixture.sh"
 VG="valgrind -q --suppressions=$(dirname "$0")/valgrind.supp --error-exitcode=9 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
 if ! command -v valgrind >/dev/null; then echo "valgrind: not installed (apt-get install valgrind)"; exit 1; fi
@@ -18,6 +19,13 @@ RUN="--model $T/tiny.gan --data $T/images-idx3-ubyte --seed 3 --log-every 5 --sa
 under_valgrind "train 20 steps" 0 train $RUN --steps 20 --out "$T/v"
 under_valgrind "resume to 30 steps" 0 train --resume "$T/v" --steps 30
 under_valgrind "sample" 0 sample "$T/v" -n 8 -o "$T/v.npy"
+under_valgrind "export" 0 export "$T/v" -o "$T/v.gen.safetensors"
+# the inference API (ganc.h): tests/test_generator.c's draws, threads and every refusal (bad
+# files, bad calls), with nothing left allocated after the handles are closed
+if [ -n "${GENERATOR_TEST:-}" ]; then
+    $VG "$GENERATOR_TEST" >"$T/vg.out" 2>"$T/vg.err"; rc=$?
+    if [ $rc -eq 0 ] && ! grep -q '^==[0-9]*==' "$T/vg.err"; then ok; else bad "test_generator (exit $rc): $(grep -E '^==|FAIL' "$T/vg.err" | head -n 20)"; fi
+fi
 # a classifier (a small one: valgrind runs ~50x slower) on the fixture's images with labels 0..3
 # in turn, testing on the last 64, then an eval of the run against those 64
 mkdir -p "$T/cls"
