@@ -4,10 +4,12 @@
 # also needs every library the build linked the objects with, which are exactly LDLIBS: each
 # one that pkg-config knows as a module goes to Requires.private (so its own flags and
 # dependencies come with it), the others to Libs.private, as the linker flag the build used.
+# A sanitizer build (SAN=1) puts its -fsanitize flags in Libs: every program linking it needs
+# the sanitizer runtime.
 # Usage: mk/pc.sh VERSION PREFIX LIBDIR INCLUDEDIR "LDLIBS"
 set -eu
 version=$1 prefix=$2 libdir=$3 includedir=$4 ldlibs=$5
-requires= libs=
+requires= libs= sanitize=
 have_pkg_config() { command -v pkg-config >/dev/null 2>&1; }
 for flag in $ldlibs; do
     case $flag in
@@ -16,7 +18,10 @@ for flag in $ldlibs; do
     -lstb) module=stb ;;
     -lgif) module=libgif ;;
     -l* | -fopenmp) module= ;;
-    *) continue ;; # (the sanitizers' flags: not for programs linking an installed library)
+    -fsanitize=*) # a sanitizer build: a program linking it needs the sanitizer's runtime, shared or static
+        sanitize="$sanitize${sanitize:+ }$flag"
+        continue ;;
+    *) continue ;;
     esac
     if [ -n "$module" ] && have_pkg_config && pkg-config --exists "$module"; then
         requires="$requires${requires:+, }$module"
@@ -33,7 +38,7 @@ Name: ganc
 Description: Generative adversarial networks in C: train them, and draw from a trained generator
 Version: $version
 Requires.private: $requires
-Libs: -L\${libdir} -lganc
+Libs: -L\${libdir} -lganc${sanitize:+ $sanitize}
 Libs.private: $libs
 Cflags: -I\${includedir}
 PC

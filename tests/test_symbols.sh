@@ -37,10 +37,12 @@ void ganc_game_free(void *game);
 int main(void) { ganc_game_free(0); return ganc_version() > 0 ? 0 : 1; }
 C
 dir=$(dirname "$SHLIB")
+# (a sanitizer build's library needs its runtime in the program too)
+san=; readelf -d "$SHLIB" | grep -q 'NEEDED.*libasan' && san=-fsanitize=address,undefined
 check "a program using only the API links with the shared library" \
-    "printf '#include <ganc.h>\nint main(void) { return ganc_version() == GANC_VERSION_NUMBER ? 0 : 1; }\n' > $T/api.c && cc -Iinclude $T/api.c -L$dir -lganc -o $T/api 2>$T/cc.err && LD_LIBRARY_PATH=$dir $T/api"
+    "printf '#include <ganc.h>\nint main(void) { return ganc_version() == GANC_VERSION_NUMBER ? 0 : 1; }\n' > $T/api.c && cc $san -Iinclude $T/api.c -L$dir -lganc -o $T/api 2>$T/cc.err && LD_LIBRARY_PATH=$dir $T/api"
 check "a program calling an internal function does not link with the shared library" \
-    "! cc -Iinclude $T/internal.c -L$dir -lganc -o $T/internal 2>$T/cc.err && grep -q 'undefined reference to .ganc_game_free' $T/cc.err"
+    "! cc $san -Iinclude $T/internal.c -L$dir -lganc -o $T/internal 2>$T/cc.err && grep -q 'undefined reference to .ganc_game_free' $T/cc.err"
 
 major=$(sed -n 's/^#define GANC_VERSION_MAJOR \([0-9]*\)$/\1/p' include/ganc.h)
 minor=$(sed -n 's/^#define GANC_VERSION_MINOR \([0-9]*\)$/\1/p' include/ganc.h)
