@@ -168,7 +168,8 @@ test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test
 
-# The race tests (tests/race_*.c: threads that make the same first calls at once) under
+# The race tests (tests/race_*.c: threads that make the same first calls at once, and separate
+# generator handles drawing at once) under
 # ThreadSanitizer, built with clang into build/tsan; any report stops the run with a non-zero
 # exit. OpenMP is off because libgomp is not built for TSan (the tests start pthreads instead);
 # OpenBLAS stays on, since the one-time set-up they race is in its path.
