@@ -63,6 +63,12 @@ for lib in $(readelf -d "$P/lib/libganc.so.$version" | sed -n 's/.*NEEDED.*\[lib
 done
 check "... and a shared link needs none of them" "[ \"\$(pkg-config --libs ganc | tr ' ' '\n' | grep -c '^-l')\" -eq 1 ]"
 
+# README shows examples/generate.c whole (after its comment): the two must not drift apart
+awk '/\[examples\/generate.c\]\(examples\/generate.c\):$/ { on = 1; next } on && /^```c$/ { inb = 1; next } inb && /^```$/ { exit } inb' \
+    README.md > "$T/readme_example.c"
+check "README's library section shows examples/generate.c as it is" \
+    "sed -n '/^#include <ganc.h>/,\$p' examples/generate.c | cmp -s - $T/readme_example.c"
+
 # the examples, against the shared library (its NEEDED entry: the SONAME) and the static one
 # (-l:libganc.a: the archive though the .so sits beside it)
 CFLAGS_EX="-std=c11 -Wall -Wextra -Werror -O2"
