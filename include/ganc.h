@@ -1,5 +1,9 @@
 /* ganc — generative adversarial networks in C: public API of the library.
  *
+ * A program that only draws from a trained generator needs the last sections, "generators"
+ * (ganc_generator_open, _sample, _close) and "pictures"; the rest is the machinery training is
+ * built from (layers, networks, optimizers, losses, random numbers).
+ *
  * Conventions
  * - Tensors are flat float32 buffers in NCHW order; a ganc_shape is the shape of ONE sample
  *   (C, H, W) and the batch size n is passed separately. A dense layer sees C*H*W features.

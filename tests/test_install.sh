@@ -104,6 +104,14 @@ for kind in shared static; do
     check "$kind library: the run's own seed by default" \
         "$G sample $T/run -n 16 -o $T/want.png 2>/dev/null && $T/generate_$kind $T/gen.safetensors $T/got.png && cmp -s $T/want.png $T/got.png"
 done
+# ganc export's and the run commands' refusals: one line each
+expect_error "export -o not .safetensors" "the file name must end in .safetensors" "$G" export "$T/run" -o "$T/gen.png"
+expect_error "export over its own checkpoint" "is the checkpoint itself" "$G" export "$ckpt" -o "$ckpt"
+check "... which is left as it was" "$G info $ckpt >/dev/null"
+expect_error "export of no run" "no checkpoints" "$G" export "$T" -o "$T/x.safetensors"
+expect_error "sample on an export names it" "a generator exported by ganc export, not a training checkpoint" \
+    "$G" sample "$T/gen.safetensors" -n 4 -o "$T/x.png"
+expect_error "info on an export names it" "a generator exported by ganc export" "$G" info "$T/gen.safetensors"
 expect_error "an IDX file is no generator: the example says so" "$T/images-idx3-ubyte" "$T/generate_shared" "$T/images-idx3-ubyte" "$T/x.png"
 
 quadrants images 256 9 > "$T/q-images-idx3-ubyte"
