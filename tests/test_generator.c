@@ -11,6 +11,7 @@
 #include "ganc_internal.h"
 #include "io/image.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,7 @@ static void test_bad_calls(void)
         {"a code without codes", {.seed = 1, .class_id = -1, .code = 0, .truncation = -1}, 4, need, "no InfoGAN code"},
         {"truncation of a uniform z", {.seed = 1, .class_id = -1, .code = -1, .truncation = 1}, 4, need, "this run draws --z-dist uniform"},
         {"truncation above 100", {.seed = 1, .class_id = -1, .code = -1, .truncation = 1e9}, 4, need, "at most 100"},
+        {"truncation NaN", {.seed = 1, .class_id = -1, .code = -1, .truncation = NAN}, 4, need, "truncation NaN"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int rc = ganc_generator_sample(gen, &cases[i].o, cases[i].n, x, cases[i].capacity, NULL, err);

@@ -169,6 +169,7 @@ static int draw_latent(ganc_generator *gen, const ganc_sample_opts *o, int n, si
         if (o->code >= l.info_k || o->code < -1)
             return ganc_fail(err, "%s: code %d: this run's codes are 0..%d, or -1 to draw them", fn, o->code, l.info_k - 1);
     }
+    if (o->truncation != o->truncation) return ganc_fail(err, "%s: truncation NaN: a number, or < 0 for the run's", fn);
     if (o->truncation >= 0.0) {
         ganc_config cfg = gen->f.cfg;
         cfg.truncation = (float)o->truncation;
