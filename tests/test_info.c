@@ -82,6 +82,7 @@ static int codes_ok(const float *z, int n, const int32_t *codes, int *count)
     return 1;
 }
 
+/* acgan: 0 InfoGAN, 1 ACGAN, 2 ACGAN whose D learns the real samples' classes only */
 static int make_game(ganc_game *gm, ganc_config *cfg, int acgan)
 {
     ganc_config_defaults(cfg);
@@ -91,6 +92,7 @@ static int make_game(ganc_game *gm, ganc_config *cfg, int acgan)
         cfg->cond = GANC_COND_ACGAN;
         cfg->classes = K;
         cfg->cond_weight = WEIGHT;
+        cfg->cond_fake = acgan == 1;
     } else {
         cfg->info_codes = K;
         cfg->info_weight = WEIGHT;
@@ -128,6 +130,9 @@ static void test_d_step(int acgan)
             } else if (side == 0) { /* real: the logit towards 1, no code */
                 memset(dout, 0, sizeof dout);
                 dout[0] = (sigmoid(out[0]) - 1.0) / BATCH;
+            } else if (acgan == 2) { /* --cond-fake off: no class term on generated samples */
+                memset(dout, 0, sizeof dout);
+                dout[0] = sigmoid(out[0]) / BATCH;
             } else {
                 code_grad(out, fake_answer(&gm, i), sigmoid(out[0]) / BATCH, dout);
             }
@@ -137,7 +142,8 @@ static void test_d_step(int acgan)
             }
         }
     const double worst = worst_rel(ganc_net_grads(gm.d), want, sizeof want / sizeof *want);
-    CHECK(worst < 1e-4, "%s D step: D's gradient off the closed form by %.3g relative", acgan ? "acgan" : "info", worst);
+    CHECK(worst < 1e-4, "%s D step: D's gradient off the closed form by %.3g relative",
+          acgan == 2 ? "acgan --cond-fake off" : acgan ? "acgan" : "info", worst);
     CHECK(fabs(gm.stats.class_real - ce_real) < 1e-5 * (1.0 + ce_real), "D step: class_real %.9g, the real samples' class "
           "cross-entropy %.9g", gm.stats.class_real, ce_real);
     ganc_game_free(&gm);
@@ -254,6 +260,8 @@ int main(void)
     test_g_step(0);
     test_d_step(1);
     test_g_step(1);
+    test_d_step(2);
+    test_g_step(2);
     test_noise();
     test_refused();
     return check_finish("info");

@@ -87,6 +87,7 @@ static const option options[] = {
     {{"cond", "off|concat|projection|acgan", "class-conditional GAN on labelled data: G makes a sample of the class asked for, D judges a sample with its class. concat (Mirza & Osindero 2014): a learned class vector (--cond-dim) joined to z and, as extra channels, to D's input; projection (Miyato & Koyama 2018): D's logit plus the inner product of its last features with a class embedding, G's batch norms with a gain and bias per class; acgan (Odena et al. 2017): the class vector joined to z, D also classifies (its last layer gets 1 + K outputs) and both players minimise --cond-weight times the class cross-entropy. A model whose layers already name their classes (classes=$classes) is used as written", 1}, T_ENUM, OFF(cond), 0, 0, "off concat projection acgan"},
     {{"cond_dim", "N", "--cond concat or acgan: size of the learned class vector (0: the number of classes, at most 64)", 1}, T_INT, OFF(cond_dim), 0, 4096, NULL},
     {{"cond_weight", "L", "--cond acgan: weight of the class cross-entropy in both players' losses", 1}, T_FLOAT, OFF(cond_weight), 0, 100, NULL},
+    {{"cond_fake", "on|off", "--cond acgan: D's class guesses also learn the classes of generated samples (on: the paper's loss, where D and G cooperate on them) or of real samples only (off)", 1}, T_ENUM, OFF(cond_fake), 0, 0, "off on"},
     {{"classes", "K", "--cond: the number of classes (0: the data's; a larger K leaves room for classes the data lacks)", 0}, T_INT, OFF(classes), 0, 65536, NULL},
     {{"ema", "B", "keep an exponential moving average of G's weights with decay B (e.g. 0.999) and sample from it (0: off)", 1}, T_FLOAT, OFF(ema), 0, 0.99999, NULL},
     {{"reject", "Q", "discriminator rejection sampling (Azadi et al. 2019) whenever samples are drawn from the run (ganc sample, ganc eval, --eval-every; not the training pictures): keep each of G's samples with probability min(1, exp(s - M)), s D's logit, M the Q-quantile of s on 10,000 draws (1: the paper's exact rule; 0: off). Needs a cross-entropy --loss and --pack 1", 1}, T_FLOAT, OFF(reject), 0, 1, NULL},
@@ -130,6 +131,7 @@ void ganc_config_defaults(ganc_config *c)
     c->top_k = 1.0f;
     c->info_weight = 1.0f;
     c->cond_weight = 1.0f;
+    c->cond_fake = 1;
     c->optim = GANC_OPTIM_ADAM;
     c->lr_g = 2e-4f;
     c->lr_d = 2e-4f;

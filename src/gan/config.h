@@ -51,6 +51,7 @@ typedef struct {
     ganc_cond cond;     /* class-conditional: how G and D are told the class */
     int cond_dim;       /* concat: size of the learned class vector (0: the number of classes, at most 64) */
     float cond_weight;  /* acgan: weight of the class cross-entropy in both players' losses */
+    int cond_fake;      /* acgan: D also learns the classes of generated samples (the paper's loss) */
     int classes;        /* conditional runs: the number of classes (0: the data's, set when training starts) */
     float ema;          /* > 0: exponential moving average of G's weights, used for sampling */
     float reject;      /* > 0: draw samples by discriminator rejection, M at this quantile of D's logits */

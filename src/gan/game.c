@@ -51,6 +51,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->latent = cfg->z_dim + (gm->classes ? 1 : 0);
     gm->guesses = cfg->cond == GANC_COND_ACGAN ? gm->classes : gm->info_k;
     gm->guess_weight = cfg->cond == GANC_COND_ACGAN ? cfg->cond_weight : cfg->info_weight;
+    gm->cond_fake = cfg->cond_fake;
     if (gm->info_k) gm->codes = ganc_alloc(sizeof(int32_t) * (size_t)cfg->batch);
     if (gm->guesses) {
         gm->score = ganc_alloc(sizeof(float) * (size_t)cfg->batch);
@@ -437,7 +438,8 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     logit = logits_of(gm, out, md);
     gm->stats.d_fake = mean_score(gm, logit, md);
     loss += gm->loss->d_loss(logit, md, 0, gm->real_target, gm->dlogit);
-    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, answers(gm, labels, 0), &info), NULL, 1);
+    const int32_t *fake_answers = gm->cond == GANC_COND_ACGAN && !gm->cond_fake ? NULL : answers(gm, labels, 0);
+    ganc_net_backward(gm->d, output_grad(gm, out, gm->dlogit, md, fake_answers, &info), NULL, 1);
     if (gm->cond == GANC_COND_ACGAN) loss += info;
 
     if (gm->loss->lipschitz == GANC_LIPSCHITZ_GP) {

@@ -70,6 +70,7 @@ typedef struct {
     int latent;        /* floats per latent vector: z_dim, plus 1 for the class when conditional */
     int guesses;       /* D's outputs besides its logit: info_k, or K with acgan */
     float guess_weight; /* the guesses' cross-entropy weight: info_weight, or cond_weight */
+    int cond_fake;      /* acgan: D's class term also on generated samples */
     int sample_class;  /* ganc_game_noise's class: -1 drawn uniformly, else this one for every sample */
     int32_t *fake_labels; /* the classes of the last training draw (batch) */
     int32_t *gen_labels;  /* scratch: the classes of a chunk ganc_game_generate makes (batch) */
