@@ -1,6 +1,6 @@
 #!/bin/sh
 # One short training run, its resume, a sample, an export, a classifier's training and an eval of
-# the run, and the inference API's tests (GENERATOR_TEST: tests/test_generator.c's binary), under
+# the run, a conditional run sampled by class and scored, and the inference API's tests (GENERATOR_TEST: tests/test_generator.c's binary), under
 # valgrind's memcheck: zero memory errors and zero leaks of any kind (only the OpenMP
 # runtime's thread pool is suppressed, see tests/valgrind.supp). Run by `make valgrind` on a
 # build without AVX-512 (valgrind cannot decode it) and with the portable GEMM (OpenBLAS picks
@@ -36,6 +36,13 @@ printf 'conv 4 k=5 stride=2 pad=same\nrelu\nflatten\ndense 16\nrelu\ndense 4\n' 
 SPLIT="--data $T/cls/train-images-idx3-ubyte --split 192 --threads 2"
 under_valgrind "classifier train" 0 classifier train $SPLIT --arch "$T/cls/arch" --epochs 1 --batch 32 --out "$T/c.st"
 under_valgrind "eval" 0 eval "$T/v" $SPLIT --classifier "$T/c.st" --n 64
+# a conditional run on those four classes (projection: conditional batch norm, the projection
+# head) and its class-wise sampling and scoring
+CRUN="--model $T/tiny.gan --data $T/cls/train-images-idx3-ubyte --seed 3 --log-every 5 --sample-every 5 --ckpt-every 5 --threads 2"
+under_valgrind "conditional train" 0 train $CRUN --cond projection --steps 6 --out "$T/vc"
+under_valgrind "conditional sample by class" 0 sample "$T/vc" --by-class -n 2 -o "$T/vc.npy"
+under_valgrind "between classes" 0 sample "$T/vc" --interp-class 0,3 --steps 3 -o "$T/vc.png"
+under_valgrind "conditional eval" 0 eval "$T/vc" $SPLIT --classifier "$T/c.st" --n 64
 under_valgrind "a file that is no checkpoint is refused without leaks" 1 info "$T/images-idx3-ubyte"
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
