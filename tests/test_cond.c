@@ -216,6 +216,18 @@ static void test_prior(void)
             CHECK(fabs(count[k] - N * p) <= 5.0 * sd, "%s: class %d drawn %d of %d times (want %.0f +- %.0f)",
                   pass ? "prior {1, 0, 3}" : "no prior", k, count[k], N, N * p, 5.0 * sd);
         }
+        /* sampling (ganc_game_noise) draws its classes by the same frequencies */
+        float z[N * 6];
+        ganc_rng r;
+        ganc_rng_seed(&r, 12 + (uint64_t)pass);
+        ganc_game_noise(&gm, &r, z, N);
+        int drawn[K] = {0};
+        for (int i = 0; i < N; i++) drawn[(int)z[i * 6 + 5]]++;
+        for (int k = 0; k < K; k++) {
+            const double p = share[pass][k], sd = sqrt(N * p * (1.0 - p));
+            CHECK(fabs(drawn[k] - N * p) <= 5.0 * sd, "%s: sampling drew class %d %d of %d times (want %.0f +- %.0f)",
+                  pass ? "prior {1, 0, 3}" : "no prior", k, drawn[k], N, N * p, 5.0 * sd);
+        }
     }
     ganc_game_free(&gm);
 }

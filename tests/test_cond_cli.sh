@@ -30,6 +30,17 @@ check "acgan logs D's class cross-entropy on real and generated samples" \
 check "ganc info: the family and the four classes" \
     "$GANC info $T/projection > $T/info.txt && grep -q '^classes  *4: 0, 1, 2, 3' $T/info.txt && grep -q '^  cond  *projection' $T/info.txt && grep -q '^  classes  *4' $T/info.txt"
 
+# --- the classes drawn follow the training set's: one class in ten -----------------------------
+mkdir -p "$T/skew"
+cp "$TRAIN" "$T/skew/train-images-idx3-ubyte"
+{ head -c 8 "$Q/train-labels-idx1-ubyte"; LC_ALL=C awk 'BEGIN { for (i = 0; i < 600; i++) printf "%c", i % 10 == 0 }'; } > "$T/skew/train-labels-idx1-ubyte"
+check "a conditional run on a set of 540 and 60 keeps the counts in its checkpoint" \
+    "$GANC train --data $T/skew/train-images-idx3-ubyte --model $T/tiny.gan --cond concat --steps 2 --threads 1 --out $T/skew/run 2>/dev/null && grep -qa 'data.class_counts.\{3\}540 60' $T/skew/run/ckpt/step_000000002.safetensors"
+if have_numpy; then
+    check "... and samples class 1 as often (1000 samples: 100 +- 5 sd)" \
+        "$GANC sample $T/skew/run -n 1000 -o $T/skew/s.npy 2>/dev/null && $PY -c 'import numpy as n; c = int((n.load(\"$T/skew/s.labels.npy\") == 1).sum()); assert 55 <= c <= 145, c'"
+fi
+
 # --- sampling -------------------------------------------------------------------------------------
 check "sample --by-class: a row per class" \
     "$GANC sample $T/projection --by-class -n 3 -o $T/rows.png 2>$T/rows.err && grep -q '12 samples.*one row per class' $T/rows.err && [ -s $T/rows.png ]"

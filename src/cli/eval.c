@@ -315,6 +315,16 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     const long n = default_n(o, ref.sp.stacked);
     ganc_generator_source_ctx gctx;
     ganc_image_source src;
+    /* A conditional run from before its checkpoints kept the training set's class counts
+     * draws its classes as often as the training split has them, as later runs do: FID
+     * compares with test images in those proportions, not uniform ones. */
+    if (s.game.classes && !s.game.class_cum && ref.sp.train.labels) {
+        int64_t *counts = ganc_alloc(sizeof(int64_t) * (size_t)s.game.classes);
+        for (int i = 0; i < ref.sp.train_n; i++)
+            if (ref.sp.train.labels[i] < s.game.classes) counts[ref.sp.train.labels[i]]++;
+        ganc_game_set_class_prior(&s.game, counts, s.game.classes);
+        ganc_free(counts);
+    }
     /* the noise of `ganc sample --seed S`, so that its .npy scores as the run does */
     const uint64_t seed = o->have_seed ? o->seed : s.cfg.seed;
     if (ganc_session_sampling(&s, o->reject, o->truncation, err) ||

@@ -37,6 +37,7 @@ int ganc_export_save(const char *path, const ganc_session *s, char err[GANC_ERR_
     ganc_st_builder_meta(&b, "data.shape", "%d %d %d", s->data_shape.c, s->data_shape.h, s->data_shape.w);
     ganc_st_builder_meta(&b, "data.range", "%g %g", (double)s->lo, (double)s->hi);
     if (s->classes) ganc_st_builder_meta(&b, "data.classes", "%s", s->classes);
+    ganc_checkpoint_meta_class_counts(&b, gm);
     ganc_st_builder_meta(&b, "step", "%" PRId64, s->step);
     ganc_st_builder_meta(&b, "weights", "%s", gm->ema ? "ema" : "live");
     ganc_st_builder_meta(&b, "ganc.version", "%s", GANC_VERSION_STRING);
@@ -98,6 +99,7 @@ static int load(const ganc_st_file *f, const char *path, ganc_gen_file *out, cha
     ganc_net_set_training(out->g, 0);
     const char *classes = ganc_st_meta_get(f, "data.classes");
     if (classes && !(out->classes = strdup(classes))) return ganc_fail(err, "%s: out of memory", path);
+    if (cfg->cond != GANC_COND_OFF && ganc_checkpoint_class_cum(f, path, cfg->classes, &out->class_cum, err)) return -1;
     return 0;
 }
 
@@ -116,5 +118,6 @@ void ganc_gen_file_free(ganc_gen_file *f)
 {
     ganc_net_free(f->g);
     free(f->classes);
+    ganc_free(f->class_cum);
     memset(f, 0, sizeof *f);
 }

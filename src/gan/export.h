@@ -32,6 +32,7 @@ typedef struct {
     int points;        /* a 2-D run (toy2d data): G makes points, not pictures */
     int64_t step;      /* the training step it comes from */
     char *classes;     /* the data's class names, one a line (malloc'd), or NULL */
+    uint64_t *class_cum; /* a conditional run's cumulative class counts (ganc_alloc'd), or NULL: uniform */
     int exported;      /* 1: from a generator file, 0: from a training checkpoint */
 } ganc_gen_file;
 

@@ -256,21 +256,6 @@ void ganc_game_set_class_prior(ganc_game *gm, const int64_t *counts, int n)
     }
 }
 
-/* A class for a generated training sample: by the training set's frequencies, else uniform
- * (the modulo's bias is below K / 2^64). */
-static int32_t draw_class(const ganc_game *gm, ganc_rng *rng)
-{
-    const uint64_t u = ganc_rng_u64(rng);
-    if (!gm->class_cum) return (int32_t)(u % (uint64_t)gm->classes);
-    const uint64_t t = u % gm->class_cum[gm->classes - 1];
-    int lo = 0, hi = gm->classes - 1; /* the first k with t < cum[k] */
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (t < gm->class_cum[mid]) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo;
-}
 
 static void train_noise(ganc_game *gm, int n)
 {
@@ -279,7 +264,7 @@ static void train_noise(ganc_game *gm, int n)
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
     if (gm->z_dist == GANC_Z_MIXTURE) ganc_latent_add_centers(gm->z_centers, gm->z_modes, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim);
     if (gm->info_k) ganc_latent_set_codes(gm->info_k, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim, -1, gm->codes);
-    for (int i = 0; gm->classes && i < n; i++) gm->fake_labels[i] = draw_class(gm, &gm->noise);
+    for (int i = 0; gm->classes && i < n; i++) gm->fake_labels[i] = ganc_latent_draw_class(gm->class_cum, gm->classes, &gm->noise);
 }
 
 /* The game's sampling settings as the latent vectors' (gan/latent.h). */
@@ -287,7 +272,8 @@ static ganc_latent latent_of(const ganc_game *gm)
 {
     return (ganc_latent){.z_dim = gm->z_dim, .latent = gm->latent, .z_dist = gm->z_dist, .z_modes = gm->z_modes,
                          .z_centers = gm->z_centers, .truncation = gm->truncation, .info_k = gm->info_k,
-                         .code = gm->sample_code, .classes = gm->classes, .class_id = gm->sample_class};
+                         .code = gm->sample_code, .classes = gm->classes, .class_id = gm->sample_class,
+                         .class_cum = gm->class_cum};
 }
 
 void ganc_game_noise(const ganc_game *gm, ganc_rng *rng, float *z, int n)

@@ -11,7 +11,8 @@
  * info_weight * CE(softmax(q), c) (the variational lower bound on the mutual information of c
  * and G(z, c), Chen et al. 2016); the real samples carry no code.
  * Class-conditional (--cond, K classes): each generated sample has a class, drawn from the
- * training set's class frequencies (ganc_game_set_class_prior; uniform without one), given to G
+ * training set's class frequencies (ganc_game_set_class_prior, kept in checkpoints: sampling
+ * draws by them too; uniform without them), given to G
  * and, with the sample, to D; the real samples come with their labels. The networks read the
  * classes through their conditional layers (gan/model.h says where --cond puts them). With
  * --cond acgan D's output is its logit and K class logits, and both players add cond_weight *

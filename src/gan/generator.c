@@ -71,7 +71,7 @@ ganc_generator *ganc_generator_open(const char *path, int max_batch, char err[GA
     const int classes = cfg->cond != GANC_COND_OFF ? cfg->classes : 0;
     gen->latent = (ganc_latent){.z_dim = cfg->z_dim, .latent = cfg->z_dim + (classes ? 1 : 0), .z_dist = cfg->z_dist,
                                 .truncation = cfg->truncation, .info_k = cfg->info_codes, .code = -1,
-                                .classes = classes, .class_id = -1};
+                                .classes = classes, .class_id = -1, .class_cum = gen->f.class_cum};
     gen->max_batch = max_batch;
     const size_t batch = (size_t)cfg->batch;
     /* malloc, not ganc_alloc: a max_batch too large for memory is the caller's error to hear */

@@ -2,6 +2,10 @@
 #include "gan/latent.h"
 #include "ganc_internal.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ganc_latent_centers(float *out, int k, int z_dim, float scale)
@@ -63,7 +67,48 @@ void ganc_latent_draw(const ganc_latent *l, ganc_rng *rng, float *z, int n)
     /* the class: exact as a float (K is at most 65536) */
     for (int i = 0; l->classes && i < n; i++)
         z[(size_t)i * stride + l->z_dim] =
-            (float)(l->class_id >= 0 ? l->class_id : (int)(ganc_rng_u64(rng) % (uint64_t)l->classes));
+            (float)(l->class_id >= 0 ? l->class_id : ganc_latent_draw_class(l->class_cum, l->classes, rng));
+}
+
+int32_t ganc_latent_draw_class(const uint64_t *cum, int classes, ganc_rng *rng)
+{
+    const uint64_t u = ganc_rng_u64(rng);
+    if (!cum) return (int32_t)(u % (uint64_t)classes);
+    const uint64_t t = u % cum[classes - 1];
+    int lo = 0, hi = classes - 1; /* the first k with t < cum[k] */
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (t < cum[mid]) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+char *ganc_class_counts_text(const uint64_t *cum, int classes)
+{
+    const size_t cap = (size_t)classes * 21 + 1; /* a 64-bit count and a space each */
+    char *text = malloc(cap), *p = text;
+    for (int k = 0; text && k < classes; k++)
+        p += snprintf(p, cap - (size_t)(p - text), "%s%" PRIu64, k ? " " : "", cum[k] - (k ? cum[k - 1] : 0));
+    return text;
+}
+
+int ganc_class_counts_parse(const char *text, int classes, uint64_t *cum)
+{
+    uint64_t total = 0;
+    const char *p = text;
+    for (int k = 0; k < classes; k++) {
+        while (*p == ' ') p++;
+        if (*p < '0' || *p > '9') return -1;
+        char *end;
+        errno = 0;
+        const unsigned long long v = strtoull(p, &end, 10);
+        if (errno || v > UINT64_MAX - total) return -1;
+        cum[k] = total += v;
+        p = end;
+    }
+    while (*p == ' ') p++;
+    return *p || !total ? -1 : 0;
 }
 
 void ganc_latent_labels(const ganc_latent *l, const float *z, int n, int32_t *labels)

@@ -18,8 +18,18 @@ typedef struct {
     int info_k;             /* InfoGAN: z's last info_k components are a one-hot code ... */
     int code;               /* ... this one, or drawn uniformly when -1 */
     int classes;            /* conditional: K classes (0: unconditional) ... */
-    int class_id;           /* ... every vector of this class, or drawn uniformly when -1 */
+    int class_id;           /* ... every vector of this class, or drawn when -1 ... */
+    const uint64_t *class_cum; /* ... by these cumulative counts (the training set's), NULL: uniformly */
 } ganc_latent;
+
+/* A class drawn from rng: k with probability (cum[k] - cum[k - 1]) / cum[K - 1], or uniformly
+ * when cum is NULL (one 64-bit draw either way; the modulo's bias is below total / 2^64). */
+int32_t ganc_latent_draw_class(const uint64_t *cum, int classes, ganc_rng *rng);
+/* The training set's class counts as metadata text, "n0 n1 ..." from cumulative counts
+ * (malloc'd; NULL when out of memory), and back: 0, or -1 when the text is not K counts
+ * with a positive total. */
+char *ganc_class_counts_text(const uint64_t *cum, int classes);
+int ganc_class_counts_parse(const char *text, int classes, uint64_t *cum);
 
 /* The mixture's means: K x z_dim values from U(-scale, scale), from a stream of their own that
  * depends on nothing else, so that training, sampling and a resumed run all see the same. */

@@ -1,4 +1,5 @@
 #include "gan/session.h"
+#include "gan/latent.h"
 #include "gan/export.h"
 #include "gan/reject.h"
 #include "data/toy2d.h"
@@ -153,6 +154,7 @@ int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_
     }
     ganc_st_builder_meta(&b, "model", "%s", s->model.text);
     if (s->classes) ganc_st_builder_meta(&b, "data.classes", "%s", s->classes);
+    ganc_checkpoint_meta_class_counts(&b, &s->game);
     const int rc = ganc_st_builder_write(&b, path, err);
     ganc_st_builder_free(&b);
     return rc;
@@ -275,6 +277,7 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         goto fail;
     }
     s->pos = (int)pos;
+    if (gm->classes && ganc_checkpoint_class_cum(&f, path, gm->classes, &gm->class_cum, err)) goto fail;
     const char *classes = ganc_st_meta_get(&f, "data.classes");
     if (classes && !(s->classes = strdup(classes))) {
         ganc_fail(err, "%s: out of memory", path);
@@ -289,4 +292,28 @@ fail:
 out:
     ganc_st_free(&f);
     return rc;
+}
+
+void ganc_checkpoint_meta_class_counts(ganc_st_builder *b, const ganc_game *gm)
+{
+    if (!gm->class_cum) return;
+    char *text = ganc_class_counts_text(gm->class_cum, gm->classes);
+    if (text) ganc_st_builder_meta(b, "data.class_counts", "%s", text);
+    else ganc_st_builder_meta(b, "data.class_counts", "%s", ""); /* out of memory: the parse refuses it */
+    free(text);
+}
+
+int ganc_checkpoint_class_cum(const ganc_st_file *f, const char *path, int classes, uint64_t **cum,
+                              char err[GANC_ERR_LEN])
+{
+    *cum = NULL;
+    const char *text = ganc_st_meta_get(f, "data.class_counts");
+    if (!text) return 0;
+    uint64_t *c = ganc_alloc(sizeof(uint64_t) * (size_t)classes);
+    if (ganc_class_counts_parse(text, classes, c)) {
+        ganc_free(c);
+        return ganc_fail(err, "%s: metadata data.class_counts is not %d counts with a positive total", path, classes);
+    }
+    *cum = c;
+    return 0;
 }

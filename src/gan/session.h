@@ -8,6 +8,7 @@
 #include "gan/model.h"
 #include "data/toy2d.h"
 #include "io/safetensors.h"
+#include "gan/st_builder.h"
 
 typedef struct {
     ganc_config cfg;
@@ -53,5 +54,11 @@ int ganc_checkpoint_load_net(const ganc_st_file *f, const char *path, ganc_net *
 /* Tensor `name` into dst (count floats) after checking its dtype and size. */
 int ganc_checkpoint_load_tensor(const ganc_st_file *f, const char *path, const char *name, float *dst, size_t count,
                                 char err[GANC_ERR_LEN]);
+/* A conditional run's class frequencies (data.class_counts: its training set's counts, which
+ * sampling draws classes by): written when the game has them; read into *cum (K cumulative
+ * counts, ganc_alloc'd), NULL when the file has none (older runs: classes drawn uniformly). */
+void ganc_checkpoint_meta_class_counts(ganc_st_builder *b, const ganc_game *gm);
+int ganc_checkpoint_class_cum(const ganc_st_file *f, const char *path, int classes, uint64_t **cum,
+                              char err[GANC_ERR_LEN]);
 
 #endif
