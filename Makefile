@@ -1,5 +1,5 @@
 # ganc build. Optional parts are probed and can be switched off:
-#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0
+#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0 MPI=0 (MPI: ganc train under mpirun)
 # Targets: all (libraries, build/ganc, its man page), install and uninstall (PREFIX=/usr/local,
 # DESTDIR; mk/install.mk), test, sanitize (tests under ASan+UBSan), tsan (the
 # race tests under ThreadSanitizer), valgrind, fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
@@ -12,6 +12,7 @@ NATIVE   ?= 1
 ZLIB     ?= 1
 STB      ?= 1
 GIF      ?= 1
+MPI      ?= 1
 SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
@@ -59,6 +60,19 @@ ifeq ($(GIF),1)
   ifeq ($(call probe,probe_gif.c,,-lgif),yes)
     CFLAGS_BASE += -DGANC_HAVE_GIF
     LDLIBS      += -lgif
+  endif
+endif
+# MPI (data-parallel ganc train under mpirun): its flags from pkg-config's mpi-c (Debian's
+# OpenMPI and MPICH both ship one). Only the ganc binary links it (MPI_LIBS): the library,
+# ganc.pc and the tests' binaries stay as they were.
+MPI_LIBS :=
+ifeq ($(MPI),1)
+  MPI_FLAGS := $(shell pkg-config --cflags --libs mpi-c 2>/dev/null)
+  ifneq ($(MPI_FLAGS),)
+    ifeq ($(call probe,probe_mpi.c,$(filter -I%,$(MPI_FLAGS)),$(filter-out -I%,$(MPI_FLAGS))),yes)
+      CFLAGS_BASE += -DGANC_HAVE_MPI $(filter -I%,$(MPI_FLAGS))
+      MPI_LIBS    := $(filter-out -I%,$(MPI_FLAGS))
+    endif
   endif
 endif
 ifeq ($(call probe,probe_empty.c,-fno-semantic-interposition -Werror,),yes)
@@ -143,7 +157,7 @@ $(SHLIB): $(LIB_OBJ)
 
 $(GANC): $(CLI_OBJ) $(LIB)
 	@echo "LD $@"
-	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 $(BENCH_DATA): $(BUILD)/bench/data_path.o $(LIB)
 	@echo "LD $@"
@@ -164,7 +178,7 @@ test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
 	  MAKE="$(MAKE)" sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh \
 	  tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh \
 	  tests/test_sample_interp.sh tests/test_symbols.sh tests/test_man.sh tests/test_install.sh \
-	  tests/test_torch_generator.sh
+	  tests/test_torch_generator.sh tests/test_mpi.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

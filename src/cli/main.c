@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         /* the optional parts this binary was built with (Makefile probes) */
-        printf("ganc %s (built with:%s%s%s%s%s)\n", ganc_version_string(),
+        printf("ganc %s (built with:%s%s%s%s%s%s)\n", ganc_version_string(),
 #ifdef _OPENMP
                " openmp",
 #else
@@ -62,7 +62,12 @@ int main(int argc, char **argv)
                "",
 #endif
 #ifdef GANC_HAVE_GIF
-               " gif"
+               " gif",
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_MPI
+               " mpi" /* data-parallel ganc train under mpirun */
 #else
                ""
 #endif

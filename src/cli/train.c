@@ -1,10 +1,13 @@
 /* ganc train: a run from flags (or --resume DIR), writing samples, log, plot and checkpoints
  * into the run directory. Everything that can be wrong with the input is found before the
  * directory is created, so a failed start leaves nothing behind. Here: the flags and the
- * session; run_dir.c makes the directory, train_run.c trains. */
+ * session; run_dir.c makes the directory, train_run.c trains, train_dist.c shares the run out
+ * over the processes of mpirun -np N (process 0 makes the directory and writes everything). */
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "cli/flags.h"
 #include "cli/run_dir.h"
+#include "cli/train_dist.h"
 #include "cli/train_eval.h"
 #include "cli/train_run.h"
 #include "ganc_internal.h"
@@ -139,7 +142,26 @@ static int new_session(const config_flags *cf, ganc_session *s, ganc_source *src
     return rc;
 }
 
-int cmd_train(int argc, char **argv)
+/* The processes agree whether all of them are ready to train (failed: this one is not, err
+ * saying why). One line per failure: process 0's when it failed (every process checks the same
+ * flags, model and data, so a failure there is usually everyone's), else each failed
+ * process's own, naming it. Returns 0 when all are ready. */
+static int all_ready(int failed, const char *err)
+{
+    const int rank = cli_dist_rank(), worst = cli_dist_max(failed ? (rank == 0 ? 2 : 1) : 0);
+    if (failed && rank == 0) cli_error("%s", err);
+    else if (failed && worst == 1) cli_error("process %d of %d: %s", rank, cli_dist_size(), err);
+    return worst;
+}
+
+/* A failure before training: said once (all_ready), exit status 1. */
+static int start_failed(const char *err)
+{
+    all_ready(1, err);
+    return 1;
+}
+
+static int train(int argc, char **argv)
 {
     config_flags cf = {0};
     const char *out = NULL, *resume = NULL;
@@ -163,30 +185,41 @@ int cmd_train(int argc, char **argv)
     char err[GANC_ERR_LEN];
     const int parsed = cli_flags_parse(&cmd, argc, argv, err);
     if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
-    if (resume && out && strcmp(resume, out)) return cli_error("train: give either --out or --resume, not both");
-    if ((out && strlen(out) > 900) || (resume && strlen(resume) > 900)) return cli_error("train: the run directory path is too long");
-    if (!resume && !out) return cli_error("train: --out DIR is required (or --resume DIR)");
+    if (parsed > 0) return 0; /* (--help: the same on every process, no agreement needed) */
+    if (parsed) return start_failed(err);
+    if (resume && out && strcmp(resume, out)) return start_failed("train: give either --out or --resume, not both");
+    if ((out && strlen(out) > 900) || (resume && strlen(resume) > 900)) return start_failed("train: the run directory path is too long");
+    if (!resume && !out) return start_failed("train: --out DIR is required (or --resume DIR)");
 
     ganc_session s;
     ganc_source src;
-    if (resume ? resume_session(resume, &cf, &s, err) : new_session(&cf, &s, &src, err)) return cli_error("%s", err);
+    if (resume ? resume_session(resume, &cf, &s, err) : new_session(&cf, &s, &src, err)) return start_failed(err);
     if (resume && cli_open_source(&s.cfg, 0, 1, &src, err)) {
         ganc_session_free(&s);
-        return cli_error("%s", err);
+        return start_failed(err);
     }
     /* What --eval-every needs is loaded before a new run's directory exists: a missing or
-     * wrong classifier leaves nothing behind. */
+     * wrong classifier leaves nothing behind. So is every refusal of a data-parallel run; then
+     * process 0 alone makes the directory. */
     const char *dir = resume ? resume : out;
     cli_train_eval evals;
-    int status;
-    if (cli_train_eval_init(&evals, &s, err) ||
-        (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err)))
-        status = cli_error("%s", err);
-    else
-        status = cli_train_run(&s, dir, &evals, &src);
+    /* (two agreements: no process fails after the directory exists, unless in making it) */
+    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, err), err) ? 1 : 0;
+    if (!status) {
+        const int failed = cli_dist_rank() == 0 && (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err));
+        status = all_ready(failed, err) ? 1 : cli_train_run(&s, dir, &evals, &src);
+    }
     cli_train_eval_free(&evals);
     ganc_source_close(&src);
     ganc_session_free(&s);
+    return status;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    char err[GANC_ERR_LEN];
+    if (cli_dist_init(err, sizeof err)) return cli_error("%s", err);
+    const int status = train(argc, argv);
+    cli_dist_finalize();
     return status;
 }

@@ -2,9 +2,11 @@
  * after it, whatever is due at that step is written. */
 #include "cli/train_run.h"
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "cli/run_dir.h"
 #include "cli/toy_view.h"
 #include "cli/train_log.h"
+#include "cli/train_dist.h"
 #include "gan/diagnose.h"
 #include "ganc_internal.h"
 #include "io/image.h"
@@ -16,6 +18,9 @@
 #include <string.h>
 
 enum { MAX_ROLLBACKS = 3 };
+/* What a process asks the others for at the top of each iteration besides a signal's number:
+ * to stop because it failed (a write of process 0's). */
+enum { STOP_FAILED = 1000 };
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -37,6 +42,7 @@ typedef struct {
     cli_train_log log;
     cli_progress prog;
     int rollbacks;
+    int writer; /* this process writes the run's files: the only one, or process 0 of several */
     double t_last; /* when step_last was logged: sec_per_step */
     int64_t step_last;
 } train_run;
@@ -90,6 +96,7 @@ static int start(train_run *r, char err[GANC_ERR_LEN])
     for (int i = 0; k && i < s->cfg.grid; i++)
         r->grid_z[(size_t)i * ganc_game_latent(&s->game) + s->cfg.z_dim] = (float)((int64_t)i * k / s->cfg.grid);
     ganc_diagnose_init(&r->diag, s->cfg.loss);
+    if (!r->writer) return 0; /* the other processes of a data-parallel run write nothing */
     if (cli_train_log_open(&r->log, r->dir, s->step, r->evals, err) || cli_write_data_report(r->src, r->dir, err))
         return -1;
     if (r->toy) {
@@ -106,13 +113,18 @@ static void one_iteration(train_run *r)
 {
     ganc_session *s = r->s;
     ganc_game_set_schedule(&s->game, &s->cfg, s->step, r->total);
+    /* The batcher deals the global batch's indices on every process; each one loads and
+     * computes its share (the whole batch in a one-process run). */
+    const int32_t *share = r->idx + s->game.shard_off;
+    const int m = s->game.batch;
     for (int k = 0; k < s->cfg.d_steps; k++) {
         ganc_batcher_next(&r->batcher, s->cfg.batch, r->idx);
-        ganc_source_fill(r->src, r->idx, s->cfg.batch, r->batcher.epoch, s->lo, s->hi, r->real);
-        for (int i = 0; r->labels && i < s->cfg.batch; i++) r->labels[i] = ganc_source_label(r->src, r->idx[i]);
+        ganc_source_fill(r->src, share, m, r->batcher.epoch, s->lo, s->hi, r->real);
+        for (int i = 0; r->labels && i < m; i++) r->labels[i] = ganc_source_label(r->src, share[i]);
         ganc_game_d_step(&s->game, r->real, r->labels);
     }
     ganc_game_g_step(&s->game);
+    cli_train_dist_stats(&s->game.stats);
     s->step++;
     s->epoch = r->batcher.epoch;
     s->pos = r->batcher.pos;
@@ -188,7 +200,8 @@ static int pictures(train_run *r, char err[GANC_ERR_LEN])
     if (cli_train_log_plot(&r->log, r->dir, err)) return -1;
     const double fake_div = r->toy ? ganc_diversity(r->toy_view.fake, CLI_TOY_POINTS, sample)
                                    : ganc_diversity(r->grid_pix, s->cfg.grid, sample);
-    const int n_real = r->toy ? s->cfg.batch : s->cfg.grid < s->cfg.batch ? s->cfg.grid : s->cfg.batch;
+    const int m = s->game.batch; /* (this process's share of the batch: all of it in one process) */
+    const int n_real = r->toy ? m : s->cfg.grid < m ? s->cfg.grid : m;
     char warning[512];
     if (ganc_diagnose_samples(&r->diag, fake_div, ganc_diversity(r->real, n_real, sample), s->step, warning,
                               sizeof warning)) {
@@ -215,36 +228,45 @@ static int after_step(train_run *r, char err[GANC_ERR_LEN])
     return 0;
 }
 
-static int loop(train_run *r)
+/* status: non-zero when this process failed to start (it said why): the others learn of it at
+ * the loop's first agreement and none trains. */
+static int loop(train_run *r, int status)
 {
     ganc_session *s = r->s;
     char err[GANC_ERR_LEN];
-    int status = 0;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    cli_progress_start(&r->prog, s->step, r->total);
+    if (r->writer) cli_progress_start(&r->prog, s->step, r->total);
     r->t_last = cli_now();
     r->step_last = s->step;
-    while (s->step < r->total && !stop_signal) {
+    while (s->step < r->total) {
+        /* Every process leaves at the same step: on a signal to any of them, or when process 0
+         * could not write (it said why); one process just asks itself. */
+        const int stop = cli_dist_max(status ? STOP_FAILED : (int)stop_signal);
+        if (stop == STOP_FAILED) {
+            if (!status) status = 1;
+            break;
+        }
+        if (stop) {
+            stop_signal = stop;
+            break;
+        }
         one_iteration(r);
         const ganc_game_stats *st = &s->game.stats;
         if (!isfinite(st->d_loss) || !isfinite(st->gnorm_d) || !isfinite(st->g_loss) || !isfinite(st->gnorm_g)) {
             if ((status = not_finite(r))) break;
             continue;
         }
-        if (after_step(r, err)) {
-            status = cli_error("%s", err);
-            break;
-        }
+        if (r->writer && after_step(r, err)) status = cli_error("%s", err); /* (the loop's top stops all) */
     }
-    cli_progress_end(&r->prog);
+    if (r->writer) cli_progress_end(&r->prog);
     if (stop_signal && status == 0) {
-        if (cli_run_dir_checkpoint(r->dir, s, err)) cli_error("%s", err);
-        else
+        if (r->writer && cli_run_dir_checkpoint(r->dir, s, err)) cli_error("%s", err);
+        else if (r->writer)
             fprintf(stderr, "ganc: stopped at step %" PRId64 "; continue with: ganc train --resume %s\n", s->step,
                     r->dir);
         status = 128 + stop_signal;
-    } else if (status == 0) {
+    } else if (status == 0 && r->writer) {
         fprintf(stderr, "ganc: done: %s/samples/latest.png, %s/loss.png, %s/ckpt/\n", r->dir, r->dir, r->dir);
     }
     return status;
@@ -258,10 +280,11 @@ int cli_train_run(ganc_session *s, const char *dir, cli_train_eval *evals, const
     r.dir = dir;
     r.evals = evals;
     r.src = src;
+    r.writer = cli_dist_rank() == 0;
     char err[GANC_ERR_LEN];
     ganc_set_threads(s->cfg.threads);
-    if (open_data(&r, err)) return cli_error("%s", err);
-    int status = start(&r, err) ? cli_error("%s", err) : loop(&r);
+    int status = open_data(&r, err) || start(&r, err) ? cli_error("%s", err) : 0;
+    status = loop(&r, status);
     if (cli_toy_view_finish(&r.toy_view, err) && status == 0) status = cli_error("%s", err);
     cli_train_log_close(&r.log);
     ganc_free(r.real);

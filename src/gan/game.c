@@ -24,6 +24,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
     gm->g = g;
     gm->d = d;
     gm->batch = cfg->batch;
+    gm->draw_batch = cfg->batch;
     gm->z_dim = cfg->z_dim;
     gm->pack = cfg->pack;
     gm->loss = ganc_loss_of(cfg->loss);
@@ -257,14 +258,35 @@ void ganc_game_set_class_prior(ganc_game *gm, const int64_t *counts, int n)
 }
 
 
-static void train_noise(ganc_game *gm, int n)
+void ganc_game_set_shard(ganc_game *gm, int rank, int ranks)
 {
+    /* The buffers were sized for the global batch, which the share never exceeds; the
+     * networks too (they run on any batch up to the one they were built for). */
+    gm->batch = gm->draw_batch / ranks;
+    gm->shard_off = rank * gm->batch;
+}
+
+/* Keeps items [shard_off, shard_off + batch) of a draw for the global batch, moved to the
+ * front (nothing to do in a one-process game). */
+static void keep_share(const ganc_game *gm, void *v, size_t item)
+{
+    if (gm->shard_off) memmove(v, (char *)v + (size_t)gm->shard_off * item, (size_t)gm->batch * item);
+}
+
+/* The noise (and InfoGAN codes, classes) of the next global batch from the game's stream, of
+ * which this process keeps its share: every process draws the same, as one process would. */
+static void train_noise(ganc_game *gm)
+{
+    const int n = gm->draw_batch;
     const size_t count = (size_t)n * gm->z_dim;
     if (gm->z_dist == GANC_Z_UNIFORM) ganc_rng_uniform(&gm->noise, gm->z, count, 0.0f, 1.0f);
     else ganc_rng_normal(&gm->noise, gm->z, count, 0.0f, 1.0f);
     if (gm->z_dist == GANC_Z_MIXTURE) ganc_latent_add_centers(gm->z_centers, gm->z_modes, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim);
     if (gm->info_k) ganc_latent_set_codes(gm->info_k, gm->z_dim, &gm->noise, gm->z, n, gm->z_dim, -1, gm->codes);
     for (int i = 0; gm->classes && i < n; i++) gm->fake_labels[i] = ganc_latent_draw_class(gm->class_cum, gm->classes, &gm->noise);
+    keep_share(gm, gm->z, sizeof(float) * gm->z_dim);
+    if (gm->info_k) keep_share(gm, gm->codes, sizeof(int32_t));
+    if (gm->classes) keep_share(gm, gm->fake_labels, sizeof(int32_t));
 }
 
 /* The game's sampling settings as the latent vectors' (gan/latent.h). */
@@ -414,7 +436,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     loss += info;
     if (gm->r1 > 0.0f) gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, in, md, GANC_PENALTY_R1, gm->r1);
 
-    train_noise(gm, m);
+    train_noise(gm);
     if (gm->classes) {
         ganc_net_set_labels(gm->g, gm->fake_labels);
         ganc_net_set_labels(gm->d, gm->fake_labels);
@@ -441,6 +463,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     }
 
     gm->stats.d_loss = loss + gm->stats.penalty;
+    if (gm->reduce) gm->reduce(gm->reduce_ctx, ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
     gm->stats.gnorm_d = norm2(ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
     ganc_optim_step(&gm->opt_d, ganc_net_params(gm->d), ganc_net_grads(gm->d));
     if (gm->loss->lipschitz == GANC_LIPSCHITZ_CLIP) { /* keeps D (roughly) Lipschitz, as the WGAN paper does */
@@ -458,7 +481,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->g);
 
-    train_noise(gm, m);
+    train_noise(gm);
     if (gm->classes) {
         ganc_net_set_labels(gm->g, gm->fake_labels);
         ganc_net_set_labels(gm->d, gm->fake_labels);
@@ -473,6 +496,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_backward(gm->d, dout, gm->dfake, 0);
     if (gm->diffaug) ganc_diffaug_backward(&gm->aug, gm->dfake, gm->dfake); /* the draw of this step's batch */
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
+    if (gm->reduce) gm->reduce(gm->reduce_ctx, ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     ganc_optim_step(&gm->opt_g, ganc_net_params(gm->g), ganc_net_grads(gm->g));
     if (gm->ema) {

@@ -99,11 +99,25 @@ typedef struct {
      * the averaged weights sampled with the live statistics shift every batch-norm output) */
     float *ema_state, *ema_state_swap;
     size_t n_state;
+    /* Data parallel (ganc_game_set_shard): this process computes samples [shard_off, shard_off
+     * + batch) of a global batch of draw_batch; the noise is drawn for the whole global batch,
+     * so every process's stream stays the one-process stream, and its share is kept. */
+    int draw_batch, shard_off;
+    /* Called on each player's gradient after its backward and before its optimizer step (NULL:
+     * none): data-parallel runs replace the local mean by the global one there. */
+    void (*reduce)(void *ctx, float *grad, size_t n);
+    void *reduce_ctx;
     ganc_game_stats stats;
 } ganc_game;
 
 /* Takes ownership of g and d (built for cfg->batch). */
 void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *cfg);
+/* Makes the game compute share `rank` of `ranks` equal, contiguous shares of its global batch
+ * (which ranks must divide): its steps then take batch / ranks real samples (the caller's
+ * share of the batch's indices) and use that share of the global batch's noise and generated
+ * classes. Only draws over the batch that this knows how to share are allowed with ranks > 1:
+ * the CLI refuses the others (src/cli/train_dist.c). ranks = 1 changes nothing. */
+void ganc_game_set_shard(ganc_game *gm, int rank, int ranks);
 void ganc_game_free(ganc_game *gm);
 
 /* Factor on both learning rates at `step` of a run of `total` steps: 1, or with

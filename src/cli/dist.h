@@ -1,0 +1,30 @@
+/* The processes of one data-parallel run (MPI), as ganc train needs them. Built without MPI
+ * (make MPI=0, or no MPI found) and in a process not started by an MPI launcher, there is one
+ * process and every call below is a no-op on it: the one-process run is exactly the run it
+ * was before MPI existed, and MPI is not even initialised. */
+#ifndef GANC_CLI_DIST_H
+#define GANC_CLI_DIST_H
+
+#include <stddef.h>
+
+/* Joins the run's processes when an MPI launcher (mpirun, srun) started this one. Returns 0, or
+ * -1 with a message in err. */
+int cli_dist_init(char *err, size_t err_len);
+void cli_dist_finalize(void);
+int cli_dist_rank(void);
+int cli_dist_size(void);
+
+/* v (n floats) becomes the mean over the processes of their v, the same on every process and
+ * the same from run to run: each process sums one contiguous part of v over all processes in
+ * rank order (in double), scales it by 1 / N and sends it back to all (a reduce-scatter and an
+ * all-gather, each of them ordered by rank rather than by arrival). */
+void cli_dist_mean_floats(float *v, size_t n);
+/* The same for n doubles (small: the logged losses). */
+void cli_dist_mean_doubles(double *v, int n);
+/* The largest of the processes' x (any process's failure or stop request, for all to act on). */
+int cli_dist_max(int x);
+/* Ends every process of the run at once with this status (a failure that the others cannot
+ * learn of at their next cli_dist_max). */
+void cli_dist_abort(int status);
+
+#endif

@@ -1,0 +1,77 @@
+/* See train_dist.h. What is shared out: each process computes batch / N contiguous samples of
+ * the global batch, with the data indices and the noise a one-process run draws at that step
+ * (the batcher and the game's noise stream draw for the whole batch on every process, each
+ * keeping its share), and both players' gradients are averaged over the processes in a fixed
+ * order (cli_dist_mean_floats). Since every loss is a mean over samples, the mean of the
+ * processes' means is the global batch's mean gradient, up to float rounding. Batch norm
+ * normalises each process's share by its own statistics (as PyTorch's DDP does by default),
+ * and the running statistics saved are process 0's. */
+#include "cli/train_dist.h"
+#include "cli/dist.h"
+#include "gan/losses.h"
+#include "ganc_internal.h"
+
+#include <stdio.h>
+
+static void mean_grads(void *ctx, float *grad, size_t n)
+{
+    (void)ctx;
+    cli_dist_mean_floats(grad, n);
+}
+
+static int has_layer(const ganc_net *net, ganc_layer_type type)
+{
+    for (int i = 0; i < ganc_net_layer_count(net); i++)
+        if (ganc_net_layer_spec(net, i)->type == type) return 1;
+    return 0;
+}
+
+/* The first option of s whose meaning across processes is not built yet, or NULL. Each looks
+ * at the batch as a whole or draws per sample from a stream this does not share out yet. */
+static const char *not_shared(const ganc_session *s)
+{
+    const ganc_config *c = &s->cfg;
+    if (c->pack != 1) return "--pack (PacGAN)";
+    if (c->top_k < 1.0f) return "--top-k";
+    if (c->r1 > 0.0f) return "--r1";
+    if (ganc_loss_of(c->loss)->lipschitz == GANC_LIPSCHITZ_GP) return "--loss wgan-gp";
+    if (c->info_codes) return "--info-codes (InfoGAN)";
+    if (c->cond != GANC_COND_OFF) return "--cond";
+    if (c->diffaug) return "--diffaug";
+    if (c->inst_noise > 0.0f) return "--inst-noise";
+    if (c->eval_every) return "--eval-every";
+    if (c->on_nan == GANC_ONNAN_ROLLBACK) return "--on-nan rollback";
+    if (!c->mbstd_off && has_layer(s->game.d, GANC_LAYER_MBSTD)) return "an mbstd layer in D (--mbstd off turns it off)";
+    if (has_layer(s->game.d, GANC_LAYER_DROPOUT) || has_layer(s->game.g, GANC_LAYER_DROPOUT)) return "a dropout layer";
+    return NULL;
+}
+
+int cli_train_dist_setup(ganc_session *s, char err[GANC_ERR_LEN])
+{
+    const int n = cli_dist_size();
+    if (n == 1) return 0;
+    if (s->cfg.batch % n != 0)
+        return ganc_fail(err, "train: --batch %d does not divide among %d processes (each computes batch / %d samples)",
+                         s->cfg.batch, n, n);
+    const char *what = not_shared(s);
+    if (what) return ganc_fail(err, "train: %s is not supported over several processes yet; run it in one process", what);
+    ganc_game_set_shard(&s->game, cli_dist_rank(), n);
+    s->game.reduce = mean_grads;
+    s->game.reduce_ctx = NULL;
+    return 0;
+}
+
+void cli_train_dist_stats(ganc_game_stats *st)
+{
+    if (cli_dist_size() == 1) return;
+    /* (the gradient norms are of the averaged gradients already: the same on every process) */
+    double v[] = {st->d_loss, st->g_loss, st->d_real, st->d_fake, st->penalty, st->info_loss, st->class_real};
+    cli_dist_mean_doubles(v, (int)(sizeof v / sizeof v[0]));
+    st->d_loss = v[0];
+    st->g_loss = v[1];
+    st->d_real = v[2];
+    st->d_fake = v[3];
+    st->penalty = v[4];
+    st->info_loss = v[5];
+    st->class_real = v[6];
+}

@@ -1,0 +1,89 @@
+#!/bin/sh
+# ganc train over MPI processes (mpirun -np N, README "Several processes"): a run on 2 and on 3
+# processes against one process at the same global batch, the same N twice, resuming across
+# process counts, and the refusals. Skipped, with a line saying why, when this ganc was built
+# without MPI or mpirun is missing.
+# Tolerance: the processes' shares sum their gradients in another grouping than one process
+# does, so the weights differ by float rounding (~1e-7 of their size per step). After 10
+# steps the test asks for 1e-5 of the largest weight and 1e-4 of the largest Adam moment.
+# Later on Adam amplifies such differences where a gradient is near 0 (m / sqrt(v) is of size 1
+# whatever the gradient's), as it does between one process on 1 and on 2 threads: after 50
+# steps both reach ~2e-2 of the weights on this model, so a longer comparison tests nothing.
+# The model has no batch norm (each process normalises its own share: another computation)
+# and no dropout (refused over several processes).
+# Usage: GANC=path/to/ganc tests/test_mpi.sh
+. "$(dirname "$0")/cli_fixture.sh"
+if ! "$GANC" --version | grep -q ' mpi'; then
+    echo "mpi: skipped: $GANC was built without MPI"; echo "mpi: 0 passed, 0 failed"; exit 0
+fi
+if ! command -v mpirun >/dev/null 2>&1; then
+    echo "mpi: skipped: no mpirun (Debian: openmpi-bin)"; echo "mpi: 0 passed, 0 failed"; exit 0
+fi
+if ! have_numpy; then
+    echo "mpi: skipped: $PY has no numpy (the checkpoints' comparison)"; echo "mpi: 0 passed, 0 failed"; exit 0
+fi
+# CI runs as root; 2 cores take 3 processes; OpenMPI's own allocations outlive MPI_Finalize
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0
+mpi() { n=$1; shift; mpirun --oversubscribe -np "$n" "$@"; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+compare() { "$PY" "$HERE/st_compare.py" "$1" "$2"; }
+# within A B: the checkpoints agree in everything but rounding (see the top)
+within() {
+    line=$(compare "$1" "$2") || { echo "$line" >&2; return 1; }
+    echo "$line" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] + 0 }
+        exit !(v["weights_rel"] <= 1e-5 && v["moments_rel"] <= 1e-4) }' || { echo "  $line" >&2; return 1; }
+}
+cat > "$T/plain.gan" <<'M'
+[generator]
+dense 32
+elu
+dense $pixels
+sigmoid
+reshape $c $h $w
+[discriminator]
+conv 4 k=5 stride=2 pad=same
+lrelu slope=0.2
+flatten
+dense 1
+[train]
+z_dim = 8
+lr_g = 1e-3
+lr_d = 1e-3
+M
+C="--model $T/plain.gan --data $T/images-idx3-ubyte --seed 3 --batch 24 --threads 1 --log-every 5 --sample-every 5 --ckpt-every 5"
+ck=ckpt/step_000000010.safetensors
+check "one process, 10 steps" "$GANC train $C --steps 10 --out $T/one 2>/dev/null"
+check "2 processes, 10 steps" "mpi 2 $GANC train $C --steps 10 --out $T/two 2>$T/two.err"
+check "3 processes, 10 steps" "mpi 3 $GANC train $C --steps 10 --out $T/three 2>/dev/null"
+check "2 processes = one process up to rounding (same metadata: data position, streams, options)" "within $T/one/$ck $T/two/$ck"
+check "3 processes = one process up to rounding" "within $T/one/$ck $T/three/$ck"
+echo "  one vs 2: $(compare $T/one/$ck $T/two/$ck); one vs 3: $(compare $T/one/$ck $T/three/$ck)"
+check "one writer: one start line, one done line" "[ \$(grep -c '^ganc: training' $T/two.err) -eq 1 ] && [ \$(grep -c '^ganc: done' $T/two.err) -eq 1 ]"
+check "the run directory holds what a one-process run's does" "[ \"\$(cd $T/one && find . | sort)\" = \"\$(cd $T/two && find . | sort)\" ]"
+check "2 processes again" "mpi 2 $GANC train $C --steps 10 --out $T/two2 2>/dev/null"
+no_timing() { sed 's/"sec_per_step": [^,}]*//' "$@"; }
+check "the same N twice: identical checkpoints, pictures and log" \
+    "cmp -s $T/two/$ck $T/two2/$ck && cmp -s $T/two/samples/latest.png $T/two2/samples/latest.png && no_timing $T/two/log.jsonl > $T/l1 && no_timing $T/two2/log.jsonl > $T/l2 && cmp -s $T/l1 $T/l2"
+# resume across process counts: 5 steps on 2, then to 10 on 1 (and the other way round)
+check "5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $C --steps 5 --out $T/r21 2>/dev/null && $GANC train --resume $T/r21 --steps 10 2>/dev/null && within $T/one/$ck $T/r21/$ck"
+check "5 steps in one, resumed to 10 on 3 processes" "$GANC train $C --steps 5 --out $T/r13 2>/dev/null && mpi 3 $GANC train --resume $T/r13 --steps 10 2>/dev/null && within $T/one/$ck $T/r13/$ck"
+
+# refusals: one clear line from ganc (mpirun adds its own notice), a failed job, no directory
+refused() { # name, expected text, mpi args...
+    name=$1; want=$2; shift 2
+    rm -rf "$T/bad"
+    if mpi "$@" > "$T/out.txt" 2> "$T/err.txt"; then bad "$name: exit status 0"; return; fi
+    if [ "$(grep -c '^ganc: ' "$T/err.txt")" -ne 1 ]; then bad "$name: expected one ganc line, got: $(cat "$T/err.txt")"; return; fi
+    if ! grep -qF -- "$want" "$T/err.txt"; then bad "$name: message lacks '$want': $(cat "$T/err.txt")"; return; fi
+    if [ -e "$T/bad" ]; then bad "$name: left a run directory behind"; return; fi
+    ok
+}
+refused "a batch 2 processes do not divide" "train: --batch 25 does not divide among 2 processes" 2 $GANC train $C --batch 25 --out $T/bad
+refused "a batch 3 processes do not divide" "train: --batch 16 does not divide among 3 processes" 3 $GANC train $C --batch 16 --out $T/bad
+refused "--r1 refused" "train: --r1 is not supported over several processes yet; run it in one process" 2 $GANC train $C --r1 1 --out $T/bad
+refused "--pack refused" "train: --pack (PacGAN) is not supported over several processes yet" 2 $GANC train $C --pack 2 --out $T/bad
+refused "wgan-gp refused" "train: --loss wgan-gp is not supported over several processes yet" 2 $GANC train $C --loss wgan-gp --out $T/bad
+refused "dropout refused (the fixture's tiny.gan)" "train: a dropout layer is not supported over several processes yet" 2 $GANC train --model $T/tiny.gan --data $T/images-idx3-ubyte --out $T/bad
+
+echo "mpi: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
