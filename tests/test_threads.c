@@ -10,6 +10,7 @@
 #include "ganc_internal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,8 +249,56 @@ static void test_kernel_scratch(void)
     ganc_shutdown();
 }
 
+/* Model lines parsed by several threads at once (the library opens generators, and so parses
+ * their model text, in whichever thread asks) give what one thread's parse gives: a parser with
+ * hidden shared state (strtok) mixes the threads' words up. The reference: each line parsed
+ * alone before the threads start. */
+enum { PARSERS = 4, PARSE_ROUNDS = 3000 };
+static const char *const parse_lines[] = {"conv 64 k=5 stride=2 pad=same bias=0", "deconv 3 k=4 stride=2 pad=1 outpad=1",
+                                          "batchnorm eps=1e-3 momentum=0.2 classes=7", "reshape 3 8 8",
+                                          "maxout 12 pieces=3 bias=0", "embed 16 classes=10", "dense 1 sn"};
+#define N_PARSE_LINES ((int)(sizeof parse_lines / sizeof parse_lines[0]))
+static ganc_layer_spec parse_want[N_PARSE_LINES];
+static pthread_barrier_t parse_start;
+
+static void *parse_many(void *arg)
+{
+    const int id = (int)(intptr_t)arg;
+    long wrong = 0;
+    pthread_barrier_wait(&parse_start);
+    for (int r = 0; r < PARSE_ROUNDS; r++) {
+        const int k = (r + id) % N_PARSE_LINES;
+        ganc_layer_spec sp;
+        char err[GANC_ERR_LEN];
+        wrong += ganc_layer_spec_parse(parse_lines[k], &sp, err) != 0 || memcmp(&sp, &parse_want[k], sizeof sp) != 0;
+    }
+    return (void *)(intptr_t)wrong;
+}
+
+static void test_parse_in_threads(void)
+{
+    char err[GANC_ERR_LEN];
+    for (int k = 0; k < N_PARSE_LINES; k++) {
+        memset(&parse_want[k], 0, sizeof parse_want[k]);
+        if (!CHECK(ganc_layer_spec_parse(parse_lines[k], &parse_want[k], err) == 0, "%s: %s", parse_lines[k], err)) return;
+    }
+    pthread_t t[PARSERS];
+    pthread_barrier_init(&parse_start, NULL, PARSERS);
+    for (int i = 0; i < PARSERS; i++) pthread_create(&t[i], NULL, parse_many, (void *)(intptr_t)i);
+    long wrong = 0;
+    for (int i = 0; i < PARSERS; i++) {
+        void *w;
+        pthread_join(t[i], &w);
+        wrong += (long)(intptr_t)w;
+    }
+    pthread_barrier_destroy(&parse_start);
+    CHECK(wrong == 0, "%ld of %d layer lines parsed by %d threads at once came out otherwise than alone", wrong,
+          PARSERS * PARSE_ROUNDS, PARSERS);
+}
+
 int main(void)
 {
+    test_parse_in_threads();
     test_fewer_threads_than_parts(2);
     test_fewer_threads_than_parts(3);
     test_mbstd_thread_counts();

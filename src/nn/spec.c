@@ -115,9 +115,13 @@ int ganc_layer_spec_parse(const char *line, ganc_layer_spec *sp, char err[GANC_E
 
     char *tok[MAX_TOKENS];
     int ntok = 0;
-    for (char *s = strtok(buf, " \t\r"); s; s = strtok(NULL, " \t\r")) {
+    /* the words, split in place (not strtok: its hidden state is shared by every thread, and the
+     * library parses model text in whichever thread opens a generator) */
+    for (char *s = buf + strspn(buf, " \t\r"); *s; s += strspn(s, " \t\r")) {
         if (ntok == MAX_TOKENS) return ganc_fail(err, "too many words on one layer line (at most %d)", MAX_TOKENS);
         tok[ntok++] = s;
+        s += strcspn(s, " \t\r");
+        if (*s) *s++ = 0;
     }
     if (ntok == 0) return ganc_fail(err, "empty layer line");
 
