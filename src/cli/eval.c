@@ -152,22 +152,9 @@ static void print_json(const ganc_eval_result *r, const ganc_eval_cond_result *c
     printf("\"n_test\": %d, \"n_prdc\": %d}\n", r->n_ref, r->n_prdc);
 }
 
-/* Class k's name from a run's names (one a line), else its number. */
-static const char *class_name(const char *names, int k, char buf[64])
-{
-    int line = 0;
-    for (const char *p = names; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (line++ == k) {
-            snprintf(buf, 64, "%.*s", (int)strcspn(p, "\n"), p);
-            return buf;
-        }
-    snprintf(buf, 64, "%d", k);
-    return buf;
-}
-
 #define TABLE_MAX_CLASSES 20 /* more classes: the means only */
 
-static void print_table_cond(const ganc_eval_cond_result *r, const char *names)
+static void print_table_cond(const ganc_eval_cond_result *r, const ganc_session *run)
 {
     printf("  class agreement  %.4f   (the classifier names the class asked for)\n", r->agreement);
     printf("  intra-class FID  %.4f   (mean over %d classes%s)\n", r->intra_fid, r->classes_scored,
@@ -175,7 +162,7 @@ static void print_table_cond(const ganc_eval_cond_result *r, const char *names)
     if (r->classes > TABLE_MAX_CLASSES) return;
     char buf[64];
     for (int k = 0; k < r->classes; k++)
-        printf("    %-20.20s agreement %.4f  FID %8.4f  (%d samples, %d test images)\n", class_name(names, k, buf),
+        printf("    %-20.20s agreement %.4f  FID %8.4f  (%d samples, %d test images)\n", ganc_session_class_name(run, k, buf, sizeof buf),
                r->agreement_class[k], r->fid_class[k], r->n_class[k], r->n_ref_class[k]);
 }
 
@@ -268,7 +255,7 @@ static int score_cond(const ganc_image_source *src, const ganc_image_source *rsr
 /* Scores src against the reference and prints the result; with classes > 0 (a conditional
  * run, src labelled with the classes asked for) also class agreement and intra-class FID. */
 static int score_images(const eval_opts *o, ganc_classifier *c, const ganc_image_source *src, reference *ref,
-                        const char *what, uint64_t seed, int classes, const char *names)
+                        const char *what, uint64_t seed, int classes, const ganc_session *run)
 {
     char err[GANC_ERR_LEN];
     ganc_dataset_source_ctx rctx;
@@ -290,7 +277,7 @@ static int score_images(const eval_opts *o, ganc_classifier *c, const ganc_image
         print_json(&r, classes ? &cr : NULL);
     } else {
         print_table(what, ref->sp.test_desc, c, o->classifier, &r);
-        if (classes) print_table_cond(&cr, names);
+        if (classes) print_table_cond(&cr, run);
     }
     ganc_eval_cond_result_free(&cr);
     fprintf(stderr, "ganc: eval took %.1f s\n", cli_now() - t0);
@@ -336,7 +323,7 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     }
     snprintf(what, sizeof what, "%s: %ld samples of step %" PRId64 "%s%s", path, n, s.step,
              s.game.ema ? " (EMA weights)" : "", s.cfg.reject > 0.0f ? " (D rejection sampling)" : "");
-    const int status = score_images(o, c, &src, &ref, what, seed, s.game.classes, s.classes);
+    const int status = score_images(o, c, &src, &ref, what, seed, s.game.classes, &s);
     ganc_generator_source_free(&gctx);
     reference_free(&ref);
     ganc_session_free(&s);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A conditional run's .npy samples: their classes beside them, in FILE.labels.npy, as int64
+/* A conditional run's .npy samples: their classes beside them, in FILE.labels.npy, as int32
  * (N,), which is how `ganc eval` and NumPy read labels. */
 static int write_labels(const char *outp, const int32_t *labels, int n, char err[GANC_ERR_LEN])
 {

@@ -149,14 +149,12 @@ int cli_parse_class(const ganc_session *s, const char *flag, const char *text, i
         *out = (int)v;
         return 0;
     }
-    int i = 0;
-    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL, i++) {
-        const size_t len = strcspn(p, "\n");
-        if (len == strlen(text) && !strncmp(p, text, len)) {
+    char buf[1024]; /* (longer than any name a file system gives a folder) */
+    for (int i = 0; i < k; i++)
+        if (!strcmp(ganc_session_class_name(s, i, buf, sizeof buf), text)) {
             *out = i;
             return 0;
         }
-    }
     return ganc_fail(err, "sample: %s %s: no class of that name in this run (ganc info lists them)", flag, text);
 }
 

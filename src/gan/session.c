@@ -98,6 +98,18 @@ int ganc_session_class_count(const ganc_session *s)
     return n;
 }
 
+const char *ganc_session_class_name(const ganc_session *s, int k, char *buf, size_t cap)
+{
+    int line = 0;
+    for (const char *p = s->classes; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (line++ == k) {
+            snprintf(buf, cap, "%.*s", (int)strcspn(p, "\n"), p);
+            return buf;
+        }
+    snprintf(buf, cap, "%d", k);
+    return buf;
+}
+
 /* ---- checkpoint ------------------------------------------------------------------------ */
 
 static void add_net(ganc_st_builder *b, ganc_net *net)

@@ -31,6 +31,9 @@ void ganc_session_free(ganc_session *s);
 int ganc_session_set_classes(ganc_session *s, char *const *names, int n, char err[GANC_ERR_LEN]);
 /* How many class names the session holds (lines of s->classes). */
 int ganc_session_class_count(const ganc_session *s);
+/* Class k's name (line k of s->classes) into buf (cap bytes, cut short to fit), else its
+ * number as text. */
+const char *ganc_session_class_name(const ganc_session *s, int k, char *buf, size_t cap);
 /* How the run's samples are drawn, changed after it was created or loaded (resume, sample,
  * eval): reject and truncation (< 0: keep the run's), copied where the game reads them and
  * checked (ganc_reject_check, ganc_game_check_truncation). */
