@@ -68,6 +68,24 @@ check "the same N twice: identical checkpoints, pictures and log" \
 check "5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $C --steps 5 --out $T/r21 2>/dev/null && $GANC train --resume $T/r21 --steps 10 2>/dev/null && within $T/one/$ck $T/r21/$ck"
 check "5 steps in one, resumed to 10 on 3 processes" "$GANC train $C --steps 5 --out $T/r13 2>/dev/null && mpi 3 $GANC train --resume $T/r13 --steps 10 2>/dev/null && within $T/one/$ck $T/r13/$ck"
 
+# --sync-bn: the fixture's tiny.gan (batch norm in G after a dense layer, in D after a conv; its
+# dropout taken out, as dropout is refused) normalises by the global batch's statistics, so N
+# processes are one process's run up to rounding, the running statistics (gen.*/disc.* tensors)
+# included, with the same tolerance. Without it, each process normalises its share: not the same.
+sed '/^dropout/d' "$T/tiny.gan" > "$T/bn.gan"
+B="--model $T/bn.gan --data $T/images-idx3-ubyte --seed 3 --batch 24 --threads 1 --log-every 5 --sample-every 5 --ckpt-every 5 --sync-bn"
+check "--sync-bn in one process (no effect), 10 steps" "$GANC train $B --steps 10 --out $T/bn1 2>/dev/null"
+check "--sync-bn on 2 processes" "mpi 2 $GANC train $B --steps 10 --out $T/bn2 2>/dev/null"
+check "--sync-bn on 3 processes" "mpi 3 $GANC train $B --steps 10 --out $T/bn3 2>/dev/null"
+check "--sync-bn: 2 processes = one process up to rounding" "within $T/bn1/$ck $T/bn2/$ck"
+check "--sync-bn: 3 processes = one process up to rounding" "within $T/bn1/$ck $T/bn3/$ck"
+echo "  --sync-bn one vs 2: $(compare $T/bn1/$ck $T/bn2/$ck); one vs 3: $(compare $T/bn1/$ck $T/bn3/$ck)"
+check "--sync-bn in one process changes nothing" "$GANC train $(echo $B | sed 's/ --sync-bn//') --steps 10 --out $T/bn1x 2>/dev/null && cmp -s $T/bn1/$ck $T/bn1x/$ck"
+check "without --sync-bn, 2 processes with batch norm are another computation" "mpi 2 $GANC train $(echo $B | sed 's/ --sync-bn//') --steps 10 --out $T/bn2x 2>/dev/null && ! within $T/bn1/$ck $T/bn2x/$ck 2>/dev/null"
+check "--sync-bn on 2 processes again: identical checkpoint" "mpi 2 $GANC train $B --steps 10 --out $T/bn2b 2>/dev/null && cmp -s $T/bn2/$ck $T/bn2b/$ck"
+check "--sync-bn: 5 steps on 3 processes, resumed to 10 on 2" "mpi 3 $GANC train $B --steps 5 --out $T/bnr 2>/dev/null && mpi 2 $GANC train --resume $T/bnr --steps 10 --sync-bn 2>/dev/null && within $T/bn1/$ck $T/bnr/$ck"
+check "--sync-bn: 5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $B --steps 5 --out $T/bnr1 2>/dev/null && $GANC train --resume $T/bnr1 --steps 10 2>/dev/null && within $T/bn1/$ck $T/bnr1/$ck"
+
 # refusals: one clear line from ganc (mpirun adds its own notice), a failed job, no directory
 refused() { # name, expected text, mpi args...
     name=$1; want=$2; shift 2

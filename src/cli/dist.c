@@ -102,6 +102,13 @@ void cli_dist_mean_floats(float *v, size_t n)
 void cli_dist_mean_doubles(double *v, int n)
 {
     if (dist_size == 1) return;
+    cli_dist_sum_doubles(v, n);
+    for (int i = 0; i < n; i++) v[i] /= dist_size;
+}
+
+void cli_dist_sum_doubles(double *v, int n)
+{
+    if (dist_size == 1) return;
     double *all = malloc(sizeof(double) * (size_t)n * (size_t)dist_size);
     if (!all) {
         fprintf(stderr, "ganc: train: out of memory\n");
@@ -111,7 +118,7 @@ void cli_dist_mean_doubles(double *v, int n)
     for (int i = 0; i < n; i++) {
         double s = 0.0;
         for (int r = 0; r < dist_size; r++) s += all[(size_t)r * (size_t)n + (size_t)i];
-        v[i] = s / dist_size;
+        v[i] = s;
     }
     free(all);
 }
@@ -147,6 +154,11 @@ void cli_dist_mean_floats(float *v, size_t n)
     (void)n;
 }
 void cli_dist_mean_doubles(double *v, int n)
+{
+    (void)v;
+    (void)n;
+}
+void cli_dist_sum_doubles(double *v, int n)
 {
     (void)v;
     (void)n;

@@ -5,7 +5,9 @@
  * order (cli_dist_mean_floats). Since every loss is a mean over samples, the mean of the
  * processes' means is the global batch's mean gradient, up to float rounding. Batch norm
  * normalises each process's share by its own statistics (as PyTorch's DDP does by default),
- * and the running statistics saved are process 0's. */
+ * and the running statistics saved are process 0's; with --sync-bn by the global batch's, its
+ * per-channel sums added over the processes in rank order (cli_dist_sum_doubles, handed to the
+ * networks as their passes' `sum`), so that the run is one process's up to float rounding. */
 #include "cli/train_dist.h"
 #include "cli/dist.h"
 #include "gan/losses.h"
@@ -17,6 +19,12 @@ static void mean_grads(void *ctx, float *grad, size_t n)
 {
     (void)ctx;
     cli_dist_mean_floats(grad, n);
+}
+
+static void sum_doubles(void *ctx, double *v, int n)
+{
+    (void)ctx;
+    cli_dist_sum_doubles(v, n);
 }
 
 static int has_layer(const ganc_net *net, ganc_layer_type type)
@@ -46,7 +54,7 @@ static const char *not_shared(const ganc_session *s)
     return NULL;
 }
 
-int cli_train_dist_setup(ganc_session *s, char err[GANC_ERR_LEN])
+int cli_train_dist_setup(ganc_session *s, int sync_bn, char err[GANC_ERR_LEN])
 {
     const int n = cli_dist_size();
     if (n == 1) return 0;
@@ -58,6 +66,10 @@ int cli_train_dist_setup(ganc_session *s, char err[GANC_ERR_LEN])
     ganc_game_set_shard(&s->game, cli_dist_rank(), n);
     s->game.reduce = mean_grads;
     s->game.reduce_ctx = NULL;
+    if (sync_bn) {
+        ganc_net_set_sum(s->game.g, sum_doubles, NULL);
+        ganc_net_set_sum(s->game.d, sum_doubles, NULL);
+    }
     return 0;
 }
 
