@@ -7,7 +7,7 @@
  * normalises each process's share by its own statistics (as PyTorch's DDP does by default),
  * and the running statistics saved are process 0's; with --sync-bn by the global batch's, its
  * per-channel sums added over the processes in rank order (cli_dist_sum_doubles, handed to the
- * networks as their passes' `sum`), so that the run is one process's up to float rounding. */
+ * networks' passes in the training steps: game.sum), so that the run is one process's up to float rounding. */
 #include "cli/train_dist.h"
 #include "cli/dist.h"
 #include "gan/losses.h"
@@ -67,8 +67,8 @@ int cli_train_dist_setup(ganc_session *s, int sync_bn, char err[GANC_ERR_LEN])
     s->game.reduce = mean_grads;
     s->game.reduce_ctx = NULL;
     if (sync_bn) {
-        ganc_net_set_sum(s->game.g, sum_doubles, NULL);
-        ganc_net_set_sum(s->game.d, sum_doubles, NULL);
+        s->game.sum = sum_doubles;
+        s->game.sum_ctx = NULL;
     }
     return 0;
 }
