@@ -86,6 +86,40 @@ check "--sync-bn on 2 processes again: identical checkpoint" "mpi 2 $GANC train 
 check "--sync-bn: 5 steps on 3 processes, resumed to 10 on 2" "mpi 3 $GANC train $B --steps 5 --out $T/bnr 2>/dev/null && mpi 2 $GANC train --resume $T/bnr --steps 10 --sync-bn 2>/dev/null && within $T/bn1/$ck $T/bnr/$ck"
 check "--sync-bn: 5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $B --steps 5 --out $T/bnr1 2>/dev/null && $GANC train --resume $T/bnr1 --steps 10 2>/dev/null && within $T/bn1/$ck $T/bnr1/$ck"
 
+# Options shared out, each on 2 and 3 processes against one process (10 steps, the tolerance
+# above): --pack (each process's share holds whole packs), --info-codes (codes drawn for the
+# global batch, each process keeping its share), --cond (the generated classes likewise, and the
+# real samples' labels follow their indices: acgan's class loss on real samples and projection's
+# D see them; with --sync-bn as the model has batch norm, conditional in projection's G), and
+# --eval-every (process 0 evaluates alone on noise of its own: the same modes in the log).
+same_as_one() { # name, directory, options...
+    name=$1; d=$2; shift 2
+    check "$name: one process" "$GANC train $* --steps 10 --out $T/$d-1 2>/dev/null"
+    for n in 2 3; do
+        check "$name: $n processes = one process up to rounding" \
+            "mpi $n $GANC train $* --steps 10 --out $T/$d-$n 2>$T/$d-$n.err && within $T/$d-1/$ck $T/$d-$n/$ck"
+    done
+    echo "  $name: one vs 2: $(compare $T/$d-1/$ck $T/$d-2/$ck); one vs 3: $(compare $T/$d-1/$ck $T/$d-3/$ck)"
+}
+O="--seed 3 --batch 24 --threads 1 --log-every 5 --sample-every 5 --ckpt-every 5"
+same_as_one "--pack 2" pack $C --pack 2
+sed 's/^dense 1$/dense $dout/' "$T/plain.gan" > "$T/info.gan"
+same_as_one "--info-codes 3" info --model $T/info.gan --data $T/images-idx3-ubyte $O --info-codes 3
+quadrant_set "$T/q"
+for c in acgan projection; do
+    same_as_one "--cond $c --sync-bn" cond-$c --model $T/bn.gan --data $T/q/train-images-idx3-ubyte $O --cond $c --sync-bn
+done
+# (the 2-D preset without its mbstd layer, refused, with --sync-bn for its G's batch norms;
+# learning rates that find a mode by step 10). Its G's dense layers have biases before batch
+# norm, whose gradient is 0 but for rounding, which Adam turns into steps of the learning rate's
+# size: the weights are compared by the evaluations alone, which must be the same.
+for n in 1 2 3; do
+    check "--eval-every (2-D) on $n process(es)" "mpi $n $GANC train --model toy2d --mbstd off --data ring $O --lr-g 0.005 --lr-d 0.005 --eval-every 5 --eval-n 500 --sync-bn --steps 10 --out $T/eval-$n 2>/dev/null"
+done
+evals() { grep '"modes"' "$1/log.jsonl"; }
+check "--eval-every: process 0's evaluations are one process's (step 10: $(evals $T/eval-1 | tail -n 1))" \
+    "[ \$(evals $T/eval-1 | grep -c .) -eq 2 ] && evals $T/eval-1 | grep -q '\"modes\": [1-8]' && [ \"\$(evals $T/eval-1)\" = \"\$(evals $T/eval-2)\" ] && [ \"\$(evals $T/eval-1)\" = \"\$(evals $T/eval-3)\" ] && [ -s $T/eval-2/metrics.png ]"
+
 # refusals: one clear line from ganc (mpirun adds its own notice), a failed job, no directory
 refused() { # name, expected text, mpi args...
     name=$1; want=$2; shift 2
@@ -99,7 +133,7 @@ refused() { # name, expected text, mpi args...
 refused "a batch 2 processes do not divide" "train: --batch 25 does not divide among 2 processes" 2 $GANC train $C --batch 25 --out $T/bad
 refused "a batch 3 processes do not divide" "train: --batch 16 does not divide among 3 processes" 3 $GANC train $C --batch 16 --out $T/bad
 refused "--r1 refused" "train: --r1 is not supported over several processes yet; run it in one process" 2 $GANC train $C --r1 1 --out $T/bad
-refused "--pack refused" "train: --pack (PacGAN) is not supported over several processes yet" 2 $GANC train $C --pack 2 --out $T/bad
+refused "--pack that does not divide a process's share" "train: --pack 3 does not divide each process's share of the batch (8 of --batch 24 over 3 processes)" 3 $GANC train $C --pack 3 --out $T/bad
 refused "wgan-gp refused" "train: --loss wgan-gp is not supported over several processes yet" 2 $GANC train $C --loss wgan-gp --out $T/bad
 refused "dropout refused (the fixture's tiny.gan)" "train: a dropout layer is not supported over several processes yet" 2 $GANC train --model $T/tiny.gan --data $T/images-idx3-ubyte --out $T/bad
 

@@ -35,19 +35,19 @@ static int has_layer(const ganc_net *net, ganc_layer_type type)
 }
 
 /* The first option of s whose meaning across processes is not built yet, or NULL. Each looks
- * at the batch as a whole or draws per sample from a stream this does not share out yet. */
+ * at the batch as a whole or draws per sample from a stream this does not share out yet.
+ * Shared out already: --pack (whole packs per process, checked above), --info-codes and
+ * --cond (the codes and generated classes are drawn for the global batch and each process
+ * keeps its share, as it does the data's indices and so their labels), --eval-every (process
+ * 0 evaluates alone, from noise of its own, while the others wait at the next step). */
 static const char *not_shared(const ganc_session *s)
 {
     const ganc_config *c = &s->cfg;
-    if (c->pack != 1) return "--pack (PacGAN)";
     if (c->top_k < 1.0f) return "--top-k";
     if (c->r1 > 0.0f) return "--r1";
     if (ganc_loss_of(c->loss)->lipschitz == GANC_LIPSCHITZ_GP) return "--loss wgan-gp";
-    if (c->info_codes) return "--info-codes (InfoGAN)";
-    if (c->cond != GANC_COND_OFF) return "--cond";
     if (c->diffaug) return "--diffaug";
     if (c->inst_noise > 0.0f) return "--inst-noise";
-    if (c->eval_every) return "--eval-every";
     if (c->on_nan == GANC_ONNAN_ROLLBACK) return "--on-nan rollback";
     if (!c->mbstd_off && has_layer(s->game.d, GANC_LAYER_MBSTD)) return "an mbstd layer in D (--mbstd off turns it off)";
     if (has_layer(s->game.d, GANC_LAYER_DROPOUT) || has_layer(s->game.g, GANC_LAYER_DROPOUT)) return "a dropout layer";
@@ -61,6 +61,14 @@ int cli_train_dist_setup(ganc_session *s, int sync_bn, char err[GANC_ERR_LEN])
     if (s->cfg.batch % n != 0)
         return ganc_fail(err, "train: --batch %d does not divide among %d processes (each computes batch / %d samples)",
                          s->cfg.batch, n, n);
+    /* PacGAN: D judges packs of consecutive samples, so each process's share must hold whole
+     * packs (then the packs are one process's, and D's mean over them is shared out as any) */
+    const int share = s->cfg.batch / n;
+    if (share % s->cfg.pack != 0)
+        return ganc_fail(err,
+                         "train: --pack %d does not divide each process's share of the batch (%d of --batch %d over %d "
+                         "processes): D judges whole packs",
+                         s->cfg.pack, share, s->cfg.batch, n);
     const char *what = not_shared(s);
     if (what) return ganc_fail(err, "train: %s is not supported over several processes yet; run it in one process", what);
     ganc_game_set_shard(&s->game, cli_dist_rank(), n);
