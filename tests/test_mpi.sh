@@ -136,6 +136,24 @@ refused "--r1 refused" "train: --r1 is not supported over several processes yet;
 refused "--pack that does not divide a process's share" "train: --pack 3 does not divide each process's share of the batch (8 of --batch 24 over 3 processes)" 3 $GANC train $C --pack 3 --out $T/bad
 refused "wgan-gp refused" "train: --loss wgan-gp is not supported over several processes yet" 2 $GANC train $C --loss wgan-gp --out $T/bad
 refused "dropout refused (the fixture's tiny.gan)" "train: a dropout layer is not supported over several processes yet" 2 $GANC train --model $T/tiny.gan --data $T/images-idx3-ubyte --out $T/bad
+# processes started with other options, model or data (mpirun's A : B runs A as process 0 and B
+# as process 1, ...): refused at start by a hash, one line naming the first other process. The
+# model and the data are the same paths in two folders (-wdir), so that the options agree.
+mkdir -p "$T/w1" "$T/w2"
+cp "$T/plain.gan" "$T/w1/m.gan"; sed 's/^dense 32$/dense 33/' "$T/plain.gan" > "$T/w2/m.gan"
+cp "$T/images-idx3-ubyte" "$T/w1/set"; cp "$T/q/train-images-idx3-ubyte" "$T/w2/set"
+GA=$(cd "$(dirname "$GANC")" && pwd)/$(basename "$GANC") # (-wdir: an absolute path)
+W="--model m.gan --data set $O --steps 2 --out $T/bad"
+refused "another option on process 1" "train: process 1 of 2 was started with other options than process 0" \
+    1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w1 $GA train $W --lr-d 2e-3
+refused "another model on process 2" "train: process 2 of 3 was started with other model or checkpoint than process 0" \
+    2 -wdir $T/w1 $GA train $W --data $T/w1/set : -np 1 -wdir $T/w2 $GA train $W --data $T/w1/set
+refused "other data on process 1" "train: process 1 of 3 was started with other data than process 0" \
+    1 -wdir $T/w1 $GA train $W --model $T/w1/m.gan : -np 2 -wdir $T/w2 $GA train $W --model $T/w1/m.gan
+refused "--sync-bn on one process only" "train: process 1 of 2 was started with other options than process 0" \
+    1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w1 $GA train $W --sync-bn
+check "the same run from two folders with the same files is not refused" \
+    "cp $T/w1/m.gan $T/w1/set $T/w2/ && mpi 1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w2 $GA train $W 2>/dev/null && rm -rf $T/bad"
 
 echo "mpi: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

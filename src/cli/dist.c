@@ -123,6 +123,27 @@ void cli_dist_sum_doubles(double *v, int n)
     free(all);
 }
 
+int cli_dist_first_other(const unsigned long long *h, int n, int *which)
+{
+    if (dist_size == 1) return -1;
+    unsigned long long *all = malloc(sizeof(unsigned long long) * (size_t)n * (size_t)dist_size);
+    if (!all) {
+        fprintf(stderr, "ganc: train: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Allgather(h, n, MPI_UNSIGNED_LONG_LONG, all, n, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
+    int rank = -1;
+    for (int r = 1; r < dist_size && rank < 0; r++)
+        for (int i = 0; i < n; i++)
+            if (all[(size_t)r * (size_t)n + (size_t)i] != all[i]) {
+                rank = r;
+                *which = i;
+                break;
+            }
+    free(all);
+    return rank;
+}
+
 int cli_dist_max(int x)
 {
     if (dist_size == 1) return x;
@@ -162,6 +183,13 @@ void cli_dist_sum_doubles(double *v, int n)
 {
     (void)v;
     (void)n;
+}
+int cli_dist_first_other(const unsigned long long *h, int n, int *which)
+{
+    (void)h;
+    (void)n;
+    (void)which;
+    return -1;
 }
 int cli_dist_max(int x) { return x; }
 void cli_dist_abort(int status) { exit(status); }

@@ -209,8 +209,10 @@ static int train(int argc, char **argv)
      * process 0 alone makes the directory. */
     const char *dir = resume ? resume : out;
     cli_train_eval evals;
-    /* (two agreements: no process fails after the directory exists, unless in making it) */
+    /* (agreements: no process fails after the directory exists, unless in making it) */
     int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, sync_bn, err), err) ? 1 : 0;
+    /* (then, all being ready, whether all were given the same: a collective every one joins) */
+    if (!status) status = all_ready(cli_train_dist_check_same(&s, &src, sync_bn, err), err) ? 1 : 0;
     if (!status) {
         const int failed = cli_dist_rank() == 0 && (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err));
         status = all_ready(failed, err) ? 1 : cli_train_run(&s, dir, &evals, &src);

@@ -13,7 +13,9 @@
 #include "gan/losses.h"
 #include "ganc_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 static void mean_grads(void *ctx, float *grad, size_t n)
 {
@@ -79,6 +81,66 @@ int cli_train_dist_setup(ganc_session *s, int sync_bn, char err[GANC_ERR_LEN])
         s->game.sum_ctx = NULL;
     }
     return 0;
+}
+
+/* FNV-1a, 64 bits: a start-up comparison of what the processes were given, not a defence */
+static void fnv(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t x = *h;
+    for (size_t i = 0; i < n; i++) x = (x ^ b[i]) * 0x100000001b3ull;
+    *h = x;
+}
+
+static void fnv_text(uint64_t *h, const char *t)
+{
+    if (t) fnv(h, t, strlen(t) + 1);
+}
+
+static void fnv_net(uint64_t *h, ganc_net *net)
+{
+    fnv(h, ganc_net_params(net), sizeof(float) * ganc_net_param_count(net));
+    fnv(h, ganc_net_state(net), sizeof(float) * ganc_net_state_count(net));
+}
+
+int cli_train_dist_check_same(const ganc_session *s, const ganc_source *src, int sync_bn, char err[GANC_ERR_LEN])
+{
+    const int n = cli_dist_size();
+    if (n == 1) return 0;
+    enum { OPTIONS, MODEL, DATA, KINDS };
+    uint64_t h[KINDS];
+    for (int k = 0; k < KINDS; k++) h[k] = 0xcbf29ce484222325ull;
+    char buf[64];
+    for (int i = 0; i < ganc_config_option_count(); i++) {
+        const char *key = ganc_config_option_at(i)->key;
+        fnv_text(&h[OPTIONS], key);
+        fnv_text(&h[OPTIONS], ganc_config_get(&s->cfg, key, buf));
+    }
+    fnv(&h[OPTIONS], &sync_bn, sizeof sync_bn);
+    ganc_session *w = (ganc_session *)s; /* (the networks' accessors take them writable; nothing is written) */
+    fnv_text(&h[MODEL], s->model.text);
+    fnv_net(&h[MODEL], w->game.g);
+    fnv_net(&h[MODEL], w->game.d);
+    const int64_t where[] = {s->step, s->epoch, s->pos};
+    fnv(&h[MODEL], where, sizeof where);
+    const ganc_dataset *ds = &src->ds;
+    const int64_t shape[] = {src->kind, src->n, src->shape.c, src->shape.h, src->shape.w, src->xflip};
+    fnv(&h[DATA], shape, sizeof shape);
+    fnv(&h[DATA], &src->toy_seed, sizeof src->toy_seed);
+    if (ds->pixels)
+        fnv(&h[DATA], ds->pixels,
+            ds->base_n ? (size_t)ds->base_n * ds->shape.h * ds->shape.w : (size_t)ds->n * ganc_shape_size(ds->shape));
+    if (ds->labels) fnv(&h[DATA], ds->labels, (size_t)(ds->base_n ? ds->base_n : ds->n));
+    unsigned long long mine[KINDS];
+    for (int k = 0; k < KINDS; k++) mine[k] = h[k];
+    int which = 0;
+    const int other = cli_dist_first_other(mine, KINDS, &which);
+    if (other < 0) return 0;
+    static const char *what[] = {"options", "model or checkpoint", "data"};
+    return ganc_fail(err,
+                     "train: process %d of %d was started with other %s than process 0 (compared by hash): every "
+                     "process must run the same command on the same files",
+                     other, n, what[which]);
 }
 
 void cli_train_dist_stats(ganc_game_stats *st)
