@@ -141,7 +141,9 @@ refused "dropout refused (the fixture's tiny.gan)" "train: a dropout layer is no
 # model and the data are the same paths in two folders (-wdir), so that the options agree.
 mkdir -p "$T/w1" "$T/w2"
 cp "$T/plain.gan" "$T/w1/m.gan"; sed 's/^dense 32$/dense 33/' "$T/plain.gan" > "$T/w2/m.gan"
-cp "$T/images-idx3-ubyte" "$T/w1/set"; cp "$T/q/train-images-idx3-ubyte" "$T/w2/set"
+# (the same images but for the last pixel)
+cp "$T/images-idx3-ubyte" "$T/w1/set"; cp "$T/images-idx3-ubyte" "$T/w2/set"
+printf '\177' | dd of="$T/w2/set" bs=1 seek=$(($(wc -c < "$T/w2/set") - 1)) conv=notrunc 2>/dev/null
 GA=$(cd "$(dirname "$GANC")" && pwd)/$(basename "$GANC") # (-wdir: an absolute path)
 W="--model m.gan --data set $O --steps 2 --out $T/bad"
 refused "another option on process 1" "train: process 1 of 2 was started with other options than process 0" \
@@ -153,7 +155,7 @@ refused "other data on process 1" "train: process 1 of 3 was started with other 
 refused "--sync-bn on one process only" "train: process 1 of 2 was started with other options than process 0" \
     1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w1 $GA train $W --sync-bn
 check "the same run from two folders with the same files is not refused" \
-    "cp $T/w1/m.gan $T/w1/set $T/w2/ && mpi 1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w2 $GA train $W 2>/dev/null && rm -rf $T/bad"
+    "rm -rf $T/bad && cp $T/w1/m.gan $T/w1/set $T/w2/ && mpi 1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w2 $GA train $W 2>/dev/null && rm -rf $T/bad"
 
 echo "mpi: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
