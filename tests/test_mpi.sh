@@ -10,7 +10,9 @@
 # whatever the gradient's), as it does between one process on 1 and on 2 threads: after 50
 # steps both reach ~2e-2 of the weights on this model, so a longer comparison tests nothing.
 # The model has no batch norm (each process normalises its own share: another computation)
-# and no dropout (refused over several processes).
+# and no dropout (refused over several processes). Then the same against one process with
+# --sync-bn (batch norm on the global batch), --pack, --info-codes, --cond and --eval-every, and
+# the start-up refusal of processes given other options, model or data.
 # Usage: GANC=path/to/ganc tests/test_mpi.sh
 . "$(dirname "$0")/cli_fixture.sh"
 if ! "$GANC" --version | grep -q ' mpi'; then
