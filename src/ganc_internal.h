@@ -160,7 +160,16 @@ typedef struct {
      * with class mix_to's, (1 - mix_t) own + mix_t mix_to's; -1 off */
     int mix_to;
     float mix_t;
+    /* data-parallel training (ganc_net_set_sum): adds v (n doubles) over every process of the
+     * run, in place, the same on all and from run to run (sync batch norm's statistics); NULL
+     * in one process. Every process must make the same calls in the same order. */
+    void (*sum)(void *ctx, double *v, int n);
+    void *sum_ctx;
 } ganc_pass;
+
+/* The network's passes in training hand `sum` (ctx) to their layers (ganc_pass.sum), so that
+ * batch norm adds its per-channel sums over the processes of a data-parallel run; NULL: off. */
+void ganc_net_set_sum(ganc_net *net, void (*sum)(void *ctx, double *v, int n), void *ctx);
 
 /* Parts for a layer that splits n samples, one contiguous range per part, each part with its
  * own block of p->work (p->work + t * L->n_work). The layer asks OpenMP for one thread per

@@ -11,6 +11,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -803,6 +804,130 @@ static void test_no_alloc_and_small_batch(void)
 }
 
 /* ---- 5. train / eval: batch norm and dropout ---------------------------------------------- */
+
+/* Synchronised batch norm (ganc_net_set_sum, a data-parallel run's --sync-bn) without MPI: two
+ * threads play two processes, each with half the batch, their `sum` adding the two halves'
+ * vectors (in "rank" order) at a barrier. The halves' outputs, input gradients and running
+ * statistics must be the whole batch's in one network, and their parameter gradients add up
+ * to its; for a plain layer over planes, one after a dense layer (the rows layout, more
+ * channels than a block of 64) and a conditional one. */
+typedef struct {
+    pthread_barrier_t bar;
+    double *v[2];
+} bn_sim;
+typedef struct {
+    bn_sim *sim;
+    int rank, half;
+    ganc_net *net;
+    const float *x, *dy;
+    float *y, *dx;
+    size_t sz;
+} bn_sim_part;
+
+static void bn_sim_sum(void *ctx, double *v, int n)
+{
+    bn_sim_part *p = ctx;
+    bn_sim *s = p->sim;
+    double *sum = calloc((size_t)n, sizeof(double));
+    s->v[p->rank] = v;
+    pthread_barrier_wait(&s->bar);
+    for (int i = 0; sum && i < n; i++) sum[i] = s->v[0][i] + s->v[1][i];
+    pthread_barrier_wait(&s->bar); /* both have read both */
+    if (sum) memcpy(v, sum, sizeof(double) * (size_t)n);
+    free(sum);
+}
+
+static void *bn_sim_run(void *arg)
+{
+    bn_sim_part *p = arg;
+    ganc_net_set_sum(p->net, bn_sim_sum, p);
+    ganc_net_zero_grad(p->net);
+    const float *y = ganc_net_forward(p->net, p->x, p->half);
+    memcpy(p->y, y, sizeof(float) * p->sz * (size_t)p->half);
+    ganc_net_backward(p->net, p->dy, p->dx, 1);
+    return NULL;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n, double *scale)
+{
+    double d = 0.0, m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs((double)a[i] - b[i]) > d) d = fabs((double)a[i] - b[i]);
+        if (fabs(a[i]) > m) m = fabs(a[i]);
+    }
+    *scale = m;
+    return d;
+}
+
+static void bn_sync_case(const char *what, ganc_shape in, const char *text, int classes)
+{
+    enum { NB = 8, HALF = NB / 2 };
+    ganc_net *whole = test_make_net("bn", in, text, NB), *part[2] = {test_make_net("bn", in, text, HALF),
+                                                                      test_make_net("bn", in, text, HALF)};
+    if (!whole || !part[0] || !part[1]) return;
+    const size_t sz = ganc_shape_size(in), total = NB * sz, np = ganc_net_param_count(whole);
+    ganc_rng r;
+    ganc_rng_seed(&r, 11);
+    ganc_rng_normal(&r, ganc_net_params(whole), np, 1.0f, 0.5f);
+    for (int k = 0; k < 2; k++) memcpy(ganc_net_params(part[k]), ganc_net_params(whole), sizeof(float) * np);
+    float *x = check_floats(total), *dy = check_floats(total), *yw = check_floats(total), *dxw = check_floats(total);
+    float *yp = check_floats(total), *dxp = check_floats(total);
+    ganc_rng_normal(&r, x, total, 0.5f, 2.0f);
+    ganc_rng_normal(&r, dy, total, 0.0f, 1.0f);
+    int32_t labels[NB];
+    for (int i = 0; i < NB; i++) labels[i] = classes ? (i * 7 + 1) % classes : 0;
+    if (classes) {
+        ganc_net_set_labels(whole, labels);
+        for (int k = 0; k < 2; k++) ganc_net_set_labels(part[k], labels + k * HALF);
+    }
+    ganc_net_zero_grad(whole);
+    memcpy(yw, ganc_net_forward(whole, x, NB), sizeof(float) * total);
+    ganc_net_backward(whole, dy, dxw, 1);
+
+    bn_sim sim;
+    pthread_barrier_init(&sim.bar, NULL, 2);
+    bn_sim_part p[2];
+    pthread_t tid[2];
+    for (int k = 0; k < 2; k++) {
+        p[k] = (bn_sim_part){&sim, k, HALF, part[k], x + k * HALF * sz, dy + k * HALF * sz, yp + k * HALF * sz,
+                             dxp + k * HALF * sz, sz};
+        CHECK(pthread_create(&tid[k], NULL, bn_sim_run, &p[k]) == 0, "%s: thread", what);
+    }
+    for (int k = 0; k < 2; k++) pthread_join(tid[k], NULL);
+    pthread_barrier_destroy(&sim.bar);
+
+    double scale, d = max_abs_diff(yw, yp, total, &scale);
+    CHECK(d <= 1e-5 * scale, "%s: the halves' outputs differ from the whole batch's by %.3g (of %.3g)", what, d, scale);
+    d = max_abs_diff(dxw, dxp, total, &scale);
+    CHECK(d <= 1e-5 * scale, "%s: the halves' input gradients differ by %.3g (of %.3g)", what, d, scale);
+    float *g = check_floats(np);
+    for (size_t i = 0; i < np; i++) g[i] = ganc_net_grads(part[0])[i] + ganc_net_grads(part[1])[i];
+    d = max_abs_diff(ganc_net_grads(whole), g, np, &scale);
+    CHECK(d <= 1e-5 * scale, "%s: the halves' parameter gradients add up to the whole's within %.3g (of %.3g)", what, d,
+          scale);
+    const size_t ns = ganc_net_state_count(whole);
+    d = max_abs_diff(ganc_net_state(whole), ganc_net_state(part[0]), ns, &scale);
+    CHECK(d <= 1e-6 * scale, "%s: running statistics differ from the whole batch's by %.3g", what, d);
+    CHECK(!memcmp(ganc_net_state(part[0]), ganc_net_state(part[1]), sizeof(float) * ns),
+          "%s: the halves' running statistics differ", what);
+    free(g);
+    free(x);
+    free(dy);
+    free(yw);
+    free(dxw);
+    free(yp);
+    free(dxp);
+    ganc_net_free(whole);
+    ganc_net_free(part[0]);
+    ganc_net_free(part[1]);
+}
+
+static void test_batchnorm_sync(void)
+{
+    bn_sync_case("batchnorm over planes", (ganc_shape){3, 4, 5}, "batchnorm momentum=0.3", 0);
+    bn_sync_case("batchnorm after dense (rows)", (ganc_shape){70, 1, 1}, "batchnorm", 0);
+    bn_sync_case("conditional batchnorm", (ganc_shape){3, 2, 3}, "batchnorm classes=3", 3);
+}
 
 static void test_batchnorm_modes(void)
 {
@@ -1772,6 +1897,7 @@ int main(void)
     test_mbstd_hold();
     test_spectral_norm_converges();
     test_batchnorm_modes();
+    test_batchnorm_sync();
     test_dropout_modes();
     test_init();
     test_adam();

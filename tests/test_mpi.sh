@@ -10,7 +10,9 @@
 # whatever the gradient's), as it does between one process on 1 and on 2 threads: after 50
 # steps both reach ~2e-2 of the weights on this model, so a longer comparison tests nothing.
 # The model has no batch norm (each process normalises its own share: another computation)
-# and no dropout (refused over several processes).
+# and no dropout (refused over several processes). Then the same against one process with
+# --sync-bn (batch norm on the global batch), --pack, --info-codes, --cond and --eval-every, and
+# the start-up refusal of processes given other options, model or data.
 # Usage: GANC=path/to/ganc tests/test_mpi.sh
 . "$(dirname "$0")/cli_fixture.sh"
 if ! "$GANC" --version | grep -q ' mpi'; then
@@ -68,6 +70,58 @@ check "the same N twice: identical checkpoints, pictures and log" \
 check "5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $C --steps 5 --out $T/r21 2>/dev/null && $GANC train --resume $T/r21 --steps 10 2>/dev/null && within $T/one/$ck $T/r21/$ck"
 check "5 steps in one, resumed to 10 on 3 processes" "$GANC train $C --steps 5 --out $T/r13 2>/dev/null && mpi 3 $GANC train --resume $T/r13 --steps 10 2>/dev/null && within $T/one/$ck $T/r13/$ck"
 
+# --sync-bn: the fixture's tiny.gan (batch norm in G after a dense layer, in D after a conv; its
+# dropout taken out, as dropout is refused) normalises by the global batch's statistics, so N
+# processes are one process's run up to rounding, the running statistics (gen.*/disc.* tensors)
+# included, with the same tolerance. Without it, each process normalises its share: not the same.
+sed '/^dropout/d' "$T/tiny.gan" > "$T/bn.gan"
+B="--model $T/bn.gan --data $T/images-idx3-ubyte --seed 3 --batch 24 --threads 1 --log-every 5 --sample-every 5 --ckpt-every 5 --sync-bn"
+check "--sync-bn in one process (no effect), 10 steps" "$GANC train $B --steps 10 --out $T/bn1 2>/dev/null"
+check "--sync-bn on 2 processes" "mpi 2 $GANC train $B --steps 10 --out $T/bn2 2>/dev/null"
+check "--sync-bn on 3 processes" "mpi 3 $GANC train $B --steps 10 --out $T/bn3 2>/dev/null"
+check "--sync-bn: 2 processes = one process up to rounding" "within $T/bn1/$ck $T/bn2/$ck"
+check "--sync-bn: 3 processes = one process up to rounding" "within $T/bn1/$ck $T/bn3/$ck"
+echo "  --sync-bn one vs 2: $(compare $T/bn1/$ck $T/bn2/$ck); one vs 3: $(compare $T/bn1/$ck $T/bn3/$ck)"
+check "--sync-bn in one process changes nothing" "$GANC train $(echo $B | sed 's/ --sync-bn//') --steps 10 --out $T/bn1x 2>/dev/null && cmp -s $T/bn1/$ck $T/bn1x/$ck"
+check "without --sync-bn, 2 processes with batch norm are another computation" "mpi 2 $GANC train $(echo $B | sed 's/ --sync-bn//') --steps 10 --out $T/bn2x 2>/dev/null && ! within $T/bn1/$ck $T/bn2x/$ck 2>/dev/null"
+check "--sync-bn on 2 processes again: identical checkpoint" "mpi 2 $GANC train $B --steps 10 --out $T/bn2b 2>/dev/null && cmp -s $T/bn2/$ck $T/bn2b/$ck"
+check "--sync-bn: 5 steps on 3 processes, resumed to 10 on 2" "mpi 3 $GANC train $B --steps 5 --out $T/bnr 2>/dev/null && mpi 2 $GANC train --resume $T/bnr --steps 10 --sync-bn 2>/dev/null && within $T/bn1/$ck $T/bnr/$ck"
+check "--sync-bn: 5 steps on 2 processes, resumed to 10 in one" "mpi 2 $GANC train $B --steps 5 --out $T/bnr1 2>/dev/null && $GANC train --resume $T/bnr1 --steps 10 2>/dev/null && within $T/bn1/$ck $T/bnr1/$ck"
+
+# Options shared out, each on 2 and 3 processes against one process (10 steps, the tolerance
+# above): --pack (each process's share holds whole packs), --info-codes (codes drawn for the
+# global batch, each process keeping its share), --cond (the generated classes likewise, and the
+# real samples' labels follow their indices: acgan's class loss on real samples and projection's
+# D see them; with --sync-bn as the model has batch norm, conditional in projection's G), and
+# --eval-every (process 0 evaluates alone on noise of its own: the same modes in the log).
+same_as_one() { # name, directory, options...
+    name=$1; d=$2; shift 2
+    check "$name: one process" "$GANC train $* --steps 10 --out $T/$d-1 2>/dev/null"
+    for n in 2 3; do
+        check "$name: $n processes = one process up to rounding" \
+            "mpi $n $GANC train $* --steps 10 --out $T/$d-$n 2>$T/$d-$n.err && within $T/$d-1/$ck $T/$d-$n/$ck"
+    done
+    echo "  $name: one vs 2: $(compare $T/$d-1/$ck $T/$d-2/$ck); one vs 3: $(compare $T/$d-1/$ck $T/$d-3/$ck)"
+}
+O="--seed 3 --batch 24 --threads 1 --log-every 5 --sample-every 5 --ckpt-every 5"
+same_as_one "--pack 2" pack $C --pack 2
+sed 's/^dense 1$/dense $dout/' "$T/plain.gan" > "$T/info.gan"
+same_as_one "--info-codes 3" info --model $T/info.gan --data $T/images-idx3-ubyte $O --info-codes 3
+quadrant_set "$T/q"
+for c in acgan projection; do
+    same_as_one "--cond $c --sync-bn" cond-$c --model $T/bn.gan --data $T/q/train-images-idx3-ubyte $O --cond $c --sync-bn
+done
+# (a 2-D model of its own: the preset's mbstd layer is refused, and its G's dense layers have
+# biases before batch norm, whose gradient is 0 but for rounding, which Adam turns into steps of
+# the learning rate's size, so that its weights differ between N far beyond rounding). At step
+# 10 this G has found no mode yet: the evaluations compared are the same lines, with n = 500
+# samples each (process 0 evaluates everything, alone), not yet telling numbers.
+printf '[generator]\ndense 64\nrelu\ndense 2\n[discriminator]\ndense 64\nlrelu slope=0.2\ndense 1\n[train]\nz_dim = 2\n' > "$T/toy.gan"
+same_as_one "--eval-every (2-D)" eval --model $T/toy.gan --data ring $O --eval-every 5 --eval-n 500
+evals() { grep '"modes"' "$1/log.jsonl"; }
+check "--eval-every: process 0's evaluations are one process's (step 10: $(evals $T/eval-1 | tail -n 1))" \
+    "[ \$(evals $T/eval-1 | grep -c .) -eq 2 ] && [ \"\$(evals $T/eval-1)\" = \"\$(evals $T/eval-2)\" ] && [ \"\$(evals $T/eval-1)\" = \"\$(evals $T/eval-3)\" ] && [ -s $T/eval-2/metrics.png ]"
+
 # refusals: one clear line from ganc (mpirun adds its own notice), a failed job, no directory
 refused() { # name, expected text, mpi args...
     name=$1; want=$2; shift 2
@@ -81,9 +135,29 @@ refused() { # name, expected text, mpi args...
 refused "a batch 2 processes do not divide" "train: --batch 25 does not divide among 2 processes" 2 $GANC train $C --batch 25 --out $T/bad
 refused "a batch 3 processes do not divide" "train: --batch 16 does not divide among 3 processes" 3 $GANC train $C --batch 16 --out $T/bad
 refused "--r1 refused" "train: --r1 is not supported over several processes yet; run it in one process" 2 $GANC train $C --r1 1 --out $T/bad
-refused "--pack refused" "train: --pack (PacGAN) is not supported over several processes yet" 2 $GANC train $C --pack 2 --out $T/bad
+refused "--pack that does not divide a process's share" "train: --pack 3 does not divide each process's share of the batch (8 of --batch 24 over 3 processes)" 3 $GANC train $C --pack 3 --out $T/bad
 refused "wgan-gp refused" "train: --loss wgan-gp is not supported over several processes yet" 2 $GANC train $C --loss wgan-gp --out $T/bad
 refused "dropout refused (the fixture's tiny.gan)" "train: a dropout layer is not supported over several processes yet" 2 $GANC train --model $T/tiny.gan --data $T/images-idx3-ubyte --out $T/bad
+# processes started with other options, model or data (mpirun's A : B runs A as process 0 and B
+# as process 1, ...): refused at start by a hash, one line naming the first other process. The
+# model and the data are the same paths in two folders (-wdir), so that the options agree.
+mkdir -p "$T/w1" "$T/w2"
+cp "$T/plain.gan" "$T/w1/m.gan"; sed 's/^dense 32$/dense 33/' "$T/plain.gan" > "$T/w2/m.gan"
+# (the same images but for the last pixel)
+cp "$T/images-idx3-ubyte" "$T/w1/set"; cp "$T/images-idx3-ubyte" "$T/w2/set"
+printf '\177' | dd of="$T/w2/set" bs=1 seek=$(($(wc -c < "$T/w2/set") - 1)) conv=notrunc 2>/dev/null
+GA=$(cd "$(dirname "$GANC")" && pwd)/$(basename "$GANC") # (-wdir: an absolute path)
+W="--model m.gan --data set $O --steps 2 --out $T/bad"
+refused "another option on process 1" "train: process 1 of 2 was started with other options than process 0" \
+    1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w1 $GA train $W --lr-d 2e-3
+refused "another model on process 2" "train: process 2 of 3 was started with other model or checkpoint than process 0" \
+    2 -wdir $T/w1 $GA train $W --data $T/w1/set : -np 1 -wdir $T/w2 $GA train $W --data $T/w1/set
+refused "other data on process 1" "train: process 1 of 3 was started with other data than process 0" \
+    1 -wdir $T/w1 $GA train $W --model $T/w1/m.gan : -np 2 -wdir $T/w2 $GA train $W --model $T/w1/m.gan
+refused "--sync-bn on one process only" "train: process 1 of 2 was started with other options than process 0" \
+    1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w1 $GA train $W --sync-bn
+check "the same run from two folders with the same files is not refused" \
+    "rm -rf $T/bad && cp $T/w1/m.gan $T/w1/set $T/w2/ && mpi 1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w2 $GA train $W 2>/dev/null && rm -rf $T/bad"
 
 echo "mpi: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

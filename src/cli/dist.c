@@ -102,6 +102,13 @@ void cli_dist_mean_floats(float *v, size_t n)
 void cli_dist_mean_doubles(double *v, int n)
 {
     if (dist_size == 1) return;
+    cli_dist_sum_doubles(v, n);
+    for (int i = 0; i < n; i++) v[i] /= dist_size;
+}
+
+void cli_dist_sum_doubles(double *v, int n)
+{
+    if (dist_size == 1) return;
     double *all = malloc(sizeof(double) * (size_t)n * (size_t)dist_size);
     if (!all) {
         fprintf(stderr, "ganc: train: out of memory\n");
@@ -111,9 +118,30 @@ void cli_dist_mean_doubles(double *v, int n)
     for (int i = 0; i < n; i++) {
         double s = 0.0;
         for (int r = 0; r < dist_size; r++) s += all[(size_t)r * (size_t)n + (size_t)i];
-        v[i] = s / dist_size;
+        v[i] = s;
     }
     free(all);
+}
+
+int cli_dist_first_other(const unsigned long long *h, int n, int *which)
+{
+    if (dist_size == 1) return -1;
+    unsigned long long *all = malloc(sizeof(unsigned long long) * (size_t)n * (size_t)dist_size);
+    if (!all) {
+        fprintf(stderr, "ganc: train: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Allgather(h, n, MPI_UNSIGNED_LONG_LONG, all, n, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
+    int rank = -1;
+    for (int r = 1; r < dist_size && rank < 0; r++)
+        for (int i = 0; i < n; i++)
+            if (all[(size_t)r * (size_t)n + (size_t)i] != all[i]) {
+                rank = r;
+                *which = i;
+                break;
+            }
+    free(all);
+    return rank;
 }
 
 int cli_dist_max(int x)
@@ -150,6 +178,18 @@ void cli_dist_mean_doubles(double *v, int n)
 {
     (void)v;
     (void)n;
+}
+void cli_dist_sum_doubles(double *v, int n)
+{
+    (void)v;
+    (void)n;
+}
+int cli_dist_first_other(const unsigned long long *h, int n, int *which)
+{
+    (void)h;
+    (void)n;
+    (void)which;
+    return -1;
 }
 int cli_dist_max(int x) { return x; }
 void cli_dist_abort(int status) { exit(status); }

@@ -21,6 +21,12 @@ int cli_dist_size(void);
 void cli_dist_mean_floats(float *v, size_t n);
 /* The same for n doubles (small: the logged losses). */
 void cli_dist_mean_doubles(double *v, int n);
+/* v (n doubles, small: batch norm's per-channel sums under --sync-bn) becomes the sum over the
+ * processes of their v, added in rank order: the same on every process and from run to run. */
+void cli_dist_sum_doubles(double *v, int n);
+/* The lowest process whose h (n values: hashes) differs from process 0's, with in *which the
+ * first index that differs; -1 when all agree (always in one process). */
+int cli_dist_first_other(const unsigned long long *h, int n, int *which);
 /* The largest of the processes' x (any process's failure or stop request, for all to act on). */
 int cli_dist_max(int x);
 /* Ends every process of the run at once with this status (a failure that the others cannot

@@ -165,9 +165,15 @@ static int train(int argc, char **argv)
 {
     config_flags cf = {0};
     const char *out = NULL, *resume = NULL;
+    int sync_bn = 0;
     cli_flag flags[] = {
         {"--out", "DIR", "the run directory to create (this, or --resume)", CLI_TEXT, .dest = &out},
         {"--resume", "DIR", "continue the run in DIR up to --steps", CLI_TEXT, .dest = &resume},
+        {"--sync-bn", NULL,
+         "under mpirun: batch norm normalises by the whole batch's statistics, summed over the processes, so that N "
+         "processes compute one process's run (default: each its own share's); give it again on --resume. In one "
+         "process it changes nothing",
+         CLI_SWITCH, .dest = &sync_bn},
     };
     const cli_command cmd = {
         .name = "train",
@@ -203,8 +209,10 @@ static int train(int argc, char **argv)
      * process 0 alone makes the directory. */
     const char *dir = resume ? resume : out;
     cli_train_eval evals;
-    /* (two agreements: no process fails after the directory exists, unless in making it) */
-    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, err), err) ? 1 : 0;
+    /* (agreements: no process fails after the directory exists, unless in making it) */
+    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, sync_bn, err), err) ? 1 : 0;
+    /* (then, all being ready, whether all were given the same: a collective every one joins) */
+    if (!status) status = all_ready(cli_train_dist_check_same(&s, &src, sync_bn, err), err) ? 1 : 0;
     if (!status) {
         const int failed = cli_dist_rank() == 0 && (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err));
         status = all_ready(failed, err) ? 1 : cli_train_run(&s, dir, &evals, &src);

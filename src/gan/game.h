@@ -107,6 +107,12 @@ typedef struct {
      * none): data-parallel runs replace the local mean by the global one there. */
     void (*reduce)(void *ctx, float *grad, size_t n);
     void *reduce_ctx;
+    /* Handed to both networks for the passes of the training steps only (ganc_net_set_sum;
+     * NULL: none): a data-parallel run's --sync-bn adds batch norm's sums over the processes
+     * there. Every other pass (pictures, evaluation, sampling) stays this process's own, so
+     * that process 0 may run them alone. */
+    void (*sum)(void *ctx, double *v, int n);
+    void *sum_ctx;
     ganc_game_stats stats;
 } ganc_game;
 

@@ -4,10 +4,18 @@
  * a sample of class c (weight and bias are K x C); the statistics are the whole batch's.
  * Training: batch statistics (biased variance), running statistics updated as PyTorch does
  * (unbiased variance, r = (1 - momentum) r + momentum stat). Eval: running statistics.
- * Saved for backward: the mean and 1/sqrt(var + eps) that the forward used. */
+ * Saved for backward: the mean and 1/sqrt(var + eps) that the forward used.
+ * Synchronised (a pass with a `sum`, from a data-parallel run's --sync-bn): in training the
+ * per-channel sums (forward: of x, then of (x - mean)^2, with the sample count; backward: of
+ * dy and dy (x - mean)) are added over the processes before use, so that each process
+ * normalises its share by the global batch's statistics and N processes compute what one
+ * computes on the whole batch, up to float rounding; the running statistics are the same on
+ * every process. The layer knows nothing of MPI: `sum` is the caller's. */
 #include "ganc_internal.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static int bn_setup(ganc_layer *L, char err[GANC_ERR_LEN])
 {
@@ -281,8 +289,142 @@ static void cbn_backward(ganc_layer *L, const float *x, const float *dy, float *
     }
 }
 
+/* Scratch for the synchronised paths (a few doubles per channel, once per pass). */
+static double *sync_scratch(size_t n)
+{
+    double *v = calloc(n, sizeof(double));
+    if (!v) {
+        fprintf(stderr, "ganc: batchnorm: out of memory for the synchronised statistics\n");
+        abort();
+    }
+    return v;
+}
+
+/* Training forward with the statistics of the whole data-parallel batch (see the top). */
+static void bn_forward_sync(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
+{
+    const int c = L->in.c, cond = L->spec.classes > 0;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    float *mean = L->saved, *invstd = L->saved + c;
+    float *run_mean = L->state, *run_var = L->state + c;
+    const float eps = L->spec.eps, mom = L->spec.momentum;
+    double *v = sync_scratch(3 * (size_t)c + 1); /* sums and count (c + 1), squares (c), means (c) */
+    double *sq = v + c + 1, *mu = sq + c;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double acc[LANES] = {0};
+        for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
+        v[ch] = lanes_total(acc);
+    }
+    v[c] = (double)n * (double)plane;
+    p->sum(p->sum_ctx, v, c + 1);
+    const double count = v[c];
+    for (int ch = 0; ch < c; ch++) mu[ch] = v[ch] / count;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double acc[LANES] = {0};
+        for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu[ch], acc);
+        sq[ch] = lanes_total(acc);
+    }
+    p->sum(p->sum_ctx, sq, c);
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const double var = sq[ch] / count, unbiased = count > 1 ? sq[ch] / (count - 1) : var;
+        mean[ch] = (float)mu[ch];
+        invstd[ch] = (float)(1.0 / sqrt(var + eps));
+        run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu[ch];
+        run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
+        for (int i = 0; i < n; i++) {
+            float gain = L->weight[ch], bias = L->bias[ch];
+            if (cond) {
+                const int y_i = ganc_layer_label(L, p, i);
+                gain = ganc_class_entry(p, L->weight, y_i, (size_t)c, (size_t)ch);
+                bias = ganc_class_entry(p, L->bias, y_i, (size_t)c, (size_t)ch);
+            }
+            const float scale = gain * invstd[ch], shift = bias - mean[ch] * scale;
+            const float *xc = x + i * size + ch * plane;
+            float *yc = y + i * size + ch * plane;
+            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
+        }
+    }
+    free(v);
+}
+
+/* Training backward with the whole batch's sums of dy and dy (x - mean) (the forward's
+ * statistics were the whole batch's). The parameters' gradients stay this process's share:
+ * the caller sums them over the processes as it does every gradient. With a conditional
+ * layer the sums are of g_i dy, g_i sample i's gain (as cbn_backward). */
+static void bn_backward_sync(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
+                             const ganc_pass *p)
+{
+    const int c = L->in.c, cond = L->spec.classes > 0;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const float *mean = L->saved, *invstd = L->saved + c;
+    double *v = sync_scratch(2 * (size_t)c + 1); /* sums of (g) dy (c), of (g) dy xhat (c), count */
+    double *b = v + c;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        if (cond) {
+            double g_dy = 0.0, g_dy_xhat = 0.0;
+            for (int i = 0; i < n; i++) {
+                const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
+                double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
+                sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy,
+                                    acc_dyx);
+                const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
+                if (param_grads) {
+                    L->dweight[at] += (float)sum_dy_xhat;
+                    L->dbias[at] += (float)sum_dy;
+                }
+                g_dy += L->weight[at] * sum_dy;
+                g_dy_xhat += L->weight[at] * sum_dy_xhat;
+            }
+            v[ch] = g_dy;
+            b[ch] = g_dy_xhat;
+        } else {
+            double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
+            for (int i = 0; i < n; i++)
+                sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy,
+                                    acc_dyx);
+            v[ch] = lanes_total(acc_dy);
+            b[ch] = lanes_total(acc_dyx) * invstd[ch];
+            if (param_grads) {
+                L->dweight[ch] += (float)b[ch];
+                L->dbias[ch] += (float)v[ch];
+            }
+        }
+    }
+    if (!dx) { /* (the same on every process: all skip the sum) */
+        free(v);
+        return;
+    }
+    v[2 * c] = (double)n * (double)plane;
+    p->sum(p->sum_ctx, v, 2 * c + 1);
+    const double count = v[2 * c];
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const float mdy = (float)(v[ch] / count), mdyx = (float)(b[ch] / count);
+        for (int i = 0; i < n; i++) {
+            /* dx = invstd (g dy - mean(g dy) - xhat mean(g dy xhat)), g the sample's gain */
+            const float g = cond ? L->weight[(size_t)ganc_layer_label(L, p, i) * c + ch] : L->weight[ch];
+            const float gm = cond ? 1.0f : g; /* (a plain layer's sums are of dy: times its one gain) */
+            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
+            float *dxc = dx + i * size + ch * plane;
+            for (size_t j = 0; j < plane; j++) {
+                const float xhat = (xc[j] - mean[ch]) * invstd[ch];
+                dxc[j] = invstd[ch] * (g * dyc[j] - gm * (mdy + xhat * mdyx));
+            }
+        }
+    }
+    free(v);
+}
+
 static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
+    if (p->sum && p->training) {
+        bn_forward_sync(L, x, y, n, p);
+        return;
+    }
     if (L->spec.classes > 0) {
         cbn_forward(L, x, y, n, p);
         return;
@@ -311,6 +453,10 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
                         int param_grads, const ganc_pass *p)
 {
     (void)y;
+    if (p->sum && p->training) {
+        bn_backward_sync(L, x, dy, dx, n, param_grads, p);
+        return;
+    }
     if (L->spec.classes > 0) {
         cbn_backward(L, x, dy, dx, n, param_grads, p);
         return;

@@ -34,6 +34,8 @@ struct ganc_net {
     float mix_t;
     int profiling;
     double *prof_fwd, *prof_bwd;
+    void (*sum)(void *ctx, double *v, int n); /* ganc_net_set_sum */
+    void *sum_ctx;
 };
 
 ganc_net *ganc_net_create(const char *name, ganc_shape input)
@@ -279,6 +281,12 @@ int ganc_net_training(const ganc_net *net) { return net->training; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 void ganc_net_set_labels(ganc_net *net, const int32_t *labels) { net->labels = labels; }
 
+void ganc_net_set_sum(ganc_net *net, void (*sum)(void *ctx, double *v, int n), void *ctx)
+{
+    net->sum = sum;
+    net->sum_ctx = ctx;
+}
+
 int ganc_net_set_class_mix(ganc_net *net, int to, float t)
 {
     if (to >= ganc_net_classes(net) || to < -1 || !(t >= 0.0f && t <= 1.0f)) return -1;
@@ -305,7 +313,8 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t,
+                           net->sum, net->sum_ctx};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -325,7 +334,7 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f, net->sum, net->sum_ctx};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
