@@ -165,11 +165,26 @@ typedef struct {
      * in one process. Every process must make the same calls in the same order. */
     void (*sum)(void *ctx, double *v, int n);
     void *sum_ctx;
+    /* data-parallel training (ganc_net_set_shard): the pass's n samples are samples
+     * [shard_first, shard_first + n) of a global batch of shard_total, whose random draws
+     * (dropout's masks) are the global batch's, of which this pass keeps its part;
+     * shard_total 0: the pass is the whole batch */
+    int shard_first, shard_total;
 } ganc_pass;
+
+/* Draws n values of a draw of `total` (uniform, normal, Bernoulli as ganc_rng_uniform, ...),
+ * starting at value `first`: out gets exactly the values [first, first + n) that the whole
+ * draw would give, and r advances past the whole draw, as one process drawing all of it. */
+void ganc_rng_uniform_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float lo, float hi);
+void ganc_rng_normal_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float mean, float std);
+void ganc_rng_bernoulli_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float p);
 
 /* The network's passes in training hand `sum` (ctx) to their layers (ganc_pass.sum), so that
  * batch norm adds its per-channel sums over the processes of a data-parallel run; NULL: off. */
 void ganc_net_set_sum(ganc_net *net, void (*sum)(void *ctx, double *v, int n), void *ctx);
+/* The network's passes run samples [first, first + n) of a global batch of `total`
+ * (ganc_pass.shard_first/shard_total): a data-parallel process's share; total 0: off. */
+void ganc_net_set_shard(ganc_net *net, int first, int total);
 
 /* Parts for a layer that splits n samples, one contiguous range per part, each part with its
  * own block of p->work (p->work + t * L->n_work). The layer asks OpenMP for one thread per

@@ -235,6 +235,40 @@ static void test_rng_bernoulli_permutation(void)
     free(x);
 }
 
+/* A part of a draw (a data-parallel process's share) is exactly that slice of the whole draw,
+ * and leaves the stream where the whole draw does, for every alignment of its start. */
+static void test_rng_parts(void)
+{
+    const size_t total = 200003;
+    float *whole = check_floats(total), *part = check_floats(total);
+    const size_t cuts[][2] = {{0, 0}, {0, 1}, {1, 2}, {2, 3}, {3, 1}, {3, 5}, {4, 4}, {5, 70001}, {100000, 100003}, {7, 0}};
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+            const size_t first = cuts[c][0], n = cuts[c][1];
+            ganc_rng a, b;
+            ganc_rng_seed(&a, 77);
+            ganc_rng_seed(&b, 77);
+            ganc_rng_u64(&a); /* a stream not at its start */
+            ganc_rng_u64(&b);
+            if (kind == 0) {
+                ganc_rng_uniform(&a, whole, total, -2.0f, 3.0f);
+                ganc_rng_uniform_part(&b, part, first, n, total, -2.0f, 3.0f);
+            } else if (kind == 1) {
+                ganc_rng_normal(&a, whole, total, 0.5f, 2.0f);
+                ganc_rng_normal_part(&b, part, first, n, total, 0.5f, 2.0f);
+            } else {
+                ganc_rng_bernoulli(&a, whole, total, 0.3f);
+                ganc_rng_bernoulli_part(&b, part, first, n, total, 0.3f);
+            }
+            CHECK(!memcmp(whole + first, part, sizeof(float) * n), "rng part %d [%zu, +%zu) of %zu: not the whole draw's", kind,
+                  first, n, total);
+            CHECK(a.counter == b.counter && ganc_rng_u64(&a) == ganc_rng_u64(&b),
+                  "rng part %d [%zu, +%zu): the stream is left elsewhere than by the whole draw", kind, first, n);
+        }
+    free(whole);
+    free(part);
+}
+
 static void test_rng_streams(void)
 {
     const size_t n = 300000, m = 7;
@@ -1887,6 +1921,7 @@ int main(void)
     test_rng_normal();
     test_rng_bernoulli_permutation();
     test_rng_streams();
+    test_rng_parts();
     test_parser();
     test_layer_registry();
     test_reference_shapes();

@@ -40,8 +40,9 @@ static int has_layer(const ganc_net *net, ganc_layer_type type)
  * at the batch as a whole or draws per sample from a stream this does not share out yet.
  * Shared out already: --pack (whole packs per process, checked above), --info-codes and
  * --cond (the codes and generated classes are drawn for the global batch and each process
- * keeps its share, as it does the data's indices and so their labels), --eval-every (process
- * 0 evaluates alone, from noise of its own, while the others wait at the next step). */
+ * keeps its share, as it does the data's indices and so their labels), dropout (each process
+ * draws its part of the global batch's masks: ganc_net_set_shard), --eval-every (process 0
+ * evaluates alone, from noise of its own, while the others wait at the next step). */
 static const char *not_shared(const ganc_session *s)
 {
     const ganc_config *c = &s->cfg;
@@ -52,7 +53,6 @@ static const char *not_shared(const ganc_session *s)
     if (c->inst_noise > 0.0f) return "--inst-noise";
     if (c->on_nan == GANC_ONNAN_ROLLBACK) return "--on-nan rollback";
     if (!c->mbstd_off && has_layer(s->game.d, GANC_LAYER_MBSTD)) return "an mbstd layer in D (--mbstd off turns it off)";
-    if (has_layer(s->game.d, GANC_LAYER_DROPOUT) || has_layer(s->game.g, GANC_LAYER_DROPOUT)) return "a dropout layer";
     return NULL;
 }
 

@@ -137,6 +137,47 @@ void ganc_rng_bernoulli(ganc_rng *r, float *out, size_t n, float p)
     r->counter += blocks;
 }
 
+/* Parts of a draw. Value i of a fill comes from block counter + i / 4 alone (lane i % 4), so
+ * a part is the whole fill started at block counter + first / 4, with the values of that block
+ * before `first` dropped: a lead of first % 4 values is drawn from its block into a small
+ * array, the rest straight into out. */
+typedef void (*fill_fn)(ganc_rng *r, float *out, size_t n, float a, float b);
+
+static void fill_part(ganc_rng *r, fill_fn fill, float *out, size_t first, size_t n, size_t total, float a, float b)
+{
+    ganc_rng t = *r;
+    t.counter += first / 4;
+    size_t done = 0;
+    if (first % 4 && n) {
+        float block[4];
+        fill(&t, block, 4, a, b); /* (one block: t moves on by one) */
+        for (size_t j = first % 4; j < 4 && done < n; j++) out[done++] = block[j];
+    }
+    if (done < n) fill(&t, out + done, n - done, a, b);
+    r->counter += (total + 3) / 4;
+}
+
+static void fill_bernoulli(ganc_rng *r, float *out, size_t n, float p, float unused)
+{
+    (void)unused;
+    ganc_rng_bernoulli(r, out, n, p);
+}
+
+void ganc_rng_uniform_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float lo, float hi)
+{
+    fill_part(r, ganc_rng_uniform, out, first, n, total, lo, hi);
+}
+
+void ganc_rng_normal_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float mean, float std)
+{
+    fill_part(r, ganc_rng_normal, out, first, n, total, mean, std);
+}
+
+void ganc_rng_bernoulli_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float p)
+{
+    fill_part(r, fill_bernoulli, out, first, n, total, p, 0.0f);
+}
+
 uint64_t ganc_rng_u64(ganc_rng *r)
 {
     philox_block blk = philox4x32_10(r->counter++, r->seed);

@@ -414,12 +414,19 @@ static const int32_t *answers(const ganc_game *gm, const int32_t *real_labels, i
     return real ? NULL : gm->codes;
 }
 
-/* The training steps' passes add batch norm's sums with gm->sum (on: 1), no other pass does. */
-static void step_sum(ganc_game *gm, int on)
+/* The training steps' passes (on: 1) add batch norm's sums with gm->sum and, in a process's
+ * share of a global batch, draw their part of the global batch's dropout masks (D's batch is
+ * in packs); no other pass does either (process 0's lone passes: pictures, evaluations). */
+static void step_passes(ganc_game *gm, int on)
 {
-    if (!gm->sum) return;
-    ganc_net_set_sum(gm->g, on ? gm->sum : NULL, gm->sum_ctx);
-    ganc_net_set_sum(gm->d, on ? gm->sum : NULL, gm->sum_ctx);
+    if (gm->sum) {
+        ganc_net_set_sum(gm->g, on ? gm->sum : NULL, gm->sum_ctx);
+        ganc_net_set_sum(gm->d, on ? gm->sum : NULL, gm->sum_ctx);
+    }
+    if (gm->batch != gm->draw_batch) {
+        ganc_net_set_shard(gm->g, gm->shard_off, on ? gm->draw_batch : 0);
+        ganc_net_set_shard(gm->d, gm->shard_off / gm->pack, on ? gm->draw_batch / gm->pack : 0);
+    }
 }
 
 void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
@@ -430,7 +437,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->d);
     gm->stats.penalty = 0.0;
-    step_sum(gm, 1);
+    step_passes(gm, 1);
 
     /* Real and fake pass through D separately (each with its own batch statistics) and the
      * backward of one finishes before the other's forward overwrites D's activations. */
@@ -471,7 +478,7 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
         gm->stats.penalty += ganc_grad_penalty(gm->d, &gm->pen, gm->d_in, md, GANC_PENALTY_GP, gm->gp);
     }
 
-    step_sum(gm, 0);
+    step_passes(gm, 0);
     gm->stats.d_loss = loss + gm->stats.penalty;
     if (gm->reduce) gm->reduce(gm->reduce_ctx, ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
     gm->stats.gnorm_d = norm2(ganc_net_grads(gm->d), ganc_net_param_count(gm->d));
@@ -490,7 +497,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_set_training(gm->g, 1);
     ganc_net_set_training(gm->d, 1);
     ganc_net_zero_grad(gm->g);
-    step_sum(gm, 1);
+    step_passes(gm, 1);
 
     train_noise(gm);
     if (gm->classes) {
@@ -507,7 +514,7 @@ void ganc_game_g_step(ganc_game *gm)
     ganc_net_backward(gm->d, dout, gm->dfake, 0);
     if (gm->diffaug) ganc_diffaug_backward(&gm->aug, gm->dfake, gm->dfake); /* the draw of this step's batch */
     ganc_net_backward(gm->g, gm->dfake, NULL, 1);
-    step_sum(gm, 0);
+    step_passes(gm, 0);
     if (gm->reduce) gm->reduce(gm->reduce_ctx, ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     gm->stats.gnorm_g = norm2(ganc_net_grads(gm->g), ganc_net_param_count(gm->g));
     ganc_optim_step(&gm->opt_g, ganc_net_params(gm->g), ganc_net_grads(gm->g));

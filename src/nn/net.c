@@ -36,6 +36,7 @@ struct ganc_net {
     double *prof_fwd, *prof_bwd;
     void (*sum)(void *ctx, double *v, int n); /* ganc_net_set_sum */
     void *sum_ctx;
+    int shard_first, shard_total; /* ganc_net_set_shard */
 };
 
 ganc_net *ganc_net_create(const char *name, ganc_shape input)
@@ -287,6 +288,12 @@ void ganc_net_set_sum(ganc_net *net, void (*sum)(void *ctx, double *v, int n), v
     net->sum_ctx = ctx;
 }
 
+void ganc_net_set_shard(ganc_net *net, int first, int total)
+{
+    net->shard_first = total ? first : 0;
+    net->shard_total = total;
+}
+
 int ganc_net_set_class_mix(ganc_net *net, int to, float t)
 {
     if (to >= ganc_net_classes(net) || to < -1 || !(t >= 0.0f && t <= 1.0f)) return -1;
@@ -314,7 +321,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         abort();
     }
     const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t,
-                           net->sum, net->sum_ctx};
+                           net->sum, net->sum_ctx, net->shard_first, net->shard_total};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -334,7 +341,8 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f, net->sum, net->sum_ctx};
+    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f,
+                           net->sum, net->sum_ctx, net->shard_first, net->shard_total};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
