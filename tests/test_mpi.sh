@@ -168,5 +168,46 @@ refused "--sync-bn on one process only" "train: process 1 of 2 was started with 
 check "the same run from two folders with the same files is not refused" \
     "rm -rf $T/bad && cp $T/w1/m.gan $T/w1/set $T/w2/ && mpi 1 -wdir $T/w1 $GA train $W : -np 1 -wdir $T/w2 $GA train $W 2>/dev/null && rm -rf $T/bad"
 
+# Faults: a process killed (SIGKILL, as the kernel's OOM killer does) ends the job within
+# seconds with one line naming it (with, at times, a process still behind it in the exchanges:
+# process 0 cannot tell a dead process from one that waits for the dead one) and the last checkpoint, which is intact (a run resumes from
+# it); SIGUSR1 to mpirun (forwarded to every process at once) and Ctrl-C (SIGINT: mpirun's own
+# kill, SIGTERM to the processes 1 s later) stop the run at the end of a step with a checkpoint.
+# (the run's processes: rank of each from its environment)
+rank_pid() { # out-dir rank
+    for p in $(pgrep -f -- "--out $1\$"); do
+        if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then echo $p; return; fi
+    done
+}
+wait_ckpt() { i=0; while [ ! -e "$1/ckpt/step_000000050.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; }
+# wait_pid PID SECONDS: 0 when it ended within the time
+wait_pid() { i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done; ! kill -0 "$1" 2>/dev/null; }
+L="$C --steps 1000000 --ckpt-every 50 --log-every 1000 --sample-every 100000"
+mpirun --oversubscribe -np 3 $GANC train $L --out $T/kill > /dev/null 2> $T/kill.err &
+job=$!
+wait_ckpt $T/kill
+victim=$(rank_pid $T/kill 1)
+if [ -n "$victim" ]; then kill -9 "$victim"; fi
+check "a killed process (1 of 3): the job ends within 10 s" "[ -n '$victim' ] && wait_pid $job 10"
+kill -9 $job 2>/dev/null; wait $job 2>/dev/null
+last=$(ls $T/kill/ckpt | tail -n 1)
+check "... with one line naming process 1 and the last checkpoint ($last)" \
+    "[ \$(grep -c '^ganc: train: stopped at step' $T/kill.err) -eq 1 ] && grep -Eq 'waiting for process ([0-9]+, )*1(, [0-9]+)* of 3 .*the last checkpoint is $T/kill/ckpt/$last; continue with: ganc train --resume $T/kill' $T/kill.err"
+check "... and that checkpoint is intact: one process resumes from it" \
+    "$GANC train --resume $T/kill --steps \$(( \$(echo $last | sed 's/[^0-9]//g' | sed 's/^0*//') + 2 )) 2>/dev/null"
+echo "  $(grep '^ganc: train: stopped' $T/kill.err)"
+for sig in USR1 INT; do
+    rm -rf $T/stop
+    mpirun --oversubscribe -np 2 $GANC train $L --out $T/stop > /dev/null 2> $T/stop.err &
+    job=$!
+    wait_ckpt $T/stop
+    kill -$sig $job
+    check "SIG$sig to mpirun: the run stops within 10 s" "wait_pid $job 10"
+    kill -9 $job 2>/dev/null; wait $job 2>/dev/null
+    at=$(sed -n 's/^ganc: stopped at step \([0-9]*\); continue with: ganc train --resume .*/\1/p' $T/stop.err)
+    check "SIG$sig to mpirun: a checkpoint at the step it stopped at (${at:-none}), resumed by one process" \
+        "[ -n '$at' ] && [ -e $T/stop/ckpt/step_\$(printf %09d '$at').safetensors ] && $GANC train --resume $T/stop --steps \$(($at + 2)) 2>/dev/null"
+done
+
 echo "mpi: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -29,6 +29,12 @@ void cli_dist_sum_doubles(double *v, int n);
 int cli_dist_first_other(const unsigned long long *h, int n, int *which);
 /* The largest of the processes' x (any process's failure or stop request, for all to act on). */
 int cli_dist_max(int x);
+/* The watch over the others while this process waits for them (see dist.c): a stop signal
+ * arrived (async-signal-safe; call it from the handler), and what to report if the others then
+ * stop answering: the run's step and its last checkpoint (NULL or "": none yet) and directory,
+ * strings the caller keeps. */
+void cli_dist_signalled(void);
+void cli_dist_set_progress(long long step, const char *checkpoint, const char *dir);
 /* Ends every process of the run at once with this status (a failure that the others cannot
  * learn of at their next cli_dist_max). */
 void cli_dist_abort(int status);

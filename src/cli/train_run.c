@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { MAX_ROLLBACKS = 3 };
 /* What a process asks the others for at the top of each iteration besides a signal's number:
@@ -23,7 +24,11 @@ enum { MAX_ROLLBACKS = 3 };
 enum { STOP_FAILED = 1000 };
 
 static volatile sig_atomic_t stop_signal;
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+    cli_dist_signalled(); /* (over MPI: a process that then waits for the others watches them) */
+}
 
 typedef struct {
     ganc_session *s;
@@ -43,6 +48,7 @@ typedef struct {
     cli_progress prog;
     int rollbacks;
     int writer; /* this process writes the run's files: the only one, or process 0 of several */
+    char last_ckpt[1100]; /* the newest checkpoint of the run ("" none): what a fault report names */
     double t_last; /* when step_last was logged: sec_per_step */
     int64_t step_last;
 } train_run;
@@ -236,10 +242,19 @@ static int loop(train_run *r, int status)
     char err[GANC_ERR_LEN];
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    /* SIGUSR1 too: mpirun forwards it to every process at once (SIGINT and SIGTERM it turns
+     * into its own kill: SIGTERM after 1 s, SIGKILL 1 s later), and Slurm sends it ahead of a
+     * job's end (sbatch --signal=USR1@120): a checkpoint however long a step takes */
+    signal(SIGUSR1, on_signal);
     if (r->writer) cli_progress_start(&r->prog, s->step, r->total);
     r->t_last = cli_now();
     r->step_last = s->step;
+    if (s->step > 0) { /* resumed: the checkpoint it started from */
+        cli_pathf(r->last_ckpt, sizeof r->last_ckpt, "%s/ckpt/step_%09" PRId64 ".safetensors", r->dir, s->step);
+        if (access(r->last_ckpt, F_OK) != 0) r->last_ckpt[0] = 0;
+    }
     while (s->step < r->total) {
+        cli_dist_set_progress(s->step, r->last_ckpt, r->dir);
         /* Every process leaves at the same step: on a signal to any of them, or when process 0
          * could not write (it said why); one process just asks itself. */
         const int stop = cli_dist_max(status ? STOP_FAILED : (int)stop_signal);
@@ -258,6 +273,8 @@ static int loop(train_run *r, int status)
             continue;
         }
         if (r->writer && after_step(r, err)) status = cli_error("%s", err); /* (the loop's top stops all) */
+        else if (s->step % s->cfg.ckpt_every == 0 || s->step == r->total) /* (process 0 wrote it: every process knows) */
+            cli_pathf(r->last_ckpt, sizeof r->last_ckpt, "%s/ckpt/step_%09" PRId64 ".safetensors", r->dir, s->step);
     }
     if (r->writer) cli_progress_end(&r->prog);
     if (stop_signal && status == 0) {
