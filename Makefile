@@ -115,7 +115,7 @@ TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
-.PHONY: all test sanitize tsan valgrind fixtures demo bench bench-toy bench-stacked fuzz clean
+.PHONY: all test sanitize tsan valgrind fixtures demo bench bench-toy bench-stacked bench-mpi fuzz clean
 
 all: $(LIB) $(SHLIB) $(GANC) $(BENCH_DATA) $(MAN_PAGE)
 	@echo "built with:$(filter -fopenmp -DGANC_HAVE_% -march=native,$(CFLAGS_BASE))"
@@ -238,6 +238,12 @@ bench: $(GANC) $(BENCH_DATA)
 # THREADS, STABLE_FLAGS override its defaults.
 bench-stacked: $(GANC)
 	@GANC=$(GANC) sh bench/stacked.sh
+
+# ganc train over 2 MPI processes of one thread against one process of two threads, per
+# preset (bench/mpi.sh): steps/s, images/s, exchange time and bytes per step; not part of test.
+# MODELS, BATCH, STEPS, SYNC_BN override its defaults.
+bench-mpi: $(GANC)
+	@GANC=$(GANC) sh bench/mpi.sh
 
 clean:
 	rm -rf build

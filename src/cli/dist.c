@@ -188,9 +188,13 @@ static void wait_all(int n, int recvs, const int *from)
 /* Every process sends the `send_count` values at send[r] to each process r (send_count[r]
  * values at send + send_off[r]) and receives recv_count values from each into recv +
  * recv_off[r]; its own part is copied. Types: MPI_FLOAT, MPI_DOUBLE, MPI_INT, 64-bit. */
+static double exchange_seconds, exchange_bytes; /* cli_dist_exchange_totals */
+
 static void exchange(const void *send, const int *send_count, const int *send_off, void *recv, const int *recv_count,
                      const int *recv_off, MPI_Datatype type, size_t size)
 {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     static int *from;
     static int from_cap;
     if (from_cap < 2 * dist_size) {
@@ -218,6 +222,15 @@ static void exchange(const void *send, const int *send_count, const int *send_of
         memmove((char *)recv + size * (size_t)recv_off[dist_rank], (const char *)send + size * (size_t)send_off[dist_rank],
                 size * (size_t)send_count[dist_rank]);
     wait_all(n, recvs, from);
+    for (int r = 0; r < dist_size; r++)
+        if (r != dist_rank) exchange_bytes += (double)size * send_count[r];
+    exchange_seconds += seconds_since(&t0);
+}
+
+void cli_dist_exchange_totals(double *seconds, double *bytes)
+{
+    *seconds = exchange_seconds;
+    *bytes = exchange_bytes;
 }
 
 /* Each process's n values into all (n per process, in rank order). */
@@ -389,6 +402,11 @@ int cli_dist_first_other(const unsigned long long *h, int n, int *which)
 int cli_dist_max(int x) { return x; }
 void cli_dist_abort(int status) { exit(status); }
 void cli_dist_signalled(void) {}
+void cli_dist_exchange_totals(double *seconds, double *bytes)
+{
+    *seconds = 0.0;
+    *bytes = 0.0;
+}
 void cli_dist_set_progress(long long step, const char *checkpoint, const char *dir)
 {
     (void)step;

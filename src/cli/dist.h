@@ -35,6 +35,9 @@ int cli_dist_max(int x);
  * strings the caller keeps. */
 void cli_dist_signalled(void);
 void cli_dist_set_progress(long long step, const char *checkpoint, const char *dir);
+/* This process's time in exchanges with the others so far (seconds, waiting for them
+ * included) and the bytes it sent them. */
+void cli_dist_exchange_totals(double *seconds, double *bytes);
 /* Ends every process of the run at once with this status (a failure that the others cannot
  * learn of at their next cli_dist_max). */
 void cli_dist_abort(int status);

@@ -150,7 +150,8 @@ int cli_train_log_rewind(cli_train_log *l, int64_t step, cli_train_eval *evals, 
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
-void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch, double sec_per_step)
+void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch, double sec_per_step,
+                          double exchange_sec_per_step)
 {
     const ganc_game_stats *st = &s->game.stats;
     fprintf(l->f, "{\"step\": %" PRId64 ", \"epoch\": %.4f", s->step, epoch);
@@ -161,6 +162,7 @@ void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch,
     cli_log_number(l->f, "gnorm_d", st->gnorm_d);
     cli_log_number(l->f, "gnorm_g", st->gnorm_g);
     cli_log_number(l->f, "sec_per_step", sec_per_step);
+    if (exchange_sec_per_step >= 0.0) cli_log_number(l->f, "exchange_sec_per_step", exchange_sec_per_step);
     /* InfoGAN: the code's cross-entropy; log K - info_loss bounds the code's mutual information from below */
     if (s->cfg.info_codes) cli_log_number(l->f, "info_loss", st->info_loss);
     if (s->cfg.cond == GANC_COND_ACGAN) { /* D's class cross-entropy on real samples, G's on its own */

@@ -30,7 +30,10 @@ int cli_train_log_open(cli_train_log *l, const char *dir, int64_t step, cli_trai
 /* The same again after a rollback to `step`. */
 int cli_train_log_rewind(cli_train_log *l, int64_t step, cli_train_eval *evals, char err[GANC_ERR_LEN]);
 /* One line of losses; sec_per_step is the only number in it that is a timing. */
-void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch, double sec_per_step);
+/* exchange_sec_per_step: a run over several processes' time in exchanges per step (process 0's,
+ * waiting for the others included); below 0: not logged (one process). */
+void cli_train_log_losses(cli_train_log *l, const ganc_session *s, double epoch, double sec_per_step,
+                          double exchange_sec_per_step);
 /* A diagnostic warning: on stderr (after a newline that ends a progress line redrawn on a
  * terminal, tty) and as a line of log.jsonl. */
 void cli_train_log_warning(cli_train_log *l, int tty, int64_t step, const char *msg);

@@ -50,6 +50,10 @@ typedef struct {
     int writer; /* this process writes the run's files: the only one, or process 0 of several */
     char last_ckpt[1100]; /* the newest checkpoint of the run ("" none): what a fault report names */
     double t_last; /* when step_last was logged: sec_per_step */
+    double ex_last; /* the time in exchanges then (several processes) */
+    double t_start; /* the loop's start, and the exchanges' totals then: the end's summary */
+    double ex_start, ex_bytes_start;
+    int64_t step_start;
     int64_t step_last;
 } train_run;
 
@@ -177,10 +181,14 @@ static int not_finite(train_run *r)
 static void log_losses(train_run *r)
 {
     const ganc_session *s = r->s;
-    const double now = cli_now(), sec = (now - r->t_last) / (double)(s->step - r->step_last);
+    const double now = cli_now(), steps = (double)(s->step - r->step_last), sec = (now - r->t_last) / steps;
+    double ex_sec, ex_bytes;
+    cli_dist_exchange_totals(&ex_sec, &ex_bytes);
+    const double ex_per_step = cli_dist_size() > 1 ? (ex_sec - r->ex_last) / steps : -1.0;
+    r->ex_last = ex_sec;
     r->t_last = now;
     r->step_last = s->step;
-    cli_train_log_losses(&r->log, s, (double)r->batcher.epoch + (double)r->batcher.pos / r->src->n, sec);
+    cli_train_log_losses(&r->log, s, (double)r->batcher.epoch + (double)r->batcher.pos / r->src->n, sec, ex_per_step);
     char warning[512];
     if (ganc_diagnose_step(&r->diag, &s->game.stats, s->step, s->cfg.log_every, warning, sizeof warning))
         cli_train_log_warning(&r->log, r->prog.tty, s->step, warning);
@@ -247,8 +255,10 @@ static int loop(train_run *r, int status)
      * job's end (sbatch --signal=USR1@120): a checkpoint however long a step takes */
     signal(SIGUSR1, on_signal);
     if (r->writer) cli_progress_start(&r->prog, s->step, r->total);
-    r->t_last = cli_now();
-    r->step_last = s->step;
+    r->t_last = r->t_start = cli_now();
+    r->step_last = r->step_start = s->step;
+    cli_dist_exchange_totals(&r->ex_start, &r->ex_bytes_start);
+    r->ex_last = r->ex_start;
     if (s->step > 0) { /* resumed: the checkpoint it started from */
         cli_pathf(r->last_ckpt, sizeof r->last_ckpt, "%s/ckpt/step_%09" PRId64 ".safetensors", r->dir, s->step);
         if (access(r->last_ckpt, F_OK) != 0) r->last_ckpt[0] = 0;
@@ -277,6 +287,16 @@ static int loop(train_run *r, int status)
             cli_pathf(r->last_ckpt, sizeof r->last_ckpt, "%s/ckpt/step_%09" PRId64 ".safetensors", r->dir, s->step);
     }
     if (r->writer) cli_progress_end(&r->prog);
+    if (r->writer && cli_dist_size() > 1 && s->step > r->step_start) { /* what the processes cost each other */
+        double ex, bytes;
+        cli_dist_exchange_totals(&ex, &bytes);
+        const double steps = (double)(s->step - r->step_start), per = (cli_now() - r->t_start) / steps;
+        fprintf(stderr,
+                "ganc: %d processes: %.1f ms per step, %.1f ms of it (%.0f%%) in exchanges (waiting included), %.1f MB "
+                "sent per step by process 0\n",
+                cli_dist_size(), 1e3 * per, 1e3 * (ex - r->ex_start) / steps, 100.0 * (ex - r->ex_start) / steps / per,
+                (bytes - r->ex_bytes_start) / steps / 1e6);
+    }
     if (stop_signal && status == 0) {
         if (r->writer && cli_run_dir_checkpoint(r->dir, s, err)) cli_error("%s", err);
         else if (r->writer)
