@@ -324,6 +324,15 @@ void cli_dist_sum_doubles(double *v, int n)
     free(all);
 }
 
+void cli_dist_gather_floats(const float *mine, int n, float *all)
+{
+    if (dist_size == 1) {
+        memcpy(all, mine, sizeof(float) * (size_t)n);
+        return;
+    }
+    gather_all(mine, n, all, MPI_FLOAT, sizeof(float));
+}
+
 int cli_dist_first_other(const unsigned long long *h, int n, int *which)
 {
     if (dist_size == 1) return -1;
@@ -401,6 +410,7 @@ int cli_dist_first_other(const unsigned long long *h, int n, int *which)
 }
 int cli_dist_max(int x) { return x; }
 void cli_dist_abort(int status) { exit(status); }
+void cli_dist_gather_floats(const float *mine, int n, float *all) { memcpy(all, mine, sizeof(float) * (size_t)n); }
 void cli_dist_signalled(void) {}
 void cli_dist_exchange_totals(double *seconds, double *bytes)
 {

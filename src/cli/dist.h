@@ -24,6 +24,8 @@ void cli_dist_mean_doubles(double *v, int n);
 /* v (n doubles, small: batch norm's per-channel sums under --sync-bn) becomes the sum over the
  * processes of their v, added in rank order: the same on every process and from run to run. */
 void cli_dist_sum_doubles(double *v, int n);
+/* Every process's n floats into all (N x n, in rank order), the same on every process. */
+void cli_dist_gather_floats(const float *mine, int n, float *all);
 /* The lowest process whose h (n values: hashes) differs from process 0's, with in *which the
  * first index that differs; -1 when all agree (always in one process). */
 int cli_dist_first_other(const unsigned long long *h, int n, int *which);

@@ -29,6 +29,12 @@ static void sum_doubles(void *ctx, double *v, int n)
     cli_dist_sum_doubles(v, n);
 }
 
+static void gather_floats(void *ctx, const float *mine, int n, float *all)
+{
+    (void)ctx;
+    cli_dist_gather_floats(mine, n, all);
+}
+
 static int has_layer(const ganc_net *net, ganc_layer_type type)
 {
     for (int i = 0; i < ganc_net_layer_count(net); i++)
@@ -38,19 +44,19 @@ static int has_layer(const ganc_net *net, ganc_layer_type type)
 
 /* The first option of s whose meaning across processes is not built yet, or NULL. Each looks
  * at the batch as a whole or draws per sample from a stream this does not share out yet.
+ * (--on-nan rollback reloads the newest checkpoint, which process 0 alone wrote; an mbstd layer
+ * takes statistics over groups strided across the whole batch.)
  * Shared out already: --pack (whole packs per process, checked above), --info-codes and
  * --cond (the codes and generated classes are drawn for the global batch and each process
  * keeps its share, as it does the data's indices and so their labels), dropout (each process
  * draws its part of the global batch's masks: ganc_net_set_shard), --eval-every (process 0
- * evaluates alone, from noise of its own, while the others wait at the next step). */
+ * evaluates alone, from noise of its own, while the others wait at the next step), the
+ * per-sample draws of --inst-noise, --diffaug and WGAN-GP's interpolation (each process's part
+ * of the global batch's draw), --top-k (the global batch's k best, the scores gathered) and the
+ * gradient penalties (--r1, wgan-gp: the difference's step from the global batch's maxima). */
 static const char *not_shared(const ganc_session *s)
 {
     const ganc_config *c = &s->cfg;
-    if (c->top_k < 1.0f) return "--top-k";
-    if (c->r1 > 0.0f) return "--r1";
-    if (ganc_loss_of(c->loss)->lipschitz == GANC_LIPSCHITZ_GP) return "--loss wgan-gp";
-    if (c->diffaug) return "--diffaug";
-    if (c->inst_noise > 0.0f) return "--inst-noise";
     if (c->on_nan == GANC_ONNAN_ROLLBACK) return "--on-nan rollback";
     if (!c->mbstd_off && has_layer(s->game.d, GANC_LAYER_MBSTD)) return "an mbstd layer in D (--mbstd off turns it off)";
     return NULL;
@@ -74,6 +80,7 @@ int cli_train_dist_setup(ganc_session *s, int sync_bn, char err[GANC_ERR_LEN])
     const char *what = not_shared(s);
     if (what) return ganc_fail(err, "train: %s is not supported over several processes yet; run it in one process", what);
     ganc_game_set_shard(&s->game, cli_dist_rank(), n);
+    ganc_game_set_gather(&s->game, gather_floats, NULL);
     s->game.reduce = mean_grads;
     s->game.reduce_ctx = NULL;
     if (sync_bn) {

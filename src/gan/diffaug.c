@@ -107,6 +107,19 @@ void ganc_diffaug_draw(ganc_diffaug *a, int n, ganc_rng *rng)
     }
 }
 
+void ganc_diffaug_keep(ganc_diffaug *a, int first, int n)
+{
+    a->n = n;
+    if (!first) return;
+    memmove(a->brightness, a->brightness + first, sizeof(float) * (size_t)n);
+    memmove(a->saturation, a->saturation + first, sizeof(float) * (size_t)n);
+    memmove(a->contrast, a->contrast + first, sizeof(float) * (size_t)n);
+    memmove(a->dy, a->dy + first, sizeof(int) * (size_t)n);
+    memmove(a->dx, a->dx + first, sizeof(int) * (size_t)n);
+    memmove(a->cy, a->cy + first, sizeof(int) * (size_t)n);
+    memmove(a->cx, a->cx + first, sizeof(int) * (size_t)n);
+}
+
 /* x <- s x + (1 - s) mean(x) over `count` values `stride` apart: saturation and contrast in
  * one form (the map is symmetric, so it is its own adjoint). */
 static void toward_mean(float *x, size_t count, size_t stride, float s)

@@ -44,6 +44,9 @@ int ganc_diffaug_init(ganc_diffaug *a, unsigned kinds, ganc_shape shape, int max
 void ganc_diffaug_free(ganc_diffaug *a);
 /* Draws the transforms of n <= max_n samples. */
 void ganc_diffaug_draw(ganc_diffaug *a, int n, ganc_rng *rng);
+/* Keeps samples [first, first + n) of the last draw as the draw (a data-parallel process's
+ * share of a draw for the global batch). */
+void ganc_diffaug_keep(ganc_diffaug *a, int first, int n);
 /* y = the last draw applied to x ((n, c, h, w), n as drawn); y may be x. */
 void ganc_diffaug_forward(const ganc_diffaug *a, const float *x, float *y);
 /* dx = the transpose of the last draw applied to dy; dx may be dy. */

@@ -114,6 +114,7 @@ void ganc_game_free(ganc_game *gm)
     ganc_free(gm->dlogit);
     ganc_free(gm->dfake);
     ganc_free(gm->order);
+    ganc_free(gm->gathered);
     ganc_free(gm->z_centers);
     ganc_free(gm->codes);
     ganc_free(gm->fake_labels);
@@ -266,6 +267,19 @@ void ganc_game_set_shard(ganc_game *gm, int rank, int ranks)
     gm->shard_off = rank * gm->batch;
 }
 
+void ganc_game_set_gather(ganc_game *gm, void (*gather)(void *ctx, const float *mine, int n, float *all), void *ctx)
+{
+    const int ranks = gm->draw_batch / gm->batch;
+    gm->gather = gather;
+    gm->gather_ctx = ctx;
+    if (gm->order && !gm->gathered) gm->gathered = ganc_alloc(sizeof(float) * (size_t)gm->draw_batch);
+    if (gm->pen.xp) { /* (a penalty's work exists) */
+        gm->pen.gather = gather;
+        gm->pen.gather_ctx = ctx;
+        gm->pen.ranks = ranks;
+    }
+}
+
 /* Keeps items [shard_off, shard_off + batch) of a draw for the global batch, moved to the
  * front (nothing to do in a one-process game). */
 static void keep_share(const ganc_game *gm, void *v, size_t item)
@@ -329,15 +343,29 @@ static int cmp_desc(const void *a, const void *b)
  * D already rejects). Ties at the k-th score keep the earlier samples. */
 static void keep_top_k(ganc_game *gm, const float *s, int n, float *ds)
 {
-    const int k = (int)ceil(gm->top_k * n - 1e-9);
-    if (!gm->order || k >= n) return;
-    for (int i = 0; i < n; i++) gm->order[i] = isnan(s[i]) ? -INFINITY : s[i]; /* a total order for qsort */
-    qsort(gm->order, (size_t)n, sizeof(float), cmp_desc);
+    /* In a data-parallel game the k best of the global batch (every process's scores, gathered
+     * in rank order: the one-process batch's order), of which this process's n start at `first` */
+    if (!gm->order) return;
+    const float *all = s;
+    int total = n, first = 0;
+    if (gm->gather) {
+        total = gm->draw_batch / gm->pack;
+        first = gm->shard_off / gm->pack;
+        gm->gather(gm->gather_ctx, s, n, gm->gathered);
+        all = gm->gathered;
+    }
+    const int k = (int)ceil(gm->top_k * total - 1e-9);
+    if (k >= total) return;
+    for (int i = 0; i < total; i++) gm->order[i] = isnan(all[i]) ? -INFINITY : all[i]; /* a total order for qsort */
+    qsort(gm->order, (size_t)total, sizeof(float), cmp_desc);
     const float kth = gm->order[k - 1];
     int above = 0; /* scores strictly above the k-th all stay; ties fill the rest in order */
-    for (int i = 0; i < n; i++) above += s[i] > kth;
+    for (int i = 0; i < total; i++) above += all[i] > kth;
     int ties = k - above;
-    const float scale = (float)n / (float)k;
+    for (int i = 0; i < first; i++) ties -= all[i] == kth && ties > 0; /* (the ties of the processes before) */
+    /* ds is d(mean over this process's n)/ds, and the processes' gradients are averaged: the
+     * global batch's mean, which the scale makes the mean over the k kept */
+    const float scale = (float)total / (float)k;
     for (int i = 0; i < n; i++) {
         const int keep = s[i] > kth || (s[i] == kth && ties-- > 0);
         ds[i] = keep ? ds[i] * scale : 0.0f;
@@ -393,7 +421,12 @@ static const float *output_grad(ganc_game *gm, const float *out, const float *ds
 static const float *augment(ganc_game *gm, const float *x, int n, float *out)
 {
     if (!gm->diffaug) return x;
-    ganc_diffaug_draw(&gm->aug, n, &gm->aug_rng);
+    if (gm->batch != gm->draw_batch) { /* the global batch's draw, this process's share of it */
+        ganc_diffaug_draw(&gm->aug, gm->draw_batch, &gm->aug_rng);
+        ganc_diffaug_keep(&gm->aug, gm->shard_off, n);
+    } else {
+        ganc_diffaug_draw(&gm->aug, n, &gm->aug_rng);
+    }
     ganc_diffaug_forward(&gm->aug, x, out);
     return out;
 }
@@ -402,7 +435,13 @@ static const float *augment(ganc_game *gm, const float *x, int n, float *out)
 static const float *d_input(ganc_game *gm, const float *x, size_t count)
 {
     if (gm->inst_noise <= 0.0f || gm->noise_scale <= 0.0) return x;
-    ganc_rng_normal(&gm->noise, gm->d_in, count, 0.0f, (float)gm->noise_scale);
+    if (gm->batch != gm->draw_batch) { /* this process's part of the global batch's noise */
+        const size_t per = count / (size_t)gm->batch;
+        ganc_rng_normal_part(&gm->noise, gm->d_in, (size_t)gm->shard_off * per, count, (size_t)gm->draw_batch * per, 0.0f,
+                             (float)gm->noise_scale);
+    } else {
+        ganc_rng_normal(&gm->noise, gm->d_in, count, 0.0f, (float)gm->noise_scale);
+    }
     for (size_t i = 0; i < count; i++) gm->d_in[i] += x[i];
     return gm->d_in;
 }
@@ -469,7 +508,11 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     if (gm->loss->lipschitz == GANC_LIPSCHITZ_GP) {
         /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
         const size_t per = count / (size_t)md;
-        ganc_rng_uniform(&gm->noise, gm->dlogit, (size_t)md, 0.0f, 1.0f);
+        if (gm->batch != gm->draw_batch) /* (this process's part of the global batch's draw) */
+            ganc_rng_uniform_part(&gm->noise, gm->dlogit, (size_t)(gm->shard_off / gm->pack), (size_t)md,
+                                  (size_t)(gm->draw_batch / gm->pack), 0.0f, 1.0f);
+        else
+            ganc_rng_uniform(&gm->noise, gm->dlogit, (size_t)md, 0.0f, 1.0f);
         for (int i = 0; i < md; i++)
             for (size_t j = (size_t)i * per; j < (size_t)(i + 1) * per; j++)
                 gm->d_in[j] = gm->dlogit[i] * real[j] + (1.0f - gm->dlogit[i]) * fake[j];

@@ -113,6 +113,11 @@ typedef struct {
      * that process 0 may run them alone. */
     void (*sum)(void *ctx, double *v, int n);
     void *sum_ctx;
+    /* Data parallel (ganc_game_set_gather): gathers every process's n floats into all (ranks x
+     * n, rank order): top-k's scores and the gradient penalties' step; NULL: one process. */
+    void (*gather)(void *ctx, const float *mine, int n, float *all);
+    void *gather_ctx;
+    float *gathered; /* the global batch's scores (draw_batch), for top-k */
     ganc_game_stats stats;
 } ganc_game;
 
@@ -124,6 +129,9 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
  * classes. Only draws over the batch that this knows how to share are allowed with ranks > 1:
  * the CLI refuses the others (src/cli/train_dist.c). ranks = 1 changes nothing. */
 void ganc_game_set_shard(ganc_game *gm, int rank, int ranks);
+/* The gather of a data-parallel game (after ganc_game_set_shard): top-k keeps the global
+ * batch's best, and the gradient penalties take the global batch's step. */
+void ganc_game_set_gather(ganc_game *gm, void (*gather)(void *ctx, const float *mine, int n, float *all), void *ctx);
 void ganc_game_free(ganc_game *gm);
 
 /* Factor on both learning rates at `step` of a run of `total` steps: 1, or with

@@ -22,6 +22,12 @@ typedef struct {
     size_t sample, n_params, n_state;
     int max_batch;
     float *xp, *g, *ones, *saved, *plus, *state;
+    /* Data parallel (a share of a global batch on each of `ranks` processes): gathers every
+     * process's n floats into all (ranks x n, in rank order), so that the difference's step is
+     * the global batch's, the same on every process; NULL in one process. */
+    void (*gather)(void *ctx, const float *mine, int n, float *all);
+    void *gather_ctx;
+    int ranks;
 } ganc_penalty_work;
 
 void ganc_penalty_work_init(ganc_penalty_work *w, ganc_net *d);
