@@ -34,6 +34,9 @@ static int *counts, *offs; /* each part's length and start, in floats */
 static MPI_Request *reqs;  /* 2 (N - 1): receives first, then sends */
 static int *done_idx;      /* MPI_Testsome's answer */
 static int *arrived;       /* which processes' messages of the current exchange have come */
+static int *peer;          /* 2 (N - 1): the process of each request */
+static int *cnt3;          /* 3 N: counts and offsets of gather_all, and of mean_floats' phases */
+static int *maxes;         /* N: cli_dist_max's values */
 
 /* the watch: a stop signal's arrival, and what to say if the others then stop answering */
 static volatile sig_atomic_t signalled;
@@ -79,7 +82,10 @@ int cli_dist_init(char *err, size_t err_len)
     reqs = malloc(sizeof(MPI_Request) * 2 * n);
     done_idx = malloc(sizeof(int) * 2 * n);
     arrived = malloc(sizeof(int) * n);
-    if (!counts || !offs || !reqs || !done_idx || !arrived) {
+    peer = malloc(sizeof(int) * 2 * n);
+    cnt3 = malloc(sizeof(int) * 3 * n);
+    maxes = malloc(sizeof(int) * n);
+    if (!counts || !offs || !reqs || !done_idx || !arrived || !peer || !cnt3 || !maxes) {
         snprintf(err, err_len, "train: out of memory");
         return -1;
     }
@@ -95,8 +101,11 @@ void cli_dist_finalize(void)
     free(reqs);
     free(done_idx);
     free(arrived);
+    free(peer);
+    free(cnt3);
+    free(maxes);
     part = NULL;
-    counts = offs = arrived = done_idx = NULL;
+    counts = offs = arrived = done_idx = peer = cnt3 = maxes = NULL;
     reqs = NULL;
     MPI_Comm_free(&comm);
     MPI_Finalize();
@@ -195,17 +204,7 @@ static void exchange(const void *send, const int *send_count, const int *send_of
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    static int *from;
-    static int from_cap;
-    if (from_cap < 2 * dist_size) {
-        free(from);
-        from = malloc(sizeof(int) * 2 * (size_t)dist_size);
-        if (!from) {
-            fprintf(stderr, "ganc: train: out of memory\n");
-            MPI_Abort(MPI_COMM_WORLD, 1);
-        }
-        from_cap = 2 * dist_size;
-    }
+    int *const from = peer;
     int n = 0;
     for (int r = 0; r < dist_size; r++)
         if (r != dist_rank) {
@@ -236,19 +235,13 @@ void cli_dist_exchange_totals(double *seconds, double *bytes)
 /* Each process's n values into all (n per process, in rank order). */
 static void gather_all(const void *v, int n, void *all, MPI_Datatype type, size_t size)
 {
-    int *cnt = malloc(sizeof(int) * (size_t)dist_size * 3);
-    if (!cnt) {
-        fprintf(stderr, "ganc: train: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    int *zero = cnt + dist_size, *at = cnt + 2 * dist_size;
+    int *cnt = cnt3, *zero = cnt3 + dist_size, *at = cnt3 + 2 * dist_size;
     for (int r = 0; r < dist_size; r++) {
         cnt[r] = n;
         zero[r] = 0;
         at[r] = r * n;
     }
     exchange(v, cnt, zero, all, cnt, at, type, size);
-    free(cnt);
 }
 
 void cli_dist_mean_floats(float *v, size_t n)
@@ -272,12 +265,7 @@ void cli_dist_mean_floats(float *v, size_t n)
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
     }
-    int *rcount = malloc(sizeof(int) * 2 * (size_t)N);
-    if (!rcount) {
-        fprintf(stderr, "ganc: train: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    int *roff = rcount + N;
+    int *rcount = cnt3, *roff = cnt3 + N;
     for (int r = 0; r < N; r++) {
         rcount[r] = (int)mine;
         roff[r] = r * (int)mine;
@@ -297,7 +285,6 @@ void cli_dist_mean_floats(float *v, size_t n)
         roff[r] = offs[dist_rank];
     }
     exchange(v, rcount, roff, v, counts, offs, MPI_FLOAT, sizeof(float));
-    free(rcount);
 }
 
 void cli_dist_mean_doubles(double *v, int n)
@@ -357,15 +344,10 @@ int cli_dist_first_other(const unsigned long long *h, int n, int *which)
 int cli_dist_max(int x)
 {
     if (dist_size == 1) return x;
-    int *all = malloc(sizeof(int) * (size_t)dist_size);
-    if (!all) {
-        fprintf(stderr, "ganc: train: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    int *all = maxes;
     gather_all(&x, 1, all, MPI_INT, sizeof(int));
     int m = x;
     for (int r = 0; r < dist_size; r++) m = all[r] > m ? all[r] : m;
-    free(all);
     return m;
 }
 
