@@ -170,6 +170,8 @@ refused "a batch 3 processes do not divide" "train: --batch 16 does not divide a
 refused "--on-nan rollback refused" "train: --on-nan rollback is not supported over several processes yet; run it in one process" 2 $GANC train $C --on-nan rollback --out $T/bad
 refused "--pack that does not divide a process's share" "train: --pack 3 does not divide each process's share of the batch (8 of --batch 24 over 3 processes)" 3 $GANC train $C --pack 3 --out $T/bad
 refused "an mbstd layer refused (the toy2d preset's)" "train: an mbstd layer in D (--mbstd off turns it off) is not supported over several processes yet" 2 $GANC train --model toy2d --data ring --batch 24 --out $T/bad
+refused "ganc eval under mpirun (each process would do all of it)" "ganc: eval: only ganc train shares its work over processes; started as 2 processes" 2 $GANC eval $T/one --out $T/bad
+refused "ganc sample under mpirun" "ganc: sample: only ganc train shares its work over processes; started as 3 processes" 3 $GANC sample $T/one -o $T/bad
 # processes started with other options, model or data (mpirun's A : B runs A as process 0 and B
 # as process 1, ...): refused at start by a hash, one line naming the first other process. The
 # model and the data are the same paths in two folders (-wdir), so that the options agree.

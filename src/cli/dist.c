@@ -21,6 +21,30 @@
 #include <string.h>
 #include <time.h>
 
+/* (the first of the variables that OpenMPI's mpirun, PMIx (srun, OpenMPI 5) and PMI (MPICH,
+ * Slurm's PMI2) set, that is a number) */
+static int env_number(const char *const *names, int fallback)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v) return atoi(v);
+    }
+    return fallback;
+}
+
+int cli_dist_launched_size(void)
+{
+    static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", NULL};
+    const int n = env_number(names, 1);
+    return n > 0 ? n : 1;
+}
+
+int cli_dist_launched_rank(void)
+{
+    static const char *const names[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
+    return env_number(names, 0);
+}
+
 #ifdef GANC_HAVE_MPI
 #include <mpi.h>
 #include <sched.h>

@@ -7,6 +7,11 @@
 
 #include <stddef.h>
 
+/* How many processes a launcher (mpirun, srun) started with this one, and this one's rank
+ * among them, from the environment alone (no MPI call): 1 and 0 when none did. */
+int cli_dist_launched_size(void);
+int cli_dist_launched_rank(void);
+
 /* Joins the run's processes when an MPI launcher (mpirun, srun) started this one. Returns 0, or
  * -1 with a message in err. */
 int cli_dist_init(char *err, size_t err_len);

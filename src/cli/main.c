@@ -1,5 +1,6 @@
 /* ganc: train, sample and inspect generative adversarial networks. */
 #include "cli/cli.h"
+#include "cli/dist.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -75,6 +76,15 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "train") && cli_dist_launched_size() > 1) {
+        /* (each process would do the whole job, and write the same files) */
+        if (cli_dist_launched_rank() == 0)
+            fprintf(stderr,
+                    "ganc: %s: only ganc train shares its work over processes; started as %d processes, each would do "
+                    "all of it: run ganc %s without mpirun or srun\n",
+                    cmd, cli_dist_launched_size(), cmd);
+        return 2;
+    }
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "sample")) return cmd_sample(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
