@@ -200,11 +200,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # prefix with this make's variables, so with this build's).
 IMAGE_PROBE := $(BUILD)/tests/image_probe
 test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
-	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) \
+	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) SAN=$(SAN) \
 	  MAKE="$(MAKE)" sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh \
 	  tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh \
 	  tests/test_sample_interp.sh tests/test_symbols.sh tests/test_man.sh tests/test_install.sh \
-	  tests/test_torch_generator.sh tests/test_mpi.sh
+	  tests/test_torch_generator.sh tests/test_mpi.sh tests/test_serve.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

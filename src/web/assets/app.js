@@ -285,6 +285,8 @@
   function renderCurves(run) {
     run.el.sec.setAttribute('data-log-lines', String(run.lines));
     run.el.sec.setAttribute('data-steps', String(run.steps.length));
+    // what the first answer held: more in data-steps later means lines arrived while watching
+    if (!run.el.sec.hasAttribute('data-first-steps')) run.el.sec.setAttribute('data-first-steps', String(run.steps.length));
     for (const spec of TRAINING_CHARTS) {
       const series = [];
       spec.keys.forEach(function (k, i) {
@@ -388,7 +390,7 @@
         return changed;
       }) : false,
     ]).then(function (got) {
-      if (got[0]) renderCurves(run);
+      if (got[0] || tick === 0) renderCurves(run);
       return got[0] || got[1];
     });
   }
