@@ -5,13 +5,16 @@ as written (no client-side normalising of "../" or of headers).
   web_probe.py security PORT RUN      traversal, methods, Host, oversized requests, many
                                       connections, a client that never reads; one line per check:
                                       "PASS name" or "FAIL name: why"
-  web_probe.py hostile PORT SECONDS   keeps hostile clients busy for SECONDS (held idle
-                                      connections, a pipelining client that never reads,
-                                      oversized headers, connection floods) and prints what it did
+  web_probe.py hostile PORT SECONDS   keeps hostile clients busy for SECONDS or until SIGTERM (held
+                                      idle connections, a pipelining client that never reads,
+                                      oversized URLs), waiting for the server to listen first,
+                                      and prints what got through
+  web_probe.py port                   prints a TCP port free now
   web_probe.py get PORT PATH          prints the status, then the body
 RUN is the run directory served as run 0: the checks compare answers with its files.
 """
 import os
+import signal
 import socket
 import sys
 import time
@@ -67,17 +70,18 @@ def alive(port):
 
 def security(port, run):
     log = open(os.path.join(run, "log.jsonl"), "rb").read()
-    secret = open(os.path.join(run, "..", "secret.txt"), "rb").read()
+    secret = open(os.path.join(run, "..", "secret.png"), "rb").read()
 
     def leaks(body):
         return isinstance(body, bytes) and (secret in body or (len(body) > 40 and body in log) or b"root:" in body)
 
     # --- paths that try to leave samples/ or the run: never 200, never a byte of what they name
     for path in [b"/run/0/samples/../log.jsonl", b"/run/0/samples/%2e%2e/log.jsonl", b"/run/0/samples/%2e%2e%2flog.jsonl",
-                 b"/run/0/samples/..%2f..%2fsecret.txt", b"/run/0/samples/..%5c..%5csecret.txt",
-                 b"/run/0/samples/%2e%2e/%2e%2e/secret.txt", b"/run/0/samples/....//log.jsonl",
+                 b"/run/0/samples/..%2f..%2fsecret.png", b"/run/0/samples/..%5c..%5csecret.png",
+                 b"/run/0/samples/%2e%2e/%2e%2e/secret.png", b"/run/0/samples/%2e%2e%2f%2e%2e%2fsecret.png",
+                 b"/run/0/samples/....//log.jsonl", b"/run/0/samples/%2e%2e%2f%2e%2e%2f..%2f..%2f..%2fetc%2fpasswd",
                  b"/run/0/samples//etc/passwd", b"/run/0/samples/%2fetc%2fpasswd", b"/../../../../etc/passwd",
-                 b"/api/run/0/../../../../etc/passwd", b"/run/0/../../secret.txt",
+                 b"/api/run/0/../../../../etc/passwd", b"/run/0/../../secret.png",
                  b"/run/0/samples/link-out.png", b"/run/0/samples/link-log.png", b"/run/0/samples/.hidden.png",
                  b"/run/0/samples/fifo.png", b"/run/0/samples/dir.png", b"/run/9/samples/step_000010.png",
                  b"/run/-1/samples/step_000010.png", b"/run/0x0/samples/step_000010.png", b"/api/run/7/log"]:
@@ -162,12 +166,20 @@ def security(port, run):
 
 
 def hostile(port, seconds):
-    """Keeps the server busy the whole time with what an attacker would try; never stops on errors."""
+    """Keeps the server busy with what an attacker would try until SECONDS pass or SIGTERM comes,
+    then prints what got through: connections held, bytes a never-reading client had sent."""
     end = time.time() + seconds
-    held, rounds = [], 0
+    held, stats = [], {"rounds": 0, "held": 0, "unread": 0, "oversized": 0}
+
+    def report(*_):
+        print("hostile: %(rounds)d rounds, %(held)d connections held, %(unread)d bytes of requests never read, "
+              "%(oversized)d oversized requests" % stats)
+        sys.stdout.flush()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, report)
     req = b"GET /api/run/0/log?from=0 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port
     while time.time() < end:
-        rounds += 1
         for s in held:
             s.close()
         held = []
@@ -176,17 +188,22 @@ def hostile(port, seconds):
                 s = socket.create_connection(("127.0.0.1", port), timeout=1)
                 s.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
                 held.append(s)
+                stats["held"] += 1
             r = socket.create_connection(("127.0.0.1", port), timeout=1)  # asks, never reads
             r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             r.setblocking(False)
+            held.append(r)
             try:
-                r.sendall(req * 100)
+                for _ in range(100):
+                    stats["unread"] += r.send(req)
             except OSError:
                 pass
-            held.append(r)
-            get(port, b"/" + b"a" * 100000)  # oversized
+            get(port, b"/" + b"a" * 100000)
+            stats["oversized"] += 1
         except OSError:
-            pass
+            time.sleep(0.02)  # not listening yet, or connections refused over the limit: again
+            continue
+        stats["rounds"] += 1
         for _ in range(10):
             if time.time() >= end:
                 break
@@ -196,17 +213,25 @@ def hostile(port, seconds):
                 except OSError:
                     pass
             time.sleep(0.2)
-    for s in held:
-        s.close()
-    print("hostile: %d rounds of 40 held connections, a client that never reads and a 100 kB URL" % rounds)
+    report()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    print(port)
 
 
 def main():
-    cmd, port = sys.argv[1], int(sys.argv[2])
+    cmd, port = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
     if cmd == "security":
         sys.exit(0 if security(port, sys.argv[3]) else 1)
     if cmd == "hostile":
         hostile(port, float(sys.argv[3]))
+    elif cmd == "port":
+        free_port()
     elif cmd == "get":
         status, body = get(port, sys.argv[3].encode())
         print(status)
