@@ -20,7 +20,7 @@ enum {
     WEB_TIMEOUT_S = 10,
     WEB_MEMORY_LIMIT = 32 * 1024,
     WEB_MAX_RUNS = 16,
-    WEB_LOG_CHUNK = 4 << 20, /* bytes of log.jsonl per answer */
+    WEB_LOG_CHUNK = 1 << 20, /* bytes of log.jsonl per answer: 64 connections that never read hold 64 MiB at most */
 };
 
 typedef struct web_server web_server;

@@ -207,7 +207,8 @@
     const slider = el('input', { type: 'range', min: '0', max: '0', value: '0', 'aria-label': 'sample grid by step' });
     const stepLabel = el('span', { class: 'step' }, '');
     controls.append(play, slider, stepLabel);
-    viewer.append(img, empty, controls);
+    const caption = el('div', { class: 'caption' }, '');
+    viewer.append(img, empty, controls, caption);
     const viewTitle = el('h3', {}, 'Samples');
     sec.append(viewTitle, viewer);
     const chartsTitle = el('h3', {}, 'Curves');
@@ -223,7 +224,7 @@
     sec.append(metaTitle, cols);
     runsEl.appendChild(sec);
     run.el = { sec, sub, img, empty, slider, stepLabel, play, charts, chartBoxes: {}, warnTitle, warnList, params, model,
-      viewTitle, metaTitle, cols };
+      viewTitle, caption, metaTitle, cols };
     slider.addEventListener('input', function () {
       run.follow = +slider.value === run.grids.length - 1;
       showGrid(run, +slider.value);
@@ -331,7 +332,11 @@
     if (!keys.length) run.el.params.appendChild(el('tr')).appendChild(el('td', {}, 'no checkpoint yet'));
     run.el.model.textContent = m.model || '';
     run.el.model.hidden = !m.model;
-    if (is2d(run)) run.el.viewTitle.textContent = 'D\u2019s judgement over the plane (heat map: D\u2019s probability of real; points: real and generated)';
+    if (is2d(run)) { // the pictures of src/io/plane_plot.c: its colours
+      run.el.viewTitle.textContent = 'D over the plane';
+      run.el.caption.textContent = 'Heat map: D\u2019s probability that a point is real (green towards 1, purple towards 0, ' +
+        'white 0.5). Dots: real points dark green, generated points dark purple. Play runs through the frames.';
+    }
   }
 
   // ---- a report: everything is in the page -------------------------------------------------
@@ -364,7 +369,7 @@
     });
   }
 
-  // New log lines (all of them, in 4 MiB answers), the grids, and the metadata until it came.
+  // New log lines (all of them, in answers of 1 MiB), the grids, and the metadata until it came.
   function poll(run, tick) {
     const log = function () {
       return fetch('api/run/' + run.id + '/log?from=' + run.from, { cache: 'no-store' }).then(function (r) {
