@@ -162,6 +162,32 @@ check "serve stops on SIGTERM with status 0" "stop $server"
 snapshot > "$T/after.txt"
 check "the server wrote nothing into the run (names, sizes, times, contents)" "cmp -s $T/before.txt $T/after.txt"
 
+# --- a log written anew under the page (as ganc train --resume and --on-nan rollback do) is read
+# again from its start; one appended to is read on from where the page was
+mkdir "$T/relog"
+head -n 10 "$T/run/log.jsonl" > "$T/relog/log.jsonl"
+bg relog serve "$T/relog" --port 0
+relog=$PID
+# log FROM ID: the answer's text in $T/got.txt, "status next id reset" in $T/head.txt
+log() { $PROBE log "$PORT" "$1" "$2" > "$T/got.txt" 2> "$T/head.txt"; }
+field() { awk -v k="$1" '{ print $k }' "$T/head.txt"; }
+log 0 0
+id1=$(field 3); next1=$(field 2)
+check "the log's first answer: all of it, where to go on, which file" \
+    "[ \"\$(field 1) \$(field 4)\" = '200 0' ] && cmp -s $T/got.txt $T/relog/log.jsonl && [ $next1 = \$(wc -c < $T/relog/log.jsonl) ]"
+sed -n 11,12p "$T/run/log.jsonl" > "$T/more.txt"
+cat "$T/more.txt" >> "$T/relog/log.jsonl"
+log "$next1" "$id1"
+check "appended lines: only they, from where the page was" "[ \"\$(field 4) \$(field 3)\" = '0 $id1' ] && cmp -s $T/got.txt $T/more.txt"
+head -n 5 "$T/run/log.jsonl" > "$T/relog/new.jsonl"
+for i in 1 2 3 4 5 6; do cat "$T/more.txt" >> "$T/relog/new.jsonl"; done
+check "(the new log is longer than the old: its size alone cannot tell)" "[ \$(wc -c < $T/relog/new.jsonl) -gt \$(wc -c < $T/relog/log.jsonl) ]"
+mv "$T/relog/new.jsonl" "$T/relog/log.jsonl"
+log "$(field 2)" "$id1"
+check "a log renamed over the old: read again from its start (reset)" \
+    "[ \"\$(field 4)\" = 1 ] && [ \"\$(field 3)\" != '$id1' ] && cmp -s $T/got.txt $T/relog/log.jsonl"
+stop $relog
+
 # --- a live run: the page follows it -----------------------------------------------------------
 bg live train $TINY --steps 100000 --log-every 10 --sample-every 200 --serve 0 --out "$T/live"
 live=$PID

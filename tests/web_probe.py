@@ -11,6 +11,8 @@ as written (no client-side normalising of "../" or of headers).
                                       and prints what got through
   web_probe.py port                   prints a TCP port free now
   web_probe.py get PORT PATH          prints the status, then the body
+  web_probe.py log PORT FROM ID       asks run 0's log from byte FROM of file ID: the text on
+                                      stdout, "status next id reset" on stderr
 RUN is the run directory served as run 0: the checks compare answers with its files.
 """
 import os
@@ -52,6 +54,25 @@ def get(port, path, host=None, extra=b""):
     host = host or ("127.0.0.1:%d" % port).encode()
     raw = b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n" + extra + b"\r\n"
     return request(port, raw)
+
+
+def get_log(port, start, log_id):
+    """The log endpoint's answer: (status, {lower-case header: value}, body)."""
+    raw = b"GET /api/run/0/log?from=%s&id=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % (
+        start.encode(), log_id.encode(), port)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(raw)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in (l.partition(":") for l in lines[1:]))
+    return int(lines[0].split(" ")[1]), headers, body
 
 
 results = []
@@ -230,6 +251,10 @@ def main():
         sys.exit(0 if security(port, sys.argv[3]) else 1)
     if cmd == "hostile":
         hostile(port, float(sys.argv[3]))
+    elif cmd == "log":  # one answer of the log endpoint: "next id reset" on stderr, the text on stdout
+        status, head, body = get_log(port, sys.argv[3], sys.argv[4])
+        sys.stderr.write("%s %s %s %s\n" % (status, head.get("x-log-next"), head.get("x-log-id"), head.get("x-log-reset")))
+        sys.stdout.buffer.write(body)
     elif cmd == "port":
         free_port()
     elif cmd == "get":

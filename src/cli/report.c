@@ -21,9 +21,10 @@ static int add_log(const web_run *r, web_buf *out, char err[GANC_ERR_LEN])
 {
     web_buf text = {0};
     size_t from = 0, next;
+    unsigned long long id = 0;
     int reset;
     for (;;) {
-        if (web_run_log(r, from, 4 << 20, &text, &next, &reset))
+        if (web_run_log(r, from, 4 << 20, &text, &next, &id, &reset))
             return web_buf_free(&text), ganc_fail(err, "%s/log.jsonl: cannot read", r->name);
         if (reset || next <= from || text.len > LOG_MAX_BYTES) break; /* (reset: rewritten while read) */
         from = next;

@@ -138,7 +138,8 @@ int web_read_fd(int fd, size_t max, web_buf *out)
     return rc || out->failed ? -1 : 0;
 }
 
-int web_run_log(const web_run *r, size_t from, size_t max, web_buf *out, size_t *next, int *reset)
+int web_run_log(const web_run *r, size_t from, size_t max, web_buf *out, size_t *next, unsigned long long *id,
+                int *reset)
 {
     *next = 0;
     *reset = 0;
@@ -150,7 +151,9 @@ int web_run_log(const web_run *r, size_t from, size_t max, web_buf *out, size_t 
         return -1;
     }
     const size_t size = (size_t)st.st_size;
-    if (from > size) { /* rewritten shorter: read it again from its start */
+    const unsigned long long was = *id;
+    *id = (unsigned long long)st.st_ino;
+    if (from > size || (was && was != *id)) { /* rewritten: read it again from its start */
         from = 0;
         *reset = 1;
     }

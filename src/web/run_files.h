@@ -30,9 +30,12 @@ size_t web_run_grid_list(const web_run *r, web_grid **out);
 /* The same as a JSON array [{"step": N, "file": "step_000010.png"}, ...]; none yet: []. */
 void web_run_grids(const web_run *r, web_buf *out);
 /* Whole lines of log.jsonl from byte `from` on, at most `max` bytes; *next: where the next
- * read starts. A log shorter than `from` was rewritten (a resumed or rolled-back run): the
- * read starts again at 0 and *reset is 1. No log yet: nothing, *next = 0. */
-int web_run_log(const web_run *r, size_t from, size_t max, web_buf *out, size_t *next, int *reset);
+ * read starts. *id: the file the reader read before (0: none), then this one's (its inode). A
+ * log that is another file (a resumed or rolled-back run writes it anew and renames it over
+ * the old) or shorter than `from` was rewritten: the read starts again at 0 and *reset is 1.
+ * No log yet: nothing, *next = 0. */
+int web_run_log(const web_run *r, size_t from, size_t max, web_buf *out, size_t *next, unsigned long long *id,
+                int *reset);
 /* A file of samples/ for reading: fd and size, or -1 when the name is not a plain file name
  * of a picture there (a link, a directory, "..", a path). */
 int web_run_sample(const web_run *r, const char *name, int *fd, size_t *size);

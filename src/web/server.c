@@ -1,8 +1,9 @@
 /* The dashboard's HTTP server on libmicrohttpd (see server.h). Routes:
  *   /, /app.css, /app.js            the page
  *   /api/runs                       {"live": true, "runs": [{"id": 0, "name": "runs/a"}, ...]}
- *   /api/run/N/log?from=BYTE        whole lines of log.jsonl from BYTE (X-Log-Next: where the next
- *                                   read starts; X-Log-Reset: 1 when the log was rewritten)
+ *   /api/run/N/log?from=BYTE&id=ID  whole lines of log.jsonl from BYTE (X-Log-Next: where the next
+ *                                   read starts; X-Log-Id: the file's; X-Log-Reset: 1 when the
+ *                                   log is not file ID any more, and so is read from its start)
  *   /api/run/N/grids                the sample grids, oldest first
  *   /api/run/N/meta                 hyper-parameters and model text
  *   /run/N/samples/NAME             one picture of samples/
@@ -117,18 +118,26 @@ static int run_number(const char *p, int n, const char **rest)
     return id;
 }
 
-static enum MHD_Result send_log(struct MHD_Connection *c, const web_run *run)
+/* ?NAME=N: N, 0 when absent; -1 when it is not a non-negative integer. */
+static int query_number(struct MHD_Connection *c, const char *name, unsigned long long *out)
 {
-    const char *from_text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!text) return 0;
     char *end = NULL;
     errno = 0;
-    const unsigned long long from = from_text ? strtoull(from_text, &end, 10) : 0;
-    if (from_text && (end == from_text || *end || errno || from_text[0] == '-'))
-        return send_text(c, 400, "text/plain", "from: a byte offset\n");
+    *out = strtoull(text, &end, 10);
+    return end == text || *end || errno || text[0] == '-' ? -1 : 0;
+}
+
+static enum MHD_Result send_log(struct MHD_Connection *c, const web_run *run)
+{
+    unsigned long long from = 0, id = 0;
+    if (query_number(c, "from", &from) || query_number(c, "id", &id))
+        return send_text(c, 400, "text/plain", "from, id: non-negative integers\n");
     web_buf b = {0};
     size_t next;
     int reset;
-    if (web_run_log(run, (size_t)from, WEB_LOG_CHUNK, &b, &next, &reset)) {
+    if (web_run_log(run, (size_t)from, WEB_LOG_CHUNK, &b, &next, &id, &reset)) {
         web_buf_free(&b);
         return send_text(c, 500, "text/plain", "cannot read the log\n");
     }
@@ -137,6 +146,8 @@ static enum MHD_Result send_log(struct MHD_Connection *c, const web_run *run)
     char num[32];
     snprintf(num, sizeof num, "%zu", next);
     MHD_add_response_header(r, "X-Log-Next", num);
+    snprintf(num, sizeof num, "%llu", id);
+    MHD_add_response_header(r, "X-Log-Id", num);
     MHD_add_response_header(r, "X-Log-Reset", reset ? "1" : "0");
     const enum MHD_Result rc = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);

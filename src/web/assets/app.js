@@ -52,7 +52,7 @@
 
   // ---- a run's state, filled from log text and grid lists ----------------------------------
   function newRun(info) {
-    return { id: info.id, name: info.name, from: 0, lines: 0, steps: [], warnings: [], metrics: {},
+    return { id: info.id, name: info.name, from: 0, logId: 0, lines: 0, steps: [], warnings: [], metrics: {},
       metricOrder: [], grids: [], meta: null, modesTotal: 0, shownGrid: -1, follow: true, el: null };
   }
 
@@ -372,9 +372,11 @@
   // New log lines (all of them, in answers of 1 MiB), the grids, and the metadata until it came.
   function poll(run, tick) {
     const log = function () {
-      return fetch('api/run/' + run.id + '/log?from=' + run.from, { cache: 'no-store' }).then(function (r) {
+      const url = 'api/run/' + run.id + '/log?from=' + run.from + '&id=' + run.logId;
+      return fetch(url, { cache: 'no-store' }).then(function (r) {
         if (!r.ok) throw new Error('log: ' + r.status);
         const next = +r.headers.get('X-Log-Next'), reset = r.headers.get('X-Log-Reset') === '1';
+        run.logId = r.headers.get('X-Log-Id') || 0;
         return r.text().then(function (text) {
           if (reset) resetLog(run);
           const more = next > run.from || reset;
