@@ -16,7 +16,8 @@
 
 enum { REPORT_MAX_RUNS = 16, GRID_MAX_BYTES = 64 << 20, LOG_MAX_BYTES = 512 << 20 };
 
-/* The whole log, as base64 (the page decodes it: no escaping of its text needed). */
+/* The whole log, as base64 (the page decodes it: no escaping of its text needed). A log
+ * rewritten while it is read (a run resumed meanwhile) is read again from its start. */
 static int add_log(const web_run *r, web_buf *out, char err[GANC_ERR_LEN])
 {
     web_buf text = {0};
@@ -24,9 +25,15 @@ static int add_log(const web_run *r, web_buf *out, char err[GANC_ERR_LEN])
     unsigned long long id = 0;
     int reset;
     for (;;) {
+        const size_t before = text.len;
         if (web_run_log(r, from, 4 << 20, &text, &next, &id, &reset))
             return web_buf_free(&text), ganc_fail(err, "%s/log.jsonl: cannot read", r->name);
-        if (reset || next <= from || text.len > LOG_MAX_BYTES) break; /* (reset: rewritten while read) */
+        if (reset && before) { /* what this read added is the new file's start: the rest goes */
+            memmove(text.data, text.data + before, text.len - before);
+            text.len -= before;
+            text.data[text.len] = 0;
+        }
+        if (!reset && (next <= from || text.len > LOG_MAX_BYTES)) break;
         from = next;
     }
     web_buf_base64(out, (const unsigned char *)text.data, text.len);
