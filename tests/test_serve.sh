@@ -109,6 +109,15 @@ if [ -n "$browser" ]; then
     check "Chromium: the warning is marked on every one of the $charts charts and listed" \
         "[ $charts -ge 4 ] && [ \$(grep -o '<g class=\"warning\" data-step=\"20\"' $T/report.dom | wc -l) = $charts ] && [ \$(grep -o '<li data-step=\"[0-9]*\"' $T/report.dom | wc -l) = $warnings ]"
     check "Chromium: the hyper-parameters and model are shown" "grep -q '<td>lr_g</td>' $T/report.dom && grep -q 'dropout p=0.2' $T/report.dom"
+    # a long log: every point counted, no more drawn than the chart has pixel columns (x2)
+    mkdir "$T/long"
+    awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "{\"step\": %d, \"d_loss\": %.4f, \"g_loss\": %.4f}\n", i, 1 + sin(i / 50), 1 + cos(i / 70) }' > "$T/long/log.jsonl"
+    $GANC report "$T/long" -o "$T/long.html" 2> /dev/null
+    dom "file://$T/long.html" "$T/long.dom"
+    check "Chromium: a log of 20000 loss lines gives a chart of 20000 points" \
+        "[ \"\$(attr data-points $T/long.dom 'data-chart=\"loss\"')\" = 20000 ]"
+    vertices=$(grep -o '<path d="[^"]*" class="series"[^>]*data-label="D loss"' "$T/long.dom" | tr -cd 'L' | wc -c)
+    check "... drawn with at most 2 vertices per pixel column (564 columns: $vertices)" "[ $vertices -gt 500 ] && [ $vertices -le 1130 ]"
     shot "file://$T/report.html" "$ART/report.png"
     check "Chromium: a screenshot of the report ($ART/report.png)" "[ -s $ART/report.png ] && head -c 8 $ART/report.png | grep -q PNG"
 fi
