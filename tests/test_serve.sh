@@ -48,9 +48,9 @@ stop() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
 
 # The browser: the DOM after the page's scripts ran (BUDGET ms of virtual time), a screenshot.
 BUDGET=8000
-dom() { timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chromium" \
+dom() { timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$T/chromium" \
         --virtual-time-budget=$BUDGET --dump-dom "$1" > "$2" 2> "$T/chromium.err"; }
-shot() { timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/chromium" --hide-scrollbars \
+shot() { timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$T/chromium" --hide-scrollbars \
          --virtual-time-budget=$BUDGET --window-size=1280,1600 --screenshot="$2" "$1" > /dev/null 2> "$T/chromium.err"; }
 # attr NAME FILE [CONTEXT]: the first value of NAME="..." (after the text CONTEXT when given).
 attr() { grep -o "${3:-}[^>]*$1=\"[^\"]*\"" "$2" | head -n 1 | sed "s/.*$1=\"\([^\"]*\)\".*/\1/"; }
