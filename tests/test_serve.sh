@@ -109,6 +109,9 @@ if [ -n "$browser" ]; then
     check "Chromium: the warning is marked on every one of the $charts charts and listed" \
         "[ $charts -ge 4 ] && [ \$(grep -o '<g class=\"warning\" data-step=\"20\"' $T/report.dom | wc -l) = $charts ] && [ \$(grep -o '<li data-step=\"[0-9]*\"' $T/report.dom | wc -l) = $warnings ]"
     check "Chromium: the hyper-parameters and model are shown" "grep -q '<td>lr_g</td>' $T/report.dom && grep -q 'dropout p=0.2' $T/report.dom"
+    dom "file://$T/r3.html" "$T/r3.dom"
+    check "Chromium: two runs, side by side, and their curves over each other ($losses points, 2 series)" \
+        "grep -q 'data-run=\"1\"' $T/r3.dom && grep -q 'data-chart=\"compare-g_loss\" data-points=\"$losses\" data-series=\"2\"' $T/r3.dom"
     # a long log: every point counted, no more drawn than the chart has pixel columns (x2)
     mkdir "$T/long"
     awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "{\"step\": %d, \"d_loss\": %.4f, \"g_loss\": %.4f}\n", i, 1 + sin(i / 50), 1 + cos(i / 70) }' > "$T/long/log.jsonl"

@@ -361,6 +361,53 @@
     }
   }
 
+  // ---- several runs: their curves over each other, one colour per run --------------------------
+  const COMPARE = [['g_loss', 'G loss', 'loss (mean over the batch)'], ['d_loss', 'D loss', 'loss (mean over the batch)'],
+    ['d_real', 'D(x), real', 'D\u2019s mean output (probability of real)'],
+    ['d_fake', 'D(G(z)), generated', 'D\u2019s mean output (probability of real)']];
+  let compareEl = null;
+  function shortName(run) { return (run.name.split('/').filter(Boolean).pop() || run.name) + ' (' + (run.id + 1) + ')'; }
+  function renderCompare(runs) {
+    if (runs.length < 2) return;
+    if (!compareEl) {
+      compareEl = el('details', { class: 'run compare', id: 'compare', open: '' });
+      compareEl.append(el('summary', {}, 'The runs compared: their curves over each other'), el('div', { class: 'charts' }));
+      runsEl.parentNode.insertBefore(compareEl, runsEl);
+      compareEl.boxes = {};
+    }
+    const box = function (id) {
+      if (!compareEl.boxes[id]) {
+        compareEl.boxes[id] = el('div', { class: 'chart', 'data-chart': 'compare-' + id });
+        compareEl.lastChild.appendChild(compareEl.boxes[id]);
+      }
+      return compareEl.boxes[id];
+    };
+    for (const c of COMPARE) {
+      const series = [];
+      runs.forEach(function (run, i) {
+        const pts = [];
+        for (const o of run.steps) if (c[0] in o) pts.push([o.step, o[c[0]]]);
+        if (pts.length) series.push({ label: shortName(run), color: color(i), pts: pts });
+      });
+      if (series.length < 2) continue;
+      drawChart(box(c[0]), { title: c[1], y: c[2] }, series, [],
+        Math.max.apply(null, series.map(function (se) { return se.pts.length; })));
+    }
+    const seen = {};
+    for (const run of runs) for (const k of run.metricOrder) seen[k] = (seen[k] || 0) + 1;
+    for (const k of Object.keys(seen)) {
+      if (seen[k] < 2) continue; // a metric only one run logs: its own column has it
+      const u = METRIC_UNITS[k] || [k, 'value'];
+      const series = [];
+      runs.forEach(function (run, i) {
+        if (run.metrics[k]) series.push({ label: shortName(run), color: color(i),
+          pts: run.metrics[k].map(function (p) { return [p[0], p[1] === null ? null : p[1] * (u[2] || 1)]; }) });
+      });
+      drawChart(box('metric-' + k), { title: u[0], y: u[1] }, series, [],
+        Math.max.apply(null, series.map(function (se) { return se.pts.length; })));
+    }
+  }
+
   // ---- a report: everything is in the page -------------------------------------------------
   function fromBase64(s) {
     const bin = atob(s), bytes = new Uint8Array(bin.length);
@@ -371,7 +418,7 @@
   function showReport() {
     document.body.setAttribute('data-runs', String(report.runs.length));
     statusEl.textContent = 'report written ' + report.written + ' by ganc ' + report.version;
-    report.runs.forEach(function (r, id) {
+    const runs = report.runs.map(function (r, id) {
       const run = newRun({ id: id, name: r.name });
       buildRun(run);
       run.meta = r.meta;
@@ -379,7 +426,9 @@
       renderMeta(run);
       setGrids(run, r.grids);
       renderCurves(run);
+      return run;
     });
+    renderCompare(runs);
     document.body.setAttribute('data-ready', '1');
   }
 
@@ -433,6 +482,7 @@
       const loop = function () {
         Promise.all(runs.map(function (run) { return poll(run, tick); })).then(function (changed) {
           if (changed.some(Boolean) || tick === 0) {
+            renderCompare(runs);
             updates++;
             document.body.setAttribute('data-updates', String(updates));
           }
