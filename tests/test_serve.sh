@@ -156,12 +156,22 @@ stop $PID
 # --- attacks: traversal, links, methods, Host, sizes, floods, a client that never reads --------
 bg attacked serve "$T/run" --port 0
 server=$PID
+# its descriptors and threads before the attacks; after them the same again (Linux's /proc)
+nfd() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+ntask() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+fds=$(nfd $server); tasks=$(ntask $server)
 $PROBE security "$PORT" "$T/run" > "$T/security.txt" 2>&1; probe=$?
 while read -r verdict what; do
     case $verdict in PASS) ok ;; FAIL) bad "security: $what" ;; *) bad "security: $verdict $what" ;; esac
 done < "$T/security.txt"
 check "the security probe ran to its end, all passed ($(grep -c '^PASS' "$T/security.txt") checks)" "[ $probe = 0 ]"
 check "the server is still up after them" "kill -0 $server && $PROBE get $PORT /api/runs > $T/alive.txt && [ \"\$(head -n 1 $T/alive.txt)\" = 200 ]"
+if [ -d "/proc/$server/fd" ]; then
+    i=0 # (connections the attackers left are closed once the server sees their end, or time out)
+    while [ "$(nfd $server)" != "$fds" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    check "... with as many descriptors open as before them ($fds) and as many threads ($tasks)" \
+        "[ \$(nfd $server) = $fds ] && [ \$(ntask $server) = $tasks ]"
+fi
 if [ -n "$browser" ]; then
     dom "http://127.0.0.1:$PORT/" "$T/serve.dom"
     check "Chromium: ganc serve's loss chart has one point per loss line ($losses)" \
