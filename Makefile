@@ -1,5 +1,6 @@
 # ganc build. Optional parts are probed and can be switched off:
-#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0 MPI=0 (MPI: ganc train under mpirun)
+#   make OPENMP=0 OPENBLAS=0 NATIVE=0 ZLIB=0 STB=0 GIF=0 MPI=0 MHD=0 (MPI: ganc train under mpirun;
+#   MHD: libmicrohttpd, the HTTP server of ganc serve and ganc train --serve)
 # Targets: all (libraries, build/ganc, its man page), install and uninstall (PREFIX=/usr/local,
 # DESTDIR; mk/install.mk), test, sanitize (tests under ASan+UBSan), tsan (the
 # race tests under ThreadSanitizer), valgrind, fuzz, demo, bench, bench-stacked, fixtures (regenerate PyTorch references), clean.
@@ -13,6 +14,7 @@ ZLIB     ?= 1
 STB      ?= 1
 GIF      ?= 1
 MPI      ?= 1
+MHD      ?= 1
 SAN      ?= 0
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O3 -g -Iinclude -Isrc
@@ -75,6 +77,14 @@ ifeq ($(MPI),1)
     endif
   endif
 endif
+# libmicrohttpd (the dashboard's server, src/web/server.c): like MPI, only the ganc binary links it.
+MHD_LIBS :=
+ifeq ($(MHD),1)
+  ifeq ($(call probe,probe_mhd.c,,-lmicrohttpd),yes)
+    CFLAGS_BASE += -DGANC_HAVE_MHD
+    MHD_LIBS    := -lmicrohttpd
+  endif
+endif
 ifeq ($(call probe,probe_empty.c,-fno-semantic-interposition -Werror,),yes)
   CFLAGS_BASE += -fno-semantic-interposition
 endif
@@ -103,8 +113,10 @@ SONAME   := libganc.so.$(if $(filter 0,$(call version_part,MAJOR)),0.$(call vers
 SHLIB    := $(BUILD)/libganc.so.$(VERSION)
 MAN_PAGE := $(BUILD)/ganc.1
 
-CLI_SRC  := $(wildcard src/cli/*.c)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The command, and the dashboard it serves or writes (src/web/; its page is compiled in below).
+CLI_SRC  := $(wildcard src/cli/*.c src/web/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
+WEB_ASSETS := src/web/assets/index.html src/web/assets/app.css src/web/assets/app.js
 GANC     := $(BUILD)/ganc
 # The data path's throughput (bench/data_path.c), run by `make bench` after the table; built
 # with everything else so that it keeps compiling.
@@ -143,6 +155,20 @@ $(BUILD)/presets.c: $(PRESETS) Makefile
 $(BUILD)/presets.o: $(BUILD)/presets.c
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The dashboard's page, style and script (src/web/assets/), each one C string ganc_web_NAME_EXT,
+# so that ganc serves and writes them without any file beside it. '?' is escaped against trigraphs.
+$(BUILD)/web_assets.c: $(WEB_ASSETS) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from src/web/assets/ by the Makefile */'; \
+	  for f in $(WEB_ASSETS); do \
+	    printf 'const char ganc_web_%s[] =\n' "$$(basename $$f | tr . _)"; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/   "/' -e 's/$$/\\n"/' $$f; \
+	    echo '   "";'; \
+	  done; } > $@
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.c
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
@@ -157,7 +183,7 @@ $(SHLIB): $(LIB_OBJ)
 
 $(GANC): $(CLI_OBJ) $(LIB)
 	@echo "LD $@"
-	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
+	@$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(MHD_LIBS)
 
 $(BENCH_DATA): $(BUILD)/bench/data_path.o $(LIB)
 	@echo "LD $@"
@@ -174,11 +200,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # prefix with this make's variables, so with this build's).
 IMAGE_PROBE := $(BUILD)/tests/image_probe
 test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
-	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) \
+	+@OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} GANC=$(GANC) IMAGE_PROBE=$(IMAGE_PROBE) SHLIB=$(SHLIB) MAN_PAGE=$(MAN_PAGE) SAN=$(SAN) \
 	  MAKE="$(MAKE)" sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh \
 	  tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh \
 	  tests/test_sample_interp.sh tests/test_symbols.sh tests/test_man.sh tests/test_install.sh \
-	  tests/test_torch_generator.sh tests/test_mpi.sh
+	  tests/test_torch_generator.sh tests/test_mpi.sh tests/test_serve.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

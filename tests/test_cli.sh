@@ -295,7 +295,7 @@ help_rows() {
         /^    / && row != "" { sub(/^ +/, " "); row = row $0; next }
         { if (row != "") print row; row = "" } END { if (row != "") print row }'
 }
-for cmd in train sample eval "classifier train" bench info; do
+for cmd in train sample eval "classifier train" bench info serve report; do
     help_rows $GANC $cmd > "$T/rows.txt"
     check "$cmd --help: every flag's row ends with its default (or says it is required)" \
         "[ \$(grep -c '^  -' $T/rows.txt) -gt 0 ] && ! grep '^  -' $T/rows.txt | grep -v '^  --help ' | grep -v '(default .*)\$' | grep -qv '(required)\$'"
@@ -310,8 +310,8 @@ for cmd in train sample eval "classifier train" bench info; do
     check "$cmd: every flag its --help lists is taken (not:$unknown)" "[ -z '$unknown' ]"
 done
 n_options() { $GANC info "$1" | sed -n '/^hyper-parameters:/,$p' | wc -l; } # with the heading: one more
-check "train --help lists every option of the config table (and --out, --resume, --help, --sync-bn)" \
-    "[ \$(help_rows $GANC train | grep -c '^  --') -eq \$((\$(n_options $T/a) + 3)) ]"
+check "train --help lists every option of the config table (and --out, --resume, --sync-bn, --serve, --host, --help)" \
+    "[ \$(help_rows $GANC train | grep -c '^  --') -eq \$((\$(n_options $T/a) + 5)) ]"
 
 # [train DATA] sections: a model's defaults for one data set, over [train], under the flags
 { sed -n '/^\[generator\]/,/^dense 1$/p' models/toy2d.gan; printf '[train]\nlr_g = 3e-4\nsteps = 2\n[train ring]\nlr_g = 7e-4\nbeta1 = 0.7\n[ train ]\n'; } > "$T/ds.gan" 2>/dev/null

@@ -15,6 +15,8 @@ int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_serve(int argc, char **argv);  /* src/cli/serve.c */
+int cmd_report(int argc, char **argv); /* src/cli/report.c */
 int cmd_eval_toy2d(int argc, char **argv); /* ganc eval on a 2-D run (called by cmd_eval) */
 /* Metrics of a 2-D run on n fresh generated points: a table, or one JSON object. */
 int cli_eval_toy2d(ganc_session *s, int n, uint64_t seed, int json);

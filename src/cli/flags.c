@@ -52,7 +52,8 @@ static int set_value(const char *cmd, const cli_flag *f, const char *v, char err
     char what[128];
     snprintf(what, sizeof what, "%s: %s", cmd, f->name);
     switch (f->type) {
-    case CLI_INT: return cli_flag_int(what, v, f->lo, f->hi, f->dest, err);
+    case CLI_INT:
+    case CLI_OPT_INT: return cli_flag_int(what, v, f->lo, f->hi, f->dest, err);
     case CLI_NUM: return flag_num(what, v, f, err);
     case CLI_SEED: return flag_seed(what, v, f->dest, err);
     case CLI_TEXT:
@@ -64,6 +65,9 @@ static int set_value(const char *cmd, const cli_flag *f, const char *v, char err
     }
     return ganc_fail(err, "%s: internal error: flag type %d", what, (int)f->type);
 }
+
+/* The value of a CLI_OPT_INT: a number (digits only) after it. */
+static int opt_value(const char *a) { return a && a[0] && strspn(a, "0123456789") == strlen(a); }
 
 /* A flag is '-' and something; a long one's name stops at '=' ("--seed=3"). */
 static int is_flag(const char *a) { return a[0] == '-' && a[1]; }
@@ -101,7 +105,8 @@ static int wants_help(const cli_command *c, int argc, char **argv)
         const cli_flag *f = lookup(c, a, n);
         char name[64];
         if (a[n] == '=') continue; /* its value is inside it */
-        if (f && f->type != CLI_SWITCH) i += f->type == CLI_VALUES ? f->nargs : 1;
+        if (f && f->type == CLI_OPT_INT) i += i + 1 < argc && opt_value(argv[i + 1]);
+        else if (f && f->type != CLI_SWITCH) i += f->type == CLI_VALUES ? f->nargs : 1;
         else if (!f && other_knows(c, a, n, name)) i++;
     }
     return 0;
@@ -140,6 +145,7 @@ static int parse_flag(const cli_command *c, int argc, char **argv, int *i, char 
         *i += f->nargs;
         return rc;
     }
+    if (f->type == CLI_OPT_INT && !inline_value && !(*i + 1 < argc && opt_value(argv[*i + 1]))) return 0;
     const char *v = inline_value ? inline_value : *i + 1 < argc ? argv[++*i] : NULL;
     if (!v) return ganc_fail(err, "%s: %s needs a value", c->name, f->name);
     return set_value(c->name, f, v, err);
@@ -154,13 +160,17 @@ int cli_flags_parse(const cli_command *c, int argc, char **argv, char err[GANC_E
             if (parse_flag(c, argc, argv, &i, err)) return -1;
         } else if (!c->operand) {
             return ganc_fail(err, "%s: unexpected argument '%s' (see ganc %s --help)", c->name, a, c->name);
+        } else if (c->operand_list) {
+            if (*c->operand_count == c->operand_max)
+                return ganc_fail(err, "%s: unexpected argument '%s' (at most %d runs)", c->name, a, c->operand_max);
+            c->operand_list[(*c->operand_count)++] = a;
         } else if (*c->operand_dest) {
             return ganc_fail(err, "%s: unexpected argument '%s' (one run at a time)", c->name, a);
         } else {
             *c->operand_dest = a;
         }
     }
-    if (c->operand && c->operand_required && !*c->operand_dest) {
+    if (c->operand && c->operand_required && !(c->operand_list ? *c->operand_count : *c->operand_dest != NULL)) {
         const size_t first_line = strcspn(c->usage, "\n");
         return ganc_fail(err, "%s: which run? usage: %.*s", c->name, (int)first_line, c->usage);
     }
@@ -203,7 +213,7 @@ static void default_note(const cli_flag *f, char *buf, size_t cap)
 {
     if (f->required) snprintf(buf, cap, "required");
     else if (f->def) snprintf(buf, cap, "default %s", f->def);
-    else if (f->type == CLI_INT) snprintf(buf, cap, "default %d", *(const int *)f->dest);
+    else if (f->type == CLI_INT || f->type == CLI_OPT_INT) snprintf(buf, cap, "default %d", *(const int *)f->dest);
     else if (f->type == CLI_NUM) snprintf(buf, cap, "default %g", *(const double *)f->dest);
     else if (f->type == CLI_SEED) snprintf(buf, cap, "default %" PRIu64, *(const uint64_t *)f->dest);
     else if (f->type == CLI_SWITCH) snprintf(buf, cap, "default %s", *(const int *)f->dest ? "on" : "off");

@@ -17,6 +17,8 @@ typedef enum {
     CLI_TEXT,   /* const char **: any non-empty text */
     CLI_SWITCH, /* int *: takes no value; set to 1 */
     CLI_VALUES, /* .nargs values handed to .parse (e.g. --shape C H W) */
+    CLI_OPT_INT, /* int *: like CLI_INT, but the value may be left out (--serve [PORT]): then dest
+                  * keeps its value; only a number that follows is taken as the flag's */
 } cli_flag_type;
 
 typedef struct cli_flag cli_flag;
@@ -47,6 +49,10 @@ typedef struct {
     const char *operand, *operand_help;
     const char **operand_dest;
     int operand_required;
+    /* Several operands (ganc serve RUN...): up to operand_max into operand_list, their count in
+     * *operand_count (operand_dest is then unused). */
+    const char **operand_list;
+    int operand_max, *operand_count;
     /* Flags outside the table (ganc train: the options of src/gan/config.c), each with one
      * value. With value NULL: 0 when the flag is known, else 1. Otherwise takes the value:
      * 0, or -1 with a message (naming the flag, not the command) in err. */

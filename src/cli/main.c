@@ -20,6 +20,8 @@ static void usage(FILE *out)
                  "  classifier eval's features:     ganc classifier train --data fashion-mnist --out cls.safetensors\n"
                  "  eval     sample quality:         ganc eval runs/fashion --classifier cls.safetensors\n"
                  "           2-D mode coverage:      ganc eval runs/ring --json\n"
+                 "  serve    a live dashboard:       ganc serve runs/fashion runs/mnist --port 8080\n"
+                 "  report   a run as one HTML file: ganc report runs/fashion -o report.html\n"
                  "  models   list the model presets\n\n"
                  "presets: ",
             ganc_version_string());
@@ -41,7 +43,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         /* the optional parts this binary was built with (Makefile probes) */
-        printf("ganc %s (built with:%s%s%s%s%s%s)\n", ganc_version_string(),
+        printf("ganc %s (built with:%s%s%s%s%s%s%s)\n", ganc_version_string(),
 #ifdef _OPENMP
                " openmp",
 #else
@@ -68,7 +70,12 @@ int main(int argc, char **argv)
                "",
 #endif
 #ifdef GANC_HAVE_MPI
-               " mpi" /* data-parallel ganc train under mpirun */
+               " mpi", /* data-parallel ganc train under mpirun */
+#else
+               "",
+#endif
+#ifdef GANC_HAVE_MHD
+               " http" /* libmicrohttpd: ganc serve, ganc train --serve */
 #else
                ""
 #endif
@@ -92,11 +99,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "classifier")) return cmd_classifier(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 2, argv + 2);
     if (!strcmp(cmd, "models")) {
         const char *const *p = ganc_model_presets();
         for (int i = 0; p[i]; i++) printf("%s\n", p[i]);
         return 0;
     }
-    fprintf(stderr, "ganc: unknown command '%s' (train, sample, info, export, bench, classifier, eval, models; see ganc --help)\n", cmd);
+    fprintf(stderr, "ganc: unknown command '%s' (train, sample, info, export, bench, classifier, eval, serve, report, models; see ganc --help)\n", cmd);
     return 2;
 }

@@ -7,6 +7,7 @@
 #include "cli/dist.h"
 #include "cli/flags.h"
 #include "cli/run_dir.h"
+#include "cli/serve.h"
 #include "cli/train_dist.h"
 #include "cli/train_eval.h"
 #include "cli/train_run.h"
@@ -165,7 +166,8 @@ static int train(int argc, char **argv)
 {
     config_flags cf = {0};
     const char *out = NULL, *resume = NULL;
-    int sync_bn = 0;
+    int sync_bn = 0, serve_port = CLI_SERVE_PORT, serve = 0;
+    const char *serve_host = "127.0.0.1";
     cli_flag flags[] = {
         {"--out", "DIR", "the run directory to create (this, or --resume)", CLI_TEXT, .dest = &out},
         {"--resume", "DIR", "continue the run in DIR up to --steps", CLI_TEXT, .dest = &resume},
@@ -174,6 +176,11 @@ static int train(int argc, char **argv)
          "processes compute one process's run (default: each its own share's); give it again on --resume. In one "
          "process it changes nothing",
          CLI_SWITCH, .dest = &sync_bn},
+        {"--serve", "[PORT]", "also serve the run's live dashboard (ganc serve's page) on PORT while it trains; the "
+         "server has threads of its own and training never waits for it", CLI_OPT_INT, 0, 65535, .dest = &serve_port,
+         .given = &serve, .def = "off; PORT 8080 when left out"},
+        {"--host", "ADDR", "--serve's address (anything but a loopback address lets other machines see the run, and "
+         "says so)", CLI_TEXT, .dest = &serve_host},
     };
     const cli_command cmd = {
         .name = "train",
@@ -196,6 +203,8 @@ static int train(int argc, char **argv)
     if (resume && out && strcmp(resume, out)) return start_failed("train: give either --out or --resume, not both");
     if ((out && strlen(out) > 900) || (resume && strlen(resume) > 900)) return start_failed("train: the run directory path is too long");
     if (!resume && !out) return start_failed("train: --out DIR is required (or --resume DIR)");
+    if (serve && !web_server_available())
+        return start_failed("train: --serve: this build of ganc has no HTTP server (built without libmicrohttpd)");
 
     ganc_session s;
     ganc_source src;
@@ -209,14 +218,19 @@ static int train(int argc, char **argv)
      * process 0 alone makes the directory. */
     const char *dir = resume ? resume : out;
     cli_train_eval evals;
+    cli_train_serve web = {0}; /* --serve: process 0 binds its port before the directory exists */
     /* (agreements: no process fails after the directory exists, unless in making it) */
-    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, sync_bn, err), err) ? 1 : 0;
+    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, sync_bn, err) ||
+                               (serve && cli_dist_rank() == 0 && cli_train_serve_listen(&web, serve_host, serve_port, err)),
+                           err) ? 1 : 0;
     /* (then, all being ready, whether all were given the same: a collective every one joins) */
     if (!status) status = all_ready(cli_train_dist_check_same(&s, &src, sync_bn, err), err) ? 1 : 0;
     if (!status) {
-        const int failed = cli_dist_rank() == 0 && (resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err));
+        const int failed = cli_dist_rank() == 0 && ((resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err)) ||
+                                                    (web.server && cli_train_serve_start(&web, dir, &s, err)));
         status = all_ready(failed, err) ? 1 : cli_train_run(&s, dir, &evals, &src);
     }
+    cli_train_serve_stop(&web);
     cli_train_eval_free(&evals);
     ganc_source_close(&src);
     ganc_session_free(&s);

@@ -74,7 +74,7 @@ static void command_line(const uint8_t *data, size_t size)
         while (i < size && text[i] != ' ' && text[i] != '\n' && text[i] != 0) i++;
         if (i < size) text[i++] = 0; /* ends this argument even when it is the 256th */
     }
-    int n = 7, sw = 0, xy[2] = {0, 0}, given = 0;
+    int n = 7, sw = 0, xy[2] = {0, 0}, given = 0, port = 8080;
     double q = 0.5, open = 0.5;
     uint64_t seed = 1;
     const char *out = NULL, *operand = NULL;
@@ -88,6 +88,7 @@ static void command_line(const uint8_t *data, size_t size)
         {"-o", "FILE", "a required text", CLI_TEXT, .dest = &out, .required = "a hint"},
         {"--sw", NULL, "a switch", CLI_SWITCH, .dest = &sw},
         {"--xy", "X Y", "two values", CLI_VALUES, .dest = xy, .nargs = 2, .parse = pair},
+        {"--serve", "[PORT]", "an integer that may be left out", CLI_OPT_INT, 0, 65535, .dest = &port},
     };
     const cli_command cmd = {.name = "fuzz",
                              .usage = "ganc fuzz RUN -o FILE [options]",
@@ -105,6 +106,7 @@ static void command_line(const uint8_t *data, size_t size)
     if (rc == 0) {
         if (n < 1 || n > 100 || !(q >= 0 && q <= 1) || !(open > 0 && open < 1) || !out || !*out) abort();
         if (xy[0] < 0 || xy[0] > 9 || xy[1] < -5 || xy[1] > 5 || (sw != 0 && sw != 1)) abort();
+        if (port < 0 || port > 65535) abort();
         if (cmd.operand_required && !operand) abort();
         for (int t = 0; t < 2; t++) {
             int found = !texts[t];
@@ -115,7 +117,7 @@ static void command_line(const uint8_t *data, size_t size)
             if (!found) abort();
         }
     } else if (rc == 1) {
-        if (n != 7 || q != 0.5 || open != 0.5 || seed != 1 || out || operand || sw || given) abort();
+        if (n != 7 || q != 0.5 || open != 0.5 || seed != 1 || out || operand || sw || given || port != 8080) abort();
     } else if (rc == -1) {
         if (strncmp(err, "fuzz: ", 6) || strchr(err, '\n') || strlen(err) < 10) abort();
     } else {
