@@ -208,7 +208,10 @@ wait_ckpt() { i=0; while [ ! -e "$1/ckpt/step_000000050.safetensors" ] && [ $i -
 # wait_pid PID SECONDS: 0 when it ended within the time
 wait_pid() { i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done; ! kill -0 "$1" 2>/dev/null; }
 L="$C --steps 1000000 --ckpt-every 50 --log-every 1000 --sample-every 100000"
-mpirun --oversubscribe -np 3 $GANC train $L --out $T/kill > /dev/null 2> $T/kill.err &
+# (mpirun gives 1 s between its SIGTERM and its SIGKILL; a test machine loaded with other jobs
+# may not run process 0 long enough in that second to say its line, so 3 s here: the SIGTERM
+# then comes 3 s after the death and the SIGKILL 3 s later; ganc's grace is 0.3 of it)
+mpirun --mca odls_base_sigkill_timeout 3 --oversubscribe -np 3 $GANC train $L --out $T/kill > /dev/null 2> $T/kill.err &
 job=$!
 wait_ckpt $T/kill
 victim=$(rank_pid $T/kill 1)
