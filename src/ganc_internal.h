@@ -133,7 +133,7 @@ int ganc_cpu_amx_bf16(void);
  * target attributes, so that the build needs no -march for them; run only where the CPU has
  * them (ganc_bf16_available). Each is ganc_sgemm_bf16_serial on its path; -1 when it could not
  * run (no scratch, the tiles refused): nothing written. */
-#if 0 /* not written yet */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GANC_BF16_KERNELS 1
 int ganc_sgemm_bf16_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                            const float *b, int ldb, float beta, float *c, int ldc);
