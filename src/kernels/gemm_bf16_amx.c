@@ -16,9 +16,12 @@
 #include "ganc_internal.h"
 
 #ifdef GANC_BF16_KERNELS
+#ifdef GANC_BF16_MOCK /* tests/test_bf16_mock.c, which includes this file after its stand-ins */
+#define TARGET
+#else
 #include <immintrin.h>
-
 #define TARGET __attribute__((target("amx-tile,amx-bf16")))
+#endif
 
 /* LDTILECFG's 64-byte layout (palette 1) */
 typedef struct {

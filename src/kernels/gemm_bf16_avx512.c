@@ -16,9 +16,12 @@
 #include "ganc_internal.h"
 
 #ifdef GANC_BF16_KERNELS
+#ifdef GANC_BF16_MOCK /* tests/test_bf16_mock.c, which includes this file after its stand-ins */
+#define TARGET
+#else
 #include <immintrin.h>
-
 #define TARGET __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw")))
+#endif
 
 static inline uint32_t bf16_bits(float x)
 {
