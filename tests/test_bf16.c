@@ -24,13 +24,15 @@
  * unrounded gradient), and all of them within 1e-2 of the plain fp32 network (the stated
  * tolerance of bf16 against fp32: inputs carry 8 significant bits, about 2e-3 relative error
  * each). The convolutions also on maps of several chunks with two threads, whose bf16 output
- * must be the same bits as with one. */
+ * must be the same bits as with one. Two networks of different precision in two threads at once
+ * give the bits each gives alone (precision is the network's, not the process's). */
 #include "check.h"
 #include "ganc.h"
 #include "ganc_internal.h"
 #include "nets.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,6 +354,56 @@ static void test_layer(const layer_case *lc)
     ganc_set_threads(1);
 }
 
+/* ---- two precisions in two threads ---- */
+
+typedef struct {
+    ganc_net *net;
+    const float *x, *want;
+    size_t out;
+    int n, same;
+} thread_job;
+
+static void *forward_many(void *arg)
+{
+    thread_job *j = arg;
+    j->same = 1;
+    for (int it = 0; it < 20; it++)
+        j->same &= memcmp(ganc_net_forward(j->net, j->x, j->n), j->want, sizeof(float) * j->out) == 0;
+    return NULL;
+}
+
+static void test_two_threads(void)
+{
+    const char *text = "conv 8 k=3 stride=2 pad=same\nlrelu\nflatten\ndense 5";
+    const ganc_shape in = {3, 12, 12};
+    const int n = 6;
+    ganc_net *net[2];
+    float *want[2], x[6 * 3 * 12 * 12];
+    ganc_rng_uniform(&rng, x, sizeof x / sizeof x[0], -1.0f, 1.0f);
+    for (int i = 0; i < 2; i++) {
+        if (!(net[i] = test_make_net(i ? "f" : "b", in, text, n))) return;
+        ganc_rng init;
+        ganc_rng_seed(&init, 3);
+        ganc_net_init(net[i], GANC_INIT_TORCH, &init);
+        ganc_net_set_precision(net[i], i ? GANC_PRECISION_FP32 : GANC_PRECISION_BF16);
+        want[i] = check_floats(5 * n);
+        memcpy(want[i], ganc_net_forward(net[i], x, n), sizeof(float) * 5 * n);
+    }
+    CHECK(memcmp(want[0], want[1], sizeof(float) * 5 * n) != 0, "two threads: bf16 and fp32 outputs are the same");
+    thread_job jobs[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        jobs[i] = (thread_job){net[i], x, want[i], (size_t)5 * n, n, 0};
+        CHECK(pthread_create(&t[i], NULL, forward_many, &jobs[i]) == 0, "starting a thread");
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(jobs[i].same, "two threads: the %s network's outputs differ from its own alone", i ? "fp32" : "bf16");
+        ganc_net_free(net[i]);
+        free(want[i]);
+    }
+}
+
 int main(void)
 {
     ganc_set_threads(1);
@@ -367,6 +419,7 @@ int main(void)
     test_gemm_tells();
     test_gemm_threads();
     for (size_t i = 0; i < sizeof layer_cases / sizeof layer_cases[0]; i++) test_layer(&layer_cases[i]);
+    test_two_threads();
     ganc_shutdown();
     return check_finish("bf16");
 }
