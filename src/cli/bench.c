@@ -203,7 +203,7 @@ int cmd_bench(int argc, char **argv)
         printf("gemm: the peak's path (OpenBLAS where linked, else portable loops)\n");
     if (s.cfg.precision == GANC_PRECISION_BF16)
         printf("precision bf16: %s kernels%s\n", ganc_bf16_kernels(),
-               ganc_bf16_hardware() ? "" : " (exact rounding to bfloat16, then the fp32 GEMM above: no faster than fp32)");
+               ganc_bf16_hardware() ? "" : " (exact rounding to bfloat16, then the fp32 GEMM: no faster than fp32)");
     else
         printf("precision fp32%s\n", precision == GANC_PRECISION_AUTO ? " (auto: no bf16 in hardware here, or the model is "
                                                                       "not one shown to train as well in bf16)" : "");
