@@ -10,15 +10,18 @@
 #include <stdint.h>
 #include <string.h>
 
-/* 64-byte vectors returned by these static functions only: no ABI crossed */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-typedef float __m512 __attribute__((vector_size(64)));
-typedef long long __m512i __attribute__((vector_size(64)));
-typedef short __m512bh __attribute__((vector_size(64)));
+/* Plain structs, not vector types: no ABI question without AVX-512 (GCC warns for 64-byte
+ * vectors passed or returned by value), and the kernels' one reinterpretation goes through
+ * their AS_BH macro. */
+typedef struct {
+    float f[16];
+} __m512;
+typedef struct {
+    uint32_t u[16];
+} __m512i;
+typedef __m512i __m512bh;
 typedef uint16_t __mmask16;
+#define AS_BH(x) (x)
 
 static inline float mock_bf16(uint16_t h)
 {
@@ -28,19 +31,17 @@ static inline float mock_bf16(uint16_t h)
     return f;
 }
 
-static inline __m512 _mm512_setzero_ps(void) { return (__m512){0}; }
+static inline __m512 _mm512_setzero_ps(void) { return (__m512){{0}}; }
 static inline __m512 _mm512_set1_ps(float x)
 {
     __m512 v;
-    for (int i = 0; i < 16; i++) v[i] = x;
+    for (int i = 0; i < 16; i++) v.f[i] = x;
     return v;
 }
 static inline __m512i _mm512_set1_epi32(int x)
 {
-    int32_t l[16];
-    for (int i = 0; i < 16; i++) l[i] = x;
     __m512i v;
-    memcpy(&v, l, sizeof v);
+    for (int i = 0; i < 16; i++) v.u[i] = (uint32_t)x;
     return v;
 }
 static inline __m512i _mm512_loadu_si512(const void *p)
@@ -49,45 +50,41 @@ static inline __m512i _mm512_loadu_si512(const void *p)
     memcpy(&v, p, sizeof v);
     return v;
 }
-/* Vectors go in by address (macros over compound literals): GCC notes an ABI change for 64-byte
- * vectors passed by value without AVX-512, a note no pragma silences. */
-#define _mm512_mul_ps(a, b) mock_mul((const __m512[]){a}, (const __m512[]){b})
-#define _mm512_add_ps(a, b) mock_add((const __m512[]){a}, (const __m512[]){b})
-#define _mm512_fmadd_ps(a, b, c) mock_fmadd((const __m512[]){a}, (const __m512[]){b}, (const __m512[]){c})
-#define _mm512_mask_storeu_ps(p, m, v) mock_mask_store(p, m, (const __m512[]){v})
-#define _mm512_dpbf16_ps(acc, a, b) mock_dpbf16((const __m512[]){acc}, (const __m512bh[]){a}, (const __m512bh[]){b})
-static inline __m512 mock_mul(const __m512 *a, const __m512 *b) { return *a * *b; }
-static inline __m512 mock_add(const __m512 *a, const __m512 *b) { return *a + *b; }
-static inline __m512 mock_fmadd(const __m512 *a, const __m512 *b, const __m512 *c)
+static inline __m512 _mm512_mul_ps(__m512 a, __m512 b)
 {
-    __m512 r;
-    for (int i = 0; i < 16; i++) r[i] = __builtin_fmaf((*a)[i], (*b)[i], (*c)[i]);
-    return r;
+    for (int i = 0; i < 16; i++) a.f[i] *= b.f[i];
+    return a;
+}
+static inline __m512 _mm512_add_ps(__m512 a, __m512 b)
+{
+    for (int i = 0; i < 16; i++) a.f[i] += b.f[i];
+    return a;
+}
+static inline __m512 _mm512_fmadd_ps(__m512 a, __m512 b, __m512 c)
+{
+    for (int i = 0; i < 16; i++) a.f[i] = __builtin_fmaf(a.f[i], b.f[i], c.f[i]);
+    return a;
 }
 static inline __m512 _mm512_maskz_loadu_ps(__mmask16 m, const float *p)
 {
-    __m512 r = {0};
+    __m512 r = {{0}};
     for (int i = 0; i < 16; i++)
-        if (m >> i & 1) r[i] = p[i];
+        if (m >> i & 1) r.f[i] = p[i];
     return r;
 }
-static inline void mock_mask_store(float *p, __mmask16 m, const __m512 *v)
+static inline void _mm512_mask_storeu_ps(float *p, __mmask16 m, __m512 v)
 {
     for (int i = 0; i < 16; i++)
-        if (m >> i & 1) p[i] = (*v)[i];
+        if (m >> i & 1) p[i] = v.f[i];
 }
 /* VDPBF16PS: lane i += a.bf16[2i+1] * b.bf16[2i+1], then += a.bf16[2i] * b.bf16[2i] (fp32) */
-static inline __m512 mock_dpbf16(const __m512 *acc, const __m512bh *a, const __m512bh *b)
+static inline __m512 _mm512_dpbf16_ps(__m512 acc, __m512bh a, __m512bh b)
 {
-    uint16_t x[32], y[32];
-    memcpy(x, a, sizeof x);
-    memcpy(y, b, sizeof y);
-    __m512 r = *acc;
     for (int i = 0; i < 16; i++) {
-        r[i] += mock_bf16(x[2 * i + 1]) * mock_bf16(y[2 * i + 1]);
-        r[i] += mock_bf16(x[2 * i]) * mock_bf16(y[2 * i]);
+        acc.f[i] += mock_bf16((uint16_t)(a.u[i] >> 16)) * mock_bf16((uint16_t)(b.u[i] >> 16));
+        acc.f[i] += mock_bf16((uint16_t)a.u[i]) * mock_bf16((uint16_t)b.u[i]);
     }
-    return r;
+    return acc;
 }
 
 /* AMX: eight tiles of 16 rows x 64 bytes (the kernels configure every one so) */

@@ -21,6 +21,7 @@
 #else
 #include <immintrin.h>
 #define TARGET __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw")))
+#define AS_BH(x) ((__m512bh)(x)) /* the same 512 bits read as 32 bf16 */
 #endif
 
 static inline uint32_t bf16_bits(float x)
@@ -75,8 +76,8 @@ TARGET static void tile(int rows, int cols, int pairs, const uint32_t *ap, const
         const __m512i b0 = _mm512_loadu_si512(bp + (size_t)q * ld), b1 = _mm512_loadu_si512(bp + (size_t)q * ld + 16);
         for (int r = 0; r < rows; r++) {
             const __m512i a = _mm512_set1_epi32((int)ap[(size_t)r * pairs + q]);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], (__m512bh)a, (__m512bh)b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], (__m512bh)a, (__m512bh)b1);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], AS_BH(a), AS_BH(b0));
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], AS_BH(a), AS_BH(b1));
         }
     }
     const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
