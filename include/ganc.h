@@ -374,6 +374,10 @@ GANC_API int ganc_generator_find_class(const ganc_generator *gen, const char *na
 /* InfoGAN runs (--info-codes K): the number of codes K; 0 without. */
 GANC_API int ganc_generator_codes(const ganc_generator *gen);
 GANC_API int64_t ganc_generator_step(const ganc_generator *gen); /* the training step it holds */
+/* The arithmetic of G's products from now on (ganc_net_set_precision): the run's own (its
+ * --precision) until set. The weights are fp32 either way; the two precisions' samples differ
+ * in their last bits. */
+GANC_API void ganc_generator_set_precision(ganc_generator *gen, ganc_precision precision);
 
 typedef struct {
     uint64_t seed;     /* as `ganc sample --seed S` */
