@@ -204,7 +204,7 @@ test: $(TEST_BIN) $(GANC) $(IMAGE_PROBE) $(SHLIB) $(MAN_PAGE)
 	  MAKE="$(MAKE)" sh tests/run.sh $(TEST_BIN) tests/test_cli.sh tests/test_eval.sh tests/test_faults.sh \
 	  tests/test_data_paths.sh tests/test_data_folder.sh tests/test_diffaug_cli.sh tests/test_cond_cli.sh \
 	  tests/test_sample_interp.sh tests/test_symbols.sh tests/test_man.sh tests/test_install.sh \
-	  tests/test_torch_generator.sh tests/test_mpi.sh tests/test_serve.sh
+	  tests/test_torch_generator.sh tests/test_mpi.sh tests/test_serve.sh tests/test_bf16_cli.sh
 
 sanitize:
 	$(MAKE) BUILD=build/sanitize SAN=1 test

@@ -11,11 +11,20 @@
 # parameters. After the table, BENCH_DATA (build/bench_data_path) times the data path of
 # 64x64 RGB pictures on one thread beside what the dcgan64 row's training consumes.
 #
+# PRECISIONS ("fp32 bf16") gives each model and batch a row per precision: `ganc bench
+# --precision bf16` (its line names the kernels: AMX-BF16, AVX512-BF16, or the emulation, which
+# is no faster than fp32) beside bench/torch_gan.py --autocast (PyTorch's bfloat16 autocast),
+# which runs only where the CPU has bf16 in hardware (avx512_bf16 or amx_bf16 in /proc/cpuinfo;
+# TORCH_AUTOCAST=1 forces it): without, PyTorch falls back to reference loops some 100 times
+# slower than fp32 (mlp, batch 64: 9 s per iteration on the AVX2 EPYC). After ratio_min (fp32
+# rows), bf16_speedup_min is the smallest ganc bf16 it/s / ganc fp32 it/s, bf16_vs_torch_min
+# the smallest ganc bf16 it/s / PyTorch fp32 it/s.
+#
 # ROUNDS > 1 alternates the two programs that many times per row and reports each one's
 # median round (this shared machine's speed drifts by tens of percent within minutes, and
 # one round of each can catch them in different moments).
 #
-# Environment: ITERS (20), ROUNDS (1), THREADS (2), MODELS ("dcgan28 mlp dcgan32 dcgan64"), BATCHES
+# Environment: ITERS (20), ROUNDS (1), THREADS (2), PRECISIONS ("fp32 bf16"), TORCH_AUTOCAST, MODELS ("dcgan28 mlp dcgan32 dcgan64"), BATCHES
 # ("64 256"; the colour presets at 64 only unless BATCHES is set), PYTHON (/usr/bin/python3:
 # Debian's, which has torch), GANC (build/ganc), BENCH_DATA (build/bench_data_path; "" skips it).
 set -u
@@ -30,6 +39,9 @@ BATCHES=${BATCHES:-64 256}
 PYTHON=${PYTHON:-/usr/bin/python3}
 GANC=${GANC:-build/ganc}
 BENCH_DATA=${BENCH_DATA-build/bench_data_path}
+PRECISIONS=${PRECISIONS:-fp32 bf16}
+if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then hw_bf16=1; else hw_bf16=0; fi
+[ "${TORCH_AUTOCAST:-0}" = 1 ] && hw_bf16=1
 
 # The data shape of a model's rows (C H W).
 shape_of() {
@@ -77,13 +89,21 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 median_round() { sort -n "$1" | awk '{ l[NR] = $0 } END { if (NR) print l[int((NR + 1) / 2)] }'; }
 largest() { awk -v c="$1" 'BEGIN { m = "-" } { if (m == "-" || $c + 0 > m + 0) m = $c } END { print m }' "$2"; }
 
-rows=""      # "model batch ganc_it torch_it gflops pct ganc_rss torch_rss" per line
+rows=""      # "model batch precision ganc_it torch_it gflops pct ganc_rss torch_rss" per line
+bf16_path=
 failed=0
 data_consumes=""  # images/s of the dcgan64 row at batch 64 (real images: batch x it/s)
 for m in $MODELS; do
     shape=$(shape_of "$m")
     for b in $(batches_of "$m"); do
+      for prec in $PRECISIONS; do
         g_params=- t_params=-
+        torch_flags=""
+        run_torch=$have_torch
+        if [ "$prec" = bf16 ]; then
+            torch_flags=--autocast
+            [ $hw_bf16 = 1 ] || run_torch=0
+        fi
         : >"$tmp/g_rounds"
         : >"$tmp/t_rounds"
         r=0
@@ -92,7 +112,8 @@ for m in $MODELS; do
             g_it=- g_gf=- g_pct=- g_rss=- t_it=- t_rss=-
             # shellcheck disable=SC2086 # $shape is three words
             if "$GANC" bench --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" --shape $shape \
-                >"$tmp/ganc" 2>&1; then
+                --precision "$prec" >"$tmp/ganc" 2>&1; then
+                [ "$prec" = bf16 ] && bf16_path=$(sed -n 's/^precision bf16: //p' "$tmp/ganc")
                 g_params=$(awk '/^parameters / { print $3 "/" $5; exit }' "$tmp/ganc")
                 # iter/s X  images/s Y  ms/iter Z (min W)  MFLOP/image F  GFLOP/s G  sgemm peak P GFLOP/s (Q%)  peak RSS R MB
                 # shellcheck disable=SC2046 # word splitting wanted
@@ -113,10 +134,10 @@ for m in $MODELS; do
                 echo "bench: ganc bench --model $m --batch $b failed:" >&2
                 cat "$tmp/ganc" >&2
             fi
-            if [ $have_torch = 1 ]; then
-                # shellcheck disable=SC2086 # $shape is three words
+            if [ $run_torch = 1 ]; then
+                # shellcheck disable=SC2086 # $shape is three words; $torch_flags none or one
                 if "$PYTHON" bench/torch_gan.py --model "$m" --batch "$b" --threads "$THREADS" --iters "$ITERS" \
-                    --shape $shape >"$tmp/torch" 2>&1; then
+                    --shape $shape $torch_flags >"$tmp/torch" 2>&1; then
                     # shellcheck disable=SC2046 # word splitting wanted
                     set -- $(awk '/^torch / {
                         it = rss = pg = pd = "-"
@@ -155,37 +176,46 @@ for m in $MODELS; do
         set -- $(median_round "$tmp/t_rounds")
         [ $# -eq 2 ] && t_it=$1
         t_rss=$(largest 2 "$tmp/t_rounds")
-        if [ "$m" = dcgan64 ] && [ "$b" = 64 ] && [ "$g_it" != - ]; then
+        if [ "$m" = dcgan64 ] && [ "$b" = 64 ] && [ "$prec" = fp32 ] && [ "$g_it" != - ]; then
             data_consumes=$(awk -v b="$b" -v it="$g_it" 'BEGIN { printf "%.2f", b * it }')
         fi
-        rows="$rows$m $b $g_it $t_it $g_gf $g_pct $g_rss $t_rss
+        rows="$rows$m $b $prec $g_it $t_it $g_gf $g_pct $g_rss $t_rss
 "
+      done
     done
 done
+[ -n "$bf16_path" ] && echo "bf16 rows: ganc's $bf16_path; PyTorch's autocast rows$([ $hw_bf16 = 1 ] || echo ' not run (no bf16 in hardware here)')"
+echo
 
 printf '%s' "$rows" | awk -v have_torch=$have_torch '
     function cell(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
     BEGIN {
-        fmt = "| %-8s | %5s | %9s | %10s | %6s | %12s | %6s | %11s | %12s |\n"
-        printf fmt, "model", "batch", "ganc it/s", "torch it/s", "ratio", "ganc GFLOP/s", "% peak", "ganc RSS MB", "torch RSS MB"
-        printf "|----------|-------|-----------|------------|--------|--------------|--------|-------------|--------------|\n"
-        min = ""; missing = 0
+        fmt = "| %-8s | %5s | %9s | %9s | %10s | %6s | %12s | %6s | %11s | %12s |\n"
+        printf fmt, "model", "batch", "precision", "ganc it/s", "torch it/s", "ratio", "ganc GFLOP/s", "% peak", "ganc RSS MB", "torch RSS MB"
+        printf "|----------|-------|-----------|-----------|------------|--------|--------------|--------|-------------|--------------|\n"
+        min = ""; missing = 0; sp = ""; vt = ""
     }
-    NF == 8 {
+    NF == 9 {
+        key = $1 " " $2
         ratio = "-"
-        if ($3 != "-" && $4 != "-" && $4 + 0 > 0) {
-            r = $3 / $4
-            ratio = sprintf("%.2f", r)
-            if (min == "" || r < min) min = r
-        } else missing = 1
-        printf fmt, $1, $2, cell($3, "%.2f"), cell($4, "%.2f"), ratio, cell($5, "%.1f"), cell($6, "%.0f"),
-            cell($7, "%.0f"), cell($8, "%.0f")
+        if ($4 != "-" && $5 != "-" && $5 + 0 > 0) ratio = sprintf("%.2f", $4 / $5)
+        if ($3 == "fp32") {
+            g32[key] = $4; t32[key] = $5
+            if (ratio != "-") { if (min == "" || $4 / $5 < min) min = $4 / $5 } else missing = 1
+        } else if ($3 == "bf16" && $4 != "-") {
+            if (g32[key] != "" && g32[key] != "-") { r = $4 / g32[key]; if (sp == "" || r < sp) sp = r }
+            if (t32[key] != "" && t32[key] != "-") { r = $4 / t32[key]; if (vt == "" || r < vt) vt = r }
+        }
+        printf fmt, $1, $2, $3, cell($4, "%.2f"), cell($5, "%.2f"), ratio, cell($6, "%.1f"), cell($7, "%.0f"),
+            cell($8, "%.0f"), cell($9, "%.0f")
     }
     END {
         print ""
         if (!have_torch) print "ratio_min=n/a (python3-torch not installed)"
         else if (missing || min == "") print "ratio_min=n/a (a run failed)"
         else printf "ratio_min=%.2f\n", min
+        if (sp != "") printf "bf16_speedup_min=%.2f\n", sp
+        if (vt != "") printf "bf16_vs_torch_min=%.2f\n", vt
     }'
 
 # The data path (bench/data_path.c): shuffle, fill, flip, DiffAugment of 64x64 RGB on one

@@ -2,7 +2,7 @@
 """PyTorch reference for `ganc bench`: trains the same G and D, the same way, and times it.
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_gan.py --model dcgan28 --batch 64 \
-        --threads 2 --iters 20 [--shape C H W] [--warmup 3] [--verbose] [--profile]
+        --threads 2 --iters 20 [--shape C H W] [--warmup 3] [--autocast] [--verbose] [--profile]
 
 --model takes a preset name (models/NAME.gan) or a model file. The networks are built from
 the file's layer lines exactly as ganc builds them (G's input z as (z_dim, 1, 1), D's input
@@ -18,6 +18,10 @@ a G step (fresh z, G -> D with D's parameters frozen -> non-saturating BCE vs 1,
 G; G's optimiser step). Both nets in training mode (batch statistics, dropout on). The real
 batch is fixed synthetic uniform data in G's output range.
 
+--autocast runs every forward pass and loss under torch.autocast("cpu", dtype=torch.bfloat16)
+(the matrix products in bfloat16, fp32 weights and optimiser): what `ganc bench --precision bf16`
+is compared with.
+
 Prints, last, one line:
     torch model=M batch=B threads=T iters=N it_s=X img_s=Y ms=Z ms_min=W rss_mb=R
 with the median time of N iterations after the warm-up ones.
@@ -30,6 +34,7 @@ import os
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -304,6 +309,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--shape", type=int, nargs=3, default=(1, 28, 28), metavar=("C", "H", "W"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--autocast", action="store_true", help="forward passes under torch.autocast to bfloat16")
     ap.add_argument("--verbose", action="store_true", help="print layer shapes and parameter counts")
     ap.add_argument("--profile", action="store_true", help="print the slowest PyTorch ops")
     a = ap.parse_args()
@@ -386,23 +392,31 @@ def main():
     def code_loss(out):  # the code guesses' cross-entropy on generated samples (0 without a code)
         return info_w * F.cross_entropy(out[:, 1:], code) if info else 0.0
 
+    def cast():  # forward passes and losses; backward outside, as PyTorch's autocast recipe has it
+        return torch.autocast("cpu", dtype=torch.bfloat16) if a.autocast else contextlib.nullcontext()
+
     def iteration():
         # D step: real and fake batches pass separately (own batch statistics), one backward each.
         opt_d.zero_grad()
-        bce(logits(real), ones).backward()
-        with torch.no_grad():
+        with cast():
+            loss = bce(logits(real), ones)
+        loss.backward()
+        with torch.no_grad(), cast():
             fake = G(noise())
-        out = outputs(fake)
-        (bce(out[:, :1], zeros) + code_loss(out)).backward()
+        with cast():
+            out = outputs(fake)
+            loss = bce(out[:, :1], zeros) + code_loss(out)
+        loss.backward()
         opt_d.step()
         # G step: D frozen, only its input gradient is computed.
         opt_g.zero_grad()
         for p in d_params:
             p.requires_grad_(False)
-        full = outputs(G(noise()))
-        out = full[:, :1]
-        loss = -bce(out, zeros) if minimax else bce(out, ones)
-        (loss + code_loss(full)).backward()
+        with cast():
+            full = outputs(G(noise()))
+            out = full[:, :1]
+            loss = (-bce(out, zeros) if minimax else bce(out, ones)) + code_loss(full)
+        loss.backward()
         for p in d_params:
             p.requires_grad_(True)
         opt_g.step()
@@ -426,9 +440,10 @@ def main():
     med = times[len(times) // 2]  # as ganc bench: the upper median for even counts
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print("torch model=%s batch=%d threads=%d iters=%d it_s=%.2f img_s=%.1f ms=%.2f ms_min=%.2f rss_mb=%.0f "
-          "params_g=%d params_d=%d torch=%s"
+          "params_g=%d params_d=%d torch=%s autocast=%s"
           % (os.path.splitext(os.path.basename(a.model))[0], batch, torch.get_num_threads(), a.iters, 1.0 / med,
-             batch / med, med * 1e3, times[0] * 1e3, rss_mb, n_g, n_d, torch.__version__))
+             batch / med, med * 1e3, times[0] * 1e3, rss_mb, n_g, n_d, torch.__version__,
+             "bf16" if a.autocast else "off"))
     return 0
 
 

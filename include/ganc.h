@@ -202,6 +202,19 @@ GANC_API int ganc_net_set_mbstd_gate(ganc_net *net, float gate);
  * Returns the number of mbstd layers. */
 GANC_API int ganc_net_set_mbstd_hold(ganc_net *net, int hold);
 GANC_API int ganc_net_training(const ganc_net *net);
+/* The arithmetic of the network's matrix products (conv, deconv, dense, maxout; forward and
+ * backward): fp32, or bf16 (their inputs rounded to bfloat16, to nearest even, the products
+ * summed in fp32). Parameters, gradients, optimizer moments, batch-norm statistics and every
+ * other layer stay fp32 either way. A property of the network, so that two networks in two
+ * threads may differ; fp32 as built. */
+typedef enum { GANC_PRECISION_FP32, GANC_PRECISION_BF16 } ganc_precision;
+GANC_API void ganc_net_set_precision(ganc_net *net, ganc_precision precision);
+GANC_API ganc_precision ganc_net_precision(const ganc_net *net);
+/* The kernels bf16 products run on in this process, chosen by CPUID: "AMX-BF16",
+ * "AVX512-BF16", or "emulated" (exact software rounding, fp32 speed at best). */
+GANC_API const char *ganc_bf16_kernels(void);
+/* Whether the CPU multiplies bf16 in hardware here (AVX512-BF16 or AMX-BF16). */
+GANC_API int ganc_bf16_hardware(void);
 
 /* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid
  * until the next forward). The network keeps x and every activation for the next backward.
@@ -361,6 +374,10 @@ GANC_API int ganc_generator_find_class(const ganc_generator *gen, const char *na
 /* InfoGAN runs (--info-codes K): the number of codes K; 0 without. */
 GANC_API int ganc_generator_codes(const ganc_generator *gen);
 GANC_API int64_t ganc_generator_step(const ganc_generator *gen); /* the training step it holds */
+/* The arithmetic of G's products from now on (ganc_net_set_precision): the run's own (its
+ * --precision) until set. The weights are fp32 either way; the two precisions' samples differ
+ * in their last bits. */
+GANC_API void ganc_generator_set_precision(ganc_generator *gen, ganc_precision precision);
 
 typedef struct {
     uint64_t seed;     /* as `ganc sample --seed S` */

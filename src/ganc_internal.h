@@ -95,8 +95,72 @@ void ganc_sgemm_packed(const float *packed, int trans_a, int trans_b, int m, int
 /* the larger of the AVX-512 GEMM's packed A and B (96 x 256 + 256 x 1536) and the AVX2 one's */
 #define GANC_KERNEL_SCRATCH_FLOATS ((size_t)120 * 256 + (size_t)256 * 2048)
 float *ganc_kernel_scratch(void);
-void ganc_kernel_scratch_free(void);     /* every thread's block (ganc_shutdown) */
+void ganc_kernel_scratch_free(void);     /* every thread's block (ganc_shutdown; both pools) */
 size_t ganc_kernel_scratch_blocks(void); /* blocks allocated now (tests) */
+/* The same from a second pool, for the bf16 GEMM's rounded blocks of op(A) and op(B) (it calls
+ * the fp32 kernels, which use the first, while its own is in use): GANC_BF16_MC x KC and
+ * KC x GANC_BF16_NC floats (kernels/bf16.c). */
+#define GANC_BF16_KC 256
+#define GANC_BF16_MC 1024
+#define GANC_BF16_NC 2048
+#define GANC_BF16_SCRATCH_FLOATS ((size_t)GANC_BF16_KC * (GANC_BF16_MC + GANC_BF16_NC))
+float *ganc_bf16_scratch(void);
+
+/* ---- bf16 (kernels/bf16.c) ----
+ * bfloat16: the top 16 bits of a float (sign, 8 exponent bits, 7 fraction bits). Values are
+ * kept in floats whose low 16 bits are zero, so that the rest of the code reads them as floats;
+ * a product of two such values has at most 16 significant bits and is exact in fp32. */
+/* x rounded to the nearest bfloat16, ties to even (as PyTorch's and the hardware's conversion):
+ * finite values beyond the largest bfloat16 become infinities, infinities stay, a NaN stays a
+ * NaN (quiet, its sign kept). */
+static inline float ganc_bf16_round1(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    /* a NaN's payload may carry into the exponent or vanish: keep it a NaN */
+    u = (u & 0x7fffffffu) > 0x7f800000u ? (u | 0x00400000u) & 0xffff0000u : rounded;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+/* dst[i] = ganc_bf16_round1(src[i]); dst may be src. */
+void ganc_bf16_round(const float *src, float *dst, size_t n);
+/* Whether this CPU and its operating system let the AVX512-BF16 (with AVX512F, VL, BW) or the
+ * AMX-BF16 kernels run; AMX also asks Linux for the tile state (kernels/cpu_features.c). */
+int ganc_cpu_avx512bf16(void);
+int ganc_cpu_amx_bf16(void);
+/* The hardware kernels, built where the compiler can target them (x86-64, GCC or Clang) through
+ * target attributes, so that the build needs no -march for them; run only where the CPU has
+ * them (ganc_bf16_available). Each is ganc_sgemm_bf16_serial on its path; -1 when it could not
+ * run (no scratch, the tiles refused): nothing written. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GANC_BF16_KERNELS 1
+int ganc_sgemm_bf16_avx512(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                           const float *b, int ldb, float beta, float *c, int ldc);
+int ganc_sgemm_bf16_amx(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc);
+#endif
+/* Which kernels the bf16 products use. */
+typedef enum { GANC_BF16_EMULATED, GANC_BF16_AVX512, GANC_BF16_AMX, GANC_BF16_PATHS } ganc_bf16_path;
+/* The path in use: the best this CPU has (kernels/cpu_features.c) unless ganc_bf16_use chose. */
+ganc_bf16_path ganc_bf16_current(void);
+/* Uses `path` from now on (tests, benchmarks); -1 (nothing changed) when the CPU or the build
+ * lacks it. */
+int ganc_bf16_use(ganc_bf16_path path);
+int ganc_bf16_available(ganc_bf16_path path);
+const char *ganc_bf16_path_name(ganc_bf16_path path); /* "emulated", "AVX512-BF16", "AMX-BF16" */
+/* ganc_sgemm and ganc_sgemm_serial with op(A) and op(B) rounded to bfloat16 and the products
+ * summed in fp32: alpha, beta and C stay fp32. The same bits whatever the number of threads. */
+void ganc_sgemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc);
+void ganc_sgemm_bf16_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                            const float *b, int ldb, float beta, float *c, int ldc);
+/* ganc_sgemm's split of a large product over the threads, each part made by `serial`. */
+void ganc_sgemm_split(ganc_sgemm_fn *serial, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* What the layers' products use in a pass: the bf16 ones when p->bf16. */
+#define GANC_PASS_GEMM(p) ((p)->bf16 ? ganc_sgemm_bf16 : ganc_sgemm)
+#define GANC_PASS_GEMM_SERIAL(p) ((p)->bf16 ? ganc_sgemm_bf16_serial : ganc_sgemm_serial)
 
 /* Geometry of a 2-D convolution window: input (c, h, w), kernel k, stride s, padding before
  * (top/left) and after (bottom/right), output (oh, ow). Padding after may be negative for a
@@ -170,6 +234,9 @@ typedef struct {
      * (dropout's masks) are the global batch's, of which this pass keeps its part;
      * shard_total 0: the pass is the whole batch */
     int shard_first, shard_total;
+    /* ganc_net_set_precision: the GEMMs of conv, deconv, dense and maxout round their inputs
+     * to bfloat16 (ganc_sgemm_bf16); everything else stays fp32 */
+    int bf16;
 } ganc_pass;
 
 /* Draws n values of a draw of `total` (uniform, normal, Bernoulli as ganc_rng_uniform, ...),

@@ -188,6 +188,20 @@ static void test_plain_run(void)
     if (reference(ckpt, d.seed, -1, -1, -1.0, N, live, NULL, 1) == 0)
         CHECK(check_rel_err(a, live, sample_floats(N), 1e-12) > 1e-3, "the live weights' samples are as the average's");
 
+    /* bf16 products (ganc_generator_set_precision): other samples, close to fp32's; fp32 again:
+     * the first samples, bit for bit */
+    float *half = check_floats(sample_floats(N));
+    ganc_generator_set_precision(gen, GANC_PRECISION_BF16);
+    if (CHECK(ganc_generator_sample(gen, &d, N, half, sample_floats(N), NULL, err) == 0, "bf16 draw: %s", err)) {
+        const double e = check_rel_err(half, a, sample_floats(N), 1e-3);
+        CHECK(e > 0 && e < 0.05, "bf16 samples %.3g from fp32's (want different, within 0.05)", e);
+    }
+    ganc_generator_set_precision(gen, GANC_PRECISION_FP32);
+    CHECK(ganc_generator_sample(gen, &d, N, half, sample_floats(N), NULL, err) == 0 &&
+              memcmp(half, a, sizeof(float) * sample_floats(N)) == 0,
+          "back to fp32: not the first samples' bits");
+    free(half);
+
     /* bytes: each float as the PNG writer makes it a byte, planes made pixels */
     uint8_t *bytes = malloc(sample_floats(N));
     if (CHECK(bytes && ganc_generator_sample_u8(gen, &d, N, bytes, sample_floats(N), NULL, err) == 0, "u8: %s", err)) {

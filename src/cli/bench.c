@@ -114,7 +114,8 @@ static int default_shape(const ganc_model *model, int z_dim, ganc_shape *shape, 
 int cmd_bench(int argc, char **argv)
 {
     const char *model_name = "dcgan28";
-    int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0, shape_given = 0;
+    int batch = 0, threads = 0, iters = 20, warmup = 3, profile = 0, shape_given = 0, precision = GANC_PRECISION_FP32;
+    const char *precision_text = NULL;
     ganc_shape shape = {1, 28, 28};
     cli_flag flags[] = {
         {"--model", "NAME|FILE", "model preset or model file", CLI_TEXT, .dest = &model_name},
@@ -126,6 +127,9 @@ int cmd_bench(int argc, char **argv)
          .parse = parse_shape, .given = &shape_given,
          .def = "1 28 28, else the generator's output (3 channels for $c); 2-D models: 2 1 1"},
         {"--profile", NULL, "also the time of every layer", CLI_SWITCH, .dest = &profile},
+        {"--precision", "fp32|bf16|auto", "arithmetic of the matrix products: fp32, bf16 (inputs rounded to "
+         "bfloat16, fp32 sums; on the kernels the line 'precision' names) or auto (as ganc train --precision)",
+         CLI_TEXT, .dest = &precision_text, .def = "fp32"},
     };
     const cli_command cmd = {
         .name = "bench",
@@ -133,8 +137,9 @@ int cmd_bench(int argc, char **argv)
         .about = "Times training iterations (1 D step + 1 G step) on synthetic data: median over N\n"
                  "iterations after the warm-up ones; prints iterations/s, images/s, GFLOP/s and the share\n"
                  "of a measured sgemm peak (n = 2048, OpenBLAS where linked), then which GEMM ran\n"
-                 "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512/AVX2 kernels); --profile adds\n"
-                 "per-layer times.",
+                 "(GANC_GEMM=blas: OpenBLAS instead of ganc's AVX-512/AVX2 kernels) and, with --precision\n"
+                 "bf16, which bf16 kernels (AMX-BF16, AVX512-BF16 or emulated; GANC_BF16=emulated forces the\n"
+                 "last); --profile adds per-layer times.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
     };
@@ -142,6 +147,7 @@ int cmd_bench(int argc, char **argv)
     const int parsed = cli_flags_parse(&cmd, argc, argv, err);
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    if (cli_precision_flag("bench", precision_text, &precision, err)) return cli_error("%s", err);
     ganc_config cfg;
     ganc_model model;
     ganc_config_defaults(&cfg);
@@ -154,6 +160,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (batch) cfg.batch = batch;
     cfg.threads = threads;
+    cfg.precision = precision;
     ganc_set_threads(threads);
     ganc_session s;
     int rc = ganc_session_create(&s, &cfg, &model, shape, err);
@@ -194,6 +201,12 @@ int cmd_bench(int argc, char **argv)
                ganc_sgemm_own_name(), own_peak);
     else
         printf("gemm: the peak's path (OpenBLAS where linked, else portable loops)\n");
+    if (s.cfg.precision == GANC_PRECISION_BF16)
+        printf("precision bf16: %s kernels%s\n", ganc_bf16_kernels(),
+               ganc_bf16_hardware() ? "" : " (exact rounding to bfloat16, then the fp32 GEMM: no faster than fp32)");
+    else
+        printf("precision fp32%s\n", precision == GANC_PRECISION_AUTO ? " (auto: no bf16 in hardware here, or the model is "
+                                                                      "not one shown to train as well in bf16)" : "");
     if (profile) {
         print_profile("discriminator", s.game.d, iters, cfg.batch, 3);
         print_profile("generator", s.game.g, iters, cfg.batch, 2);

@@ -37,6 +37,14 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * when it is a file. Returns -1 with a message when there is none. */
 int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN]);
 
+/* --precision of sample, eval and bench (NULL: not given, *out untouched): the value as the
+ * option table reads it (fp32, bf16 or auto) into *out, else -1 with one line naming the
+ * command and the flag in err. */
+int cli_precision_flag(const char *cmd, const char *value, int *out, char err[GANC_ERR_LEN]);
+#define CLI_PRECISION_HELP                                                                                       \
+    "arithmetic of G's and D's matrix products: fp32, bf16 (inputs rounded to bfloat16, fp32 sums; the "       \
+    "checkpoint's fp32 weights either way) or auto (bf16 where the CPU has it and the model trains as well)"
+
 /* Resolves --data: "fashion-mnist", "mnist-10k" or a path. */
 int cli_resolve_data(const char *name, char *path, size_t cap, char err[GANC_ERR_LEN]);
 

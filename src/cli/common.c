@@ -31,6 +31,17 @@ void cli_pathf(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_precision_flag(const char *cmd, const char *value, int *out, char err[GANC_ERR_LEN])
+{
+    if (!value) return 0;
+    ganc_config c;
+    char why[GANC_ERR_LEN];
+    ganc_config_defaults(&c);
+    if (ganc_config_set(&c, "precision", value, why)) return ganc_fail(err, "%s: %s", cmd, why);
+    *out = c.precision;
+    return 0;
+}
+
 int cli_find_checkpoint(const char *dir_or_file, char *path, size_t cap, char err[GANC_ERR_LEN])
 {
     struct stat st;

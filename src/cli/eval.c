@@ -35,6 +35,8 @@ typedef struct {
     const char *run, *classifier, *data, *test, *samples;
     int split, n, threads, feature_batch;
     double reject, truncation; /* < 0: the run's own --reject, --truncation */
+    const char *precision_text; /* NULL: the run's */
+    int precision;
     uint64_t seed;
     int json, have_n, have_seed;
     cli_data_flags fit; /* --size, --crop, ...: how the reference data's images are fitted */
@@ -81,6 +83,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         {"--feature-batch", "B", "images per classifier pass (the numbers do not depend on it)", CLI_INT, 1, 4096,
          .dest = &o->feature_batch},
         {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &o->threads},
+        {"--precision", "fp32|bf16|auto", CLI_PRECISION_HELP " (the classifier stays fp32)", CLI_TEXT,
+         .dest = &o->precision_text, .def = "the run's"},
     };
     const cli_command cmd = {
         .name = "eval",
@@ -101,6 +105,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     if (o->run && o->samples) return -cli_error("eval: give a run or --samples, not both");
     if (!o->run && o->reject >= 0.0) return -cli_error("eval: --reject draws a run's samples; give a run");
     if (!o->run && o->truncation >= 0.0) return -cli_error("eval: --truncation draws a run's samples; give a run");
+    if (cli_precision_flag("eval", o->precision_text, &o->precision, err)) return -cli_error("%s", err);
+    if (!o->run && o->precision_text) return -cli_error("eval: --precision draws a run's samples; give a run");
     if (!o->run && !o->data) return -cli_error("eval: what to score? a run, --samples FILE.npy with --data, or --data alone");
     return 0;
 }
@@ -294,6 +300,7 @@ static int eval_run(const eval_opts *o, ganc_classifier *c)
     ganc_session s;
     if (cli_find_checkpoint(o->run, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err))
         return cli_error("%s", err);
+    if (o->precision_text) ganc_session_set_precision(&s, o->precision);
     reference ref;
     if (reference_load(o, &s.cfg, s.data_shape.c, &ref, err)) {
         ganc_session_free(&s);

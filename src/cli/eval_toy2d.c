@@ -63,6 +63,8 @@ int cmd_eval_toy2d(int argc, char **argv)
     int n = 2500, json = 0, threads = 0, have_threads = 0;
     uint64_t seed = 1;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
+    const char *precision_text = NULL;
+    int precision = 0;
     cli_flag flags[] = {
         {"--n", "N", "generated points to score (2500: the PacGAN protocol)", CLI_INT, 1, 10000000, .dest = &n},
         {"--seed", "S", "the points' noise", CLI_SEED, .dest = &seed},
@@ -72,6 +74,7 @@ int cmd_eval_toy2d(int argc, char **argv)
          .dest = &truncation, .def = "the run's --truncation"},
         {"--json", NULL, "one JSON object on stdout instead of the table", CLI_SWITCH, .dest = &json},
         {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
+        {"--precision", "fp32|bf16|auto", CLI_PRECISION_HELP, CLI_TEXT, .dest = &precision_text, .def = "the run's"},
     };
     const cli_command cmd = {
         .name = "eval",
@@ -91,8 +94,10 @@ int cmd_eval_toy2d(int argc, char **argv)
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
+    if (cli_precision_flag("eval", precision_text, &precision, err)) return cli_error("%s", err);
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    if (precision_text) ganc_session_set_precision(&s, precision);
     int status;
     if (!s.toy) status = cli_error("eval: %s is not a 2-D run (--data ring|grid)", path);
     else if (ganc_session_sampling(&s, reject, truncation, err)) status = cli_error("eval: %s", err);

@@ -33,6 +33,8 @@ int cmd_sample(int argc, char **argv)
     const char *class_text = NULL;
     uint64_t seed = 0;
     double reject = -1.0, truncation = -1.0; /* < 0: the run's own setting */
+    const char *precision_text = NULL;
+    int precision = 0;
     cli_flag flags[] = {
         {"-n", "N", "samples to draw (with --by-code: of each code; with --walk: in each frame, 16 if not given)",
          CLI_INT, 1, 1000000, .dest = &n, .given = &have_n},
@@ -70,6 +72,7 @@ int cmd_sample(int argc, char **argv)
          .def = "off"},
         {"--gif", "FILE", "--interp or --walk: the animated GIF (ganc built with giflib)", CLI_TEXT, .dest = &gif},
         {"--threads", "T", "worker threads (0: all cores)", CLI_INT, 0, 1024, .dest = &threads, .given = &have_threads},
+        {"--precision", "fp32|bf16|auto", CLI_PRECISION_HELP, CLI_TEXT, .dest = &precision_text, .def = "the run's"},
     };
     const cli_command cmd = {
         .name = "sample",
@@ -90,6 +93,7 @@ int cmd_sample(int argc, char **argv)
     if (parsed > 0) cli_flags_help(&cmd, stdout);
     if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
+    if (cli_precision_flag("sample", precision_text, &precision, err)) return cli_error("%s", err);
     cli_latent latent = {.interp = interp, .interp_class = interp_class, .walk = walk, .steps = steps, .have_steps = have_steps, .n = n,
                          .have_n = have_n, .have_seed = have_seed, .by_code = by_code, .reject = reject, .out = outp,
                          .gif = gif};
@@ -104,6 +108,7 @@ int cmd_sample(int argc, char **argv)
 
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
+    if (precision_text) ganc_session_set_precision(&s, precision);
     /* --interp and --walk draw G alone, whatever the run's --reject (cli_latent_check refused a
      * positive one given here) */
     if (ganc_session_sampling(&s, latent.on ? 0.0 : reject, truncation, err)) {

@@ -102,6 +102,7 @@ static const option options[] = {
     {{"keep", "K", "checkpoints kept in the run directory", 0}, T_INT, OFF(keep), 1, 1000, NULL},
     {{"grid", "N", "samples in each picture", 0}, T_INT, OFF(grid), 1, 1024, NULL},
     {{"threads", "T", "worker threads (0: all cores)", 0}, T_INT, OFF(threads), 0, 1024, NULL},
+    {{"precision", "fp32|bf16|auto", "arithmetic of the matrix products of conv, deconv, dense and maxout, forward and backward: fp32, or bf16 (inputs rounded to bfloat16, sums in fp32; weights, optimizer, batch norm and losses stay fp32), on AMX-BF16 or AVX512-BF16 where the CPU has them, else emulated (exact, not faster); auto: bf16 where the CPU has it in hardware and the model has been shown to train as well in bf16, else fp32", 0}, T_ENUM, OFF(precision), 0, 0, "fp32 bf16 auto"},
     {{"eval_every", "N", "every N steps: FID, KID, precision/recall, ... (with --classifier) or, for 2-D runs, modes and high quality, into log.jsonl and metrics.png (0: never)", 0}, T_INT, OFF(eval_every), 0, 1e9, NULL},
     {{"eval_n", "N", "generated samples per --eval-every evaluation", 0}, T_INT, OFF(eval_n), 10, 1e6, NULL},
     {{"classifier", "FILE", "feature network for --eval-every on images (ganc classifier train)", 0}, T_STR, OFF(classifier), 0, 1, NULL},
@@ -147,6 +148,19 @@ void ganc_config_defaults(ganc_config *c)
     c->ckpt_every = 500;
     c->keep = 3;
     c->grid = 64;
+}
+
+/* The presets whose bf16 training matched fp32's at the same budget and seeds (FID within 10%,
+ * docs/results.md "bf16"): what --precision auto may run in bf16. */
+static const char *const bf16_shown[] = {NULL};
+
+ganc_precision ganc_config_precision(const ganc_config *c)
+{
+    if (c->precision != GANC_PRECISION_AUTO) return c->precision == GANC_PRECISION_BF16 ? GANC_PRECISION_BF16 : GANC_PRECISION_FP32;
+    if (!ganc_bf16_hardware()) return GANC_PRECISION_FP32;
+    for (int i = 0; bf16_shown[i]; i++)
+        if (!strcmp(c->model, bf16_shown[i])) return GANC_PRECISION_BF16;
+    return GANC_PRECISION_FP32;
 }
 
 static const option *find(const char *key)

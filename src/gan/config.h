@@ -62,10 +62,19 @@ typedef struct {
     ganc_init_scheme init;
     int sample_every, log_every, ckpt_every, keep, grid;
     int threads;
+    /* the networks' products: GANC_PRECISION_FP32, _BF16 (ganc.h), or GANC_PRECISION_AUTO, which
+     * a session replaces by what ganc_config_precision gives when it starts */
+    int precision;
     ganc_onnan on_nan; /* non-finite loss or gradient: stop, or reload the last checkpoint */
 } ganc_config;
 
+enum { GANC_PRECISION_AUTO = 2 }; /* --precision auto: after fp32 and bf16 in the option's choices */
+
 void ganc_config_defaults(ganc_config *c);
+/* The precision a run with these options uses: auto is bf16 where the CPU multiplies bf16 in
+ * hardware (ganc_bf16_hardware) and the model is one whose bf16 training has been shown to
+ * match fp32's (docs/results.md, "bf16"), else fp32. */
+ganc_precision ganc_config_precision(const ganc_config *c);
 /* key uses '_' or '-' ("lr_g", "lr-g"). Errors say what was expected. */
 int ganc_config_set(ganc_config *c, const char *key, const char *value, char err[GANC_ERR_LEN]);
 /* Value of one option as text (for checkpoints and --help). NULL for an unknown key. */

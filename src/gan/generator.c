@@ -111,6 +111,7 @@ int ganc_generator_z_dim(const ganc_generator *gen) { return gen->latent.z_dim; 
 int ganc_generator_classes(const ganc_generator *gen) { return gen->latent.classes; }
 int ganc_generator_codes(const ganc_generator *gen) { return gen->latent.info_k; }
 int64_t ganc_generator_step(const ganc_generator *gen) { return gen->f.step; }
+void ganc_generator_set_precision(ganc_generator *gen, ganc_precision precision) { ganc_net_set_precision(gen->f.g, precision); }
 
 void ganc_generator_range(const ganc_generator *gen, float *lo, float *hi)
 {

@@ -422,6 +422,8 @@ static int build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, i
         goto fail;
     }
     if (ganc_net_build(ctx.g, cfg->batch, err) || (d && ganc_net_build(ctx.d, cfg->batch, err))) goto fail;
+    ganc_net_set_precision(ctx.g, ganc_config_precision(cfg));
+    if (d) ganc_net_set_precision(ctx.d, ganc_config_precision(cfg));
     *g = ctx.g;
     if (d) *d = ctx.d;
     return 0;

@@ -16,6 +16,8 @@ int ganc_session_create(ganc_session *s, const ganc_config *cfg, const ganc_mode
 {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
+    /* the checkpoints keep what ran, so that a run resumed on another CPU computes the same */
+    s->cfg.precision = ganc_config_precision(cfg);
     s->data_shape = data_shape;
     if (ganc_model_from_text(model->text, model->source, &s->model, err)) return -1;
     ganc_net *g, *d;
@@ -64,6 +66,14 @@ int ganc_session_sampling(ganc_session *s, double reject, double truncation, cha
     if (truncation >= 0.0) s->cfg.truncation = (float)truncation;
     s->game.truncation = s->cfg.truncation;
     return ganc_reject_check(&s->cfg, err) || ganc_game_check_truncation(&s->cfg, err) ? -1 : 0;
+}
+
+void ganc_session_set_precision(ganc_session *s, int precision)
+{
+    s->cfg.precision = precision;
+    s->cfg.precision = ganc_config_precision(&s->cfg);
+    ganc_net_set_precision(s->game.g, (ganc_precision)s->cfg.precision);
+    ganc_net_set_precision(s->game.d, (ganc_precision)s->cfg.precision);
 }
 
 void ganc_session_free(ganc_session *s)

@@ -38,6 +38,10 @@ const char *ganc_session_class_name(const ganc_session *s, int k, char *buf, siz
  * eval): reject and truncation (< 0: keep the run's), copied where the game reads them and
  * checked (ganc_reject_check, ganc_game_check_truncation). */
 int ganc_session_sampling(ganc_session *s, double reject, double truncation, char err[GANC_ERR_LEN]);
+/* The arithmetic of G's and D's products from now on (sample, eval and bench --precision): a
+ * config's precision value, auto resolved as ganc_config_precision does. The parameters are
+ * fp32 whatever the precision, so any checkpoint runs in either. */
+void ganc_session_set_precision(ganc_session *s, int precision);
 
 /* safetensors: weights and running statistics under their view names (gen.0.weight ...),
  * optimizer moments (optim.gen.m ...), G's moving average (ema.gen ...), and in the metadata

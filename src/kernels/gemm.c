@@ -187,6 +187,14 @@ void ganc_sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alph
 void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc)
 {
+    ganc_sgemm_split(ganc_sgemm_serial, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* Each part is a product of its own (`serial`, which calls ganc_blas_single_thread itself), so
+ * a value of C is computed the same way whatever the split. */
+void ganc_sgemm_split(ganc_sgemm_fn *serial, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
     if (m <= 0 || n <= 0) return;
     int threads = 1;
 #ifdef _OPENMP
@@ -194,7 +202,7 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
 #endif
     ganc_blas_single_thread();
     if (threads <= 1) {
-        ganc_sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     /* Split the longer of C's dimensions into blocks that are multiples of 16. */
@@ -208,10 +216,10 @@ void ganc_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
         if (lo >= hi) continue;
         if (split_cols) {
             const float *bb = trans_b ? b + (size_t)lo * ldb : b + lo;
-            gemm_any(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, bb, ldb, beta, c + lo, ldc);
+            serial(trans_a, trans_b, m, hi - lo, k, alpha, a, lda, bb, ldb, beta, c + lo, ldc);
         } else {
             const float *aa = trans_a ? a + lo : a + (size_t)lo * lda;
-            gemm_any(trans_a, trans_b, hi - lo, n, k, alpha, aa, lda, b, ldb, beta, c + (size_t)lo * ldc, ldc);
+            serial(trans_a, trans_b, hi - lo, n, k, alpha, aa, lda, b, ldb, beta, c + (size_t)lo * ldc, ldc);
         }
     }
 }

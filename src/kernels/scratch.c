@@ -1,11 +1,13 @@
-/* Scratch that kernels keep per thread between calls (the AVX-512 GEMM's packing buffers): one
- * block of GANC_KERNEL_SCRATCH_FLOATS floats per thread that asks, allocated on its first call
- * and kept, since the same threads run every step and nothing may be allocated per step.
+/* Scratch that kernels keep per thread between calls: the GEMM kernels' packing buffers
+ * (ganc_kernel_scratch) and the bf16 GEMM's rounded operands (ganc_bf16_scratch, kernels/bf16.c).
+ * Two pools, because the bf16 GEMM calls the fp32 kernels while its own block is in use. Each
+ * pool gives one block per thread that asks, allocated on its first call and kept, since the
+ * same threads run every step and nothing may be allocated per step.
  *
- * Every block is on one list, so ganc_shutdown frees them all; a thread that exits hands its
- * block to the next thread that asks (a pthread key destructor), so programs whose threads come
- * and go do not pile blocks up. Blocks are not counted by ganc_alloc_count: a thread's first
- * product may come in any step, and the tests that count allocations mean the network's. */
+ * Every block is on its pool's list, so ganc_shutdown frees them all; a thread that exits hands
+ * its block to the next thread that asks (a pthread key destructor), so programs whose threads
+ * come and go do not pile blocks up. Blocks are not counted by ganc_alloc_count: a thread's
+ * first product may come in any step, and the tests that count allocations mean the network's. */
 #include "ganc_internal.h"
 
 #include <pthread.h>
@@ -13,77 +15,102 @@
 #include <stdlib.h>
 
 typedef struct block {
-    _Alignas(64) float data[GANC_KERNEL_SCRATCH_FLOATS];
-    struct block *all_next;   /* every block */
+    struct block *all_next;   /* every block of the pool */
     struct block *spare_next; /* blocks of threads that exited */
+    _Alignas(64) float data[]; /* the pool's `floats` */
 } block;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static block *all, *spare;
-static size_t count;
-/* Bumped when ganc_shutdown frees every block: a thread whose block is from an older generation
- * must not touch it again. */
-static _Atomic unsigned generation;
-static _Thread_local block *mine;
-static _Thread_local unsigned mine_generation;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t exit_key;
-static int have_key;
+enum { KERNEL, BF16, POOLS };
 
-/* Runs when a thread that took a block exits (its thread-local variables are still there). */
-static void thread_exit(void *b)
+typedef struct {
+    size_t floats;
+    pthread_mutex_t lock;
+    block *all, *spare;
+    size_t count;
+    /* Bumped when ganc_shutdown frees every block: a thread whose block is from an older
+     * generation must not touch it again. */
+    _Atomic unsigned generation;
+    pthread_once_t key_once;
+    pthread_key_t exit_key;
+    int have_key;
+} pool;
+
+static pool pools[POOLS] = {
+    {.floats = GANC_KERNEL_SCRATCH_FLOATS, .lock = PTHREAD_MUTEX_INITIALIZER, .key_once = PTHREAD_ONCE_INIT},
+    {.floats = GANC_BF16_SCRATCH_FLOATS, .lock = PTHREAD_MUTEX_INITIALIZER, .key_once = PTHREAD_ONCE_INIT},
+};
+static _Thread_local block *mine[POOLS];
+static _Thread_local unsigned mine_generation[POOLS];
+
+/* Runs when a thread that took a block of pool `which` exits (its thread-local variables are
+ * still there). */
+static void thread_exit(int which, void *b)
 {
-    pthread_mutex_lock(&lock);
-    if (b == mine && mine_generation == atomic_load_explicit(&generation, memory_order_relaxed)) {
-        mine->spare_next = spare;
-        spare = mine;
+    pool *P = &pools[which];
+    pthread_mutex_lock(&P->lock);
+    if (b == mine[which] && mine_generation[which] == atomic_load_explicit(&P->generation, memory_order_relaxed)) {
+        mine[which]->spare_next = P->spare;
+        P->spare = mine[which];
     }
-    mine = NULL;
-    pthread_mutex_unlock(&lock);
+    mine[which] = NULL;
+    pthread_mutex_unlock(&P->lock);
 }
 
-static void make_key(void) { have_key = pthread_key_create(&exit_key, thread_exit) == 0; }
+static void kernel_exit(void *b) { thread_exit(KERNEL, b); }
+static void bf16_exit(void *b) { thread_exit(BF16, b); }
+static void make_kernel_key(void) { pools[KERNEL].have_key = pthread_key_create(&pools[KERNEL].exit_key, kernel_exit) == 0; }
+static void make_bf16_key(void) { pools[BF16].have_key = pthread_key_create(&pools[BF16].exit_key, bf16_exit) == 0; }
 
-float *ganc_kernel_scratch(void)
+static float *take(int which)
 {
-    if (mine && mine_generation == atomic_load_explicit(&generation, memory_order_relaxed)) return mine->data;
-    pthread_once(&key_once, make_key);
-    pthread_mutex_lock(&lock);
-    block *b = spare;
+    pool *P = &pools[which];
+    if (mine[which] && mine_generation[which] == atomic_load_explicit(&P->generation, memory_order_relaxed))
+        return mine[which]->data;
+    pthread_once(&P->key_once, which == KERNEL ? make_kernel_key : make_bf16_key);
+    pthread_mutex_lock(&P->lock);
+    block *b = P->spare;
+    /* aligned_alloc wants a multiple of the alignment */
+    const size_t bytes = (sizeof(block) + P->floats * sizeof(float) + 63) / 64 * 64;
     if (b) {
-        spare = b->spare_next;
-    } else if ((b = aligned_alloc(64, sizeof *b))) {
-        b->all_next = all;
-        all = b;
-        count++;
+        P->spare = b->spare_next;
+    } else if ((b = aligned_alloc(64, bytes))) {
+        b->all_next = P->all;
+        P->all = b;
+        P->count++;
     }
     if (b) {
-        mine = b;
-        mine_generation = atomic_load_explicit(&generation, memory_order_relaxed);
-        if (have_key) pthread_setspecific(exit_key, b);
+        mine[which] = b;
+        mine_generation[which] = atomic_load_explicit(&P->generation, memory_order_relaxed);
+        if (P->have_key) pthread_setspecific(P->exit_key, b);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&P->lock);
     return b ? b->data : NULL;
 }
 
+float *ganc_kernel_scratch(void) { return take(KERNEL); }
+float *ganc_bf16_scratch(void) { return take(BF16); }
+
 void ganc_kernel_scratch_free(void)
 {
-    pthread_mutex_lock(&lock);
-    for (block *b = all, *next; b; b = next) {
-        next = b->all_next;
-        free(b);
+    for (int which = 0; which < POOLS; which++) {
+        pool *P = &pools[which];
+        pthread_mutex_lock(&P->lock);
+        for (block *b = P->all, *next; b; b = next) {
+            next = b->all_next;
+            free(b);
+        }
+        P->all = P->spare = NULL;
+        P->count = 0;
+        atomic_fetch_add_explicit(&P->generation, 1, memory_order_relaxed);
+        mine[which] = NULL;
+        pthread_mutex_unlock(&P->lock);
     }
-    all = spare = NULL;
-    count = 0;
-    atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);
-    mine = NULL;
-    pthread_mutex_unlock(&lock);
 }
 
 size_t ganc_kernel_scratch_blocks(void)
 {
-    pthread_mutex_lock(&lock);
-    const size_t n = count;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_lock(&pools[KERNEL].lock);
+    const size_t n = pools[KERNEL].count;
+    pthread_mutex_unlock(&pools[KERNEL].lock);
     return n;
 }

@@ -81,10 +81,11 @@ static float *plane_scratch(const ganc_layer *L, float *col)
 }
 
 /* This thread's packed W (after the plane), or NULL when the products run unpacked: kernels
- * without packing, or one part whose products ganc_sgemm splits over the threads itself. */
-static float *packed_scratch(const ganc_layer *L, float *col, int threads)
+ * without packing, one part whose products ganc_sgemm splits over the threads itself, or a
+ * bf16 pass (ganc_sgemm_bf16 rounds the weight as it goes; the packing is the fp32 kernels') */
+static float *packed_scratch(const ganc_layer *L, float *col, int threads, const ganc_pass *p)
 {
-    if (!ganc_sgemm_packing() || !conv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
+    if (p->bf16 || !ganc_sgemm_packing() || !conv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
     const ganc_conv_geom g = conv_geom(L);
     return plane_scratch(L, col) + ganc_conv_plane_floats(&g);
 }
@@ -118,12 +119,12 @@ static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, con
     const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
     const size_t col_floats = conv_col_floats(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    ganc_sgemm_fn *const gemm = threads > 1 ? GANC_PASS_GEMM_SERIAL(p) : GANC_PASS_GEMM(p);
     const ganc_chunks ch = ganc_batch_chunks(n_all, chunk);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float *col = p->work + (size_t)ganc_thread_num() * L->n_work, *ycm = col + col_floats;
-        float *wpk = packed_scratch(L, col, threads);
+        float *wpk = packed_scratch(L, col, threads, p);
         if (wpk) ganc_sgemm_pack_a(0, cout, kk, w, kk, wpk);
 #pragma omp for schedule(dynamic, 1)
         for (int q = 0; q < ch.parts; q++) {
@@ -169,12 +170,12 @@ static void conv_input_grad_only(ganc_layer *L, const float *dy_all, float *dx_a
     const int chunk = ganc_conv_chunk((size_t)kk, plane), threads = ganc_pass_threads(p, n_all);
     const size_t col_floats = conv_col_floats(L);
     const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    ganc_sgemm_fn *const gemm = threads > 1 ? GANC_PASS_GEMM_SERIAL(p) : GANC_PASS_GEMM(p);
     const ganc_chunks ch = ganc_batch_chunks(n_all, chunk);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float *col = p->work + (size_t)ganc_thread_num() * L->n_work, *dycm = col + col_floats;
-        float *wpk = packed_scratch(L, col, threads);
+        float *wpk = packed_scratch(L, col, threads, p);
         if (wpk) ganc_sgemm_pack_a(1, kk, cout, w, kk, wpk);
 #pragma omp for schedule(dynamic, 1)
         for (int q = 0; q < ch.parts; q++) {
@@ -207,13 +208,13 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
      * inside them for the input gradient */
     const int small = ganc_conv_chunk((size_t)kk, plane), chunk = ganc_conv_grad_chunk((size_t)kk, plane);
     const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    ganc_sgemm_fn *const gemm = threads > 1 ? GANC_PASS_GEMM_SERIAL(p) : GANC_PASS_GEMM(p);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *col = p->work + (size_t)t * L->n_work, *dycm = col + col_floats, *dw, *db;
             ganc_part_grads(L, p, col_floats + cm_floats, t, dw_all, &dw, &db);
-            float *wpk = dx_all ? packed_scratch(L, col, threads) : NULL;
+            float *wpk = dx_all ? packed_scratch(L, col, threads, p) : NULL;
             if (wpk) ganc_sgemm_pack_a(1, kk, cout, w, kk, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {

@@ -83,9 +83,9 @@ static float *plane_scratch(const ganc_layer *L, float *work)
 }
 
 /* This thread's packed W (after the plane), or NULL when the products run unpacked (conv.c). */
-static float *packed_scratch(const ganc_layer *L, float *work, int threads)
+static float *packed_scratch(const ganc_layer *L, float *work, int threads, const ganc_pass *p)
 {
-    if (!ganc_sgemm_packing() || !deconv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
+    if (p->bf16 || !ganc_sgemm_packing() || !deconv_packed_floats(L) || (threads == 1 && ganc_threads() > 1)) return NULL;
     const ganc_conv_geom g = deconv_geom(L);
     return plane_scratch(L, work) + ganc_conv_plane_floats(&g);
 }
@@ -155,7 +155,7 @@ static int deconv_is_dense(const ganc_layer *L)
 static void dense_deconv_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     const int cin = L->in.c, cols = (int)ganc_shape_size(L->out), kk = L->spec.k * L->spec.k;
-    ganc_sgemm(0, 0, n, cols, cin, 1.0f, x, cin, ganc_sn_forward_weight(L, p), cols, 0.0f, y, cols);
+    GANC_PASS_GEMM(p)(0, 0, n, cols, cin, 1.0f, x, cin, ganc_sn_forward_weight(L, p), cols, 0.0f, y, cols);
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < cols; j++) y[(size_t)i * cols + j] += L->bias[j / kk];
@@ -165,9 +165,9 @@ static void dense_deconv_backward(ganc_layer *L, const float *x, const float *dy
                                   const ganc_pass *p)
 {
     const int cin = L->in.c, cols = (int)ganc_shape_size(L->out), kk = L->spec.k * L->spec.k;
-    if (dx) ganc_sgemm(0, 1, n, cin, cols, 1.0f, dy, cols, ganc_sn_weight(L), cols, 0.0f, dx, cin);
+    if (dx) GANC_PASS_GEMM(p)(0, 1, n, cin, cols, 1.0f, dy, cols, ganc_sn_weight(L), cols, 0.0f, dx, cin);
     if (!param_grads) return;
-    ganc_sgemm(1, 0, cin, cols, n, 1.0f, x, cin, dy, cols, 1.0f, ganc_sn_grad_begin(L, p), cols);
+    GANC_PASS_GEMM(p)(1, 0, cin, cols, n, 1.0f, x, cin, dy, cols, 1.0f, ganc_sn_grad_begin(L, p), cols);
     ganc_sn_grad_end(L, p);
     if (L->n_bias)
         for (int c = 0; c < L->out.c; c++) {
@@ -188,11 +188,11 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, c
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
     const int chunk = deconv_chunk(L, 0), threads = ganc_pass_threads(p, n_all);
     const float *w = ganc_sn_forward_weight(L, p);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    ganc_sgemm_fn *const gemm = threads > 1 ? GANC_PASS_GEMM_SERIAL(p) : GANC_PASS_GEMM(p);
     const ganc_chunks ch = ganc_batch_chunks(n_all, chunk); /* taken as threads finish */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float *work = p->work + (size_t)ganc_thread_num() * L->n_work, *wpk = packed_scratch(L, work, threads);
+        float *work = p->work + (size_t)ganc_thread_num() * L->n_work, *wpk = packed_scratch(L, work, threads, p);
         if (wpk) ganc_sgemm_pack_a(1, L->out.c * L->spec.k * L->spec.k, L->in.c, w, L->out.c * L->spec.k * L->spec.k, wpk);
 #pragma omp for schedule(dynamic, 1)
         for (int q = 0; q < ch.parts; q++) {
@@ -216,13 +216,13 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
     float *dw_all = param_grads ? ganc_sn_grad_begin(L, p) : NULL;
     const int chunk = deconv_chunk(L, dw_all != NULL);
     const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    ganc_sgemm_fn *const gemm = threads > 1 ? GANC_PASS_GEMM_SERIAL(p) : GANC_PASS_GEMM(p);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *work = p->work + (size_t)t * L->n_work, *dw, *db;
             ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
-            float *wpk = dx ? packed_scratch(L, work, threads) : NULL;
+            float *wpk = dx ? packed_scratch(L, work, threads, p) : NULL;
             if (wpk) ganc_sgemm_pack_a(0, L->in.c, L->out.c * L->spec.k * L->spec.k, w, L->out.c * L->spec.k * L->spec.k, wpk);
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {

@@ -24,7 +24,7 @@ static void dense_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
 void ganc_rows_forward(ganc_layer *L, int in, const float *x, float *y, int n, const ganc_pass *p)
 {
     const int out = L->spec.units;
-    ganc_sgemm(0, 1, n, out, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, y, out);
+    GANC_PASS_GEMM(p)(0, 1, n, out, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, y, out);
     if (L->n_bias)
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) y[(size_t)i * out + j] += L->bias[j];
@@ -34,9 +34,9 @@ void ganc_rows_backward(ganc_layer *L, int in, const float *x, const float *dy, 
                         const ganc_pass *p)
 {
     const int out = L->spec.units;
-    if (dx) ganc_sgemm(0, 0, n, in, out, 1.0f, dy, out, ganc_sn_weight(L), in, 0.0f, dx, in);
+    if (dx) GANC_PASS_GEMM(p)(0, 0, n, in, out, 1.0f, dy, out, ganc_sn_weight(L), in, 0.0f, dx, in);
     if (!param_grads) return;
-    ganc_sgemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
+    GANC_PASS_GEMM(p)(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
     ganc_sn_grad_end(L, p);
     if (L->n_bias)
         for (int i = 0; i < n; i++)

@@ -46,7 +46,7 @@ static void maxout_forward(ganc_layer *L, const float *x, float *y, int n, const
 {
     const int in = L->weight_dims[1], units = L->spec.units, pieces = L->spec.pieces, rows = units * pieces;
     float *z = saved_z(L), *winner = saved_winner(L, n);
-    ganc_sgemm(0, 1, n, rows, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, z, rows);
+    GANC_PASS_GEMM(p)(0, 1, n, rows, in, 1.0f, x, in, ganc_sn_forward_weight(L, p), in, 0.0f, z, rows);
 #pragma omp parallel for schedule(static) if ((size_t)n * rows > 32768)
     for (int i = 0; i < n; i++) {
         float *zi = z + (size_t)i * rows;
@@ -72,9 +72,9 @@ static void maxout_backward(ganc_layer *L, const float *x, const float *y, const
     const float *winner = saved_winner(L, n);
     memset(dz, 0, sizeof(float) * (size_t)n * rows);
     for (size_t i = 0; i < (size_t)n * units; i++) dz[i * pieces + (size_t)winner[i]] = dy[i];
-    if (dx) ganc_sgemm(0, 0, n, in, rows, 1.0f, dz, rows, ganc_sn_weight(L), in, 0.0f, dx, in);
+    if (dx) GANC_PASS_GEMM(p)(0, 0, n, in, rows, 1.0f, dz, rows, ganc_sn_weight(L), in, 0.0f, dx, in);
     if (!param_grads) return;
-    ganc_sgemm(1, 0, rows, in, n, 1.0f, dz, rows, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
+    GANC_PASS_GEMM(p)(1, 0, rows, in, n, 1.0f, dz, rows, x, in, 1.0f, ganc_sn_grad_begin(L, p), in);
     ganc_sn_grad_end(L, p);
     if (L->n_bias)
         for (int i = 0; i < n; i++)

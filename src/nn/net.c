@@ -37,6 +37,7 @@ struct ganc_net {
     void (*sum)(void *ctx, double *v, int n); /* ganc_net_set_sum */
     void *sum_ctx;
     int shard_first, shard_total; /* ganc_net_set_shard */
+    int bf16; /* ganc_net_set_precision */
 };
 
 ganc_net *ganc_net_create(const char *name, ganc_shape input)
@@ -279,6 +280,8 @@ static int pass_slots(const ganc_net *net)
 void ganc_net_set_training(ganc_net *net, int training) { net->training = training != 0; }
 
 int ganc_net_training(const ganc_net *net) { return net->training; }
+void ganc_net_set_precision(ganc_net *net, ganc_precision precision) { net->bf16 = precision == GANC_PRECISION_BF16; }
+ganc_precision ganc_net_precision(const ganc_net *net) { return net->bf16 ? GANC_PRECISION_BF16 : GANC_PRECISION_FP32; }
 ganc_rng *ganc_net_rng(ganc_net *net) { return &net->rng; }
 void ganc_net_set_labels(ganc_net *net, const int32_t *labels) { net->labels = labels; }
 
@@ -321,7 +324,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         abort();
     }
     const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t,
-                           net->sum, net->sum_ctx, net->shard_first, net->shard_total};
+                           net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
         ganc_layer *L = &net->layers[i];
@@ -342,7 +345,7 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         abort();
     }
     const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f,
-                           net->sum, net->sum_ctx, net->shard_first, net->shard_total};
+                           net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
