@@ -213,7 +213,8 @@ GANC_API ganc_precision ganc_net_precision(const ganc_net *net);
 /* The kernels bf16 products run on in this process, chosen by CPUID: "AMX-BF16",
  * "AVX512-BF16", or "emulated" (exact software rounding, fp32 speed at best). */
 GANC_API const char *ganc_bf16_kernels(void);
-/* Whether the CPU multiplies bf16 in hardware here (AVX512-BF16 or AMX-BF16). */
+/* Whether bf16 products run in hardware here (AVX512-BF16 or AMX-BF16, not forced to the
+ * emulation by GANC_BF16=emulated). */
 GANC_API int ganc_bf16_hardware(void);
 
 /* Forward pass on n <= max_batch samples; returns the output (owned by the network, valid

@@ -41,6 +41,9 @@ fi
 # --- bench ----------------------------------------------------------------------------------------
 check "bench --precision bf16 names the kernels" \
     "$GANC bench --model $T/tiny.gan --iters 1 --warmup 0 --precision bf16 > $T/bench.txt 2>&1 && grep -Eq '^precision bf16: (AMX-BF16|AVX512-BF16|emulated) kernels' $T/bench.txt"
+# auto on dcgan28 (shown to train as well in bf16): bf16 on a hardware path, else fp32, saying why
+check "bench --precision auto on dcgan28: bf16 only on a hardware path" \
+    "$GANC bench --model dcgan28 --batch 4 --iters 1 --warmup 0 --precision auto > $T/auto.txt 2>&1 && grep -Eq '^precision (bf16: (AMX-BF16|AVX512-BF16) kernels|fp32 \\(auto: no bf16 in hardware here)' $T/auto.txt"
 check "bench without --precision: fp32" "$GANC bench --model $T/tiny.gan --iters 1 --warmup 0 | grep -q '^precision fp32$'"
 
 # --- bad input --------------------------------------------------------------------------------

@@ -66,10 +66,8 @@ const char *ganc_bf16_path_name(ganc_bf16_path path)
 }
 
 const char *ganc_bf16_kernels(void) { return ganc_bf16_path_name(ganc_bf16_current()); }
-int ganc_bf16_hardware(void)
-{
-    return ganc_bf16_available(GANC_BF16_AMX) || ganc_bf16_available(GANC_BF16_AVX512);
-}
+/* the path in use, not the CPU's best: GANC_BF16=emulated makes auto choose fp32 */
+int ganc_bf16_hardware(void) { return ganc_bf16_current() != GANC_BF16_EMULATED; }
 
 /* ---- the emulation ---- */
 
