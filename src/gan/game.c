@@ -421,12 +421,9 @@ static const float *output_grad(ganc_game *gm, const float *out, const float *ds
 static const float *augment(ganc_game *gm, const float *x, int n, float *out)
 {
     if (!gm->diffaug) return x;
-    if (gm->batch != gm->draw_batch) { /* the global batch's draw, this process's share of it */
-        ganc_diffaug_draw(&gm->aug, gm->draw_batch, &gm->aug_rng);
-        ganc_diffaug_keep(&gm->aug, gm->shard_off, n);
-    } else {
-        ganc_diffaug_draw(&gm->aug, n, &gm->aug_rng);
-    }
+    /* the global batch's draw, this process's share of it (all of it in one process) */
+    ganc_diffaug_draw(&gm->aug, gm->draw_batch, &gm->aug_rng);
+    ganc_diffaug_keep(&gm->aug, gm->shard_off, n);
     ganc_diffaug_forward(&gm->aug, x, out);
     return out;
 }
@@ -435,13 +432,10 @@ static const float *augment(ganc_game *gm, const float *x, int n, float *out)
 static const float *d_input(ganc_game *gm, const float *x, size_t count)
 {
     if (gm->inst_noise <= 0.0f || gm->noise_scale <= 0.0) return x;
-    if (gm->batch != gm->draw_batch) { /* this process's part of the global batch's noise */
-        const size_t per = count / (size_t)gm->batch;
-        ganc_rng_normal_part(&gm->noise, gm->d_in, (size_t)gm->shard_off * per, count, (size_t)gm->draw_batch * per, 0.0f,
-                             (float)gm->noise_scale);
-    } else {
-        ganc_rng_normal(&gm->noise, gm->d_in, count, 0.0f, (float)gm->noise_scale);
-    }
+    /* this process's part of the global batch's noise (all of it in one process) */
+    const size_t per = count / (size_t)gm->batch;
+    ganc_rng_normal_part(&gm->noise, gm->d_in, (size_t)gm->shard_off * per, count, (size_t)gm->draw_batch * per, 0.0f,
+                         (float)gm->noise_scale);
     for (size_t i = 0; i < count; i++) gm->d_in[i] += x[i];
     return gm->d_in;
 }
@@ -508,11 +502,9 @@ void ganc_game_d_step(ganc_game *gm, const float *real, const int32_t *labels)
     if (gm->loss->lipschitz == GANC_LIPSCHITZ_GP) {
         /* interpolates x^ = e x + (1 - e) G(z), one e ~ U(0, 1) per (packed) sample of D */
         const size_t per = count / (size_t)md;
-        if (gm->batch != gm->draw_batch) /* (this process's part of the global batch's draw) */
-            ganc_rng_uniform_part(&gm->noise, gm->dlogit, (size_t)(gm->shard_off / gm->pack), (size_t)md,
-                                  (size_t)(gm->draw_batch / gm->pack), 0.0f, 1.0f);
-        else
-            ganc_rng_uniform(&gm->noise, gm->dlogit, (size_t)md, 0.0f, 1.0f);
+        /* (this process's part of the global batch's draw: all of it in one process) */
+        ganc_rng_uniform_part(&gm->noise, gm->dlogit, (size_t)(gm->shard_off / gm->pack), (size_t)md,
+                              (size_t)(gm->draw_batch / gm->pack), 0.0f, 1.0f);
         for (int i = 0; i < md; i++)
             for (size_t j = (size_t)i * per; j < (size_t)(i + 1) * per; j++)
                 gm->d_in[j] = gm->dlogit[i] * real[j] + (1.0f - gm->dlogit[i]) * fake[j];
