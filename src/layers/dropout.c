@@ -23,12 +23,10 @@ static void dropout_forward(ganc_layer *L, const float *x, float *y, int n, cons
     }
     float *mask = L->saved;
     const float keep = 1.0f - L->spec.p, scale = 1.0f / keep;
-    if (p->shard_total) { /* a process's share of a global batch: its part of the global masks */
-        const size_t per = ganc_shape_size(L->in);
-        ganc_rng_bernoulli_part(p->rng, mask, (size_t)p->shard_first * per, total, (size_t)p->shard_total * per, keep);
-    } else {
-        ganc_rng_bernoulli(p->rng, mask, total, keep);
-    }
+    /* a process's share of a global batch draws its part of the global masks (a whole batch:
+     * all of them) */
+    const size_t per = ganc_shape_size(L->in), whole = (size_t)(p->shard_total ? p->shard_total : n) * per;
+    ganc_rng_bernoulli_part(p->rng, mask, (size_t)p->shard_first * per, total, whole, keep);
     for (size_t i = 0; i < total; i++) {
         mask[i] *= scale;
         y[i] = x[i] * mask[i];
