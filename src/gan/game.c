@@ -277,6 +277,7 @@ void ganc_game_set_gather(ganc_game *gm, void (*gather)(void *ctx, const float *
         gm->pen.gather = gather;
         gm->pen.gather_ctx = ctx;
         gm->pen.ranks = ranks;
+        if (!gm->pen.gathered) gm->pen.gathered = ganc_alloc(sizeof(float) * 2 * (size_t)ranks);
     }
 }
 

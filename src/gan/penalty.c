@@ -30,6 +30,7 @@ void ganc_penalty_work_free(ganc_penalty_work *w)
     ganc_free(w->saved);
     ganc_free(w->plus);
     ganc_free(w->state);
+    ganc_free(w->gathered);
     memset(w, 0, sizeof *w);
 }
 
@@ -78,13 +79,12 @@ double ganc_grad_penalty(ganc_net *d, ganc_penalty_work *w, const float *x, int 
     for (size_t j = 0; j < count; j++)
         if (fabs(x[j]) > xmax) xmax = fabs(x[j]);
     if (w->gather) { /* the global batch's largest values (floats: exact) */
-        float mine[2] = {(float)vmax, (float)xmax}, all[2 * 64], *buf = w->ranks <= 64 ? all : ganc_alloc(sizeof(float) * 2 * (size_t)w->ranks);
-        w->gather(w->gather_ctx, mine, 2, buf);
+        const float mine[2] = {(float)vmax, (float)xmax};
+        w->gather(w->gather_ctx, mine, 2, w->gathered);
         for (int r = 0; r < w->ranks; r++) {
-            if (buf[2 * r] > vmax) vmax = buf[2 * r];
-            if (buf[2 * r + 1] > xmax) xmax = buf[2 * r + 1];
+            if (w->gathered[2 * r] > vmax) vmax = w->gathered[2 * r];
+            if (w->gathered[2 * r + 1] > xmax) xmax = w->gathered[2 * r + 1];
         }
-        if (buf != all) ganc_free(buf);
     }
     if (vmax == 0.0) goto done; /* every g_i on the penalty's minimum */
 

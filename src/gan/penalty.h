@@ -28,6 +28,7 @@ typedef struct {
     void (*gather)(void *ctx, const float *mine, int n, float *all);
     void *gather_ctx;
     int ranks;
+    float *gathered; /* 2 x ranks: every process's two maxima */
 } ganc_penalty_work;
 
 void ganc_penalty_work_init(ganc_penalty_work *w, ganc_net *d);
