@@ -195,6 +195,52 @@ int ganc_conv_chunk(size_t rows, size_t plane);
 #define GANC_GRAD_MIN_COLUMNS 512
 int ganc_conv_grad_chunk(size_t rows, size_t plane);
 
+/* Winograd F(2x2, 2x2) for k=4, stride-2, padding-1 convolutions (kernels/winograd.c, where
+ * the layouts are described): 9/16 of im2col's multiplications. ganc_conv_winograd: mode 0 off
+ * (GANC_CONV=im2col), 1 on for layers of 16 channels or more each side, 2 on for every layer
+ * of the geometry (tests); -1 asks. ganc_wino_fits: whether a layer of geometry g and cout
+ * outputs uses it now; ganc_wino_geometry: whether it could (its work is sized for it). */
+int ganc_conv_winograd(int mode);
+int ganc_wino_geometry(const ganc_conv_geom *g);
+int ganc_wino_fits(const ganc_conv_geom *g, int cout);
+size_t ganc_wino_tiles(const ganc_conv_geom *g);
+size_t ganc_wino_scratch_floats(const ganc_conv_geom *g);
+size_t ganc_wino_u_floats(const ganc_conv_geom *g, int cout);
+void ganc_wino_input(const ganc_conv_geom *g, const float *x, int n, float *v, size_t ld, float *scratch);
+void ganc_wino_input_adjoint(const ganc_conv_geom *g, const float *dv, int n, float *dx, size_t ld, float *scratch);
+void ganc_wino_output(const ganc_conv_geom *g, int cout, const float *m, int n, float *y, size_t ld, float *scratch);
+void ganc_wino_output_adjoint(const ganc_conv_geom *g, int cout, const float *dy, int n, float *dm, size_t ld,
+                              float *scratch);
+void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, float *u);
+void ganc_wino_weight_grad(const ganc_conv_geom *g, int cout, const float *du, float *dw);
+
+/* A convolution (geometry g, weight (cout, c, 4, 4)) computed with those transforms, for the
+ * layers (layers/conv_wino.c). A thread's block of ganc_wino_work_floats holds U (the
+ * transformed weight), V, M, dU and the transforms' scratch; ganc_wino_chunk: samples per
+ * chunk (grads: a backward that accumulates dU, whose chunks are longer). */
+typedef struct {
+    ganc_conv_geom g;
+    int cout;
+    float *u, *v, *m, *du, *pk, *scratch;
+    size_t pk_pt;    /* floats of one point's packed U */
+    int packed_as;   /* -1: pk unused; 0: pk holds every U[pt] packed as op(A), 1: U[pt]^T */
+} ganc_wino;
+int ganc_wino_chunk(const ganc_conv_geom *g, int grads);
+size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout);
+ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work);
+/* U = the transformed weight w, then, when pack_as >= 0 and the GEMM kernels pack (as
+ * conv.c's packed_scratch decides), each point packed once for the pass: pack_as 0 for the
+ * forward's products, 1 for the input gradient's. */
+void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as);
+/* y (n, cout, oh, ow) = conv(x); dx (n, c, h, w) = conv^T(dy) (written, not added); and with
+ * dx NULL or not, wk->du += the weight gradient of the chunk's transforms (dU, turned into dW
+ * by ganc_wino_weight_grad once the part's chunks are done), leaving V = in(x) when dx is NULL.
+ * ganc_wino_forward with x NULL starts from that V (a transposed convolution's backward).
+ * wk->u must hold ganc_wino_weights(w) for the products with the weight. */
+void ganc_wino_forward(const ganc_wino *wk, const float *x, float *y, int n, ganc_sgemm_fn *gemm);
+void ganc_wino_input_grad(const ganc_wino *wk, const float *dy, float *dx, int n, ganc_sgemm_fn *gemm);
+void ganc_wino_backward(const ganc_wino *wk, const float *x, const float *dy, float *dx, int n, ganc_sgemm_fn *gemm);
+
 /* Batch layout changes for batched GEMMs: NCHW (n, c, p) <-> channel-major (c, n*p). */
 void ganc_nchw_to_cnp(const float *x, float *out, int n, int c, size_t p);
 void ganc_cnp_to_nchw(const float *in, float *x, int n, int c, size_t p);
