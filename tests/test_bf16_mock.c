@@ -16,16 +16,11 @@
 #ifdef GANC_BF16_KERNELS
 #include "bf16_mock.h"
 #define GANC_BF16_MOCK 1
-/* the kernels under other names (the library has the real ones), their helpers apart */
+/* the kernels under other names (the library has the real ones); their packing is the
+ * library's (ganc_bf16_pack_a and _b, kernels/bf16.c) */
 #define ganc_sgemm_bf16_avx512 mock_avx512
-#define bf16_bits avx512_bf16_bits
-#define at avx512_at
 #include "kernels/gemm_bf16_avx512.c"
-#undef bf16_bits
-#undef at
 #define ganc_sgemm_bf16_amx mock_amx
-#define bf16_bits amx_bf16_bits
-#define at amx_at
 #include "kernels/gemm_bf16_amx.c"
 
 typedef int kernel(int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
