@@ -122,7 +122,7 @@ GANC     := $(BUILD)/ganc
 # with everything else so that it keeps compiling.
 BENCH_DATA := $(BUILD)/bench_data_path
 
-TEST_SUPPORT := tests/check.c tests/fixture.c tests/png_read.c tests/nets.c
+TEST_SUPPORT := tests/check.c tests/fixture.c tests/png_read.c tests/nets.c tests/bf16_ref.c
 TEST_SRC := $(filter-out $(TEST_SUPPORT),$(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)

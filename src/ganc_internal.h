@@ -139,6 +139,15 @@ int ganc_sgemm_bf16_avx512(int trans_a, int trans_b, int m, int n, int k, float 
                            const float *b, int ldb, float beta, float *c, int ldc);
 int ganc_sgemm_bf16_amx(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                         const float *b, int ldb, float beta, float *c, int ldc);
+/* Their packing, one for both (kernels/bf16.c), as vdpbf16ps and tdpbf16ps read their inputs:
+ * two values of op(X) next along K, rounded as ganc_bf16_round1 rounds them, in one 32-bit lane
+ * (the even one in the low half), zero past the K block's depth kb. A: `rows` rows of `pairs`
+ * lanes from op(A)[i0.., p0..], the rows past `valid` zero. B: `pairs` rows of ld lanes, lane j
+ * of row q pair q of op(B)[p0.., j0 + j], the lanes past `valid` zero. */
+void ganc_bf16_pack_a(const float *a, int lda, int trans_a, int i0, int valid, int rows, int p0, int kb, int pairs,
+                      uint32_t *dst);
+void ganc_bf16_pack_b(const float *b, int ldb, int trans_b, int j0, int valid, int ld, int p0, int kb, int pairs,
+                      uint32_t *dst);
 #endif
 /* Which kernels the bf16 products use. */
 typedef enum { GANC_BF16_EMULATED, GANC_BF16_AVX512, GANC_BF16_AMX, GANC_BF16_PATHS } ganc_bf16_path;

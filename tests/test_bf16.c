@@ -26,6 +26,7 @@
  * each). The convolutions also on maps of several chunks with two threads, whose bf16 output
  * must be the same bits as with one. Two networks of different precision in two threads at once
  * give the bits each gives alone (precision is the network's, not the process's). */
+#include "bf16_ref.h"
 #include "check.h"
 #include "ganc.h"
 #include "ganc_internal.h"
@@ -158,34 +159,12 @@ typedef void gemm_entry(int, int, int, int, int, float, const float *, int, cons
 static double gemm_case(gemm_entry *fn, int ta, int tb, int m, int n, int k, float alpha, float beta, int pad,
                         float *c_out)
 {
-    const int a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
-    const int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
-    float *a = check_floats((size_t)a_rows * lda), *b = check_floats((size_t)b_rows * ldb);
-    float *c = check_floats((size_t)m * ldc), *c0 = check_floats((size_t)m * ldc);
-    ganc_rng_uniform(&rng, a, (size_t)a_rows * lda, -1.0f, 1.0f);
-    ganc_rng_uniform(&rng, b, (size_t)b_rows * ldb, -2.0f, 2.0f);
-    ganc_rng_uniform(&rng, c0, (size_t)m * ldc, -1.0f, 1.0f);
-    for (size_t i = 0; i < (size_t)m * ldc; i++) c[i] = beta == 0.0f ? NAN : c0[i];
-    fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    const double u = ldexp(1.0, -24), gamma = k * u / (1.0 - k * u);
-    double worst = 0.0;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            double s = 0.0, mag = 0.0;
-            for (int p = 0; p < k; p++) {
-                const double x = ganc_bf16_round1(ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]);
-                const double y = ganc_bf16_round1(tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
-                s += x * y;
-                mag += fabs(x * y);
-            }
-            const double cb = beta == 0.0f ? 0.0 : beta * (double)c0[(size_t)i * ldc + j];
-            const double want = alpha * s + cb;
-            const double bound = fabs(alpha) * gamma * mag + 3.0 * u * (fabs(alpha * s) + fabs(cb)) + 1e-30;
-            const double e = fabs(c[(size_t)i * ldc + j] - want) / bound;
-            if (!(e <= worst)) worst = e; /* NaN counts as the worst */
-        }
-    if (c_out) memcpy(c_out, c, sizeof(float) * (size_t)m * ldc);
-    free(a), free(b), free(c), free(c0);
+    bf16_case t;
+    bf16_case_make(&t, &rng, ta, tb, m, n, k, alpha, beta, pad);
+    fn(ta, tb, m, n, k, alpha, t.a, t.lda, t.b, t.ldb, beta, t.c, t.ldc);
+    const double worst = bf16_case_error(&t);
+    if (c_out) memcpy(c_out, t.c, sizeof(float) * (size_t)m * t.ldc);
+    bf16_case_free(&t);
     return worst;
 }
 

@@ -144,9 +144,8 @@ int cmd_bench(int argc, char **argv)
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
     };
     char err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     if (cli_precision_flag("bench", precision_text, &precision, err)) return cli_error("%s", err);
     ganc_config cfg;
     ganc_model model;

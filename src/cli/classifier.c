@@ -68,10 +68,8 @@ static int parse_args(int argc, char **argv, train_args *a, ganc_classifier_trai
         cli_flags_help(&cmd, help_out);
         return 1;
     }
-    char err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 1 : -cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed; /* 1: --help, -1: refused (printed) */
     cfg->epochs = epochs;
     cfg->batch = batch;
     cfg->lr = (float)lr;

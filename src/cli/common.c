@@ -1,5 +1,7 @@
-/* Helpers shared by the sub-commands: errors, finding checkpoints and data (flags: flags.c). */
+/* Helpers shared by the sub-commands: errors, finding checkpoints and data (flags: flags.c;
+ * reading them, with their errors and --help printed: cli_flags_read here). */
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "data/data.h"
 #include "ganc_internal.h"
 
@@ -21,6 +23,16 @@ int cli_error(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return 1;
+}
+
+/* Here, not in flags.c: the parser prints nothing, so that the fuzzer can compile it alone. */
+int cli_flags_read(const cli_command *c, int argc, char **argv)
+{
+    char err[GANC_ERR_LEN];
+    const int parsed = cli_flags_parse(c, argc, argv, err);
+    if (parsed > 0) cli_flags_help(c, stdout);
+    else if (parsed) cli_error("%s", err);
+    return parsed;
 }
 
 void cli_pathf(char *buf, size_t cap, const char *fmt, ...)

@@ -99,9 +99,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
         .operand_dest = &o->run,
     };
     char err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 1 : -cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed; /* 1: --help, -1: refused (printed) */
     if (o->run && o->samples) return -cli_error("eval: give a run or --samples, not both");
     if (!o->run && o->reject >= 0.0) return -cli_error("eval: --reject draws a run's samples; give a run");
     if (!o->run && o->truncation >= 0.0) return -cli_error("eval: --truncation draws a run's samples; give a run");

@@ -90,9 +90,8 @@ int cmd_eval_toy2d(int argc, char **argv)
         .operand_required = 1,
     };
     char path[1100], err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
     if (cli_precision_flag("eval", precision_text, &precision, err)) return cli_error("%s", err);
     ganc_session s;

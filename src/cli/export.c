@@ -37,9 +37,8 @@ int cmd_export(int argc, char **argv)
         .operand_required = 1,
     };
     char path[1100], err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     if (!ganc_ends_with(outp, ".safetensors"))
         return cli_error("export: -o %s: the file name must end in .safetensors", outp);
     ganc_session s;

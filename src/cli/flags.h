@@ -67,6 +67,22 @@ typedef struct {
  * with one line in err that starts with the command's name. */
 int cli_flags_parse(const cli_command *c, int argc, char **argv, char err[GANC_ERR_LEN]);
 
+/* cli_flags_parse, and what ends a command there, the same for every command (cli/common.c):
+ * 1 when --help was asked for, the help then printed on stdout; -1 when argv is refused, the
+ * message then printed as cli_error prints it ("ganc: MESSAGE" on stderr); 0: parsed, the
+ * command goes on. */
+int cli_flags_read(const cli_command *c, int argc, char **argv);
+
+/* The operands of the commands that show runs side by side (ganc serve, ganc report): one or
+ * more run directories, at most CLI_MAX_RUNS, into list (that many long), their count in
+ * *count. One definition, so that both take and describe them alike. */
+#define CLI_MAX_RUNS 16
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x) /* CLI_MAX_RUNS's value as text, for the help */
+#define CLI_RUN_OPERANDS(list, count)                                                                               \
+    .operand = "RUN...", .operand_help = "run directories (at most " CLI_STR(CLI_MAX_RUNS) ")",                    \
+    .operand_list = (list), .operand_max = CLI_MAX_RUNS, .operand_count = (count), .operand_required = 1
+
 /* The command's help: synopsis, about, then one row per flag with its default. */
 void cli_flags_help(const cli_command *c, FILE *out);
 /* One row of a flag list: "  --name ARG   help (default DEF)", the help wrapped to the width

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { REPORT_MAX_RUNS = 16, GRID_MAX_BYTES = 64 << 20, LOG_MAX_BYTES = 512 << 20 };
+enum { GRID_MAX_BYTES = 64 << 20, LOG_MAX_BYTES = 512 << 20 };
 
 /* The whole log, as base64 (the page decodes it: no escaping of its text needed). A log
  * rewritten while it is read (a run resumed meanwhile) is read again from its start. */
@@ -87,7 +87,7 @@ static int add_run(const web_run *r, int grids, web_buf *out, char err[GANC_ERR_
 
 int cmd_report(int argc, char **argv)
 {
-    const char *paths[REPORT_MAX_RUNS], *outp = NULL;
+    const char *paths[CLI_MAX_RUNS], *outp = NULL;
     int n = 0, grids = 24;
     cli_flag flags[] = {
         {"-o", "FILE", "the HTML file to write", CLI_TEXT, .dest = &outp, .required = ""},
@@ -102,17 +102,11 @@ int cmd_report(int argc, char **argv)
                  "model. It needs no network and no server, and opens in any browser.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
-        .operand = "RUN...",
-        .operand_help = "run directories (at most 16)",
-        .operand_list = paths,
-        .operand_max = REPORT_MAX_RUNS,
-        .operand_count = &n,
-        .operand_required = 1,
+        CLI_RUN_OPERANDS(paths, &n),
     };
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     char err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     web_buf data = {0};
     char when[64];
     const time_t now = time(NULL);

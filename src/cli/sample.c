@@ -89,9 +89,8 @@ int cmd_sample(int argc, char **argv)
         .operand_required = 1,
     };
     char path[1100], err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     if (have_threads) ganc_set_threads(threads); /* unset, OpenMP's own default stands */
     if (cli_precision_flag("sample", precision_text, &precision, err)) return cli_error("%s", err);
     cli_latent latent = {.interp = interp, .interp_class = interp_class, .walk = walk, .steps = steps, .have_steps = have_steps, .n = n,
@@ -222,9 +221,8 @@ int cmd_info(int argc, char **argv)
         .operand_required = 1,
     };
     char path[1100], err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     ganc_session s;
     if (cli_find_checkpoint(src, path, sizeof path, err) || ganc_checkpoint_load(path, &s, err)) return cli_error("%s", err);
     printf("checkpoint   %s\n", path);

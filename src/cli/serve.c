@@ -71,9 +71,12 @@ void cli_train_serve_stop(cli_train_serve *t)
     t->opened = 0;
 }
 
+/* the server takes every run the operands may name */
+_Static_assert(CLI_MAX_RUNS <= WEB_MAX_RUNS, "ganc serve's operands exceed the server's runs");
+
 int cmd_serve(int argc, char **argv)
 {
-    const char *paths[WEB_MAX_RUNS], *host = "127.0.0.1";
+    const char *paths[CLI_MAX_RUNS], *host = "127.0.0.1";
     int n = 0, port = CLI_SERVE_PORT;
     cli_flag flags[] = {
         {"--port", "P", "the TCP port (0: any free one, printed)", CLI_INT, 0, 65535, .dest = &port},
@@ -89,17 +92,11 @@ int cmd_serve(int argc, char **argv)
                  "run directories and never writes them; Ctrl-C stops it.",
         .flags = flags,
         .n_flags = (int)(sizeof flags / sizeof flags[0]),
-        .operand = "RUN...",
-        .operand_help = "run directories (at most 16)",
-        .operand_list = paths,
-        .operand_max = WEB_MAX_RUNS,
-        .operand_count = &n,
-        .operand_required = 1,
+        CLI_RUN_OPERANDS(paths, &n),
     };
+    const int parsed = cli_flags_read(&cmd, argc, argv);
+    if (parsed) return parsed > 0 ? 0 : 1;
     char err[GANC_ERR_LEN];
-    const int parsed = cli_flags_parse(&cmd, argc, argv, err);
-    if (parsed > 0) cli_flags_help(&cmd, stdout);
-    if (parsed) return parsed > 0 ? 0 : cli_error("%s", err);
     if (!web_server_available()) return cli_error("serve: this build of ganc has no HTTP server (built without "
                                                   "libmicrohttpd); ganc report RUN -o report.html writes the page");
     web_run runs[WEB_MAX_RUNS];

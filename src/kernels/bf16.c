@@ -69,6 +69,50 @@ const char *ganc_bf16_kernels(void) { return ganc_bf16_path_name(ganc_bf16_curre
 /* the path in use, not the CPU's best: GANC_BF16=emulated makes auto choose fp32 */
 int ganc_bf16_hardware(void) { return ganc_bf16_current() != GANC_BF16_EMULATED; }
 
+#ifdef GANC_BF16_KERNELS
+/* ---- the hardware kernels' packing ---- */
+
+static inline uint32_t bf16_bits(float x)
+{
+    const float r = ganc_bf16_round1(x);
+    uint32_t u;
+    memcpy(&u, &r, sizeof u);
+    return u >> 16;
+}
+
+/* op(X)[r][p], op(X) being X or its transpose */
+static inline float at(const float *x, int ld, int trans, int r, int p)
+{
+    return trans ? x[(size_t)p * ld + r] : x[(size_t)r * ld + p];
+}
+
+/* op(X)[r][p0 + 2q], op(X)[r][p0 + 2q + 1] as one lane, zero past kb */
+static inline uint32_t pair(const float *x, int ld, int trans, int r, int p0, int q, int kb)
+{
+    const int p = 2 * q;
+    const uint32_t lo = p < kb ? bf16_bits(at(x, ld, trans, r, p0 + p)) : 0;
+    const uint32_t hi = p + 1 < kb ? bf16_bits(at(x, ld, trans, r, p0 + p + 1)) : 0;
+    return lo | hi << 16;
+}
+
+void ganc_bf16_pack_a(const float *a, int lda, int trans_a, int i0, int valid, int rows, int p0, int kb, int pairs,
+                      uint32_t *dst)
+{
+    for (int r = 0; r < rows; r++)
+        for (int q = 0; q < pairs; q++)
+            dst[(size_t)r * pairs + q] = r < valid ? pair(a, lda, trans_a, i0 + r, p0, q, kb) : 0;
+}
+
+void ganc_bf16_pack_b(const float *b, int ldb, int trans_b, int j0, int valid, int ld, int p0, int kb, int pairs,
+                      uint32_t *dst)
+{
+    /* op(B)[p][j] = trans_b ? B[j][p] : B[p][j]: column j of op(B) is row j of op(B)'s transpose */
+    for (int q = 0; q < pairs; q++)
+        for (int j = 0; j < ld; j++)
+            dst[(size_t)q * ld + j] = j < valid ? pair(b, ldb, !trans_b, j0 + j, p0, q, kb) : 0;
+}
+#endif
+
 /* ---- the emulation ---- */
 
 /* rows x cols of src (ld apart) rounded into dst, rows cols apart */

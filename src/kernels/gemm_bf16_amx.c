@@ -4,8 +4,9 @@
  *
  * Blocks as the emulation's (GANC_BF16_KC deep from K's start). op(B)'s block is packed as
  * rows of bf16 pairs (pair q of column j: (B[2q][j], B[2q+1][j]), the layout tdpbf16ps reads),
- * op(A)'s rows as pairs; K is padded with zeros to a multiple of 32, the rows and columns to
- * multiples of 32, so every tile is full: 16 rows x 16 fp32 for C, 16 x 32 bf16 for A and B.
+ * op(A)'s rows as pairs (ganc_bf16_pack_a and _b, kernels/bf16.c, shared with the AVX512-BF16
+ * kernel); K is padded with zeros to a multiple of 32, the rows and columns to multiples of 32,
+ * so every tile is full: 16 rows x 16 fp32 for C, 16 x 32 bf16 for A and B.
  * Tiles 0-3 hold a 32 x 32 block of C, 4-5 two row blocks of A, 6-7 two column blocks of B;
  * each block of C is summed over the K block in the tiles, stored to a buffer and added to C
  * (alpha, and beta on the first K block) for its valid rows and columns. The inputs are rounded
@@ -30,28 +31,6 @@ typedef struct {
     uint16_t colsb[16];
     uint8_t rows[16];
 } tile_config;
-
-static inline uint32_t bf16_bits(float x)
-{
-    const float r = ganc_bf16_round1(x);
-    uint32_t u;
-    memcpy(&u, &r, sizeof u);
-    return u >> 16;
-}
-
-static inline float at(const float *x, int ld, int trans, int r, int p)
-{
-    return trans ? x[(size_t)p * ld + r] : x[(size_t)r * ld + p];
-}
-
-/* op(X)[r][p0 + 2q], op(X)[r][p0 + 2q + 1] as one pair, zero past kb */
-static inline uint32_t pair(const float *x, int ld, int trans, int r, int p0, int q, int kb)
-{
-    const int p = 2 * q;
-    const uint32_t lo = p < kb ? bf16_bits(at(x, ld, trans, r, p0 + p)) : 0;
-    const uint32_t hi = p + 1 < kb ? bf16_bits(at(x, ld, trans, r, p0 + p + 1)) : 0;
-    return lo | hi << 16;
-}
 
 TARGET static void configure(void)
 {
@@ -103,14 +82,10 @@ int ganc_sgemm_bf16_amx(int ta, int tb, int m, int n, int k, float alpha, const 
         const int nb = n - j0 < NC ? n - j0 : NC, ld = (nb + 31) / 32 * 32;
         for (int p0 = 0; p0 < k; p0 += KC) {
             const int kb = k - p0 < KC ? k - p0 : KC, pairs = (kb + 31) / 32 * 16;
-            for (int q = 0; q < pairs; q++)
-                for (int j = 0; j < ld; j++)
-                    bp[(size_t)q * ld + j] = j < nb ? pair(b, ldb, !tb, j0 + j, p0, q, kb) : 0;
+            ganc_bf16_pack_b(b, ldb, tb, j0, nb, ld, p0, kb, pairs, bp);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 const int mb = m - i0 < MC ? m - i0 : MC, rows = (mb + 31) / 32 * 32;
-                for (int r = 0; r < rows; r++)
-                    for (int q = 0; q < pairs; q++)
-                        ap[(size_t)r * pairs + q] = r < mb ? pair(a, lda, ta, i0 + r, p0, q, kb) : 0;
+                ganc_bf16_pack_a(a, lda, ta, i0, mb, rows, p0, kb, pairs, ap);
                 for (int i = 0; i < mb; i += 32)
                     for (int j = 0; j < nb; j += 32) {
                         block(ap + (size_t)i * pairs, pairs, bp + j, ld, ct);

@@ -5,8 +5,9 @@
  * Blocks as the emulation's (GANC_BF16_KC deep from K's start, so a value of C is the same
  * whatever the split over threads): op(B)'s block is packed as rows of pairs, pair q of column
  * j holding (B[2q][j], B[2q+1][j]) in one 32-bit lane (the low half the even one, as
- * vdpbf16ps pairs them), columns padded with zeros to 16; op(A)'s rows as pairs too. An odd K
- * is padded with a zero. Each register tile is 4 rows x 32 columns (8 accumulators); every
+ * vdpbf16ps pairs them), columns padded with zeros to 16; op(A)'s rows as pairs too (both by
+ * ganc_bf16_pack_a and _b, kernels/bf16.c, which the AMX kernel shares). An odd K is padded
+ * with a zero. Each register tile is 4 rows x 32 columns (8 accumulators); every
  * lane adds its pairs in K's order, and C gets alpha * sum (+ beta * C on the first block). The
  * inputs are rounded as ganc_bf16_round1 rounds them (the instruction itself flushes subnormal
  * inputs and results to zero, which the emulation does not).
@@ -23,48 +24,6 @@
 #define TARGET __attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw")))
 #define AS_BH(x) ((__m512bh)(x)) /* the same 512 bits read as 32 bf16 */
 #endif
-
-static inline uint32_t bf16_bits(float x)
-{
-    const float r = ganc_bf16_round1(x);
-    uint32_t u;
-    memcpy(&u, &r, sizeof u);
-    return u >> 16;
-}
-
-/* op(X)[r][p], op(X) being X or its transpose */
-static inline float at(const float *x, int ld, int trans, int r, int p)
-{
-    return trans ? x[(size_t)p * ld + r] : x[(size_t)r * ld + p];
-}
-
-/* rows x pairs of op(A)[i0.., p0..] (kb deep) into dst, a row `pairs` lanes long */
-static void pack_a(const float *a, int lda, int ta, int i0, int rows, int p0, int kb, int pairs, uint32_t *dst)
-{
-    for (int r = 0; r < rows; r++)
-        for (int q = 0; q < pairs; q++) {
-            const int p = 2 * q;
-            const uint32_t lo = bf16_bits(at(a, lda, ta, i0 + r, p0 + p));
-            const uint32_t hi = p + 1 < kb ? bf16_bits(at(a, lda, ta, i0 + r, p0 + p + 1)) : 0;
-            dst[(size_t)r * pairs + q] = lo | hi << 16;
-        }
-}
-
-/* pairs x cols of op(B)[p0.., j0..] into dst, rows ld lanes apart (columns past cols zero) */
-static void pack_b(const float *b, int ldb, int tb, int j0, int cols, int ld, int p0, int kb, int pairs, uint32_t *dst)
-{
-    for (int q = 0; q < pairs; q++) {
-        const int p = 2 * q;
-        uint32_t *row = dst + (size_t)q * ld;
-        for (int j = 0; j < cols; j++) {
-            /* op(B)[p][j] = tb ? B[j][p] : B[p][j] */
-            const uint32_t lo = bf16_bits(at(b, ldb, !tb, j0 + j, p0 + p));
-            const uint32_t hi = p + 1 < kb ? bf16_bits(at(b, ldb, !tb, j0 + j, p0 + p + 1)) : 0;
-            row[j] = lo | hi << 16;
-        }
-        for (int j = cols; j < ld; j++) row[j] = 0;
-    }
-}
 
 /* C[rows x cols] (rows <= 4, cols <= 32) from packed A rows (pairs long) and packed B (ld). */
 TARGET static void tile(int rows, int cols, int pairs, const uint32_t *ap, const uint32_t *bp, int ld, float alpha,
@@ -109,10 +68,10 @@ int ganc_sgemm_bf16_avx512(int ta, int tb, int m, int n, int k, float alpha, con
         const int nb = n - j0 < NC ? n - j0 : NC, ld = (nb + 31) / 32 * 32;
         for (int p0 = 0; p0 < k; p0 += KC) {
             const int kb = k - p0 < KC ? k - p0 : KC, pairs = (kb + 1) / 2;
-            pack_b(b, ldb, tb, j0, nb, ld, p0, kb, pairs, bp);
+            ganc_bf16_pack_b(b, ldb, tb, j0, nb, ld, p0, kb, pairs, bp);
             for (int i0 = 0; i0 < m; i0 += MC) {
                 const int mb = m - i0 < MC ? m - i0 : MC;
-                pack_a(a, lda, ta, i0, mb, p0, kb, pairs, ap);
+                ganc_bf16_pack_a(a, lda, ta, i0, mb, mb, p0, kb, pairs, ap);
                 for (int i = 0; i < mb; i += 4)
                     for (int j = 0; j < nb; j += 32)
                         tile(mb - i < 4 ? mb - i : 4, nb - j < 32 ? nb - j : 32, pairs, ap + (size_t)i * pairs, bp + j,
