@@ -68,46 +68,60 @@ size_t ganc_wino_tiles(const ganc_conv_geom *g) { return (size_t)tiles_h(g) * ti
 static int q_rows(const ganc_conv_geom *g) { return 4 * tiles_h(g) + 2; }
 static int q_cols(const ganc_conv_geom *g) { return tiles_w(g) + 1; }
 
-/* the polyphase planes (input transforms) or two rows of 2*TW outputs (output transforms) */
+/* the polyphase planes and a row of xb (input transforms), or two rows of 2*TW outputs
+ * (output transforms) */
 size_t ganc_wino_scratch_floats(const ganc_conv_geom *g)
 {
-    const size_t q = 4 * (size_t)q_rows(g) * q_cols(g), rows = 4 * (size_t)tiles_w(g);
+    const size_t q = 4 * (size_t)q_rows(g) * q_cols(g) + 4 * (size_t)q_cols(g), rows = 4 * (size_t)tiles_w(g);
     return q > rows ? q : rows;
 }
 
-static void split_channel(const ganc_conv_geom *g, const float *x, float *q)
+/* One row of xb (row r = iy + 1 of the bordered channel) into the four planes' row r: the
+ * row is laid into `line` (4 * cols floats: the left border, x's values, zeros after), then
+ * dealt out four ways. */
+static void split_channel(const ganc_conv_geom *g, const float *x, float *q, float *line)
 {
     const int rows = q_rows(g), cols = q_cols(g);
     const size_t qn = (size_t)rows * cols;
-    for (int r = 0; r < rows; r++) {
+    float *restrict q0 = q, *restrict q1 = q + qn, *restrict q2 = q + 2 * qn, *restrict q3 = q + 3 * qn;
+    memset(line, 0, sizeof(float) * 4 * (size_t)cols);
+    for (int r = 0; r < rows; r++, q0 += cols, q1 += cols, q2 += cols, q3 += cols) {
         const int iy = r - 1;
-        float *q0 = q + (size_t)r * cols;
         if (iy < 0 || iy >= g->h) {
-            for (int j = 0; j < 4; j++) memset(q0 + j * qn, 0, sizeof(float) * (size_t)cols);
+            memset(q0, 0, sizeof(float) * (size_t)cols);
+            memset(q1, 0, sizeof(float) * (size_t)cols);
+            memset(q2, 0, sizeof(float) * (size_t)cols);
+            memset(q3, 0, sizeof(float) * (size_t)cols);
             continue;
         }
-        const float *xr = x + (size_t)iy * g->w;
-        for (int t = 0; t < cols; t++)
-            for (int j = 0; j < 4; j++) {
-                const int ix = 4 * t + j - 1;
-                q0[j * qn + t] = ix >= 0 && ix < g->w ? xr[ix] : 0.0f;
-            }
+        memcpy(line + 1, x + (size_t)iy * g->w, sizeof(float) * (size_t)g->w);
+        const float *restrict l = line;
+        for (int t = 0; t < cols; t++) {
+            q0[t] = l[4 * t];
+            q1[t] = l[4 * t + 1];
+            q2[t] = l[4 * t + 2];
+            q3[t] = l[4 * t + 3];
+        }
     }
 }
 
-/* The adjoint of split_channel: x[iy][ix] = Q[..] for every input value (each one is reached
- * by exactly one (r, j, t)). */
-static void merge_channel(const ganc_conv_geom *g, const float *q, float *x)
+/* The adjoint of split_channel: x[iy][ix] = xb's value there (each one is reached by exactly
+ * one plane position). */
+static void merge_channel(const ganc_conv_geom *g, const float *q, float *x, float *line)
 {
     const int cols = q_cols(g);
     const size_t qn = (size_t)q_rows(g) * cols;
     for (int iy = 0; iy < g->h; iy++) {
-        const float *q0 = q + (size_t)(iy + 1) * cols;
-        float *xr = x + (size_t)iy * g->w;
-        for (int ix = 0; ix < g->w; ix++) {
-            const int xb = ix + 1;
-            xr[ix] = q0[(size_t)(xb & 3) * qn + (size_t)(xb >> 2)];
+        const size_t r = (size_t)(iy + 1) * cols;
+        const float *restrict q0 = q + r, *restrict q1 = q + qn + r, *restrict q2 = q + 2 * qn + r, *restrict q3 = q + 3 * qn + r;
+        float *restrict l = line;
+        for (int t = 0; t < cols; t++) {
+            l[4 * t] = q0[t];
+            l[4 * t + 1] = q1[t];
+            l[4 * t + 2] = q2[t];
+            l[4 * t + 3] = q3[t];
         }
+        memcpy(x + (size_t)iy * g->w, line + 1, sizeof(float) * (size_t)g->w);
     }
 }
 
@@ -119,7 +133,7 @@ void ganc_wino_input(const ganc_conv_geom *g, const float *x, int n, float *v, s
     float *q = scratch;
     for (int i = 0; i < n; i++)
         for (int ci = 0; ci < g->c; ci++) {
-            split_channel(g, x + i * in_size + (size_t)ci * g->h * g->w, q);
+            split_channel(g, x + i * in_size + (size_t)ci * g->h * g->w, q, q + 4 * qn);
             for (int p = 0; p < 2; p++)
                 for (int qq = 0; qq < 2; qq++) {
                     float *vrow = v + (size_t)(ci * 4 + p * 2 + qq) * ld + i * T;
@@ -193,7 +207,7 @@ void ganc_wino_input_adjoint(const ganc_conv_geom *g, const float *dv, int n, fl
                         }
                     }
                 }
-            merge_channel(g, q, dx + i * in_size + (size_t)ci * g->h * g->w);
+            merge_channel(g, q, dx + i * in_size + (size_t)ci * g->h * g->w, q + 4 * qn);
         }
 }
 
