@@ -213,7 +213,7 @@ int ganc_conv_winograd(int mode);
 int ganc_wino_geometry(const ganc_conv_geom *g);
 int ganc_wino_fits(const ganc_conv_geom *g, int cout);
 size_t ganc_wino_tiles(const ganc_conv_geom *g);
-size_t ganc_wino_scratch_floats(const ganc_conv_geom *g);
+size_t ganc_wino_scratch_floats(const ganc_conv_geom *g, int cout, int n);
 size_t ganc_wino_u_floats(const ganc_conv_geom *g, int cout);
 void ganc_wino_input(const ganc_conv_geom *g, const float *x, int n, float *v, size_t ld, float *scratch);
 void ganc_wino_input_adjoint(const ganc_conv_geom *g, const float *dv, int n, float *dx, size_t ld, float *scratch);

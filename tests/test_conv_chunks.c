@@ -128,8 +128,8 @@ int main(void)
         {"conv 1 k=4 stride=2 pad=1", 0, {1, 5, 4}, 1, 3},
         {"deconv 3 k=4 stride=2 pad=1 outpad=1", 1, {6, 3, 5}, 3, 5},
         {"deconv 2 k=4 stride=2 pad=1", 1, {1, 1, 2}, 2, 2},
-        {"conv 4 k=4 stride=2 pad=1", 0, {32, 32, 32}, 4, 20},
-        {"deconv 32 k=4 stride=2 pad=1", 1, {4, 16, 16}, 32, 20},
+        {"conv 4 k=4 stride=2 pad=1", 0, {32, 32, 32}, 4, 40},
+        {"deconv 32 k=4 stride=2 pad=1", 1, {4, 16, 16}, 32, 40},
         {"conv 8 k=4 stride=2 pad=1", 0, {128, 8, 8}, 8, 70},
     };
     ganc_conv_winograd(0); /* im2col */
@@ -142,14 +142,14 @@ int main(void)
     }
     ganc_conv_winograd(2);
     for (size_t i = 0; i < sizeof wino_cases / sizeof wino_cases[0]; i++) run_case(&wino_cases[i]);
-    /* the chunks those cases rely on: 32 channels of 32x32 (64 tiles) go in chunks of 8 samples
-     * both ways (20 samples: parts of 10 on two threads, two chunks each); 128 channels of 8x8
-     * (4 tiles) in forward chunks of 32 and gradient chunks of 128 (70 samples: three forward
-     * chunks, one gradient chunk a part) */
+    /* the chunks those cases rely on: 32 channels of 32x32 (64 tiles) go in chunks of 16
+     * samples both ways (40 samples: parts of 20 on two threads, two chunks each); 128 channels
+     * of 8x8 (4 tiles) in forward chunks of 16 and gradient chunks of 128 (70 samples: five
+     * forward chunks, one gradient chunk a part) */
     const ganc_conv_geom g32 = {32, 32, 32, 4, 2, 1, 1, 16, 16}, g128 = {128, 8, 8, 4, 2, 1, 1, 4, 4};
-    CHECK(ganc_wino_chunk(&g32, 0) == 8 && ganc_wino_chunk(&g32, 1) == 8, "Winograd chunks of a 32x32x32 input: %d and %d",
+    CHECK(ganc_wino_chunk(&g32, 0) == 16 && ganc_wino_chunk(&g32, 1) == 16, "Winograd chunks of a 32x32x32 input: %d and %d",
           ganc_wino_chunk(&g32, 0), ganc_wino_chunk(&g32, 1));
-    CHECK(ganc_wino_chunk(&g128, 0) == 32 && ganc_wino_chunk(&g128, 1) == 128,
+    CHECK(ganc_wino_chunk(&g128, 0) == 16 && ganc_wino_chunk(&g128, 1) == 128,
           "Winograd chunks of a 128x8x8 input: %d and %d", ganc_wino_chunk(&g128, 0), ganc_wino_chunk(&g128, 1));
     return check_finish("conv_chunks");
 }

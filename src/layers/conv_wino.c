@@ -11,15 +11,16 @@
  * the same bits whatever the chunks and threads. */
 #include "ganc_internal.h"
 
-/* Columns per chunk: a point's V (4c x cols) near 64K floats (a quarter of a core's L2), so
- * that a layer's batch still makes several chunks for the threads to share; a backward with
- * weight gradients reads and writes all of dU (2.25 times the weight) once per chunk, so its
- * chunks hold at least GANC_GRAD_MIN_COLUMNS columns, as conv.c's. */
+/* Samples per chunk: the transforms run over a chunk's samples as vectors (winograd.c), so
+ * at least 8 (one AVX vector) and at most 16, which leaves a batch of 64 four chunks for the
+ * threads to share; fewer where a point's V (4c x n*T) would outgrow a core's L2 (512 KB)
+ * before. A backward with weight gradients reads and writes all of dU (2.25 times the weight)
+ * once per chunk, so its chunks hold at least GANC_GRAD_MIN_COLUMNS columns, as conv.c's. */
 int ganc_wino_chunk(const ganc_conv_geom *g, int grads)
 {
     const size_t tiles = ganc_wino_tiles(g), per_sample = (size_t)4 * g->c * tiles;
-    size_t n = per_sample ? ((size_t)1 << 16) / per_sample : 1;
-    if (n < 1) n = 1;
+    size_t n = per_sample ? ((size_t)1 << 17) / per_sample : 16;
+    n = n < 8 ? 8 : n > 16 ? 16 : n;
     if (grads && n * tiles < GANC_GRAD_MIN_COLUMNS) n = (GANC_GRAD_MIN_COLUMNS + tiles - 1) / tiles;
     return n > 65536 ? 65536 : (int)n;
 }
@@ -38,7 +39,7 @@ size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout)
 {
     const size_t cols = max_cols(g), u = ganc_wino_u_floats(g, cout);
     return 2 * u + 9 * packed_point(g, cout) + 9 * (size_t)4 * g->c * cols + 9 * (size_t)cout * cols +
-           ganc_wino_scratch_floats(g);
+           ganc_wino_scratch_floats(g, cout, ganc_wino_chunk(g, 1));
 }
 
 ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work)
