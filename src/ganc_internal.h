@@ -230,16 +230,17 @@ void ganc_wino_weight_grad(const ganc_conv_geom *g, int cout, const float *du, f
 typedef struct {
     ganc_conv_geom g;
     int cout;
-    float *u, *v, *m, *du, *pk, *scratch;
+    float *u;        /* U where the products read it unpacked (else NULL) */
+    float *v, *m, *du, *pk, *scratch;
     size_t pk_pt;    /* floats of one point's packed U */
-    int packed_as;   /* -1: pk unused; 0: pk holds every U[pt] packed as op(A), 1: U[pt]^T */
+    int packed_as;   /* -1: U unpacked; 0: pk holds every U[pt] packed as op(A), 1: as U[pt]^T */
 } ganc_wino;
 int ganc_wino_chunk(const ganc_conv_geom *g, int grads);
 size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout);
 ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work);
-/* U = the transformed weight w, then, when pack_as >= 0 and the GEMM kernels pack (as
- * conv.c's packed_scratch decides), each point packed once for the pass: pack_as 0 for the
- * forward's products, 1 for the input gradient's. */
+/* U = the transformed weight w, packed once for the pass when pack_as >= 0 and the GEMM
+ * kernels pack (as conv.c's packed_scratch decides): pack_as 0 for the forward's products, 1
+ * for the input gradient's, the one way the pass then uses it (-1: unpacked, either way). */
 void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as);
 /* y (n, cout, oh, ow) = conv(x); dx (n, c, h, w) = conv^T(dy) (written, not added); and with
  * dx NULL or not, wk->du += the weight gradient of the chunk's transforms (dU, turned into dW

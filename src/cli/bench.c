@@ -206,6 +206,12 @@ int cmd_bench(int argc, char **argv)
     else
         printf("precision fp32%s\n", precision == GANC_PRECISION_AUTO ? " (auto: no bf16 in hardware here, or the model is "
                                                                       "not one shown to train as well in bf16)" : "");
+    if (ganc_conv_winograd(-1))
+        printf("convolutions: Winograd F(2x2,2x2) for the 4x4 stride-2 padding-1 layers of 16 channels or more%s "
+               "(GANC_CONV=im2col for im2col everywhere; GFLOP/s counts the direct products)\n",
+               s.cfg.precision == GANC_PRECISION_BF16 ? " in fp32 passes (bf16 ones use im2col)" : "");
+    else
+        printf("convolutions: im2col (GANC_CONV=im2col)\n");
     if (profile) {
         print_profile("discriminator", s.game.d, iters, cfg.batch, 3);
         print_profile("generator", s.game.g, iters, cfg.batch, 2);

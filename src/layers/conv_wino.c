@@ -15,13 +15,17 @@
  * at least 8 (one AVX vector) and at most 16, which leaves a batch of 64 four chunks for the
  * threads to share; fewer where a point's V (4c x n*T) would outgrow a core's L2 (512 KB)
  * before. A backward with weight gradients reads and writes all of dU (2.25 times the weight)
- * once per chunk, so its chunks hold at least GANC_GRAD_MIN_COLUMNS columns, as conv.c's. */
+ * once per chunk, so its chunks hold at least WINO_GRAD_COLUMNS columns: 64 samples of
+ * dcgan64's 4x4 tiles, a whole part of a batch of 128 on two threads (more would only grow
+ * the work blocks, which are allocated and zeroed whole). */
+enum { WINO_GRAD_COLUMNS = 256 };
+
 int ganc_wino_chunk(const ganc_conv_geom *g, int grads)
 {
     const size_t tiles = ganc_wino_tiles(g), per_sample = (size_t)4 * g->c * tiles;
     size_t n = per_sample ? ((size_t)1 << 17) / per_sample : 16;
     n = n < 8 ? 8 : n > 16 ? 16 : n;
-    if (grads && n * tiles < GANC_GRAD_MIN_COLUMNS) n = (GANC_GRAD_MIN_COLUMNS + tiles - 1) / tiles;
+    if (grads && n * tiles < WINO_GRAD_COLUMNS) n = (WINO_GRAD_COLUMNS + tiles - 1) / tiles;
     return n > 65536 ? 65536 : (int)n;
 }
 
@@ -35,47 +39,66 @@ static size_t packed_point(const ganc_conv_geom *g, int cout)
     return a > b ? a : b;
 }
 
+/* The block: P (the 9 packed points, or U itself where the products run unpacked) | dU | V, M
+ * (which also hold U for the moment it takes to pack it) | scratch. */
+static size_t p_floats(const ganc_conv_geom *g, int cout)
+{
+    const size_t pk = 9 * packed_point(g, cout), u = ganc_wino_u_floats(g, cout);
+    return pk > u ? pk : u;
+}
+
+static size_t vm_floats(const ganc_conv_geom *g, int cout)
+{
+    const size_t vm = 9 * ((size_t)4 * g->c + (size_t)cout) * max_cols(g), u = ganc_wino_u_floats(g, cout);
+    return vm > u ? vm : u;
+}
+
 size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout)
 {
-    const size_t cols = max_cols(g), u = ganc_wino_u_floats(g, cout);
-    return 2 * u + 9 * packed_point(g, cout) + 9 * (size_t)4 * g->c * cols + 9 * (size_t)cout * cols +
+    return p_floats(g, cout) + ganc_wino_u_floats(g, cout) + vm_floats(g, cout) +
            ganc_wino_scratch_floats(g, cout, ganc_wino_chunk(g, 1));
 }
 
 ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work)
 {
-    const size_t cols = max_cols(g), u = ganc_wino_u_floats(g, cout);
-    ganc_wino wk = {*g, cout, work, NULL, NULL, NULL, NULL, NULL, packed_point(g, cout), -1};
-    wk.du = wk.u + u;
-    wk.pk = wk.du + u;
-    wk.v = wk.pk + 9 * wk.pk_pt;
-    wk.m = wk.v + 9 * (size_t)4 * g->c * cols;
-    wk.scratch = wk.m + 9 * (size_t)cout * cols;
+    ganc_wino wk = {*g, cout, NULL, NULL, NULL, NULL, work, NULL, packed_point(g, cout), -1};
+    wk.du = wk.pk + p_floats(g, cout);
+    wk.v = wk.du + ganc_wino_u_floats(g, cout);
+    wk.m = wk.v + 9 * (size_t)4 * g->c * max_cols(g);
+    wk.scratch = wk.v + vm_floats(g, cout);
     return wk;
 }
 
 void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as)
 {
     const int k4 = 4 * wk->g.c, cout = wk->cout;
-    ganc_wino_weights(&wk->g, cout, w, wk->u);
     wk->packed_as = -1;
-    if (pack_as < 0 || !wk->pk_pt || !ganc_sgemm_packing()) return;
-    for (int pt = 0; pt < 9; pt++) {
-        const float *u = wk->u + (size_t)pt * cout * k4;
-        if (pack_as) ganc_sgemm_pack_a(1, k4, cout, u, k4, wk->pk + pt * wk->pk_pt);
-        else ganc_sgemm_pack_a(0, cout, k4, u, k4, wk->pk + pt * wk->pk_pt);
+    /* packed products need this thread's kernel scratch: without it they would fall back to
+     * an unpacked U that is no longer kept */
+    if (pack_as < 0 || !wk->pk_pt || !ganc_sgemm_packing() || !ganc_kernel_scratch()) {
+        wk->u = wk->pk; /* the products read U unpacked */
+        ganc_wino_weights(&wk->g, cout, w, wk->u);
+        return;
     }
+    float *u = wk->v; /* U only until it is packed: V and M are free before the chunks */
+    ganc_wino_weights(&wk->g, cout, w, u);
+    for (int pt = 0; pt < 9; pt++) {
+        const float *up = u + (size_t)pt * cout * k4;
+        if (pack_as) ganc_sgemm_pack_a(1, k4, cout, up, k4, wk->pk + pt * wk->pk_pt);
+        else ganc_sgemm_pack_a(0, cout, k4, up, k4, wk->pk + pt * wk->pk_pt);
+    }
+    wk->u = NULL;
     wk->packed_as = pack_as;
 }
 
-/* C = op(U[pt]) . B, from the packed U when it was packed that way */
+/* C = op(U[pt]) . B, from the packed U when it was packed (always the way it is used here:
+ * ganc_wino_prepare's pack_as) */
 static void point_product(const ganc_wino *wk, int pt, int trans, int m, int n, int k, const float *b, float *c,
                           ganc_sgemm_fn *gemm)
 {
     const int k4 = 4 * wk->g.c;
-    const float *u = wk->u + (size_t)pt * wk->cout * k4;
-    if (wk->packed_as == trans) ganc_sgemm_packed(wk->pk + pt * wk->pk_pt, trans, 0, m, n, k, 1.0f, u, k4, b, n, 0.0f, c, n);
-    else gemm(trans, 0, m, n, k, 1.0f, u, k4, b, n, 0.0f, c, n);
+    if (wk->packed_as >= 0) ganc_sgemm_packed(wk->pk + pt * wk->pk_pt, trans, 0, m, n, k, 1.0f, NULL, k4, b, n, 0.0f, c, n);
+    else gemm(trans, 0, m, n, k, 1.0f, wk->u + (size_t)pt * wk->cout * k4, k4, b, n, 0.0f, c, n);
 }
 
 void ganc_wino_forward(const ganc_wino *wk, const float *x, float *y, int n, ganc_sgemm_fn *gemm)
