@@ -519,6 +519,17 @@ void ganc_sum_thread_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int
  * which ganc_sum_thread_grads adds in at the end. Both NULL when dw_all is (none wanted). */
 void ganc_part_grads(ganc_layer *L, const ganc_pass *p, size_t offset, int t, float *dw_all, float **dw, float **db);
 
+/* A layer's passes through Winograd's convolution (ganc_wino above; layers/conv_wino.c), for conv.c (transposed 0: the layer is
+ * the convolution of geometry g with cout outputs) and deconv.c (transposed 1: the layer is its
+ * adjoint). ganc_wino_layer_pass: out = conv(in) or conv^T(in) with weight w over the batch,
+ * plus the layer's bias when add_layer_bias (the layer's forward). ganc_wino_layer_grads: the
+ * layer's weight and bias gradients from its input x and output gradient dy, and its input
+ * gradient dx when not NULL. */
+void ganc_wino_layer_pass(ganc_layer *L, const ganc_pass *p, const ganc_conv_geom *g, int cout, const float *w,
+                          int transposed, const float *in, float *out, int n_all, int add_layer_bias);
+void ganc_wino_layer_grads(ganc_layer *L, const ganc_pass *p, const ganc_conv_geom *g, int cout, int transposed,
+                           const float *x_all, const float *dy_all, float *dx_all, int n_all);
+
 /* A dense layer's products (layers/dense.c): y (n x units) = x (n x in) . W^T + bias, W being
  * (units x in) with its spectral norm, and the backward of it (dW, dbias accumulate). Also
  * the convolutions whose one output position sees the whole unpadded input (conv.c), where

@@ -119,103 +119,6 @@ static int conv_wino(const ganc_layer *L, const ganc_pass *p)
     return !p->bf16 && ganc_wino_fits(&g, L->out.c);
 }
 
-static void add_bias(const ganc_layer *L, float *y, int n)
-{
-    const size_t plane = (size_t)L->out.h * L->out.w;
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < L->out.c; c++) {
-            float *yc = y + ((size_t)i * L->out.c + c) * plane;
-            for (size_t j = 0; j < plane; j++) yc[j] += L->bias[c];
-        }
-}
-
-static void wino_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
-{
-    const ganc_conv_geom g = conv_geom(L);
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int threads = ganc_pass_threads(p, n_all);
-    const float *w = ganc_sn_forward_weight(L, p);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
-    const int pack = !(threads == 1 && ganc_threads() > 1); /* else ganc_sgemm splits the products itself */
-    const ganc_chunks ch = ganc_batch_chunks(n_all, ganc_wino_chunk(&g, 0));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        ganc_wino wk = ganc_wino_at(&g, L->out.c, p->work + (size_t)ganc_thread_num() * L->n_work);
-        ganc_wino_prepare(&wk, w, pack ? 0 : -1);
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            ganc_wino_forward(&wk, x + i0 * in_size, y + i0 * out_size, n, gemm);
-            if (L->n_bias) add_bias(L, y + i0 * out_size, n);
-        }
-    }
-}
-
-static void wino_input_grad_only(ganc_layer *L, const float *dy, float *dx, int n_all, const ganc_pass *p)
-{
-    const ganc_conv_geom g = conv_geom(L);
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int threads = ganc_pass_threads(p, n_all);
-    const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
-    const int pack = !(threads == 1 && ganc_threads() > 1); /* else ganc_sgemm splits the products itself */
-    const ganc_chunks ch = ganc_batch_chunks(n_all, ganc_wino_chunk(&g, 0));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        ganc_wino wk = ganc_wino_at(&g, L->out.c, p->work + (size_t)ganc_thread_num() * L->n_work);
-        ganc_wino_prepare(&wk, w, pack ? 1 : -1);
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            ganc_wino_input_grad(&wk, dy + i0 * out_size, dx + i0 * in_size, n, gemm);
-        }
-    }
-}
-
-/* Weight gradients (and the input gradient when dx_all): parts as in conv_backward, each
- * accumulating its dU over its chunks and turning it into its dW at the end. */
-static void wino_backward(ganc_layer *L, const float *x_all, const float *dy_all, float *dx_all, int n_all,
-                          const ganc_pass *p)
-{
-    const ganc_conv_geom g = conv_geom(L);
-    const int cout = L->out.c;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out), plane = (size_t)L->out.h * L->out.w;
-    const size_t grads_at = ganc_wino_work_floats(&g, cout);
-    const int threads = ganc_pass_threads(p, n_all), chunk = ganc_wino_chunk(&g, 1);
-    float *dw_all = ganc_sn_grad_begin(L, p);
-    const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
-    const int pack = !(threads == 1 && ganc_threads() > 1); /* else ganc_sgemm splits the products itself */
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *work = p->work + (size_t)t * L->n_work, *dw, *db;
-            ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
-            ganc_wino wk = ganc_wino_at(&g, cout, work);
-            if (dx_all) ganc_wino_prepare(&wk, w, pack ? 1 : -1);
-            memset(wk.du, 0, sizeof(float) * ganc_wino_u_floats(&g, cout));
-            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-            for (int q = 0; q < ch.parts; q++) {
-                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                ganc_wino_backward(&wk, x_all + i0 * in_size, dy_all + i0 * out_size, dx_all ? dx_all + i0 * in_size : NULL,
-                                   n, gemm);
-                if (L->n_bias && db)
-                    for (int c = 0; c < cout; c++) {
-                        float s = 0.0f;
-                        for (int i = i0; i < i0 + n; i++) {
-                            const float *dyc = dy_all + i * out_size + (size_t)c * plane;
-                            for (size_t j = 0; j < plane; j++) s += dyc[j];
-                        }
-                        db[c] += s;
-                    }
-            }
-            if (dw) ganc_wino_weight_grad(&g, cout, wk.du, dw);
-        }
-        if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
-    }
-    if (dw_all) ganc_sn_grad_end(L, p);
-}
-
 static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
     if (conv_is_dense(L)) {
@@ -223,7 +126,8 @@ static void conv_forward(ganc_layer *L, const float *x, float *y, int n_all, con
         return;
     }
     if (conv_wino(L, p)) {
-        wino_forward(L, x, y, n_all, p);
+        const ganc_conv_geom g = conv_geom(L);
+        ganc_wino_layer_pass(L, p, &g, L->out.c, ganc_sn_forward_weight(L, p), 0, x, y, n_all, 1);
         return;
     }
     const ganc_conv_geom g = conv_geom(L);
@@ -308,12 +212,14 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
         return;
     }
     if (!param_grads) {
-        if (dx_all && conv_wino(L, p)) wino_input_grad_only(L, dy_all, dx_all, n_all, p);
+        const ganc_conv_geom g = conv_geom(L);
+        if (dx_all && conv_wino(L, p)) ganc_wino_layer_pass(L, p, &g, L->out.c, ganc_sn_weight(L), 1, dy_all, dx_all, n_all, 0);
         else if (dx_all) conv_input_grad_only(L, dy_all, dx_all, n_all, p);
         return;
     }
     if (conv_wino(L, p)) {
-        wino_backward(L, x_all, dy_all, dx_all, n_all, p);
+        const ganc_conv_geom g = conv_geom(L);
+        ganc_wino_layer_grads(L, p, &g, L->out.c, 0, x_all, dy_all, dx_all, n_all);
         return;
     }
     const ganc_conv_geom g = conv_geom(L);

@@ -136,3 +136,89 @@ void ganc_wino_backward(const ganc_wino *wk, const float *x, const float *dy, fl
     }
     if (dx) ganc_wino_input_adjoint(&wk->g, wk->v, n, dx, (size_t)cols, wk->scratch);
 }
+
+/* ---- the layers' passes (conv.c, deconv.c) ------------------------------------------------ */
+
+/* the layer's bias added to n samples of its output */
+static void add_bias(const ganc_layer *L, float *y, int n)
+{
+    const size_t plane = (size_t)L->out.h * L->out.w;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < L->out.c; c++) {
+            float *yc = y + ((size_t)i * L->out.c + c) * plane;
+            for (size_t j = 0; j < plane; j++) yc[j] += L->bias[c];
+        }
+}
+
+/* Whether the products may run packed: with one part while ganc has several threads, the
+ * part's products go to ganc_sgemm, which splits them over the threads itself. */
+static int may_pack(int threads) { return !(threads == 1 && ganc_threads() > 1); }
+
+void ganc_wino_layer_pass(ganc_layer *L, const ganc_pass *p, const ganc_conv_geom *g, int cout, const float *w,
+                          int transposed, const float *in, float *out, int n_all, int add_layer_bias)
+{
+    const size_t x_size = (size_t)g->c * g->h * g->w, y_size = (size_t)cout * g->oh * g->ow;
+    const size_t in_size = transposed ? y_size : x_size, out_size = transposed ? x_size : y_size;
+    const int threads = ganc_pass_threads(p, n_all);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    const ganc_chunks ch = ganc_batch_chunks(n_all, ganc_wino_chunk(g, 0));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)ganc_thread_num() * L->n_work);
+        ganc_wino_prepare(&wk, w, may_pack(threads) ? transposed : -1);
+#pragma omp for schedule(dynamic, 1)
+        for (int q = 0; q < ch.parts; q++) {
+            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+            if (transposed) ganc_wino_input_grad(&wk, in + i0 * in_size, out + i0 * out_size, n, gemm);
+            else ganc_wino_forward(&wk, in + i0 * in_size, out + i0 * out_size, n, gemm);
+            if (add_layer_bias && L->n_bias) add_bias(L, out + i0 * out_size, n);
+        }
+    }
+}
+
+void ganc_wino_layer_grads(ganc_layer *L, const ganc_pass *p, const ganc_conv_geom *g, int cout, int transposed,
+                           const float *x_all, const float *dy_all, float *dx_all, int n_all)
+{
+    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out), plane = (size_t)L->out.h * L->out.w;
+    const size_t grads_at = ganc_wino_work_floats(g, cout);
+    const int threads = ganc_pass_threads(p, n_all), chunk = ganc_wino_chunk(g, 1);
+    float *dw_all = ganc_sn_grad_begin(L, p);
+    const float *w = ganc_sn_weight(L);
+    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
+            float *dw, *db;
+            ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
+            ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)t * L->n_work);
+            /* the input gradient's products: the transposed ones of a convolution, the forward
+             * ones of a transposed convolution */
+            if (dx_all) ganc_wino_prepare(&wk, w, may_pack(threads) ? !transposed : -1);
+            memset(wk.du, 0, sizeof(float) * ganc_wino_u_floats(g, cout));
+            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
+            for (int q = 0; q < ch.parts; q++) {
+                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
+                const float *x = x_all + i0 * in_size, *dy = dy_all + i0 * out_size;
+                float *dx = dx_all ? dx_all + i0 * in_size : NULL;
+                if (!transposed) {
+                    ganc_wino_backward(&wk, x, dy, dx, n, gemm);
+                } else { /* the convolution's input is our dy, its output gradient our x */
+                    ganc_wino_backward(&wk, dy, x, NULL, n, gemm);
+                    if (dx) ganc_wino_forward(&wk, NULL, dx, n, gemm); /* from V = in(dy), kept */
+                }
+                if (L->n_bias && db)
+                    for (int c = 0; c < L->out.c; c++) {
+                        float sum = 0.0f;
+                        for (int i = i0; i < i0 + n; i++) {
+                            const float *dyc = dy_all + i * out_size + (size_t)c * plane;
+                            for (size_t j = 0; j < plane; j++) sum += dyc[j];
+                        }
+                        db[c] += sum;
+                    }
+            }
+            if (dw) ganc_wino_weight_grad(g, cout, wk.du, dw);
+        }
+        if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
+    }
+    if (dw_all) ganc_sn_grad_end(L, p);
+}

@@ -191,88 +191,6 @@ static int deconv_wino(const ganc_layer *L, const ganc_pass *p)
     return !p->bf16 && ganc_wino_fits(&g, L->in.c);
 }
 
-static void add_bias(const ganc_layer *L, float *y, int n)
-{
-    const size_t plane = (size_t)L->out.h * L->out.w;
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < L->out.c; c++) {
-            float *yc = y + ((size_t)i * L->out.c + c) * plane;
-            for (size_t j = 0; j < plane; j++) yc[j] += L->bias[c];
-        }
-}
-
-/* forward (grads 0: y = conv^T x) or input gradient only (dx = conv dy) over chunks that the
- * threads take as they finish */
-static void wino_pass(ganc_layer *L, const float *in, float *out, int n_all, int forward, const ganc_pass *p)
-{
-    const ganc_conv_geom g = deconv_geom(L);
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
-    const int threads = ganc_pass_threads(p, n_all);
-    const float *w = forward ? ganc_sn_forward_weight(L, p) : ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
-    const int pack = !(threads == 1 && ganc_threads() > 1); /* else ganc_sgemm splits the products itself */
-    const ganc_chunks ch = ganc_batch_chunks(n_all, ganc_wino_chunk(&g, 0));
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        ganc_wino wk = ganc_wino_at(&g, L->in.c, p->work + (size_t)ganc_thread_num() * L->n_work);
-        ganc_wino_prepare(&wk, w, pack ? forward : -1);
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < ch.parts; q++) {
-            const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-            if (forward) {
-                ganc_wino_input_grad(&wk, in + i0 * in_size, out + i0 * out_size, n, gemm);
-                if (L->n_bias) add_bias(L, out + i0 * out_size, n);
-            } else {
-                ganc_wino_forward(&wk, in + i0 * out_size, out + i0 * in_size, n, gemm);
-            }
-        }
-    }
-}
-
-/* Weight gradients (the convolution's, with its input = our dy and its output gradient = our
- * x) and the input gradient when dx_all, from the same V = in(dy): parts as in conv.c. */
-static void wino_backward(ganc_layer *L, const float *x_all, const float *dy_all, float *dx_all, int n_all,
-                          const ganc_pass *p)
-{
-    const ganc_conv_geom g = deconv_geom(L);
-    const int cin = L->in.c;
-    const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out), plane = (size_t)L->out.h * L->out.w;
-    const size_t grads_at = ganc_wino_work_floats(&g, cin);
-    const int threads = ganc_pass_threads(p, n_all), chunk = ganc_wino_chunk(&g, 1);
-    float *dw_all = ganc_sn_grad_begin(L, p);
-    const float *w = ganc_sn_weight(L);
-    ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
-    const int pack = !(threads == 1 && ganc_threads() > 1); /* else ganc_sgemm splits the products itself */
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
-            float *work = p->work + (size_t)t * L->n_work, *dw, *db;
-            ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
-            ganc_wino wk = ganc_wino_at(&g, cin, work);
-            if (dx_all) ganc_wino_prepare(&wk, w, pack ? 0 : -1);
-            memset(wk.du, 0, sizeof(float) * ganc_wino_u_floats(&g, cin));
-            const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
-            for (int q = 0; q < ch.parts; q++) {
-                const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
-                ganc_wino_backward(&wk, dy_all + i0 * out_size, x_all + i0 * in_size, NULL, n, gemm);
-                if (dx_all) ganc_wino_forward(&wk, NULL, dx_all + i0 * in_size, n, gemm);
-                if (L->n_bias && db)
-                    for (int c = 0; c < L->out.c; c++) {
-                        float s = 0.0f;
-                        for (int i = i0; i < i0 + n; i++) {
-                            const float *dyc = dy_all + i * out_size + (size_t)c * plane;
-                            for (size_t j = 0; j < plane; j++) s += dyc[j];
-                        }
-                        db[c] += s;
-                    }
-            }
-            if (dw) ganc_wino_weight_grad(&g, cin, wk.du, dw);
-        }
-        if (dw_all && threads > 1) ganc_sum_thread_grads(L, p, grads_at, threads, dw_all);
-    }
-    if (dw_all) ganc_sn_grad_end(L, p);
-}
-
 /* Parts, threads and chunks as in conv.c. */
 static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, const ganc_pass *p)
 {
@@ -281,7 +199,8 @@ static void deconv_forward(ganc_layer *L, const float *x, float *y, int n_all, c
         return;
     }
     if (deconv_wino(L, p)) {
-        wino_pass(L, x, y, n_all, 1, p);
+        const ganc_conv_geom g = deconv_geom(L);
+        ganc_wino_layer_pass(L, p, &g, L->in.c, ganc_sn_forward_weight(L, p), 1, x, y, n_all, 1);
         return;
     }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
@@ -309,12 +228,10 @@ static void deconv_backward(ganc_layer *L, const float *x, const float *y, const
         dense_deconv_backward(L, x, dy, dx, n_all, param_grads, p);
         return;
     }
-    if (deconv_wino(L, p) && param_grads) {
-        wino_backward(L, x, dy, dx, n_all, p);
-        return;
-    }
     if (deconv_wino(L, p)) {
-        if (dx) wino_pass(L, dy, dx, n_all, 0, p);
+        const ganc_conv_geom g = deconv_geom(L);
+        if (param_grads) ganc_wino_layer_grads(L, p, &g, L->in.c, 1, x, dy, dx, n_all);
+        else if (dx) ganc_wino_layer_pass(L, p, &g, L->in.c, ganc_sn_weight(L), 0, dy, dx, n_all, 0);
         return;
     }
     const size_t in_size = ganc_shape_size(L->in), out_size = ganc_shape_size(L->out);
