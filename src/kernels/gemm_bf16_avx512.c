@@ -5,7 +5,7 @@
  * Blocks as the emulation's (GANC_BF16_KC deep from K's start, so a value of C is the same
  * whatever the split over threads): op(B)'s block is packed as rows of pairs, pair q of column
  * j holding (B[2q][j], B[2q+1][j]) in one 32-bit lane (the low half the even one, as
- * vdpbf16ps pairs them), columns padded with zeros to 16; op(A)'s rows as pairs too (both by
+ * vdpbf16ps pairs them), columns padded with zeros to a multiple of 32 (a tile's width); op(A)'s rows as pairs too (both by
  * ganc_bf16_pack_a and _b, kernels/bf16.c, which the AMX kernel shares). An odd K is padded
  * with a zero. Each register tile is 4 rows x 32 columns (8 accumulators); every
  * lane adds its pairs in K's order, and C gets alpha * sum (+ beta * C on the first block). The
