@@ -4,8 +4,9 @@ data position, random streams, options) and tensors of the same names and shapes
 the largest absolute difference of the weights (gen.* and disc.*) and of Adam's moments, each
 also relative to the largest magnitude of its kind in the first file, on one line:
   weights_abs=A weights_rel=R moments_abs=A moments_rel=R
-Exit status 1 (with the reason) when metadata, names or shapes differ.
-Usage: /usr/bin/python3 tests/st_compare.py A.safetensors B.safetensors"""
+Exit status 1 (with the reason) when metadata, names or shapes differ; metadata KEYs named after
+the files are left out of that comparison.
+Usage: /usr/bin/python3 tests/st_compare.py A.safetensors B.safetensors [KEY ...]"""
 import json
 import struct
 import sys
@@ -30,6 +31,9 @@ def load(path):
 def main():
     ma, ta = load(sys.argv[1])
     mb, tb = load(sys.argv[2])
+    for k in sys.argv[3:]:
+        ma.pop(k, None)
+        mb.pop(k, None)
     if ma != mb:
         diff = sorted(k for k in set(ma) | set(mb) if ma.get(k) != mb.get(k))
         print("metadata differ:", ", ".join("%s (%s / %s)" % (k, ma.get(k), mb.get(k)) for k in diff)[:400])

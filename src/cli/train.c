@@ -173,7 +173,7 @@ static int train(int argc, char **argv)
         {"--resume", "DIR", "continue the run in DIR up to --steps", CLI_TEXT, .dest = &resume},
         {"--sync-bn", NULL,
          "under mpirun: batch norm normalises by the whole batch's statistics, summed over the processes, so that N "
-         "processes compute one process's run (default: each its own share's); give it again on --resume. In one "
+         "processes compute one process's run (default: each its own share's); a resumed run keeps it. In one "
          "process it changes nothing",
          CLI_SWITCH, .dest = &sync_bn},
         {"--serve", "[PORT]", "also serve the run's live dashboard (ganc serve's page) on PORT while it trains; the "
@@ -209,6 +209,7 @@ static int train(int argc, char **argv)
     ganc_session s;
     ganc_source src;
     if (resume ? resume_session(resume, &cf, &s, err) : new_session(&cf, &s, &src, err)) return start_failed(err);
+    s.sync_bn |= sync_bn; /* (a resumed run keeps its checkpoint's) */
     if (resume && cli_open_source(&s.cfg, 0, 1, &src, err)) {
         ganc_session_free(&s);
         return start_failed(err);
@@ -220,11 +221,11 @@ static int train(int argc, char **argv)
     cli_train_eval evals;
     cli_train_serve web = {0}; /* --serve: process 0 binds its port before the directory exists */
     /* (agreements: no process fails after the directory exists, unless in making it) */
-    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, sync_bn, err) ||
+    int status = all_ready(cli_train_eval_init(&evals, &s, err) || cli_train_dist_setup(&s, s.sync_bn, err) ||
                                (serve && cli_dist_rank() == 0 && cli_train_serve_listen(&web, serve_host, serve_port, err)),
                            err) ? 1 : 0;
     /* (then, all being ready, whether all were given the same: a collective every one joins) */
-    if (!status) status = all_ready(cli_train_dist_check_same(&s, &src, sync_bn, err), err) ? 1 : 0;
+    if (!status) status = all_ready(cli_train_dist_check_same(&s, &src, s.sync_bn, err), err) ? 1 : 0;
     if (!status) {
         const int failed = cli_dist_rank() == 0 && ((resume ? cli_run_dir_reopen(resume, err) : cli_run_dir_create(out, err)) ||
                                                     (web.server && cli_train_serve_start(&web, dir, &s, err)));

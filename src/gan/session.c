@@ -176,6 +176,7 @@ int ganc_checkpoint_save(const char *path, const ganc_session *s, char err[GANC_
     }
     ganc_st_builder_meta(&b, "model", "%s", s->model.text);
     if (s->classes) ganc_st_builder_meta(&b, "data.classes", "%s", s->classes);
+    if (s->sync_bn) ganc_st_builder_meta(&b, "train.sync_bn", "1");
     ganc_checkpoint_meta_class_counts(&b, &s->game);
     const int rc = ganc_st_builder_write(&b, path, err);
     ganc_st_builder_free(&b);
@@ -305,6 +306,12 @@ int ganc_checkpoint_load(const char *path, ganc_session *s, char err[GANC_ERR_LE
         ganc_fail(err, "%s: out of memory", path);
         goto fail;
     }
+    const char *sync_bn = ganc_st_meta_get(&f, "train.sync_bn"); /* (absent: off, as in older checkpoints) */
+    if (sync_bn && strcmp(sync_bn, "1")) {
+        ganc_fail(err, "%s: metadata 'train.sync_bn' is '%.40s', not 1", path, sync_bn);
+        goto fail;
+    }
+    s->sync_bn = sync_bn != NULL;
     /* D as it stands at this step (sampling with --reject scores through it) */
     ganc_net_set_mbstd_gate(gm->d, (float)ganc_mbstd_gate(&s->cfg, s->step));
     rc = 0;

@@ -21,6 +21,7 @@ typedef struct {
     int64_t epoch;     /* data position: epoch and index within it */
     int pos;
     char *classes;     /* the data's class names, one a line (malloc'd), or NULL: kept in checkpoints */
+    int sync_bn;       /* a data-parallel run's --sync-bn: kept in checkpoints, so a resumed run keeps it */
 } ganc_session;
 
 /* A fresh session: builds G and D from the model for data_shape and initialises weights. */
