@@ -179,20 +179,22 @@ static void test_rng_bernoulli_permutation(void)
     CHECK(all, "bernoulli(1) produced a zero");
     /* the batched generator against the scalar Philox (checked by the known-answer test): value
      * i is word i%4 of block counter + i/4, including a counter carrying into its high word, a
-     * seed with high bits and ragged lengths */
+     * seed with high bits, ragged lengths, and thresholds on both sides of 2^31 (the vector
+     * path compares words as signed after flipping their top bit) */
     const size_t lens[3] = {37, 64, 100003};
     const uint64_t starts[3] = {0, 0xFFFFFFF5u, 123456789012345ull};
+    const float probs[3] = {0.3f, 0.5f, 0.77f};
     for (int t = 0; t < 3; t++) {
         ganc_rng_seed(&r, 0xA5A5A5A500000007ull + (uint64_t)t);
         r.counter = starts[t];
         const uint64_t seed = r.seed;
-        ganc_rng_bernoulli(&r, x, lens[t], 0.3f);
+        ganc_rng_bernoulli(&r, x, lens[t], probs[t]);
         size_t bad = 0;
         for (size_t i = 0; i < lens[t]; i++) {
             const uint64_t c = starts[t] + i / 4;
             const uint32_t ctr[4] = {(uint32_t)c, (uint32_t)(c >> 32), 0, 0}, key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
             const philox_block b = ganc_philox4x32_10(ctr, key);
-            const float want = (double)b.v[i % 4] < 0.3f * 4294967296.0 ? 1.0f : 0.0f;
+            const float want = (double)b.v[i % 4] < probs[t] * 4294967296.0 ? 1.0f : 0.0f;
             bad += x[i] != want;
         }
         CHECK(bad == 0 && r.counter == starts[t] + (lens[t] + 3) / 4,
