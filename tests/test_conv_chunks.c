@@ -4,8 +4,8 @@
  * The small layers of test_gradcheck and the PyTorch fixtures fit one chunk. Here a backward
  * pass with weight gradients runs longer chunks than the forward (ganc_conv_grad_chunk) and
  * computes a conv's input gradient in the forward's shorter chunks inside them: the output,
- * both input gradients (with weight gradients and without: they must be the same bits) and
- * the weight and bias gradients are checked. */
+ * both input gradients (with weight gradients and without: the same bits where the GEMM allows
+ * it, see same_bits_any_width) and the weight and bias gradients are checked. */
 #include "check.h"
 #include "nets.h"
 #include "ganc.h"
@@ -39,6 +39,25 @@ static void compare(const char *what, const char *text, const float *got, const 
           worst, top);
 }
 
+/* Whether every element of a product is computed by the same operations whatever the product's
+ * width and the element's column. The two backward passes cut the batch differently (without
+ * weight gradients in near-equal chunks that the threads take as they finish, with them in each
+ * thread's long chunks cut into short ones), so their input gradients are products of other
+ * widths over the same columns: the same bits only when this holds. It does for ganc's own
+ * kernels (ragged edges zero-padded into the one micro-kernel, k cut into slices that depend on
+ * k alone) and for the portable loops. OpenBLAS makes no such promise and does not keep it:
+ * the first conv case's col = W^T dy (1024 x 16 by 16 x 256) and the same product over its first
+ * 208 columns differ in the last bits of 8 columns. Under OpenBLAS both input gradients are
+ * therefore held to the direct sums, within the rounding bound of compare, instead. */
+static int same_bits_any_width(void)
+{
+#ifdef GANC_HAVE_OPENBLAS
+    return ganc_sgemm_own_kernels(-1); /* 0: GANC_GEMM=blas, or a build without our kernels */
+#else
+    return 1;
+#endif
+}
+
 static void run_case(const chunk_case *cc)
 {
     const int k = 4, s = 2, pad = 1, cin = cc->in.c, n = cc->n;
@@ -60,8 +79,9 @@ static void run_case(const chunk_case *cc)
     ganc_net_backward(net, dy, dx1, 1);
     ganc_net_forward(net, x, n);
     ganc_net_backward(net, dy, dx0, 0);
-    CHECK(memcmp(dx0, dx1, sizeof(float) * in_size * n) == 0,
-          "'%s': the input gradient differs with and without weight gradients", cc->text);
+    if (same_bits_any_width())
+        CHECK(memcmp(dx0, dx1, sizeof(float) * in_size * n) == 0,
+              "'%s': the input gradient differs with and without weight gradients", cc->text);
 
     /* the direct sums: one (input, output) pair per weight tap */
     double *ry = calloc(out_size * n, sizeof(double)), *rdx = calloc(in_size * n, sizeof(double));
@@ -102,6 +122,7 @@ static void run_case(const chunk_case *cc)
                     }
     compare("output", cc->text, y, ry, out_size * n);
     compare("input gradient", cc->text, dx1, rdx, in_size * n);
+    compare("input gradient without weight gradients", cc->text, dx0, rdx, in_size * n);
     const float *g = ganc_net_grads(net);
     compare("weight gradient", cc->text, g, rdw, n_w);
     compare("bias gradient", cc->text, g + n_w, rdb, cc->cout);

@@ -21,28 +21,32 @@
 #include <string.h>
 #include <time.h>
 
-/* (the first of the variables that OpenMPI's mpirun, PMIx (srun, OpenMPI 5) and PMI (MPICH,
- * Slurm's PMI2) set, that is a number) */
-static int env_number(const char *const *names, int fallback)
+/* A process's size and rank as OpenMPI's mpirun, PMIx (srun, OpenMPI 5) and PMI (MPICH, Slurm's
+ * PMI2) launchers pass them: the one place that reads the launcher's environment. */
+static const char *const size_names[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", NULL};
+static const char *const rank_names[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
+
+/* The first of names that is set and not empty, or NULL */
+static const char *env_first(const char *const *names)
 {
     for (int i = 0; names[i]; i++) {
         const char *v = getenv(names[i]);
-        if (v && *v) return atoi(v);
+        if (v && *v) return v;
     }
-    return fallback;
+    return NULL;
 }
 
 int cli_dist_launched_size(void)
 {
-    static const char *const names[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", NULL};
-    const int n = env_number(names, 1);
+    const char *v = env_first(size_names);
+    const int n = v ? atoi(v) : 1;
     return n > 0 ? n : 1;
 }
 
 int cli_dist_launched_rank(void)
 {
-    static const char *const names[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL};
-    return env_number(names, 0);
+    const char *v = env_first(rank_names);
+    return v ? atoi(v) : 0;
 }
 
 #ifdef GANC_HAVE_MPI
@@ -69,13 +73,6 @@ static double dist_grace = 0.3;
 static long long watch_step;
 static const char *watch_ckpt, *watch_dir;
 
-/* Whether a launcher started this process: OpenMPI's mpirun, PMIx (srun, OpenMPI 5) or PMI
- * (MPICH, older Slurm). Without one MPI_Init would start a singleton runtime for nothing. */
-static int launched(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
-}
-
 /* How long after a stop signal a process may still wait for the others before it reports them:
  * under a time the launcher gives between SIGTERM and SIGKILL. OpenMPI's mpirun gives 1 s
  * (its odls_base_sigkill_timeout, which mpirun hands on as OMPI_MCA_odls_base_sigkill_timeout
@@ -90,7 +87,11 @@ static double grace_seconds(void)
 
 int cli_dist_init(char *err, size_t err_len)
 {
-    if (!launched()) return 0;
+    /* Only under a launcher: without one MPI_Init would start a singleton runtime for nothing.
+     * Whether one started this process is not cli_dist_launched_size() > 1: mpirun -np 1 runs
+     * under MPI as well, and a PMIx launcher may pass a rank alone (PMIX_RANK; OpenMPI issue
+     * 9167 found no size variable beside it), where the size reads as 1. */
+    if (!env_first(rank_names) && !env_first(size_names)) return 0;
     if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
         snprintf(err, err_len, "train: MPI_Init failed");
         return -1;

@@ -18,6 +18,13 @@ static ganc_optim_config player_optim(const ganc_config *cfg, float lr)
     return o;
 }
 
+/* Whether D's step adds a gradient penalty, WGAN-GP's or R1's: the game then keeps the
+ * penalties' work (gm->pen), and a data-parallel game gives it the gather. */
+static int game_has_penalty(const ganc_game *gm)
+{
+    return gm->loss->lipschitz == GANC_LIPSCHITZ_GP || gm->r1 > 0.0f;
+}
+
 void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *cfg)
 {
     memset(gm, 0, sizeof *gm);
@@ -88,7 +95,7 @@ void ganc_game_init(ganc_game *gm, ganc_net *g, ganc_net *d, const ganc_config *
             ganc_game_aug_stream(cfg->seed, 0, &gm->aug_rng);
         }
     }
-    if (gp || cfg->r1 > 0.0f) ganc_penalty_work_init(&gm->pen, d);
+    if (game_has_penalty(gm)) ganc_penalty_work_init(&gm->pen, d);
     gm->ema_decay = cfg->ema;
     if (cfg->ema > 0.0f) {
         const size_t n = ganc_net_param_count(g);
@@ -273,7 +280,7 @@ void ganc_game_set_gather(ganc_game *gm, void (*gather)(void *ctx, const float *
     gm->gather = gather;
     gm->gather_ctx = ctx;
     if (gm->order && !gm->gathered) gm->gathered = ganc_alloc(sizeof(float) * (size_t)gm->draw_batch);
-    if (gm->pen.xp) { /* (a penalty's work exists) */
+    if (game_has_penalty(gm)) {
         gm->pen.gather = gather;
         gm->pen.gather_ctx = ctx;
         gm->pen.ranks = ranks;

@@ -101,6 +101,29 @@ static double lanes_total(const double acc[LANES])
     return s;
 }
 
+/* The statistics' last step, one place for every path (per channel, per row block, and the
+ * data-parallel batch's): channel ch's saved mean and 1/sqrt(var + eps) from the batch's mean
+ * mu and sum of squared deviations ss over count values, and its running statistics updated. */
+static void set_batch_stats(ganc_layer *L, int ch, double mu, double ss, double count)
+{
+    const int c = L->in.c;
+    const float eps = L->spec.eps, mom = L->spec.momentum;
+    float *mean = L->saved, *invstd = L->saved + c, *run_mean = L->state, *run_var = L->state + c;
+    const double var = ss / count, unbiased = count > 1 ? ss / (count - 1) : var;
+    mean[ch] = (float)mu;
+    invstd[ch] = (float)(1.0 / sqrt(var + eps));
+    run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu;
+    run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
+}
+
+/* Outside training: the running statistics stand in for the batch's. */
+static void set_running_stats(ganc_layer *L, int ch)
+{
+    const int c = L->in.c;
+    L->saved[ch] = L->state[ch];
+    L->saved[c + ch] = (float)(1.0 / sqrt((double)L->state[c + ch] + L->spec.eps));
+}
+
 /* After a dense layer (H = W = 1) a channel's values lie C floats apart: walking them one
  * channel at a time touches a new cache line per value. These versions walk the rows instead,
  * a block of channels at a time, and add each channel's values in the same order as the plane
@@ -110,9 +133,7 @@ static double lanes_total(const double acc[LANES])
 static void bn_forward_rows(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     const int c = L->in.c, blocks = (c + ROW_BLOCK - 1) / ROW_BLOCK;
-    float *mean = L->saved, *invstd = L->saved + c;
-    float *run_mean = L->state, *run_var = L->state + c;
-    const float eps = L->spec.eps, mom = L->spec.momentum;
+    const float *mean = L->saved, *invstd = L->saved + c;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < blocks; b++) {
         const int c0 = b * ROW_BLOCK, w = c - c0 < ROW_BLOCK ? c - c0 : ROW_BLOCK;
@@ -127,20 +148,9 @@ static void bn_forward_rows(ganc_layer *L, const float *x, float *y, int n, cons
                     const double d = x[(size_t)i * c + c0 + j] - mu[j];
                     q[j] += d * d;
                 }
-            for (int j = 0; j < w; j++) {
-                const int ch = c0 + j;
-                const double var = q[j] / (double)n, unbiased = n > 1 ? q[j] / (double)(n - 1) : var;
-                mean[ch] = (float)mu[j];
-                invstd[ch] = (float)(1.0 / sqrt(var + eps));
-                run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu[j];
-                run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
-            }
+            for (int j = 0; j < w; j++) set_batch_stats(L, c0 + j, mu[j], q[j], (double)n);
         } else {
-            for (int j = 0; j < w; j++) {
-                const int ch = c0 + j;
-                mean[ch] = run_mean[ch];
-                invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
-            }
+            for (int j = 0; j < w; j++) set_running_stats(L, c0 + j);
         }
         for (int j = 0; j < w; j++) {
             scale[j] = L->weight[c0 + j] * invstd[c0 + j];
@@ -201,70 +211,58 @@ static void bn_backward_rows(ganc_layer *L, const float *x, const float *dy, flo
  * statistics updated) when training, else the running statistics. */
 static void channel_stats(ganc_layer *L, const float *x, int n, const ganc_pass *p, int ch)
 {
-    const int c = L->in.c;
-    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane, count = (size_t)n * plane;
-    float *mean = L->saved, *invstd = L->saved + c;
-    float *run_mean = L->state, *run_var = L->state + c;
-    const float eps = L->spec.eps, mom = L->spec.momentum;
-    if (p->training) {
-        double acc[LANES] = {0};
-        for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
-        const double mu = lanes_total(acc) / (double)count;
-        double acc2[LANES] = {0};
-        for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu, acc2);
-        const double ss = lanes_total(acc2);
-        const double var = ss / (double)count;
-        const double unbiased = count > 1 ? ss / (double)(count - 1) : var;
-        mean[ch] = (float)mu;
-        invstd[ch] = (float)(1.0 / sqrt(var + eps));
-        run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu;
-        run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
-    } else {
-        mean[ch] = run_mean[ch];
-        invstd[ch] = (float)(1.0 / sqrt((double)run_var[ch] + eps));
+    if (!p->training) {
+        set_running_stats(L, ch);
+        return;
     }
-}
-
-/* Conditional: each sample's own gain and bias, by its class. */
-static void cbn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
-{
-    const int c = L->in.c;
-    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
-    const float *mean = L->saved, *invstd = L->saved + c;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        channel_stats(L, x, n, p, ch);
-        for (int i = 0; i < n; i++) {
-            const int y_i = ganc_layer_label(L, p, i);
-            const float gain = ganc_class_entry(p, L->weight, y_i, (size_t)c, (size_t)ch);
-            const float scale = gain * invstd[ch];
-            const float shift = ganc_class_entry(p, L->bias, y_i, (size_t)c, (size_t)ch) - mean[ch] * scale;
-            const float *xc = x + i * size + ch * plane;
-            float *yc = y + i * size + ch * plane;
-            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
-        }
-    }
-}
-
-/* With xhat the normalised input and g_i the gain of sample i's class, dL/dxhat = g_i dy, so
- * dx = invstd (g_i dy - mean(g dy) - xhat mean(g dy xhat)) over the channel's values; each
- * class's gain and bias gain the sums of dy xhat and dy over its samples. A channel's
- * parameters belong to that channel's iteration alone, so the threads never share one. */
-static void cbn_backward(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
-                         const ganc_pass *p)
-{
-    const int c = L->in.c;
-    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)L->in.c * plane;
     const double count = (double)n * (double)plane;
-    const float *mean = L->saved, *invstd = L->saved + c;
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
+    double acc[LANES] = {0};
+    for (int i = 0; i < n; i++) sum_plane(x + i * size + ch * plane, plane, acc);
+    const double mu = lanes_total(acc) / count;
+    double acc2[LANES] = {0};
+    for (int i = 0; i < n; i++) sumsq_plane(x + i * size + ch * plane, plane, mu, acc2);
+    set_batch_stats(L, ch, mu, lanes_total(acc2), count);
+}
+
+/* y = gain (x - mean) invstd + bias over channel ch of n samples, as x scale + shift, with the
+ * channel's one gain and bias, or in a conditional layer each sample's class's. */
+static void normalise_channel(const ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p, int ch)
+{
+    const int c = L->in.c, cond = L->spec.classes > 0;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const float mean = L->saved[ch], invstd = L->saved[c + ch];
+    for (int i = 0; i < n; i++) {
+        float gain = L->weight[ch], bias = L->bias[ch];
+        if (cond) {
+            const int y_i = ganc_layer_label(L, p, i);
+            gain = ganc_class_entry(p, L->weight, y_i, (size_t)c, (size_t)ch);
+            bias = ganc_class_entry(p, L->bias, y_i, (size_t)c, (size_t)ch);
+        }
+        const float scale = gain * invstd, shift = bias - mean * scale;
+        const float *xc = x + i * size + ch * plane;
+        float *yc = y + i * size + ch * plane;
+        for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
+    }
+}
+
+/* Channel ch's sums for the backward pass, of g dy and of g dy xhat over the n samples, g each
+ * sample's class gain in a conditional layer (summed sample by sample, as each class's gain and
+ * bias gain their samples' sums) and 1 in a plain one (the caller applies its one gain); the
+ * parameter gradients gain their share when param_grads. */
+static void channel_grad_sums(ganc_layer *L, const float *x, const float *dy, int n, int param_grads,
+                              const ganc_pass *p, int ch, double *sum_g_dy, double *sum_g_dy_xhat)
+{
+    const int c = L->in.c;
+    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
+    const float mean = L->saved[ch], invstd = L->saved[c + ch];
+    if (L->spec.classes > 0) {
         double g_dy = 0.0, g_dy_xhat = 0.0;
         for (int i = 0; i < n; i++) {
             const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
             double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
-            sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy, acc_dyx);
-            const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
+            sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean, acc_dy, acc_dyx);
+            const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd;
             if (param_grads) {
                 L->dweight[at] += (float)sum_dy_xhat;
                 L->dbias[at] += (float)sum_dy;
@@ -272,20 +270,18 @@ static void cbn_backward(ganc_layer *L, const float *x, const float *dy, float *
             g_dy += L->weight[at] * sum_dy;
             g_dy_xhat += L->weight[at] * sum_dy_xhat;
         }
-        if (!dx) continue;
-        const float mdy = (float)(g_dy / count), mdyx = (float)(g_dy_xhat / count);
-        for (int i = 0; i < n; i++) {
-            const float g = L->weight[(size_t)ganc_layer_label(L, p, i) * c + ch];
-            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
-            float *dxc = dx + i * size + ch * plane;
-            if (p->training)
-                for (size_t j = 0; j < plane; j++) {
-                    const float xhat = (xc[j] - mean[ch]) * invstd[ch];
-                    dxc[j] = invstd[ch] * (g * dyc[j] - mdy - xhat * mdyx);
-                }
-            else
-                for (size_t j = 0; j < plane; j++) dxc[j] = g * invstd[ch] * dyc[j];
-        }
+        *sum_g_dy = g_dy;
+        *sum_g_dy_xhat = g_dy_xhat;
+        return;
+    }
+    double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
+    for (int i = 0; i < n; i++)
+        sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean, acc_dy, acc_dyx);
+    *sum_g_dy = lanes_total(acc_dy);
+    *sum_g_dy_xhat = lanes_total(acc_dyx) * invstd;
+    if (param_grads) {
+        L->dweight[ch] += (float)*sum_g_dy_xhat;
+        L->dbias[ch] += (float)*sum_g_dy;
     }
 }
 
@@ -303,11 +299,8 @@ static double *sync_scratch(size_t n)
 /* Training forward with the statistics of the whole data-parallel batch (see the top). */
 static void bn_forward_sync(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
-    const int c = L->in.c, cond = L->spec.classes > 0;
+    const int c = L->in.c;
     const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
-    float *mean = L->saved, *invstd = L->saved + c;
-    float *run_mean = L->state, *run_var = L->state + c;
-    const float eps = L->spec.eps, mom = L->spec.momentum;
     double *v = sync_scratch(3 * (size_t)c + 1); /* sums and count (c + 1), squares (c), means (c) */
     double *sq = v + c + 1, *mu = sq + c;
 #pragma omp parallel for schedule(static)
@@ -329,23 +322,8 @@ static void bn_forward_sync(ganc_layer *L, const float *x, float *y, int n, cons
     p->sum(p->sum_ctx, sq, c);
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        const double var = sq[ch] / count, unbiased = count > 1 ? sq[ch] / (count - 1) : var;
-        mean[ch] = (float)mu[ch];
-        invstd[ch] = (float)(1.0 / sqrt(var + eps));
-        run_mean[ch] = (1.0f - mom) * run_mean[ch] + mom * (float)mu[ch];
-        run_var[ch] = (1.0f - mom) * run_var[ch] + mom * (float)unbiased;
-        for (int i = 0; i < n; i++) {
-            float gain = L->weight[ch], bias = L->bias[ch];
-            if (cond) {
-                const int y_i = ganc_layer_label(L, p, i);
-                gain = ganc_class_entry(p, L->weight, y_i, (size_t)c, (size_t)ch);
-                bias = ganc_class_entry(p, L->bias, y_i, (size_t)c, (size_t)ch);
-            }
-            const float scale = gain * invstd[ch], shift = bias - mean[ch] * scale;
-            const float *xc = x + i * size + ch * plane;
-            float *yc = y + i * size + ch * plane;
-            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
-        }
+        set_batch_stats(L, ch, mu[ch], sq[ch], count);
+        normalise_channel(L, x, y, n, p, ch);
     }
     free(v);
 }
@@ -353,7 +331,7 @@ static void bn_forward_sync(ganc_layer *L, const float *x, float *y, int n, cons
 /* Training backward with the whole batch's sums of dy and dy (x - mean) (the forward's
  * statistics were the whole batch's). The parameters' gradients stay this process's share:
  * the caller sums them over the processes as it does every gradient. With a conditional
- * layer the sums are of g_i dy, g_i sample i's gain (as cbn_backward). */
+ * layer the sums are of g_i dy, g_i sample i's gain (as bn_backward). */
 static void bn_backward_sync(ganc_layer *L, const float *x, const float *dy, float *dx, int n, int param_grads,
                              const ganc_pass *p)
 {
@@ -363,37 +341,7 @@ static void bn_backward_sync(ganc_layer *L, const float *x, const float *dy, flo
     double *v = sync_scratch(2 * (size_t)c + 1); /* sums of (g) dy (c), of (g) dy xhat (c), count */
     double *b = v + c;
 #pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        if (cond) {
-            double g_dy = 0.0, g_dy_xhat = 0.0;
-            for (int i = 0; i < n; i++) {
-                const size_t at = (size_t)ganc_layer_label(L, p, i) * c + ch;
-                double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
-                sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy,
-                                    acc_dyx);
-                const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
-                if (param_grads) {
-                    L->dweight[at] += (float)sum_dy_xhat;
-                    L->dbias[at] += (float)sum_dy;
-                }
-                g_dy += L->weight[at] * sum_dy;
-                g_dy_xhat += L->weight[at] * sum_dy_xhat;
-            }
-            v[ch] = g_dy;
-            b[ch] = g_dy_xhat;
-        } else {
-            double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
-            for (int i = 0; i < n; i++)
-                sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy,
-                                    acc_dyx);
-            v[ch] = lanes_total(acc_dy);
-            b[ch] = lanes_total(acc_dyx) * invstd[ch];
-            if (param_grads) {
-                L->dweight[ch] += (float)b[ch];
-                L->dbias[ch] += (float)v[ch];
-            }
-        }
-    }
+    for (int ch = 0; ch < c; ch++) channel_grad_sums(L, x, dy, n, param_grads, p, ch, &v[ch], &b[ch]);
     if (!dx) { /* (the same on every process: all skip the sum) */
         free(v);
         return;
@@ -419,36 +367,32 @@ static void bn_backward_sync(ganc_layer *L, const float *x, const float *dy, flo
     free(v);
 }
 
+/* A conditional layer (`classes=K`) shares the statistics and the normalisation with a plain
+ * one; only the gain and bias are each sample's class's (normalise_channel). */
 static void bn_forward(ganc_layer *L, const float *x, float *y, int n, const ganc_pass *p)
 {
     if (p->sum && p->training) {
         bn_forward_sync(L, x, y, n, p);
         return;
     }
-    if (L->spec.classes > 0) {
-        cbn_forward(L, x, y, n, p);
-        return;
-    }
-    if (L->in.h * L->in.w == 1) {
+    if (L->spec.classes == 0 && L->in.h * L->in.w == 1) {
         bn_forward_rows(L, x, y, n, p);
         return;
     }
     const int c = L->in.c;
-    const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
-    const float *mean = L->saved, *invstd = L->saved + c;
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
         channel_stats(L, x, n, p, ch);
-        const float scale = L->weight[ch] * invstd[ch];
-        const float shift = L->bias[ch] - mean[ch] * scale;
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + i * size + ch * plane;
-            float *yc = y + i * size + ch * plane;
-            for (size_t j = 0; j < plane; j++) yc[j] = xc[j] * scale + shift;
-        }
+        normalise_channel(L, x, y, n, p, ch);
     }
 }
 
+/* Plain: dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)) over the channel's values.
+ * Conditional, with g_i the gain of sample i's class, dL/dxhat = g_i dy, so
+ * dx = invstd (g_i dy - mean(g dy) - xhat mean(g dy xhat)); each class's gain and bias gain the
+ * sums of dy xhat and dy over its samples. (The two are kept apart, not one with g_i = gamma:
+ * their float operations differ, and so would the plain layer's bits.) A channel's parameters
+ * belong to that channel's iteration alone, so the threads never share one. */
 static void bn_backward(ganc_layer *L, const float *x, const float *y, const float *dy, float *dx, int n,
                         int param_grads, const ganc_pass *p)
 {
@@ -457,47 +401,42 @@ static void bn_backward(ganc_layer *L, const float *x, const float *y, const flo
         bn_backward_sync(L, x, dy, dx, n, param_grads, p);
         return;
     }
-    if (L->spec.classes > 0) {
-        cbn_backward(L, x, dy, dx, n, param_grads, p);
-        return;
-    }
-    if (L->in.h * L->in.w == 1) {
+    const int c = L->in.c, cond = L->spec.classes > 0;
+    if (!cond && L->in.h * L->in.w == 1) {
         bn_backward_rows(L, x, dy, dx, n, param_grads, p);
         return;
     }
-    const int c = L->in.c;
     const size_t plane = (size_t)L->in.h * L->in.w, size = (size_t)c * plane;
     const double count = (double)n * (double)plane;
     const float *mean = L->saved, *invstd = L->saved + c;
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        double acc_dy[LANES] = {0}, acc_dyx[LANES] = {0};
-        for (int i = 0; i < n; i++)
-            sums_backward_plane(x + i * size + ch * plane, dy + i * size + ch * plane, plane, mean[ch], acc_dy, acc_dyx);
-        const double sum_dy = lanes_total(acc_dy), sum_dy_xhat = lanes_total(acc_dyx) * invstd[ch];
-        if (param_grads) {
-            L->dweight[ch] += (float)sum_dy_xhat;
-            L->dbias[ch] += (float)sum_dy;
-        }
+        double sum_dy, sum_dy_xhat; /* (of g dy and g dy xhat in a conditional layer) */
+        channel_grad_sums(L, x, dy, n, param_grads, p, ch, &sum_dy, &sum_dy_xhat);
         if (!dx) continue;
-        const float g = L->weight[ch] * invstd[ch];
-        if (p->training) {
-            /* dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)) */
-            const float mdy = (float)(sum_dy / count), mdyx = (float)(sum_dy_xhat / count);
-            for (int i = 0; i < n; i++) {
-                const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
-                float *dxc = dx + i * size + ch * plane;
+        const float mdy = (float)(sum_dy / count), mdyx = (float)(sum_dy_xhat / count);
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + i * size + ch * plane, *dyc = dy + i * size + ch * plane;
+            float *dxc = dx + i * size + ch * plane;
+            if (cond) {
+                const float g = L->weight[(size_t)ganc_layer_label(L, p, i) * c + ch];
+                if (p->training)
+                    for (size_t j = 0; j < plane; j++) {
+                        const float xhat = (xc[j] - mean[ch]) * invstd[ch];
+                        dxc[j] = invstd[ch] * (g * dyc[j] - mdy - xhat * mdyx);
+                    }
+                else
+                    for (size_t j = 0; j < plane; j++) dxc[j] = g * invstd[ch] * dyc[j];
+                continue;
+            }
+            const float g = L->weight[ch] * invstd[ch];
+            if (p->training)
                 for (size_t j = 0; j < plane; j++) {
                     const float xhat = (xc[j] - mean[ch]) * invstd[ch];
                     dxc[j] = g * (dyc[j] - mdy - xhat * mdyx);
                 }
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                const float *dyc = dy + i * size + ch * plane;
-                float *dxc = dx + i * size + ch * plane;
+            else
                 for (size_t j = 0; j < plane; j++) dxc[j] = g * dyc[j];
-            }
         }
     }
 }

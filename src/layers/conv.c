@@ -256,7 +256,9 @@ static void conv_backward(ganc_layer *L, const float *x_all, const float *y, con
                         }
                 }
                 /* the input gradient in the forward's short chunks: col (kk x their columns)
-                 * then stays in the caches for col2im, and the values are the same */
+                 * then stays in the caches for col2im, and the values are those of the pass
+                 * without weight gradients (bit for bit with ganc's own GEMM; OpenBLAS may
+                 * differ in the last bits with a product's width: tests/test_conv_chunks.c) */
                 if (dx_all) input_grad(L, &g, w, wpk, gemm, dycm, np, dx_all + i0 * in_size, n, small, col);
             }
         }

@@ -40,6 +40,9 @@ static void project_init(ganc_layer *L, ganc_init_scheme scheme, ganc_rng *rng)
     }
 }
 
+/* E[c] . x summed in double. Its own loop on purpose: ganc's shared product (ganc_sgemm) sums in
+ * float, which changes a conditional run's checkpoints (checked with cmp after 20 steps), and
+ * ganc has no shared double-precision dot product. */
 static double dot(const float *a, const float *b, size_t n)
 {
     double s = 0.0;
