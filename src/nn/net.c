@@ -16,6 +16,15 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The scratch of one or more networks (ganc_net_share_work): one block per thread of the
+ * widest layer. Only scratch within a layer's call lives there, so networks that never run at
+ * the same time can use one: the largest of their needs instead of the sum. */
+typedef struct {
+    float *data;
+    size_t floats;
+    int refs;
+} net_work;
+
 struct ganc_net {
     char name[32];
     ganc_shape input;
@@ -23,7 +32,8 @@ struct ganc_net {
     int n_layers, cap_layers;
     int built, max_batch, training, work_slots;
     size_t n_params, n_state;
-    float *params, *grads, *state, *saved, *acts, *work, *grad_a, *grad_b;
+    float *params, *grads, *state, *saved, *acts, *grad_a, *grad_b;
+    net_work *work;
     ganc_view *views;
     int n_views;
     ganc_rng rng;
@@ -51,6 +61,42 @@ ganc_net *ganc_net_create(const char *name, ganc_shape input)
     return net;
 }
 
+static void drop_work(ganc_net *net)
+{
+    if (net->work && --net->work->refs == 0) {
+        ganc_free(net->work->data);
+        ganc_free(net->work);
+    }
+    net->work = NULL;
+}
+
+void ganc_net_share_work(ganc_net *net, ganc_net *with)
+{
+    if (net->built || net == with) return;
+    if (!with->work) {
+        with->work = ganc_alloc(sizeof *with->work);
+        with->work->refs = 1;
+    }
+    drop_work(net);
+    net->work = with->work;
+    net->work->refs++;
+}
+
+/* The network's scratch holds at least `floats`. A shared block too small for it is freed
+ * before the larger one is allocated (its contents are scratch), so that both are not
+ * resident at once. */
+static void reserve_work(ganc_net *net, size_t floats)
+{
+    if (!net->work) {
+        net->work = ganc_alloc(sizeof *net->work);
+        net->work->refs = 1;
+    }
+    if (net->work->data && net->work->floats >= floats) return;
+    ganc_free(net->work->data);
+    net->work->data = ganc_alloc(sizeof(float) * floats);
+    net->work->floats = floats;
+}
+
 void ganc_net_free(ganc_net *net)
 {
     if (!net) return;
@@ -61,7 +107,7 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net->state);
     ganc_free(net->saved);
     ganc_free(net->acts);
-    ganc_free(net->work);
+    drop_work(net);
     ganc_free(net->grad_a);
     ganc_free(net->grad_b);
     ganc_free(net->views);
@@ -209,7 +255,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->acts = ganc_alloc(sizeof(float) * n_acts);
     /* One block of scratch per thread for the layers that split the batch over threads. */
     net->work_slots = (int)slots;
-    net->work = ganc_alloc(sizeof(float) * n_work * (size_t)net->work_slots);
+    reserve_work(net, n_work * slots);
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->views = ganc_alloc(sizeof(ganc_view) * 5 * (size_t)net->n_layers); /* weight, bias, extra, 2 states */
@@ -323,7 +369,7 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, pass_slots(net), net->labels, net->mix_to, net->mix_t,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
@@ -344,7 +390,7 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, pass_slots(net), net->labels, -1, 0.0f,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
