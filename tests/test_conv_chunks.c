@@ -146,6 +146,10 @@ int main(void)
         {"conv 4 k=4 stride=2 pad=1", 0, {32, 32, 32}, 4, 40},
         {"deconv 32 k=4 stride=2 pad=1", 1, {4, 16, 16}, 32, 40},
         {"conv 8 k=4 stride=2 pad=1", 0, {128, 8, 8}, 8, 70},
+        /* a wide weight on a small map: the threads' shares of U's packing (one packed U for
+         * all, ganc_wino_prepare) take far longer than the products that read them */
+        {"conv 256 k=4 stride=2 pad=1", 0, {256, 2, 2}, 256, 2},
+        {"deconv 256 k=4 stride=2 pad=1", 1, {256, 1, 1}, 256, 2},
     };
     ganc_conv_winograd(0); /* im2col */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -17,8 +17,9 @@ static double now_seconds(void)
 }
 
 /* The scratch of one or more networks (ganc_net_share_work): one block per thread of the
- * widest layer. Only scratch within a layer's call lives there, so networks that never run at
- * the same time can use one: the largest of their needs instead of the sum. */
+ * widest layer, then the largest block a layer's threads share (ganc_pass.shared). Only
+ * scratch within a layer's call lives there, so networks that never run at the same time can
+ * use one: the largest of their needs instead of the sum. */
 typedef struct {
     float *data;
     size_t floats;
@@ -34,6 +35,7 @@ struct ganc_net {
     size_t n_params, n_state;
     float *params, *grads, *state, *saved, *acts, *grad_a, *grad_b;
     net_work *work;
+    size_t work_shared_at; /* ganc_pass.shared: work->data + this, after the threads' blocks */
     ganc_view *views;
     int n_views;
     ganc_rng rng;
@@ -169,7 +171,7 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const size_t out = shape_floats(L->out);
     if (out == 0 || out > GANC_MAX_LAYER_FLOATS || L->n_weight > GANC_MAX_LAYER_FLOATS || L->n_extra > GANC_MAX_LAYER_FLOATS ||
-        L->n_work > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
+        L->n_work > GANC_MAX_LAYER_FLOATS || L->n_shared > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
         ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
                   L->out.w, L->n_weight);
         goto refuse;
@@ -224,7 +226,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     /* Every size saturates (ganc_size_add, ganc_size_mul), so a sum that would wrap is refused
      * below instead of allocating a small buffer. */
     const size_t batch = (size_t)max_batch, slots = ganc_threads() > 1 ? (size_t)ganc_threads() : 1;
-    size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, widest = ganc_shape_size(net->input);
+    size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, n_shared = 0, widest = ganc_shape_size(net->input);
     for (int i = 0; i < net->n_layers; i++) {
         const ganc_layer *L = &net->layers[i];
         const size_t out = ganc_shape_size(L->out);
@@ -233,6 +235,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         n_saved = ganc_size_add(n_saved, ganc_size_add(L->n_saved_fixed, ganc_size_mul(L->n_saved_per_sample, batch)));
         n_acts = ganc_size_add(n_acts, ganc_size_mul(out, batch));
         if (L->n_work > n_work) n_work = L->n_work;
+        if (L->n_shared > n_shared) n_shared = L->n_shared;
         if (out > widest) widest = out;
     }
     /* all the floats allocated below: parameters and gradients, state, saved values, activations,
@@ -240,7 +243,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
      * bounds every n * size a layer computes in int) */
     size_t total = ganc_size_add(ganc_size_mul(n_params, 2), n_state);
     total = ganc_size_add(total, ganc_size_add(n_saved, n_acts));
-    total = ganc_size_add(total, ganc_size_mul(n_work, slots));
+    total = ganc_size_add(total, ganc_size_add(ganc_size_mul(n_work, slots), n_shared));
     total = ganc_size_add(total, ganc_size_mul(ganc_size_mul(widest, batch), 2));
     if (total > (size_t)16e9 / sizeof(float) || ganc_size_mul(widest, batch) > (size_t)4e9 / sizeof(float))
         return ganc_fail(err, "network %s at batch %d would need more than 16 GB (activations, saved values, scratch)",
@@ -255,7 +258,8 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->acts = ganc_alloc(sizeof(float) * n_acts);
     /* One block of scratch per thread for the layers that split the batch over threads. */
     net->work_slots = (int)slots;
-    reserve_work(net, n_work * slots);
+    net->work_shared_at = n_work * slots;
+    reserve_work(net, net->work_shared_at + n_shared);
     net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
     net->views = ganc_alloc(sizeof(ganc_view) * 5 * (size_t)net->n_layers); /* weight, bias, extra, 2 states */
@@ -369,7 +373,8 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work->data, pass_slots(net), net->labels, net->mix_to, net->mix_t,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, net->work->data + net->work_shared_at,
+                           pass_slots(net), net->labels, net->mix_to, net->mix_t,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
@@ -390,7 +395,8 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work->data, pass_slots(net), net->labels, -1, 0.0f,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, net->work->data + net->work_shared_at,
+                           pass_slots(net), net->labels, -1, 0.0f,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
