@@ -310,10 +310,10 @@ void ganc_rng_uniform_part(ganc_rng *r, float *out, size_t first, size_t n, size
 void ganc_rng_normal_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float mean, float std);
 void ganc_rng_bernoulli_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float p);
 
-/* Before net is built: its layers' scratch (ganc_pass.work) will be with's, grown when net
- * needs more, instead of a block of its own. Only for networks that never run at the same
- * time, as a game's G and D (each pass of one runs to its end before the other's starts):
- * dcgan64's two blocks were 139 MB each. */
+/* Before net is built: its layers' scratch (ganc_pass.work and .shared) and its backward's
+ * gradient buffers will be with's, grown when net needs more, instead of a block of its own.
+ * Only for networks that never run at the same time, as a game's G and D (each pass of one
+ * runs to its end before the other's starts): dcgan64's two blocks were 139 MB each. */
 void ganc_net_share_work(ganc_net *net, ganc_net *with);
 
 /* The network's passes in training hand `sum` (ctx) to their layers (ganc_pass.sum), so that

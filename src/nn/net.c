@@ -17,9 +17,10 @@ static double now_seconds(void)
 }
 
 /* The scratch of one or more networks (ganc_net_share_work): one block per thread of the
- * widest layer, then the largest block a layer's threads share (ganc_pass.shared). Only
- * scratch within a layer's call lives there, so networks that never run at the same time can
- * use one: the largest of their needs instead of the sum. */
+ * widest layer, then the largest block a layer's threads share (ganc_pass.shared), then the
+ * backward pass's two gradient buffers. Only scratch within a layer's call, or within one
+ * backward, lives there, so networks that never run at the same time can use one: the
+ * largest of their needs instead of the sum. */
 typedef struct {
     float *data;
     size_t floats;
@@ -33,9 +34,10 @@ struct ganc_net {
     int n_layers, cap_layers;
     int built, max_batch, training, work_slots;
     size_t n_params, n_state;
-    float *params, *grads, *state, *saved, *acts, *grad_a, *grad_b;
+    float *params, *grads, *state, *saved, *acts;
     net_work *work;
     size_t work_shared_at; /* ganc_pass.shared: work->data + this, after the threads' blocks */
+    size_t grad_at, grad_floats; /* the gradient buffers: work->data + grad_at, and grad_floats on */
     ganc_view *views;
     int n_views;
     ganc_rng rng;
@@ -110,8 +112,6 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net->saved);
     ganc_free(net->acts);
     drop_work(net);
-    ganc_free(net->grad_a);
-    ganc_free(net->grad_b);
     ganc_free(net->views);
     ganc_free(net->prof_fwd);
     ganc_free(net->prof_bwd);
@@ -259,9 +259,9 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     /* One block of scratch per thread for the layers that split the batch over threads. */
     net->work_slots = (int)slots;
     net->work_shared_at = n_work * slots;
-    reserve_work(net, net->work_shared_at + n_shared);
-    net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
-    net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
+    net->grad_at = net->work_shared_at + n_shared;
+    net->grad_floats = widest * batch;
+    reserve_work(net, net->grad_at + 2 * net->grad_floats);
     net->views = ganc_alloc(sizeof(ganc_view) * 5 * (size_t)net->n_layers); /* weight, bias, extra, 2 states */
     net->prof_fwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
     net->prof_bwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
@@ -398,11 +398,12 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
     const ganc_pass pass = {net->training, &net->rng, net->work->data, net->work->data + net->work_shared_at,
                            pass_slots(net), net->labels, -1, 0.0f,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
+    float *const grad_a = net->work->data + net->grad_at, *const grad_b = grad_a + net->grad_floats;
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
         const float *in = i ? net->layers[i - 1].out_buf : net->last_x;
-        float *grad_in = i ? (grad_out == net->grad_a ? net->grad_b : net->grad_a) : dx;
+        float *grad_in = i ? (grad_out == grad_a ? grad_b : grad_a) : dx;
         const double t0 = net->profiling ? now_seconds() : 0.0;
         L->def->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
         if (net->profiling) net->prof_bwd[i] += now_seconds() - t0;
