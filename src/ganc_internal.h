@@ -220,28 +220,35 @@ void ganc_wino_input_adjoint(const ganc_conv_geom *g, const float *dv, int n, fl
 void ganc_wino_output(const ganc_conv_geom *g, int cout, const float *m, int n, float *y, size_t ld, float *scratch);
 void ganc_wino_output_adjoint(const ganc_conv_geom *g, int cout, const float *dy, int n, float *dm, size_t ld,
                               float *scratch);
-void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, float *u);
+void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, int pt0, int pts, float *u);
 void ganc_wino_weight_grad(const ganc_conv_geom *g, int cout, const float *du, float *dw);
 
 /* A convolution (geometry g, weight (cout, c, 4, 4)) computed with those transforms, for the
- * layers (layers/conv_wino.c). A thread's block of ganc_wino_work_floats holds U (the
- * transformed weight), V, M, dU and the transforms' scratch; ganc_wino_chunk: samples per
- * chunk (grads: a backward that accumulates dU, whose chunks are longer). */
+ * layers (layers/conv_wino.c). A thread's block of ganc_wino_work_floats holds V, M, dU and
+ * the transforms' scratch; the pass's shared block of ganc_wino_shared_floats (ganc_pass.shared)
+ * holds U (the transformed weight, packed or not), which every thread reads;
+ * ganc_wino_chunk: samples per chunk (grads: a backward that accumulates dU, whose chunks are
+ * longer). */
 typedef struct {
     ganc_conv_geom g;
     int cout;
     float *u;        /* U where the products read it unpacked (else NULL) */
-    float *v, *m, *du, *pk, *scratch;
+    float *v, *m, *du, *scratch;
+    float *pk;       /* the pass's shared block: U packed, or U (then u) */
     size_t pk_pt;    /* floats of one point's packed U */
     int packed_as;   /* -1: U unpacked; 0: pk holds every U[pt] packed as op(A), 1: as U[pt]^T */
 } ganc_wino;
 int ganc_wino_chunk(const ganc_conv_geom *g, int grads);
 size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout);
-ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work);
-/* U = the transformed weight w, packed once for the pass when pack_as >= 0 and the GEMM
- * kernels pack (as conv.c's packed_scratch decides): pack_as 0 for the forward's products, 1
- * for the input gradient's, the one way the pass then uses it (-1: unpacked, either way). */
-void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as);
+size_t ganc_wino_shared_floats(const ganc_conv_geom *g, int cout);
+ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work, float *shared);
+/* U = the transformed weight w in the shared block, packed once for the pass when pack_as >= 0
+ * (the caller checks that the GEMM kernels pack): 0 for the forward's products, 1 for the
+ * input gradient's, the one way the pass then uses it (-1: unpacked, either way). Called by
+ * every thread of the pass's parallel region, which share the points between them, and ends
+ * in a barrier. no_scratch: shared by the team, 0 before it starts (a thread without the
+ * kernels' scratch sets it, and then every thread falls back to U unpacked). */
+void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as, _Atomic int *no_scratch);
 /* y (n, cout, oh, ow) = conv(x); dx (n, c, h, w) = conv^T(dy) (written, not added); and with
  * dx NULL or not, wk->du += the weight gradient of the chunk's transforms (dU, turned into dW
  * by ganc_wino_weight_grad once the part's chunks are done), leaving V = in(x) when dx is NULL.
@@ -272,6 +279,7 @@ typedef struct {
     int training;
     ganc_rng *rng;   /* dropout */
     float *work;     /* scratch: `slots` consecutive blocks of the layer's n_work floats, one per thread */
+    float *shared;   /* scratch of the layer's n_shared floats, for all the threads of a pass */
     int slots;       /* threads a layer may run with its own block of work each (>= 1) */
     /* the class of each sample of the pass (ganc_net_set_labels), for the conditional layers
      * (spec.classes > 0); NULL when the network was given none */
@@ -301,6 +309,12 @@ typedef struct {
 void ganc_rng_uniform_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float lo, float hi);
 void ganc_rng_normal_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float mean, float std);
 void ganc_rng_bernoulli_part(ganc_rng *r, float *out, size_t first, size_t n, size_t total, float p);
+
+/* Before net is built: its layers' scratch (ganc_pass.work and .shared) and its backward's
+ * gradient buffers will be with's, grown when net needs more, instead of a block of its own.
+ * Only for networks that never run at the same time, as a game's G and D (each pass of one
+ * runs to its end before the other's starts): dcgan64's two blocks were 139 MB each. */
+void ganc_net_share_work(ganc_net *net, ganc_net *with);
 
 /* The network's passes in training hand `sum` (ctx) to their layers (ganc_pass.sum), so that
  * batch norm adds its per-channel sums over the processes of a data-parallel run; NULL: off. */
@@ -465,7 +479,8 @@ struct ganc_layer {
     size_t n_state;              /* non-trainable state (batch-norm running mean, var) */
     size_t n_saved_per_sample;   /* kept from forward for backward, per sample (dropout mask) */
     size_t n_saved_fixed;        /* kept from forward, independent of batch (batch-norm stats) */
-    size_t n_work;               /* scratch for one pass, independent of batch (layers chunk) */
+    size_t n_work;               /* scratch for one pass, independent of batch (layers chunk), per thread */
+    size_t n_shared;             /* scratch for one pass that its threads share (ganc_pass.shared) */
     int weight_dims[4], weight_ndim;
     /* a third parameter after weight and bias, for the layers that have one (project's class
      * embedding): n_extra floats in a view named extra_name, extra_dims[0] x extra_dims[1] */

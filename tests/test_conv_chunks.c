@@ -5,7 +5,8 @@
  * pass with weight gradients runs longer chunks than the forward (ganc_conv_grad_chunk) and
  * computes a conv's input gradient in the forward's shorter chunks inside them: the output,
  * both input gradients (with weight gradients and without: the same bits where the GEMM allows
- * it, see same_bits_any_width) and the weight and bias gradients are checked. */
+ * it, see same_bits_any_width) and the weight and bias gradients are checked, with another
+ * network sharing the scratch (ganc_net_share_work) run between the passes. */
 #include "check.h"
 #include "nets.h"
 #include "ganc.h"
@@ -74,8 +75,21 @@ static void run_case(const chunk_case *cc)
     fill(&r, par, n_par, 0.05f);
     fill(&r, x, in_size * n, 1.0f);
     fill(&r, dy, out_size * n, 1.0f);
+    /* a network sharing the tested one's scratch (as a game's D shares G's), built after it
+     * with more scratch, so the block the tested network was built with is replaced, and run
+     * between its passes, so nothing a layer leaves there may be needed later */
+    ganc_net *other = ganc_net_create("other", (ganc_shape){48, 16, 16});
+    char err[GANC_ERR_LEN];
+    ganc_net_share_work(other, net);
+    CHECK(ganc_net_add_text(other, "conv 64 k=4 stride=2 pad=1", "other", 1, err) == 0 && ganc_net_build(other, n, err) == 0,
+          "the sharing network: %s", err);
+    float *ox = check_floats((size_t)48 * 16 * 16 * n), *ody = check_floats((size_t)64 * 8 * 8 * n);
+    fill(&r, ox, (size_t)48 * 16 * 16 * n, 1.0f);
+    fill(&r, ody, (size_t)64 * 8 * 8 * n, 1.0f);
     ganc_net_zero_grad(net);
     memcpy(y, ganc_net_forward(net, x, n), sizeof(float) * out_size * n);
+    ganc_net_forward(other, ox, n);
+    ganc_net_backward(other, ody, NULL, 1);
     ganc_net_backward(net, dy, dx1, 1);
     ganc_net_forward(net, x, n);
     ganc_net_backward(net, dy, dx0, 0);
@@ -127,8 +141,9 @@ static void run_case(const chunk_case *cc)
     compare("weight gradient", cc->text, g, rdw, n_w);
     compare("bias gradient", cc->text, g + n_w, rdb, cc->cout);
     free(ry), free(rdx), free(rdw), free(rdb);
-    free(x), free(dy), free(dx1), free(dx0), free(y);
+    free(x), free(dy), free(dx1), free(dx0), free(y), free(ox), free(ody);
     ganc_net_free(net);
+    ganc_net_free(other);
 }
 
 int main(void)
@@ -152,6 +167,10 @@ int main(void)
         {"conv 4 k=4 stride=2 pad=1", 0, {32, 32, 32}, 4, 40},
         {"deconv 32 k=4 stride=2 pad=1", 1, {4, 16, 16}, 32, 40},
         {"conv 8 k=4 stride=2 pad=1", 0, {128, 8, 8}, 8, 70},
+        /* a wide weight on a small map: the threads' shares of U's packing (one packed U for
+         * all, ganc_wino_prepare) take far longer than the products that read them */
+        {"conv 256 k=4 stride=2 pad=1", 0, {256, 2, 2}, 256, 2},
+        {"deconv 256 k=4 stride=2 pad=1", 1, {256, 1, 1}, 256, 2},
     };
     ganc_conv_winograd(0); /* im2col */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -421,6 +421,9 @@ static int build(const ganc_model *m, const ganc_config *cfg, ganc_shape data, i
                       dout.c, dout.h, dout.w);
         goto fail;
     }
+    /* G and D run one after the other (the game's steps, sampling, scoring), so they share
+     * their scratch */
+    if (d) ganc_net_share_work(ctx.d, ctx.g);
     if (ganc_net_build(ctx.g, cfg->batch, err) || (d && ganc_net_build(ctx.d, cfg->batch, err))) goto fail;
     ganc_net_set_precision(ctx.g, ganc_config_precision(cfg));
     if (d) ganc_net_set_precision(ctx.d, ganc_config_precision(cfg));

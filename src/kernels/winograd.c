@@ -331,8 +331,10 @@ void ganc_wino_output_adjoint(const ganc_conv_geom *g, int cout, const float *dy
 
 size_t ganc_wino_u_floats(const ganc_conv_geom *g, int cout) { return 9 * (size_t)cout * 4 * g->c; }
 
-/* w (cout, c, 4, 4) -> U: G w_pq G^T for every (o, ci, p, q), G g = (g0, g0 + g1, g1). */
-void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, float *u)
+/* w (cout, c, 4, 4) -> points [pt0, pt0 + pts) of U: G w_pq G^T for every (o, ci, p, q),
+ * G g = (g0, g0 + g1, g1). A range of points, so that the threads of a pass can share the
+ * work of one U, each reading w once for its points. */
+void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, int pt0, int pts, float *u)
 {
     const size_t k4 = (size_t)4 * g->c, pt_stride = (size_t)cout * k4;
     for (int o = 0; o < cout; o++)
@@ -345,10 +347,9 @@ void ganc_wino_weights(const ganc_conv_geom *g, int cout, const float *w, float 
                     const float g10 = wk[(2 + p) * 4 + q], g11 = wk[(2 + p) * 4 + 2 + q];
                     const float r[3][2] = {{g00, g01}, {g00 + g10, g01 + g11}, {g10, g11}};
                     float *ut = u + (size_t)o * k4 + (size_t)ci * 4 + p * 2 + q;
-                    for (int xi = 0; xi < 3; xi++) {
-                        ut[(size_t)(xi * 3) * pt_stride] = r[xi][0];
-                        ut[(size_t)(xi * 3 + 1) * pt_stride] = r[xi][0] + r[xi][1];
-                        ut[(size_t)(xi * 3 + 2) * pt_stride] = r[xi][1];
+                    for (int pt = pt0; pt < pt0 + pts; pt++) {
+                        const int xi = pt / 3, nu = pt % 3;
+                        ut[(size_t)(pt - pt0) * pt_stride] = nu == 0 ? r[xi][0] : nu == 1 ? r[xi][0] + r[xi][1] : r[xi][1];
                     }
                 }
         }

@@ -61,9 +61,10 @@ static int conv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const ganc_conv_geom g = conv_geom(L);
     L->n_work = conv_col_floats(L) + conv_cm_floats(L) + L->n_weight + L->n_bias + ganc_conv_plane_floats(&g) +
                 conv_packed_floats(L);
-    if (ganc_wino_geometry(&g)) { /* Winograd's block: its transforms, then this part's dW | dbias */
+    if (ganc_wino_geometry(&g)) { /* Winograd's block: its transforms, then this part's dW | dbias; U shared */
         const size_t wino = ganc_wino_work_floats(&g, sp->units) + L->n_weight + L->n_bias;
         if (wino > L->n_work) L->n_work = wino;
+        L->n_shared = ganc_wino_shared_floats(&g, sp->units);
     }
     L->weight_ndim = 4;
     L->weight_dims[0] = sp->units;

@@ -11,6 +11,8 @@
  * the same bits whatever the chunks and threads. */
 #include "ganc_internal.h"
 
+#include <stdatomic.h>
+
 /* Samples per chunk: the transforms run over a chunk's samples as vectors (winograd.c), so
  * at least 8 (one AVX vector) and at most 16, which leaves a batch of 64 four chunks for the
  * threads to share; fewer where a point's V (4c x n*T) would outgrow a core's L2 (512 KB)
@@ -39,56 +41,84 @@ static size_t packed_point(const ganc_conv_geom *g, int cout)
     return a > b ? a : b;
 }
 
-/* The block: P (the 9 packed points, or U itself where the products run unpacked) | dU | V, M
- * (which also hold U for the moment it takes to pack it) | scratch. */
-static size_t p_floats(const ganc_conv_geom *g, int cout)
+/* The pass's shared block: the 9 packed points, or U itself where the products run unpacked.
+ * One for all threads (they only read it), prepared by all of them (ganc_wino_prepare). */
+size_t ganc_wino_shared_floats(const ganc_conv_geom *g, int cout)
 {
     const size_t pk = 9 * packed_point(g, cout), u = ganc_wino_u_floats(g, cout);
     return pk > u ? pk : u;
 }
 
+/* A thread's block: dU | V, M (which also hold this thread's points of U for the moment it
+ * takes to pack them) | scratch. */
 static size_t vm_floats(const ganc_conv_geom *g, int cout)
 {
-    const size_t vm = 9 * ((size_t)4 * g->c + (size_t)cout) * max_cols(g), u = ganc_wino_u_floats(g, cout);
-    return vm > u ? vm : u;
+    const size_t vm = 9 * ((size_t)4 * g->c + (size_t)cout) * max_cols(g), u_pt = ganc_wino_u_floats(g, cout) / 9;
+    return vm > u_pt ? vm : u_pt;
 }
 
 size_t ganc_wino_work_floats(const ganc_conv_geom *g, int cout)
 {
-    return p_floats(g, cout) + ganc_wino_u_floats(g, cout) + vm_floats(g, cout) +
-           ganc_wino_scratch_floats(g, cout, ganc_wino_chunk(g, 1));
+    return ganc_wino_u_floats(g, cout) + vm_floats(g, cout) + ganc_wino_scratch_floats(g, cout, ganc_wino_chunk(g, 1));
 }
 
-ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work)
+ganc_wino ganc_wino_at(const ganc_conv_geom *g, int cout, float *work, float *shared)
 {
-    ganc_wino wk = {*g, cout, NULL, NULL, NULL, NULL, work, NULL, packed_point(g, cout), -1};
-    wk.du = wk.pk + p_floats(g, cout);
+    ganc_wino wk = {*g, cout, NULL, NULL, NULL, work, NULL, shared, packed_point(g, cout), -1};
     wk.v = wk.du + ganc_wino_u_floats(g, cout);
     wk.m = wk.v + 9 * (size_t)4 * g->c * max_cols(g);
     wk.scratch = wk.v + vm_floats(g, cout);
     return wk;
 }
 
-void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as)
+/* This thread's share of the 9 points: [*pt0, *pt1) */
+static void my_points(int *pt0, int *pt1)
+{
+    int lo, hi;
+    ganc_split(9, ganc_team_size(), ganc_thread_num(), &lo, &hi);
+    *pt0 = lo, *pt1 = hi;
+}
+
+/* Points [pt0, pt1) of U packed into the shared block, as many at a time as V's room holds
+ * (each group reads w once) */
+static void pack_points(const ganc_wino *wk, const float *w, int pack_as, int pt0, int pt1)
 {
     const int k4 = 4 * wk->g.c, cout = wk->cout;
-    wk->packed_as = -1;
-    /* packed products need this thread's kernel scratch: without it they would fall back to
-     * an unpacked U that is no longer kept */
-    if (pack_as < 0 || !wk->pk_pt || !ganc_sgemm_packing() || !ganc_kernel_scratch()) {
-        wk->u = wk->pk; /* the products read U unpacked */
-        ganc_wino_weights(&wk->g, cout, w, wk->u);
-        return;
+    const size_t u_pt = (size_t)cout * k4;
+    const int per_group = (int)(vm_floats(&wk->g, cout) / u_pt);
+    for (int p0 = pt0; p0 < pt1; p0 += per_group) {
+        const int pts = pt1 - p0 < per_group ? pt1 - p0 : per_group;
+        ganc_wino_weights(&wk->g, cout, w, p0, pts, wk->v);
+        for (int i = 0; i < pts; i++) {
+            const float *up = wk->v + i * u_pt;
+            float *dst = wk->pk + (size_t)(p0 + i) * wk->pk_pt;
+            if (pack_as) ganc_sgemm_pack_a(1, k4, cout, up, k4, dst);
+            else ganc_sgemm_pack_a(0, cout, k4, up, k4, dst);
+        }
     }
-    float *u = wk->v; /* U only until it is packed: V and M are free before the chunks */
-    ganc_wino_weights(&wk->g, cout, w, u);
-    for (int pt = 0; pt < 9; pt++) {
-        const float *up = u + (size_t)pt * cout * k4;
-        if (pack_as) ganc_sgemm_pack_a(1, k4, cout, up, k4, wk->pk + pt * wk->pk_pt);
-        else ganc_sgemm_pack_a(0, cout, k4, up, k4, wk->pk + pt * wk->pk_pt);
-    }
+}
+
+void ganc_wino_prepare(ganc_wino *wk, const float *w, int pack_as, _Atomic int *no_scratch)
+{
+    int pt0, pt1;
+    my_points(&pt0, &pt1);
+    const size_t u_pt = (size_t)wk->cout * 4 * wk->g.c;
+    /* the packed products need every thread's kernel scratch: without it they would fall back
+     * to an unpacked U */
+    if (pack_as >= 0 && !ganc_kernel_scratch()) atomic_store_explicit(no_scratch, 1, memory_order_relaxed);
+    if (pack_as >= 0) pack_points(wk, w, pack_as, pt0, pt1);
+    else ganc_wino_weights(&wk->g, wk->cout, w, pt0, pt1 - pt0, wk->pk + (size_t)pt0 * u_pt);
+#pragma omp barrier
     wk->u = NULL;
     wk->packed_as = pack_as;
+    if (pack_as < 0 || atomic_load_explicit(no_scratch, memory_order_relaxed)) {
+        if (pack_as >= 0) { /* a thread without scratch: U unpacked after all, in place of the packed */
+            ganc_wino_weights(&wk->g, wk->cout, w, pt0, pt1 - pt0, wk->pk + (size_t)pt0 * u_pt);
+#pragma omp barrier
+        }
+        wk->u = wk->pk; /* the products read U unpacked */
+        wk->packed_as = -1;
+    }
 }
 
 /* C = op(U[pt]) . B, from the packed U when it was packed (always the way it is used here:
@@ -150,9 +180,14 @@ static void add_bias(const ganc_layer *L, float *y, int n)
         }
 }
 
-/* Whether the products may run packed: with one part while ganc has several threads, the
- * part's products go to ganc_sgemm, which splits them over the threads itself. */
-static int may_pack(int threads) { return !(threads == 1 && ganc_threads() > 1); }
+/* How the pass's products use U (ganc_wino_prepare's pack_as): packed as `as` where the
+ * kernels pack, unless one part runs while ganc has several threads: its products then go to
+ * ganc_sgemm, which splits them over the threads itself (-1: unpacked). */
+static int pack_as(const ganc_conv_geom *g, int cout, int threads, int as)
+{
+    if (threads == 1 && ganc_threads() > 1) return -1;
+    return packed_point(g, cout) && ganc_sgemm_packing() ? as : -1;
+}
 
 void ganc_wino_layer_pass(ganc_layer *L, const ganc_pass *p, const ganc_conv_geom *g, int cout, const float *w,
                           int transposed, const float *in, float *out, int n_all, int add_layer_bias)
@@ -162,10 +197,12 @@ void ganc_wino_layer_pass(ganc_layer *L, const ganc_pass *p, const ganc_conv_geo
     const int threads = ganc_pass_threads(p, n_all);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
     const ganc_chunks ch = ganc_batch_chunks(n_all, ganc_wino_chunk(g, 0));
+    const int as = pack_as(g, cout, threads, transposed);
+    _Atomic int no_scratch = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)ganc_thread_num() * L->n_work);
-        ganc_wino_prepare(&wk, w, may_pack(threads) ? transposed : -1);
+        ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)ganc_thread_num() * L->n_work, p->shared);
+        ganc_wino_prepare(&wk, w, as, &no_scratch);
 #pragma omp for schedule(dynamic, 1)
         for (int q = 0; q < ch.parts; q++) {
             const int i0 = ganc_chunk_start(&ch, q), n = ganc_chunk_start(&ch, q + 1) - i0;
@@ -185,15 +222,21 @@ void ganc_wino_layer_grads(ganc_layer *L, const ganc_pass *p, const ganc_conv_ge
     float *dw_all = ganc_sn_grad_begin(L, p);
     const float *w = ganc_sn_weight(L);
     ganc_sgemm_fn *const gemm = threads > 1 ? ganc_sgemm_serial : ganc_sgemm;
+    /* the input gradient's products: the transposed ones of a convolution, the forward ones
+     * of a transposed convolution */
+    const int as = pack_as(g, cout, threads, !transposed);
+    _Atomic int no_scratch = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
+        /* U once for every part, in the shared block (a thread's block is the first of its parts) */
+        ganc_wino prepared = ganc_wino_at(g, cout, p->work + (size_t)ganc_thread_num() * L->n_work, p->shared);
+        if (dx_all) ganc_wino_prepare(&prepared, w, as, &no_scratch);
         for (int t = ganc_thread_num(), team = ganc_team_size(); t < threads; t += team) {
             float *dw, *db;
             ganc_part_grads(L, p, grads_at, t, dw_all, &dw, &db);
-            ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)t * L->n_work);
-            /* the input gradient's products: the transposed ones of a convolution, the forward
-             * ones of a transposed convolution */
-            if (dx_all) ganc_wino_prepare(&wk, w, may_pack(threads) ? !transposed : -1);
+            ganc_wino wk = ganc_wino_at(g, cout, p->work + (size_t)t * L->n_work, p->shared);
+            wk.u = prepared.u;
+            wk.packed_as = prepared.packed_as;
             memset(wk.du, 0, sizeof(float) * ganc_wino_u_floats(g, cout));
             const ganc_chunks ch = ganc_thread_chunks(n_all, threads, t, chunk);
             for (int q = 0; q < ch.parts; q++) {

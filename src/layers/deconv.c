@@ -44,9 +44,10 @@ static int deconv_setup(ganc_layer *L, char err[GANC_ERR_LEN])
     const ganc_conv_geom g = deconv_geom(L);
     L->n_work = (kk + (size_t)L->in.c) * plane_in * (size_t)ganc_conv_grad_chunk(kk, plane_in) + L->n_weight + L->n_bias +
                 ganc_conv_plane_floats(&g) + deconv_packed_floats(L);
-    if (ganc_wino_geometry(&g)) { /* Winograd's block: its transforms, then this part's dW | dbias */
+    if (ganc_wino_geometry(&g)) { /* Winograd's block: its transforms, then this part's dW | dbias; U shared */
         const size_t wino = ganc_wino_work_floats(&g, L->in.c) + L->n_weight + L->n_bias;
         if (wino > L->n_work) L->n_work = wino;
+        L->n_shared = ganc_wino_shared_floats(&g, L->in.c);
     }
     L->weight_ndim = 4;
     L->weight_dims[0] = L->in.c;

@@ -16,6 +16,17 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The scratch of one or more networks (ganc_net_share_work): one block per thread of the
+ * widest layer, then the largest block a layer's threads share (ganc_pass.shared), then the
+ * backward pass's two gradient buffers. Only scratch within a layer's call, or within one
+ * backward, lives there, so networks that never run at the same time can use one: the
+ * largest of their needs instead of the sum. */
+typedef struct {
+    float *data;
+    size_t floats;
+    int refs;
+} net_work;
+
 struct ganc_net {
     char name[32];
     ganc_shape input;
@@ -23,7 +34,10 @@ struct ganc_net {
     int n_layers, cap_layers;
     int built, max_batch, training, work_slots;
     size_t n_params, n_state;
-    float *params, *grads, *state, *saved, *acts, *work, *grad_a, *grad_b;
+    float *params, *grads, *state, *saved, *acts;
+    net_work *work;
+    size_t work_shared_at; /* ganc_pass.shared: work->data + this, after the threads' blocks */
+    size_t grad_at, grad_floats; /* the gradient buffers: work->data + grad_at, and grad_floats on */
     ganc_view *views;
     int n_views;
     ganc_rng rng;
@@ -51,6 +65,42 @@ ganc_net *ganc_net_create(const char *name, ganc_shape input)
     return net;
 }
 
+static void drop_work(ganc_net *net)
+{
+    if (net->work && --net->work->refs == 0) {
+        ganc_free(net->work->data);
+        ganc_free(net->work);
+    }
+    net->work = NULL;
+}
+
+void ganc_net_share_work(ganc_net *net, ganc_net *with)
+{
+    if (net->built || net == with) return;
+    if (!with->work) {
+        with->work = ganc_alloc(sizeof *with->work);
+        with->work->refs = 1;
+    }
+    drop_work(net);
+    net->work = with->work;
+    net->work->refs++;
+}
+
+/* The network's scratch holds at least `floats`. A shared block too small for it is freed
+ * before the larger one is allocated (its contents are scratch), so that both are not
+ * resident at once. */
+static void reserve_work(ganc_net *net, size_t floats)
+{
+    if (!net->work) {
+        net->work = ganc_alloc(sizeof *net->work);
+        net->work->refs = 1;
+    }
+    if (net->work->data && net->work->floats >= floats) return;
+    ganc_free(net->work->data);
+    net->work->data = ganc_alloc(sizeof(float) * floats);
+    net->work->floats = floats;
+}
+
 void ganc_net_free(ganc_net *net)
 {
     if (!net) return;
@@ -61,9 +111,7 @@ void ganc_net_free(ganc_net *net)
     ganc_free(net->state);
     ganc_free(net->saved);
     ganc_free(net->acts);
-    ganc_free(net->work);
-    ganc_free(net->grad_a);
-    ganc_free(net->grad_b);
+    drop_work(net);
     ganc_free(net->views);
     ganc_free(net->prof_fwd);
     ganc_free(net->prof_bwd);
@@ -123,7 +171,7 @@ int ganc_net_add(ganc_net *net, const ganc_layer_spec *spec, char err[GANC_ERR_L
     /* Refuse sizes that would need absurd memory long before anything is allocated. */
     const size_t out = shape_floats(L->out);
     if (out == 0 || out > GANC_MAX_LAYER_FLOATS || L->n_weight > GANC_MAX_LAYER_FLOATS || L->n_extra > GANC_MAX_LAYER_FLOATS ||
-        L->n_work > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
+        L->n_work > GANC_MAX_LAYER_FLOATS || L->n_shared > GANC_MAX_LAYER_FLOATS || L->n_saved_per_sample > GANC_MAX_LAYER_FLOATS) {
         ganc_fail(err, "%s layer is too large (%d x %d x %d output, %zu weights)", L->def->name, L->out.c, L->out.h,
                   L->out.w, L->n_weight);
         goto refuse;
@@ -178,7 +226,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     /* Every size saturates (ganc_size_add, ganc_size_mul), so a sum that would wrap is refused
      * below instead of allocating a small buffer. */
     const size_t batch = (size_t)max_batch, slots = ganc_threads() > 1 ? (size_t)ganc_threads() : 1;
-    size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, widest = ganc_shape_size(net->input);
+    size_t n_params = 0, n_state = 0, n_saved = 0, n_acts = 0, n_work = 0, n_shared = 0, widest = ganc_shape_size(net->input);
     for (int i = 0; i < net->n_layers; i++) {
         const ganc_layer *L = &net->layers[i];
         const size_t out = ganc_shape_size(L->out);
@@ -187,6 +235,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
         n_saved = ganc_size_add(n_saved, ganc_size_add(L->n_saved_fixed, ganc_size_mul(L->n_saved_per_sample, batch)));
         n_acts = ganc_size_add(n_acts, ganc_size_mul(out, batch));
         if (L->n_work > n_work) n_work = L->n_work;
+        if (L->n_shared > n_shared) n_shared = L->n_shared;
         if (out > widest) widest = out;
     }
     /* all the floats allocated below: parameters and gradients, state, saved values, activations,
@@ -194,7 +243,7 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
      * bounds every n * size a layer computes in int) */
     size_t total = ganc_size_add(ganc_size_mul(n_params, 2), n_state);
     total = ganc_size_add(total, ganc_size_add(n_saved, n_acts));
-    total = ganc_size_add(total, ganc_size_mul(n_work, slots));
+    total = ganc_size_add(total, ganc_size_add(ganc_size_mul(n_work, slots), n_shared));
     total = ganc_size_add(total, ganc_size_mul(ganc_size_mul(widest, batch), 2));
     if (total > (size_t)16e9 / sizeof(float) || ganc_size_mul(widest, batch) > (size_t)4e9 / sizeof(float))
         return ganc_fail(err, "network %s at batch %d would need more than 16 GB (activations, saved values, scratch)",
@@ -209,9 +258,10 @@ int ganc_net_build(ganc_net *net, int max_batch, char err[GANC_ERR_LEN])
     net->acts = ganc_alloc(sizeof(float) * n_acts);
     /* One block of scratch per thread for the layers that split the batch over threads. */
     net->work_slots = (int)slots;
-    net->work = ganc_alloc(sizeof(float) * n_work * (size_t)net->work_slots);
-    net->grad_a = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
-    net->grad_b = ganc_alloc(sizeof(float) * widest * (size_t)max_batch);
+    net->work_shared_at = n_work * slots;
+    net->grad_at = net->work_shared_at + n_shared;
+    net->grad_floats = widest * batch;
+    reserve_work(net, net->grad_at + 2 * net->grad_floats);
     net->views = ganc_alloc(sizeof(ganc_view) * 5 * (size_t)net->n_layers); /* weight, bias, extra, 2 states */
     net->prof_fwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
     net->prof_bwd = ganc_alloc(sizeof(double) * (size_t)net->n_layers);
@@ -323,7 +373,8 @@ const float *ganc_net_forward(ganc_net *net, const float *x, int n)
         fprintf(stderr, "ganc: forward of the conditional network %s without labels\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, net->mix_to, net->mix_t,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, net->work->data + net->work_shared_at,
+                           pass_slots(net), net->labels, net->mix_to, net->mix_t,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
     const float *in = x;
     for (int i = 0; i < net->n_layers; i++) {
@@ -344,13 +395,15 @@ void ganc_net_backward(ganc_net *net, const float *dy, float *dx, int param_grad
         fprintf(stderr, "ganc: backward of %s while it mixes classes (a sampling-only setting)\n", net->name);
         abort();
     }
-    const ganc_pass pass = {net->training, &net->rng, net->work, pass_slots(net), net->labels, -1, 0.0f,
+    const ganc_pass pass = {net->training, &net->rng, net->work->data, net->work->data + net->work_shared_at,
+                           pass_slots(net), net->labels, -1, 0.0f,
                            net->sum, net->sum_ctx, net->shard_first, net->shard_total, net->bf16};
+    float *const grad_a = net->work->data + net->grad_at, *const grad_b = grad_a + net->grad_floats;
     const float *grad_out = dy;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         ganc_layer *L = &net->layers[i];
         const float *in = i ? net->layers[i - 1].out_buf : net->last_x;
-        float *grad_in = i ? (grad_out == net->grad_a ? net->grad_b : net->grad_a) : dx;
+        float *grad_in = i ? (grad_out == grad_a ? grad_b : grad_a) : dx;
         const double t0 = net->profiling ? now_seconds() : 0.0;
         L->def->backward(L, in, L->out_buf, grad_out, grad_in, net->last_n, param_grads, &pass);
         if (net->profiling) net->prof_bwd[i] += now_seconds() - t0;
